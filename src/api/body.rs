@@ -1,0 +1,58 @@
+//! The JSON body extractor: like `axum::Json`, but every rejection is an [`ApiError`] in our
+//! shape (415 for another content type, 413 over the limit, 400 for malformed JSON or a body
+//! that is not an object).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+
+use super::error::ApiError;
+use crate::db::Record;
+
+/// A JSON object body.
+pub struct JsonObject(pub Record);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        if !is_json(&content_type) {
+            return Err(ApiError::unsupported_media_type(format!(
+                "the body must be JSON (Content-Type: application/json), not \"{content_type}\""
+            )));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::payload_too_large("the body is larger than the limit")
+                } else {
+                    ApiError::bad_request(format!("the body cannot be read: {rejection}"))
+                }
+            })?;
+        match serde_json::from_slice(&bytes) {
+            Ok(serde_json::Value::Object(object)) => Ok(JsonObject(object)),
+            Ok(_) => Err(ApiError::bad_request("the body must be a JSON object")),
+            Err(err) => Err(ApiError::bad_request(format!(
+                "the body is not valid JSON: {err}"
+            ))),
+        }
+    }
+}
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}

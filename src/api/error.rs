@@ -1,0 +1,194 @@
+//! The one error type of the API and its JSON shape: the only place where an error becomes
+//! an HTTP status.
+//!
+//! ```json
+//! {"code": "validation_failed", "message": "2 fields are invalid",
+//!  "errors": {"title": "is required"}, "request_id": "..."}
+//! ```
+//!
+//! Client errors are returned as they are; server errors (500, 503) are logged with the
+//! request id, and their body says nothing about SQL or code.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::request_id;
+use crate::db;
+use crate::query;
+use crate::schema::WriteError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    errors: BTreeMap<String, String>,
+    /// For 500 and 503: what is logged (never sent).
+    detail: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    errors: &'a BTreeMap<String, String>,
+    request_id: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            errors: BTreeMap::new(),
+            detail: None,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn method_not_allowed(message: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            message,
+        )
+    }
+
+    pub fn unsupported_media_type(message: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            message,
+        )
+    }
+
+    pub fn payload_too_large(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+    }
+
+    pub fn unavailable(message: impl Into<String>, detail: impl Into<String>) -> ApiError {
+        let mut error = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message);
+        error.detail = Some(detail.into());
+        error
+    }
+
+    pub fn internal(detail: impl Into<String>) -> ApiError {
+        let mut error = ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; the request id identifies it in the server's log",
+        );
+        error.detail = Some(detail.into());
+        error
+    }
+
+    fn invalid(errors: BTreeMap<String, String>) -> ApiError {
+        let message = match errors.len() {
+            1 => "1 field is invalid".to_owned(),
+            n => format!("{n} fields are invalid"),
+        };
+        let mut error = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            message,
+        );
+        error.errors = errors;
+        error
+    }
+
+    /// Replaces the generic "not found" of the db layer with one naming the record.
+    pub fn with_not_found(self, message: impl FnOnce() -> String) -> ApiError {
+        if self.status == StatusCode::NOT_FOUND {
+            ApiError::not_found(message())
+        } else {
+            self
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<query::Error> for ApiError {
+    fn from(error: query::Error) -> ApiError {
+        ApiError::bad_request(error.to_string())
+    }
+}
+
+impl From<db::Error> for ApiError {
+    fn from(error: db::Error) -> ApiError {
+        match error {
+            db::Error::NotFound => ApiError::not_found("record not found"),
+            db::Error::Rejected(WriteError::UnknownKeys(keys)) => {
+                let quoted: Vec<String> = keys.iter().map(|k| format!("\"{k}\"")).collect();
+                let mut api_error = ApiError::bad_request(format!(
+                    "unknown field(s) in body: {}",
+                    quoted.join(", ")
+                ));
+                api_error.errors = keys
+                    .into_iter()
+                    .map(|k| (k, "is not a field".to_owned()))
+                    .collect();
+                api_error
+            }
+            db::Error::Rejected(WriteError::Invalid(errors)) => ApiError::invalid(errors),
+            db::Error::Conflict { field, message } => {
+                let mut api_error =
+                    ApiError::new(StatusCode::CONFLICT, "conflict", message.clone());
+                if let Some(field) = field {
+                    api_error.message = format!("{field}: {message}");
+                    api_error.errors.insert(field, message);
+                }
+                api_error
+            }
+            db::Error::InvalidValue { field, message } => match field {
+                Some(field) => ApiError::invalid([(field, message)].into()),
+                None => ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    message,
+                ),
+            },
+            db::Error::Unavailable(detail) => {
+                ApiError::unavailable("the database is unavailable; try again shortly", detail)
+            }
+            db::Error::Internal(detail) => ApiError::internal(detail),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let request_id = request_id::current();
+        if let Some(detail) = &self.detail {
+            tracing::error!(request_id, status = self.status.as_u16(), "{detail}");
+        }
+        let body = Body {
+            code: self.code,
+            message: &self.message,
+            errors: &self.errors,
+            request_id,
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}

@@ -1,0 +1,179 @@
+//! Thin handlers: each reads as the pipeline entity → parse → db → JSON. No SQL here.
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::AppState;
+use super::body::JsonObject;
+use super::error::ApiError;
+use crate::db::{EntityRef, Record};
+use crate::query::{self, Limits};
+use crate::schema::{Value, value};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+fn entity(state: &AppState, name: &str) -> Result<EntityRef> {
+    EntityRef::new(&state.schema, name)
+        .ok_or_else(|| ApiError::not_found(format!("unknown entity \"{name}\"")))
+}
+
+fn writable(entity: &EntityRef) -> Result<()> {
+    if entity.read_only {
+        Err(ApiError::method_not_allowed(format!(
+            "entity \"{}\" is read-only",
+            entity.name
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+fn key(entity: &EntityRef, id: &str) -> Result<Value> {
+    value::parse_key(entity.key_field().field_type, id).map_err(|message| {
+        ApiError::bad_request(format!(
+            "id \"{id}\" of entity \"{}\" {message}",
+            entity.name
+        ))
+    })
+}
+
+fn path<T>(path: std::result::Result<Path<T>, PathRejection>) -> Result<T> {
+    path.map(|Path(p)| p)
+        .map_err(|rejection| ApiError::bad_request(format!("bad path: {}", rejection.body_text())))
+}
+
+fn missing(entity: &EntityRef, id: &str) -> impl FnOnce() -> String {
+    let message = format!("no record of \"{}\" has id \"{id}\"", entity.name);
+    move || message
+}
+
+pub async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>> {
+    state.db.health().await?;
+    Ok(Json(json!({"status": "ok"})))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    name: std::result::Result<Path<String>, PathRejection>,
+    RawQuery(query_string): RawQuery,
+) -> Result<Response> {
+    let entity = entity(&state, &path(name)?)?;
+    let limits = Limits {
+        max_per_page: state.settings.max_per_page,
+        max_rows: state.settings.max_rows,
+    };
+    let list_query = query::parse(&entity, query_string.as_deref().unwrap_or(""), limits)?;
+    let page = state.db.list(&entity, &list_query).await?;
+    let start = list_query.page.offset();
+    let content_range = match page.records.len() as u64 {
+        0 => format!("{} */{}", entity.name, page.total),
+        n => format!("{} {}-{}/{}", entity.name, start, start + n - 1, page.total),
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert("x-total-count", HeaderValue::from(page.total));
+    if let Ok(value) = HeaderValue::from_str(&content_range) {
+        headers.insert(header::CONTENT_RANGE, value);
+    }
+    Ok((headers, Json(page.records)).into_response())
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    params: std::result::Result<Path<(String, String)>, PathRejection>,
+) -> Result<Json<Record>> {
+    let (name, id) = path(params)?;
+    let entity = entity(&state, &name)?;
+    let key = key(&entity, &id)?;
+    let record = state
+        .db
+        .get(&entity, key)
+        .await
+        .map_err(|err| ApiError::from(err).with_not_found(missing(&entity, &id)))?;
+    Ok(Json(record))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    name: std::result::Result<Path<String>, PathRejection>,
+    JsonObject(body): JsonObject,
+) -> Result<Response> {
+    let entity = entity(&state, &path(name)?)?;
+    writable(&entity)?;
+    let record = state.db.create(entity.clone(), body).await?;
+    let mut response = (StatusCode::CREATED, Json(&record)).into_response();
+    let id = match record.get(&entity.primary_key) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let location = format!(
+        "{}/{}",
+        uri.path().trim_end_matches('/'),
+        percent_encode(&id)
+    );
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    params: std::result::Result<Path<(String, String)>, PathRejection>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Record>> {
+    let (name, id) = path(params)?;
+    let entity = entity(&state, &name)?;
+    writable(&entity)?;
+    let key = key(&entity, &id)?;
+    let record = state
+        .db
+        .update(entity.clone(), key, body)
+        .await
+        .map_err(|err| ApiError::from(err).with_not_found(missing(&entity, &id)))?;
+    Ok(Json(record))
+}
+
+/// DELETE takes no body: whatever a client sends (ng-admin sends `{}` as text/plain) is
+/// ignored.
+pub async fn delete(
+    State(state): State<AppState>,
+    params: std::result::Result<Path<(String, String)>, PathRejection>,
+) -> Result<Json<Record>> {
+    let (name, id) = path(params)?;
+    let entity = entity(&state, &name)?;
+    writable(&entity)?;
+    let key = key(&entity, &id)?;
+    let record = state
+        .db
+        .delete(entity.clone(), key)
+        .await
+        .map_err(|err| ApiError::from(err).with_not_found(missing(&entity, &id)))?;
+    Ok(Json(record))
+}
+
+pub async fn not_found(OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::not_found(format!("no route for {}", uri.path()))
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed("method not allowed on this route")
+}
+
+/// Encodes a key for use as one path segment.
+fn percent_encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}

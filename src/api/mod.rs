@@ -1,0 +1,67 @@
+//! The REST API: routes, handlers, the error shape. Handlers are thin; they never build SQL.
+//!
+//! | route                    | handler          |
+//! |--------------------------|------------------|
+//! | `GET    /health`         | [`handlers::health`] |
+//! | `GET    /{entity}`       | [`handlers::list`]   |
+//! | `POST   /{entity}`       | [`handlers::create`] |
+//! | `GET    /{entity}/{id}`  | [`handlers::get`]    |
+//! | `PUT/PATCH /{entity}/{id}` | [`handlers::update`] |
+//! | `DELETE /{entity}/{id}`  | [`handlers::delete`] |
+
+mod body;
+pub mod error;
+mod handlers;
+pub mod request_id;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+
+use crate::db::Db;
+use crate::schema::{AdminSettings, Schema};
+
+pub use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: Schema,
+    pub db: Db,
+    pub settings: Arc<AdminSettings>,
+}
+
+/// Request bodies above this are refused with 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The API router, to be nested at `{base}/api` (inside [`with_context`]).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(handlers::health))
+        .route("/{entity}", get(handlers::list).post(handlers::create))
+        .route(
+            "/{entity}/{id}",
+            get(handlers::get)
+                .put(handlers::update)
+                .patch(handlers::update)
+                .delete(handlers::delete),
+        )
+        .fallback(handlers::not_found)
+        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Gives every route of `router` a request id and a time limit, and a JSON 404 for paths
+/// it does not know. (A fallback does not reach through two levels of nesting, so each
+/// level that is nested gets one.)
+pub fn with_context(router: Router, settings: &AdminSettings) -> Router {
+    router
+        .fallback(handlers::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            settings.request_timeout,
+            request_id::middleware,
+        ))
+}

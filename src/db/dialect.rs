@@ -1,0 +1,156 @@
+//! Every SQL difference between the three backends, in one place: quoting, placeholders,
+//! casts, RETURNING, substring matching, null-safe inequality.
+
+use crate::schema::{FieldType, Kind};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Postgres,
+    MySql,
+    Sqlite,
+}
+
+impl Dialect {
+    /// Quotes an identifier (from a descriptor, never from a request); `schema.table` is
+    /// quoted part by part.
+    pub fn quote(self, ident: &str, out: &mut String) {
+        let quote = match self {
+            Dialect::MySql => '`',
+            Dialect::Postgres | Dialect::Sqlite => '"',
+        };
+        for (i, part) in ident.split('.').enumerate() {
+            if i > 0 {
+                out.push('.');
+            }
+            out.push(quote);
+            for c in part.chars() {
+                if c == quote {
+                    out.push(quote);
+                }
+                out.push(c);
+            }
+            out.push(quote);
+        }
+    }
+
+    /// The `n`th (1-based) placeholder.
+    pub fn placeholder(self, n: usize, out: &mut String) {
+        match self {
+            Dialect::Postgres => {
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            Dialect::MySql | Dialect::Sqlite => out.push('?'),
+        }
+    }
+
+    /// A cast wrapped around a placeholder so that the value reaches the column's type
+    /// unchanged. `column_type` is the PostgreSQL type the catalog reported for the column.
+    pub fn placeholder_cast(self, kind: Kind, column_type: Option<&str>) -> Option<String> {
+        match (self, kind) {
+            // Decimals travel as text so that no digit is lost.
+            (Dialect::Postgres, Kind::Decimal) => Some("numeric".to_owned()),
+            (Dialect::MySql, Kind::Decimal) => Some("DECIMAL(65,30)".to_owned()),
+            // Enum, json and other non-text columns take text only through a cast.
+            (Dialect::Postgres, Kind::Text | Kind::Json) => column_type.map(str::to_owned),
+            _ => None,
+        }
+    }
+
+    /// Whether INSERT/UPDATE ... RETURNING gives back the stored row (MySQL: re-select).
+    pub fn has_returning(self) -> bool {
+        matches!(self, Dialect::Postgres | Dialect::Sqlite)
+    }
+
+    /// Whether `SELECT ... FOR UPDATE` locks the row (SQLite locks the whole database).
+    pub fn has_row_locks(self) -> bool {
+        matches!(self, Dialect::Postgres | Dialect::MySql)
+    }
+
+    /// The select-list expression of a column: decimals are read as text, exactly.
+    pub fn select_expr(self, field_type: FieldType, quoted_column: &str, out: &mut String) {
+        if field_type == FieldType::Decimal {
+            let target = match self {
+                Dialect::Postgres | Dialect::Sqlite => "TEXT",
+                Dialect::MySql => "CHAR",
+            };
+            out.push_str(&format!("CAST({quoted_column} AS {target})"));
+        } else {
+            out.push_str(quoted_column);
+        }
+    }
+
+    /// The text form of a column for substring matching (enum, uuid columns are not text).
+    pub fn as_text(self, field_type: FieldType, quoted_column: &str) -> String {
+        let is_text = matches!(
+            field_type,
+            FieldType::String | FieldType::Text | FieldType::Email | FieldType::Url
+        );
+        match self {
+            _ if is_text => quoted_column.to_owned(),
+            Dialect::Postgres => format!("CAST({quoted_column} AS TEXT)"),
+            Dialect::MySql => format!("CAST({quoted_column} AS CHAR)"),
+            Dialect::Sqlite => quoted_column.to_owned(),
+        }
+    }
+
+    /// A "contains" condition on `text_expr` with one placeholder written by `bind`, and the
+    /// value to bind for it.
+    pub fn contains(self, text_expr: &str, needle: &str, case_sensitive: bool) -> (String, String) {
+        let pattern = format!("%{}%", escape_like(needle));
+        match (self, case_sensitive) {
+            (Dialect::Postgres, false) => (format!("{text_expr} ILIKE {{}}"), pattern),
+            (Dialect::Postgres, true) => (format!("{text_expr} LIKE {{}}"), pattern),
+            // MySQL's LIKE follows the column's collation; LOWER makes it case-insensitive
+            // for every collation, BINARY case-sensitive. Its default escape is '\'.
+            (Dialect::MySql, false) => (format!("LOWER({text_expr}) LIKE LOWER({{}})"), pattern),
+            (Dialect::MySql, true) => (format!("{text_expr} LIKE BINARY {{}}"), pattern),
+            // SQLite's LIKE is case-insensitive (ASCII); instr is case-sensitive.
+            (Dialect::Sqlite, false) => (format!("{text_expr} LIKE {{}} ESCAPE '\\'"), pattern),
+            (Dialect::Sqlite, true) => (format!("instr({text_expr}, {{}}) > 0"), needle.to_owned()),
+        }
+    }
+
+    /// `a <> b` that treats NULL as a value, so "status ne draft" keeps rows without status.
+    pub fn null_safe_ne(self, left: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("{left} IS DISTINCT FROM {{}}"),
+            Dialect::MySql => format!("NOT ({left} <=> {{}})"),
+            Dialect::Sqlite => format!("{left} IS NOT {{}}"),
+        }
+    }
+}
+
+/// Escapes LIKE's wildcards so that the needle matches literally.
+fn escape_like(needle: &str) -> String {
+    let mut out = String::with_capacity(needle.len());
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_doubles_the_quote_character() {
+        let mut out = String::new();
+        Dialect::Postgres.quote("we\"ird", &mut out);
+        assert_eq!(out, "\"we\"\"ird\"");
+        let mut out = String::new();
+        Dialect::MySql.quote("shop.or`ders", &mut out);
+        assert_eq!(out, "`shop`.`or``ders`");
+    }
+
+    #[test]
+    fn like_wildcards_are_literal() {
+        let (sql, value) = Dialect::Postgres.contains("\"t\"", "50%_a\\", false);
+        assert_eq!(sql, "\"t\" ILIKE {}");
+        assert_eq!(value, "%50\\%\\_a\\\\%");
+    }
+}

@@ -1,0 +1,748 @@
+//! The only place that talks to a database.
+//!
+//! [`Db`] is an enum over the three sqlx pools. Each operation (list, count, get, create,
+//! update, delete) exists once: [`sql`] builds backend-neutral SQL with the [`Dialect`]'s
+//! differences, and the per-backend modules only bind one value, decode one column and
+//! classify one error. This module knows nothing of HTTP.
+
+mod dialect;
+mod mysql;
+mod postgres;
+pub mod sql;
+mod sqlite;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value as Json};
+use sqlx::pool::PoolConnection;
+use sqlx::{MySql, MySqlConnection, PgConnection, Postgres, Sqlite, SqliteConnection};
+use tokio_util::task::TaskTracker;
+
+pub use dialect::Dialect;
+use sql::Sql;
+
+use crate::query::ListQuery;
+use crate::schema::{self, AdminSettings, Entity, FieldType, Schema, Value, WriteError};
+
+/// A record as the API sends it: field name → JSON value.
+pub type Record = Map<String, Json>;
+
+/// Connection settings taken from the admin's settings.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    pub statement_timeout: Duration,
+}
+
+impl From<&AdminSettings> for Settings {
+    fn from(admin: &AdminSettings) -> Settings {
+        Settings {
+            max_connections: admin.max_connections,
+            acquire_timeout: admin.acquire_timeout,
+            statement_timeout: admin.statement_timeout,
+        }
+    }
+}
+
+impl Settings {
+    fn pool_options<DB: sqlx::Database>(
+        &self,
+        options: sqlx::pool::PoolOptions<DB>,
+    ) -> sqlx::pool::PoolOptions<DB> {
+        options
+            .max_connections(self.max_connections)
+            .acquire_timeout(self.acquire_timeout)
+    }
+}
+
+/// Column types that take a value only through a cast (PostgreSQL enums, json...), by
+/// table and column. Read from the database's catalog at start.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    casts: HashMap<(String, String), String>,
+}
+
+impl Catalog {
+    pub fn insert(&mut self, table: &str, column: &str, sql_type: &str) {
+        self.casts
+            .insert((table.to_owned(), column.to_owned()), sql_type.to_owned());
+    }
+
+    pub fn column_type(&self, table: &str, column: &str) -> Option<&str> {
+        let table = table.rsplit('.').next().unwrap_or(table);
+        self.casts
+            .get(&(table.to_owned(), column.to_owned()))
+            .map(String::as_str)
+    }
+}
+
+/// What went wrong in the database layer, in terms a client can be told.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not found")]
+    NotFound,
+    #[error("the record is invalid")]
+    Rejected(WriteError),
+    /// A unique or foreign-key violation; `field` when the database named the column.
+    #[error("{message}")]
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
+    /// The database refused a value (too long, out of range, a CHECK constraint).
+    #[error("{message}")]
+    InvalidValue {
+        field: Option<String>,
+        message: String,
+    },
+    /// Pool exhausted, database down, timeout, deadlock: worth a retry.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected database answer; details are logged, never sent.
+    #[error("database error: {0}")]
+    Internal(String),
+}
+
+const MISSING_REFERENCE: &str = "the referenced record does not exist";
+
+/// A constraint error, as read by a backend's `classify`.
+#[derive(Debug)]
+struct Violation {
+    kind: ViolationKind,
+    /// The column the database named; `PRIMARY_KEY` when it named the primary key index.
+    column: Option<String>,
+}
+
+/// What a backend's `classify` says when the violated index is the primary key.
+const PRIMARY_KEY: &str = "\0primary key";
+
+#[derive(Debug, PartialEq)]
+enum ViolationKind {
+    Unique,
+    ForeignKey,
+    Referenced,
+    NotNull,
+    BadValue,
+    Busy,
+}
+
+/// What a write was doing when the database refused it: SQLite cannot say whether a
+/// foreign-key failure is about the row's own references or rows referencing it.
+#[derive(Clone, Copy, PartialEq)]
+enum Operation {
+    Read,
+    Write,
+    Delete,
+}
+
+impl Error {
+    fn from_sqlx(
+        error: sqlx::Error,
+        dialect: Dialect,
+        entity: &Entity,
+        operation: Operation,
+    ) -> Error {
+        match error {
+            sqlx::Error::PoolTimedOut => {
+                Error::Unavailable("no database connection was free in time".into())
+            }
+            sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
+                Error::Unavailable("the database cannot be reached".into())
+            }
+            sqlx::Error::Database(db_error) => {
+                let violation = match dialect {
+                    Dialect::Postgres => postgres::classify(db_error.as_ref()),
+                    Dialect::MySql => mysql::classify(db_error.as_ref()),
+                    Dialect::Sqlite => sqlite::classify(db_error.as_ref()),
+                };
+                match violation {
+                    Some(violation) => violation.into_error(entity, operation),
+                    None => Error::Internal(db_error.to_string()),
+                }
+            }
+            other => Error::Internal(other.to_string()),
+        }
+    }
+}
+
+impl Violation {
+    fn into_error(self, entity: &Entity, operation: Operation) -> Error {
+        // The database names columns; the client knows fields.
+        let field = self.column.as_deref().map(|column| {
+            if column == PRIMARY_KEY {
+                return entity.primary_key.clone();
+            }
+            entity
+                .fields
+                .iter()
+                .find(|f| f.column == column)
+                .map_or_else(|| column.to_owned(), |f| f.name.clone())
+        });
+        let kind = match self.kind {
+            ViolationKind::ForeignKey if operation == Operation::Delete => {
+                ViolationKind::Referenced
+            }
+            kind => kind,
+        };
+        match kind {
+            ViolationKind::Unique => Error::Conflict {
+                message: "a record with this value already exists".into(),
+                field,
+            },
+            ViolationKind::ForeignKey => Error::Conflict {
+                message: MISSING_REFERENCE.into(),
+                field,
+            },
+            ViolationKind::Referenced => Error::Conflict {
+                message: "the record is still referenced by other records".into(),
+                field: None,
+            },
+            ViolationKind::NotNull => Error::InvalidValue {
+                message: "is required".into(),
+                field,
+            },
+            ViolationKind::BadValue => Error::InvalidValue {
+                message: "the database rejected a value".into(),
+                field,
+            },
+            ViolationKind::Busy => Error::Unavailable("the database is busy or timed out".into()),
+        }
+    }
+}
+
+/// A page of records and the total number of matching rows.
+#[derive(Debug)]
+pub struct Page {
+    pub records: Vec<Record>,
+    pub total: u64,
+}
+
+/// An entity of a schema, cheap to clone and to move into a task.
+#[derive(Clone, Debug)]
+pub struct EntityRef {
+    schema: Schema,
+    index: usize,
+}
+
+impl EntityRef {
+    pub fn new(schema: &Schema, name: &str) -> Option<EntityRef> {
+        let index = schema.entities().iter().position(|e| e.name == name)?;
+        Some(EntityRef {
+            schema: schema.clone(),
+            index,
+        })
+    }
+}
+
+impl std::ops::Deref for EntityRef {
+    type Target = Entity;
+    fn deref(&self) -> &Entity {
+        &self.schema.entities()[self.index]
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Postgres(sqlx::PgPool),
+    MySql(sqlx::MySqlPool),
+    Sqlite(sqlx::SqlitePool),
+}
+
+/// The database: a pool of one of the three backends, the catalog read at start, and the
+/// tracker of write tasks (which must finish even if their request is dropped).
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: Pool,
+    catalog: Arc<Catalog>,
+    writes: TaskTracker,
+}
+
+impl Db {
+    /// Connects to `url` (`postgres://`, `mysql://`/`mariadb://` or `sqlite:`). A SQLite file
+    /// is created only if `create_sqlite` says so.
+    pub async fn connect(url: &str, settings: &Settings, create_sqlite: bool) -> Result<Db, Error> {
+        let unavailable = |err: sqlx::Error| Error::Unavailable(err.to_string());
+        let pool = match url.split(':').next().unwrap_or_default() {
+            "postgres" | "postgresql" => Pool::Postgres(
+                postgres::connect(url, settings)
+                    .await
+                    .map_err(unavailable)?,
+            ),
+            "mysql" | "mariadb" => {
+                let url = url.replacen("mariadb:", "mysql:", 1);
+                Pool::MySql(mysql::connect(&url, settings).await.map_err(unavailable)?)
+            }
+            "sqlite" => Pool::Sqlite(
+                sqlite::connect(url, settings, create_sqlite)
+                    .await
+                    .map_err(unavailable)?,
+            ),
+            other => {
+                return Err(Error::Unavailable(format!(
+                    "unsupported database URL scheme \"{other}\" (use postgres://, mysql://, mariadb:// or sqlite:)"
+                )));
+            }
+        };
+        Ok(Db {
+            pool,
+            catalog: Arc::new(Catalog::default()),
+            writes: TaskTracker::new(),
+        })
+    }
+
+    /// Reads the column types that need casts for the schema's tables.
+    pub async fn load_catalog(&mut self, schema: &Schema) -> Result<(), Error> {
+        if let Pool::Postgres(pool) = &self.pool {
+            let tables: Vec<String> = schema.entities().iter().map(|e| e.table.clone()).collect();
+            let catalog = postgres::load_catalog(pool, &tables)
+                .await
+                .map_err(|err| Error::Unavailable(err.to_string()))?;
+            self.catalog = Arc::new(catalog);
+        }
+        Ok(())
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.pool {
+            Pool::Postgres(_) => Dialect::Postgres,
+            Pool::MySql(_) => Dialect::MySql,
+            Pool::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    /// Runs SQL the caller wrote itself (migrations, seeds): never request input.
+    pub async fn execute_script(&self, script: &str) -> Result<(), Error> {
+        let run = async {
+            match &self.pool {
+                Pool::Postgres(pool) => sqlx::raw_sql(sqlx::AssertSqlSafe(script))
+                    .execute(pool)
+                    .await
+                    .map(drop),
+                Pool::MySql(pool) => sqlx::raw_sql(sqlx::AssertSqlSafe(script))
+                    .execute(pool)
+                    .await
+                    .map(drop),
+                Pool::Sqlite(pool) => sqlx::raw_sql(sqlx::AssertSqlSafe(script))
+                    .execute(pool)
+                    .await
+                    .map(drop),
+            }
+        };
+        run.await.map_err(|err| Error::Internal(err.to_string()))
+    }
+
+    /// 200-worthy when the database answers a trivial query.
+    pub async fn health(&self) -> Result<(), Error> {
+        let sql = Sql {
+            text: "SELECT 1".to_owned(),
+            binds: Vec::new(),
+        };
+        let mut pooled = self.acquire().await?;
+        pooled
+            .conn()
+            .execute(&sql)
+            .await
+            .map(drop)
+            .map_err(|err| Error::Unavailable(err.to_string()))
+    }
+
+    /// Stops accepting writes, waits for the running ones, then closes the pool.
+    pub async fn close(&self) {
+        self.writes.close();
+        self.writes.wait().await;
+        match &self.pool {
+            Pool::Postgres(pool) => pool.close().await,
+            Pool::MySql(pool) => pool.close().await,
+            Pool::Sqlite(pool) => pool.close().await,
+        }
+    }
+
+    async fn acquire(&self) -> Result<Pooled, Error> {
+        let result = match &self.pool {
+            Pool::Postgres(pool) => pool.acquire().await.map(Pooled::Postgres),
+            Pool::MySql(pool) => pool.acquire().await.map(Pooled::MySql),
+            Pool::Sqlite(pool) => pool.acquire().await.map(Pooled::Sqlite),
+        };
+        result.map_err(|err| match err {
+            sqlx::Error::PoolTimedOut => {
+                Error::Unavailable("no database connection was free in time".into())
+            }
+            other => Error::Unavailable(other.to_string()),
+        })
+    }
+
+    async fn begin(&self) -> Result<Tx, Error> {
+        let result = match &self.pool {
+            Pool::Postgres(pool) => pool.begin().await.map(Tx::Postgres),
+            Pool::MySql(pool) => pool.begin().await.map(Tx::MySql),
+            // IMMEDIATE takes the write lock up front, so a read-then-write transaction
+            // cannot deadlock against another writer.
+            Pool::Sqlite(pool) => pool.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite),
+        };
+        result.map_err(|err| match err {
+            sqlx::Error::PoolTimedOut => {
+                Error::Unavailable("no database connection was free in time".into())
+            }
+            other => Error::Unavailable(other.to_string()),
+        })
+    }
+
+    /// One page of an entity's records and the total count.
+    pub async fn list(&self, entity: &Entity, list_query: &ListQuery) -> Result<Page, Error> {
+        let dialect = self.dialect();
+        let page_sql = sql::list(dialect, &self.catalog, entity, list_query);
+        let count_sql = sql::count(dialect, &self.catalog, entity, list_query);
+        let fail = |err| Error::from_sqlx(err, dialect, entity, Operation::Read);
+        let mut pooled = self.acquire().await?;
+        let records = pooled
+            .conn()
+            .fetch_all(&page_sql, entity)
+            .await
+            .map_err(fail)?;
+        let total = pooled.conn().fetch_count(&count_sql).await.map_err(fail)?;
+        Ok(Page { records, total })
+    }
+
+    /// One record by key.
+    pub async fn get(&self, entity: &Entity, key: Value) -> Result<Record, Error> {
+        let dialect = self.dialect();
+        let sql = sql::get(dialect, &self.catalog, entity, key, false);
+        let mut pooled = self.acquire().await?;
+        pooled
+            .conn()
+            .fetch_optional(&sql, entity)
+            .await
+            .map_err(|err| Error::from_sqlx(err, dialect, entity, Operation::Read))?
+            .ok_or(Error::NotFound)
+    }
+
+    /// Validates and inserts a record; returns it as stored.
+    pub async fn create(&self, entity: EntityRef, body: Record) -> Result<Record, Error> {
+        let db = self.clone();
+        self.run_write(async move {
+            let changes = schema::prepare_create(&entity, &body).map_err(Error::Rejected)?;
+            let written = changes.clone();
+            let result = db.insert(&entity, changes).await;
+            db.name_missing_reference(&entity, &written, result).await
+        })
+        .await
+    }
+
+    async fn insert(&self, entity: &Entity, changes: schema::Changes) -> Result<Record, Error> {
+        let key = changes
+            .iter()
+            .find(|(i, _)| entity.fields[*i].name == entity.primary_key)
+            .map(|(_, v)| v.clone());
+        let dialect = self.dialect();
+        let fail = |err| Error::from_sqlx(err, dialect, entity, Operation::Write);
+        let mut tx = self.begin().await?;
+        let insert = sql::insert(dialect, &self.catalog, entity, changes);
+        let record = if dialect.has_returning() {
+            tx.conn()
+                .fetch_optional(&insert, entity)
+                .await
+                .map_err(fail)?
+        } else {
+            let done = tx.conn().execute(&insert).await.map_err(fail)?;
+            let key = key
+                .or(done.last_insert_id.map(Value::Int))
+                .ok_or_else(|| Error::Internal("the database did not report the new key".into()))?;
+            let get = sql::get(dialect, &self.catalog, entity, key, false);
+            tx.conn().fetch_optional(&get, entity).await.map_err(fail)?
+        };
+        let record =
+            record.ok_or_else(|| Error::Internal("the inserted row was not found".into()))?;
+        tx.commit().await.map_err(fail)?;
+        Ok(record)
+    }
+
+    /// A foreign-key failure whose column the database did not name (SQLite never does):
+    /// finds the reference that points nowhere, after the failed transaction is gone.
+    async fn name_missing_reference(
+        &self,
+        entity: &EntityRef,
+        written: &[(usize, Value)],
+        result: Result<Record, Error>,
+    ) -> Result<Record, Error> {
+        let Err(Error::Conflict {
+            field: None,
+            message,
+        }) = result
+        else {
+            return result;
+        };
+        if message != MISSING_REFERENCE {
+            return Err(Error::Conflict {
+                field: None,
+                message,
+            });
+        }
+        for (index, value) in written {
+            let field = &entity.fields[*index];
+            let Some(target) = field
+                .target
+                .as_deref()
+                .and_then(|t| EntityRef::new(&entity.schema, t))
+            else {
+                continue;
+            };
+            if !value.is_null()
+                && matches!(self.get(&target, value.clone()).await, Err(Error::NotFound))
+            {
+                return Err(Error::Conflict {
+                    field: Some(field.name.clone()),
+                    message,
+                });
+            }
+        }
+        Err(Error::Conflict {
+            field: None,
+            message,
+        })
+    }
+
+    /// Merges `body` into the stored record, validates the result, and writes the fields
+    /// the body names. Returns the record as stored.
+    pub async fn update(
+        &self,
+        entity: EntityRef,
+        key: Value,
+        body: Record,
+    ) -> Result<Record, Error> {
+        let db = self.clone();
+        self.run_write(async move {
+            let mut written = Vec::new();
+            let result = db.merge_and_update(&entity, key, &body, &mut written).await;
+            db.name_missing_reference(&entity, &written, result).await
+        })
+        .await
+    }
+
+    /// The transaction of [`Db::update`]; `written` receives the values it tried to write.
+    async fn merge_and_update(
+        &self,
+        entity: &Entity,
+        key: Value,
+        body: &Record,
+        written: &mut schema::Changes,
+    ) -> Result<Record, Error> {
+        let dialect = self.dialect();
+        let fail = |err| Error::from_sqlx(err, dialect, entity, Operation::Write);
+        let mut tx = self.begin().await?;
+        let get = sql::get(dialect, &self.catalog, entity, key.clone(), true);
+        let existing = tx
+            .conn()
+            .fetch_optional(&get, entity)
+            .await
+            .map_err(fail)?
+            .ok_or(Error::NotFound)?;
+        let changes = schema::prepare_update(entity, body, &existing).map_err(Error::Rejected)?;
+        if changes.is_empty() {
+            return Ok(existing);
+        }
+        written.clone_from(&changes);
+        let update = sql::update(dialect, &self.catalog, entity, key.clone(), changes);
+        let record = if dialect.has_returning() {
+            tx.conn()
+                .fetch_optional(&update, entity)
+                .await
+                .map_err(fail)?
+        } else {
+            tx.conn().execute(&update).await.map_err(fail)?;
+            let get = sql::get(dialect, &self.catalog, entity, key, false);
+            tx.conn().fetch_optional(&get, entity).await.map_err(fail)?
+        };
+        let record = record.ok_or(Error::NotFound)?;
+        tx.commit().await.map_err(fail)?;
+        Ok(record)
+    }
+
+    /// Deletes one record; returns it as it was.
+    pub async fn delete(&self, entity: EntityRef, key: Value) -> Result<Record, Error> {
+        let db = self.clone();
+        self.run_write(async move {
+            let dialect = db.dialect();
+            let fail = |err| Error::from_sqlx(err, dialect, &entity, Operation::Delete);
+            let mut tx = db.begin().await?;
+            let get = sql::get(dialect, &db.catalog, &entity, key.clone(), true);
+            let existing = tx
+                .conn()
+                .fetch_optional(&get, &entity)
+                .await
+                .map_err(fail)?
+                .ok_or(Error::NotFound)?;
+            let delete = sql::delete(dialect, &db.catalog, &entity, key);
+            tx.conn().execute(&delete).await.map_err(fail)?;
+            tx.commit().await.map_err(fail)?;
+            Ok(existing)
+        })
+        .await
+    }
+
+    /// Runs a write in its own task: if the client goes away and the handler is dropped,
+    /// the transaction still finishes (commit or rollback), never half-way.
+    async fn run_write<F>(&self, write: F) -> Result<Record, Error>
+    where
+        F: Future<Output = Result<Record, Error>> + Send + 'static,
+    {
+        if self.writes.is_closed() {
+            return Err(Error::Unavailable("the server is shutting down".into()));
+        }
+        self.writes
+            .spawn(write)
+            .await
+            .map_err(|err| Error::Internal(format!("write task failed: {err}")))?
+    }
+}
+
+/// A connection from the pool.
+enum Pooled {
+    Postgres(PoolConnection<Postgres>),
+    MySql(PoolConnection<MySql>),
+    Sqlite(PoolConnection<Sqlite>),
+}
+
+impl Pooled {
+    fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Pooled::Postgres(c) => Conn::Postgres(c),
+            Pooled::MySql(c) => Conn::MySql(c),
+            Pooled::Sqlite(c) => Conn::Sqlite(c),
+        }
+    }
+}
+
+/// A transaction; dropped without commit, it rolls back.
+enum Tx {
+    Postgres(sqlx::Transaction<'static, Postgres>),
+    MySql(sqlx::Transaction<'static, MySql>),
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+}
+
+impl Tx {
+    fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Postgres(tx) => Conn::Postgres(tx),
+            Tx::MySql(tx) => Conn::MySql(tx),
+            Tx::Sqlite(tx) => Conn::Sqlite(tx),
+        }
+    }
+
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Postgres(tx) => tx.commit().await,
+            Tx::MySql(tx) => tx.commit().await,
+            Tx::Sqlite(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// One connection of any backend: the only place where a statement meets a driver.
+enum Conn<'a> {
+    Postgres(&'a mut PgConnection),
+    MySql(&'a mut MySqlConnection),
+    Sqlite(&'a mut SqliteConnection),
+}
+
+struct Executed {
+    last_insert_id: Option<i64>,
+}
+
+impl Conn<'_> {
+    async fn fetch_all(&mut self, sql: &Sql, entity: &Entity) -> Result<Vec<Record>, sqlx::Error> {
+        match self {
+            Conn::Postgres(c) => postgres::query(sql)
+                .fetch_all(&mut **c)
+                .await?
+                .iter()
+                .map(|r| decode_row(entity, |i, t| postgres::decode(r, i, t)))
+                .collect(),
+            Conn::MySql(c) => mysql::query(sql)
+                .fetch_all(&mut **c)
+                .await?
+                .iter()
+                .map(|r| decode_row(entity, |i, t| mysql::decode(r, i, t)))
+                .collect(),
+            Conn::Sqlite(c) => sqlite::query(sql)
+                .fetch_all(&mut **c)
+                .await?
+                .iter()
+                .map(|r| decode_row(entity, |i, t| sqlite::decode(r, i, t)))
+                .collect(),
+        }
+    }
+
+    async fn fetch_optional(
+        &mut self,
+        sql: &Sql,
+        entity: &Entity,
+    ) -> Result<Option<Record>, sqlx::Error> {
+        match self {
+            Conn::Postgres(c) => postgres::query(sql)
+                .fetch_optional(&mut **c)
+                .await?
+                .map(|r| decode_row(entity, |i, t| postgres::decode(&r, i, t)))
+                .transpose(),
+            Conn::MySql(c) => mysql::query(sql)
+                .fetch_optional(&mut **c)
+                .await?
+                .map(|r| decode_row(entity, |i, t| mysql::decode(&r, i, t)))
+                .transpose(),
+            Conn::Sqlite(c) => sqlite::query(sql)
+                .fetch_optional(&mut **c)
+                .await?
+                .map(|r| decode_row(entity, |i, t| sqlite::decode(&r, i, t)))
+                .transpose(),
+        }
+    }
+
+    async fn fetch_count(&mut self, sql: &Sql) -> Result<u64, sqlx::Error> {
+        use sqlx::Row;
+        let n: i64 = match self {
+            Conn::Postgres(c) => postgres::query(sql).fetch_one(&mut **c).await?.try_get(0)?,
+            Conn::MySql(c) => mysql::query(sql).fetch_one(&mut **c).await?.try_get(0)?,
+            Conn::Sqlite(c) => sqlite::query(sql).fetch_one(&mut **c).await?.try_get(0)?,
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn execute(&mut self, sql: &Sql) -> Result<Executed, sqlx::Error> {
+        Ok(match self {
+            Conn::Postgres(c) => {
+                postgres::query(sql).execute(&mut **c).await?;
+                Executed {
+                    last_insert_id: None,
+                }
+            }
+            Conn::MySql(c) => {
+                let done = mysql::query(sql).execute(&mut **c).await?;
+                Executed {
+                    last_insert_id: i64::try_from(done.last_insert_id())
+                        .ok()
+                        .filter(|id| *id != 0),
+                }
+            }
+            Conn::Sqlite(c) => {
+                let done = sqlite::query(sql).execute(&mut **c).await?;
+                Executed {
+                    last_insert_id: Some(done.last_insert_rowid()),
+                }
+            }
+        })
+    }
+}
+
+/// Builds a record from a row whose columns are the entity's readable fields, in order.
+fn decode_row(
+    entity: &Entity,
+    decode: impl Fn(usize, FieldType) -> Result<Json, sqlx::Error>,
+) -> Result<Record, sqlx::Error> {
+    let mut record = Record::with_capacity(entity.fields.len());
+    for (i, field) in entity.readable_fields().enumerate() {
+        record.insert(field.name.clone(), decode(i, field.value_type())?);
+    }
+    Ok(record)
+}

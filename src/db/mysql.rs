@@ -1,0 +1,168 @@
+//! MySQL and MariaDB: bind one value, decode one column, classify a constraint error,
+//! connect.
+
+use std::str::FromStr;
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use serde_json::Value as Json;
+use sqlx::mysql::{
+    MySqlArguments, MySqlConnectOptions, MySqlDatabaseError, MySqlPool, MySqlPoolOptions, MySqlRow,
+};
+use sqlx::query::Query;
+use sqlx::{AssertSqlSafe, Column, Executor, MySql, Row, TypeInfo, ValueRef};
+
+use super::sql::Sql;
+use super::{PRIMARY_KEY, Settings, Violation, ViolationKind};
+use crate::schema::value::{date_to_json, datetime_to_json, int_to_json, time_to_json};
+use crate::schema::{FieldType, Value};
+
+pub(super) fn query(sql: &Sql) -> Query<'static, MySql, MySqlArguments> {
+    let mut query = sqlx::query(AssertSqlSafe(sql.text.clone()));
+    for value in &sql.binds {
+        query = bind(query, value);
+    }
+    query
+}
+
+fn bind<'q>(
+    query: Query<'q, MySql, MySqlArguments>,
+    value: &Value,
+) -> Query<'q, MySql, MySqlArguments> {
+    match value {
+        // MySQL converts a NULL of any type.
+        Value::Null(_) => query.bind(None::<String>),
+        Value::Bool(b) => query.bind(*b),
+        Value::Int(i) => query.bind(*i),
+        Value::Float(f) => query.bind(*f),
+        Value::Decimal(text) | Value::Text(text) => query.bind(text.clone()),
+        Value::Date(d) => query.bind(*d),
+        // The session time zone is UTC, so DATETIME and TIMESTAMP both hold UTC.
+        Value::DateTime(dt) => query.bind(dt.naive_utc()),
+        Value::Time(t) => query.bind(*t),
+        Value::Uuid(u) => query.bind(u.hyphenated().to_string()),
+        Value::Json(json) => query.bind(json.to_string()),
+    }
+}
+
+/// Decodes column `i` as a field of `field_type`, by the column's actual type.
+pub(super) fn decode(row: &MySqlRow, i: usize, field_type: FieldType) -> Result<Json, sqlx::Error> {
+    if row.try_get_raw(i)?.is_null() {
+        return Ok(Json::Null);
+    }
+    let type_name = row.column(i).type_info().name().to_owned();
+    let is_int = matches!(
+        type_name.split(' ').next(),
+        Some("TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "BOOLEAN" | "YEAR")
+    );
+    Ok(match field_type {
+        FieldType::Boolean if is_int => Json::Bool(row.try_get_unchecked::<i64, _>(i)? != 0),
+        _ if is_int && type_name.ends_with("UNSIGNED") => {
+            let n = row.try_get_unchecked::<u64, _>(i)?;
+            match i64::try_from(n) {
+                Ok(n) => int_to_json(n),
+                Err(_) => Json::String(n.to_string()),
+            }
+        }
+        _ if is_int => int_to_json(row.try_get_unchecked::<i64, _>(i)?),
+        _ => match type_name.as_str() {
+            "FLOAT" => float_to_json(row.try_get::<f32, _>(i)?.into()),
+            "DOUBLE" => float_to_json(row.try_get::<f64, _>(i)?),
+            "DATE" => date_to_json(row.try_get::<NaiveDate, _>(i)?),
+            "DATETIME" | "TIMESTAMP" => {
+                datetime_to_json(row.try_get_unchecked::<NaiveDateTime, _>(i)?.and_utc())
+            }
+            "TIME" => time_to_json(row.try_get::<NaiveTime, _>(i)?),
+            _ => {
+                let text = row.try_get_unchecked::<String, _>(i)?;
+                match field_type {
+                    // MariaDB's JSON is LONGTEXT; MySQL's arrives as text too.
+                    FieldType::Json => serde_json::from_str(&text).unwrap_or(Json::String(text)),
+                    FieldType::Boolean => Json::Bool(text == "1" || text == "true"),
+                    _ => Json::String(text),
+                }
+            }
+        },
+    })
+}
+
+fn float_to_json(f: f64) -> Json {
+    serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number)
+}
+
+/// MySQL names the column in its messages: `Column 'x' cannot be null`,
+/// `Duplicate entry 'a' for key 'email'`, `... FOREIGN KEY (`author_id`) REFERENCES ...`.
+pub(super) fn classify(error: &(dyn sqlx::error::DatabaseError + 'static)) -> Option<Violation> {
+    let error = error.try_downcast_ref::<MySqlDatabaseError>()?;
+    let message = error.message();
+    let quoted_after = |marker: &str, quote: char| {
+        let start = message.find(marker)? + marker.len();
+        let rest = &message[start..];
+        let rest = rest.strip_prefix(quote).unwrap_or(rest);
+        let end = rest.find(quote)?;
+        Some(rest[..end].to_owned())
+    };
+    let (kind, column) = match error.number() {
+        // The key name of a one-column unique index is the column's name by default.
+        1062 => (
+            ViolationKind::Unique,
+            quoted_after("for key ", '\'').map(|k| match k.rsplit('.').next().unwrap_or(&k) {
+                "PRIMARY" => PRIMARY_KEY.to_owned(),
+                name => name.to_owned(),
+            }),
+        ),
+        1452 => (
+            ViolationKind::ForeignKey,
+            quoted_after("FOREIGN KEY (", '`'),
+        ),
+        1451 => (ViolationKind::Referenced, None),
+        1048 => (ViolationKind::NotNull, quoted_after("Column ", '\'')),
+        1406 | 1264 | 1265 | 1366 | 1292 | 4025 | 3819 => (
+            ViolationKind::BadValue,
+            quoted_after("column ", '\'').or_else(|| {
+                // `for column `db`.`t`.`c`` (MariaDB's 1366)
+                quoted_after("column ", '`').and_then(|_| {
+                    let end = message.rfind('`')?;
+                    let start = message[..end].rfind('`')? + 1;
+                    Some(message[start..end].to_owned())
+                })
+            }),
+        ),
+        1205 | 1213 | 1969 | 3024 | 1040 => (ViolationKind::Busy, None),
+        _ => return None,
+    };
+    Some(Violation { kind, column })
+}
+
+pub(super) async fn connect(url: &str, settings: &Settings) -> Result<MySqlPool, sqlx::Error> {
+    let options = MySqlConnectOptions::from_str(url)?.timezone(Some("+00:00".to_owned()));
+    let statement_timeout = settings.statement_timeout;
+    settings
+        .pool_options::<MySql>(MySqlPoolOptions::new())
+        .after_connect(move |connection, _meta| {
+            Box::pin(async move {
+                // Strict mode turns silent truncation into errors; the statement timeout has
+                // a different name on MariaDB (seconds) and MySQL (milliseconds, SELECT only).
+                connection
+                    .execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')")
+                    .await?;
+                let version: String = sqlx::query_scalar("SELECT VERSION()")
+                    .fetch_one(&mut *connection)
+                    .await?;
+                let set_timeout = if version.contains("MariaDB") {
+                    format!(
+                        "SET SESSION max_statement_time = {}",
+                        statement_timeout.as_secs_f64()
+                    )
+                } else {
+                    format!(
+                        "SET SESSION max_execution_time = {}",
+                        statement_timeout.as_millis()
+                    )
+                };
+                connection.execute(AssertSqlSafe(set_timeout)).await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+}

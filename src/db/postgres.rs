@@ -1,0 +1,172 @@
+//! PostgreSQL: bind one value, decode one column, classify a constraint error, connect.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use serde_json::Value as Json;
+use sqlx::postgres::{
+    PgArguments, PgConnectOptions, PgDatabaseError, PgPool, PgPoolOptions, PgRow,
+};
+use sqlx::query::Query;
+use sqlx::{AssertSqlSafe, Column, Postgres, Row, TypeInfo, ValueRef};
+
+use super::{Catalog, Settings, Violation, ViolationKind};
+use crate::schema::value::{date_to_json, datetime_to_json, int_to_json, time_to_json};
+use crate::schema::{FieldType, Kind, Value};
+
+use super::sql::Sql;
+
+pub(super) fn query(sql: &Sql) -> Query<'static, Postgres, PgArguments> {
+    let mut query = sqlx::query(AssertSqlSafe(sql.text.clone()));
+    for value in &sql.binds {
+        query = bind(query, value);
+    }
+    query
+}
+
+fn bind<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    value: &Value,
+) -> Query<'q, Postgres, PgArguments> {
+    match value {
+        Value::Null(kind) => match kind {
+            Kind::Bool => query.bind(None::<bool>),
+            Kind::Int => query.bind(None::<i64>),
+            Kind::Float => query.bind(None::<f64>),
+            Kind::Decimal | Kind::Text => query.bind(None::<String>),
+            Kind::Date => query.bind(None::<NaiveDate>),
+            Kind::DateTime => query.bind(None::<DateTime<Utc>>),
+            Kind::Time => query.bind(None::<NaiveTime>),
+            Kind::Uuid => query.bind(None::<uuid::Uuid>),
+            Kind::Json => query.bind(None::<sqlx::types::Json<Json>>),
+        },
+        Value::Bool(b) => query.bind(*b),
+        Value::Int(i) => query.bind(*i),
+        Value::Float(f) => query.bind(*f),
+        Value::Decimal(text) | Value::Text(text) => query.bind(text.clone()),
+        Value::Date(d) => query.bind(*d),
+        Value::DateTime(dt) => query.bind(*dt),
+        Value::Time(t) => query.bind(*t),
+        Value::Uuid(u) => query.bind(*u),
+        Value::Json(json) => query.bind(sqlx::types::Json(json.clone())),
+    }
+}
+
+/// Decodes column `i` as a field of `field_type`, by the column's actual type.
+pub(super) fn decode(row: &PgRow, i: usize, field_type: FieldType) -> Result<Json, sqlx::Error> {
+    if row.try_get_raw(i)?.is_null() {
+        return Ok(Json::Null);
+    }
+    let type_name = row.column(i).type_info().name().to_owned();
+    Ok(match (field_type, type_name.as_str()) {
+        (_, "INT2") => int_to_json(row.try_get::<i16, _>(i)?.into()),
+        (_, "INT4") => int_to_json(row.try_get::<i32, _>(i)?.into()),
+        (_, "INT8") => int_to_json(row.try_get::<i64, _>(i)?),
+        (_, "FLOAT4") => float_to_json(row.try_get::<f32, _>(i)?.into()),
+        (_, "FLOAT8") => float_to_json(row.try_get::<f64, _>(i)?),
+        (_, "BOOL") => Json::Bool(row.try_get::<bool, _>(i)?),
+        (_, "DATE") => date_to_json(row.try_get::<NaiveDate, _>(i)?),
+        (_, "TIMESTAMPTZ") => datetime_to_json(row.try_get::<DateTime<Utc>, _>(i)?),
+        (_, "TIMESTAMP") => datetime_to_json(row.try_get::<NaiveDateTime, _>(i)?.and_utc()),
+        (_, "TIME") => time_to_json(row.try_get::<NaiveTime, _>(i)?),
+        (_, "UUID") => Json::String(row.try_get::<uuid::Uuid, _>(i)?.to_string()),
+        (_, "JSON" | "JSONB") => row.try_get::<sqlx::types::Json<Json>, _>(i)?.0,
+        (FieldType::Json, _) => parse_json(&row.try_get_unchecked::<String, _>(i)?),
+        (FieldType::Boolean, _) => Json::Bool(row.try_get_unchecked::<String, _>(i)? == "t"),
+        // Text, varchar, char, name, citext, enums and the decimal cast all arrive as text.
+        _ => Json::String(row.try_get_unchecked::<String, _>(i)?),
+    })
+}
+
+fn float_to_json(f: f64) -> Json {
+    serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number)
+}
+
+fn parse_json(text: &str) -> Json {
+    serde_json::from_str(text).unwrap_or_else(|_| Json::String(text.to_owned()))
+}
+
+/// Reads the column named in a constraint error's detail: `Key (email)=(a@b) already exists.`
+pub(super) fn classify(error: &(dyn sqlx::error::DatabaseError + 'static)) -> Option<Violation> {
+    let error = error.try_downcast_ref::<PgDatabaseError>()?;
+    let key_column = || {
+        let detail = error.detail()?;
+        let start = detail.find("Key (")? + 5;
+        let end = start + detail[start..].find(")=")?;
+        Some(detail[start..end].to_owned())
+    };
+    let kind = match error.code() {
+        "23505" => ViolationKind::Unique,
+        "23503"
+            if error
+                .detail()
+                .is_some_and(|d| d.contains("is still referenced")) =>
+        {
+            ViolationKind::Referenced
+        }
+        "23503" => ViolationKind::ForeignKey,
+        "23502" => {
+            return Some(Violation {
+                kind: ViolationKind::NotNull,
+                column: error.column().map(str::to_owned),
+            });
+        }
+        "23514" | "22001" | "22003" | "22007" | "22008" | "22P02" | "22023" | "22P05" => {
+            ViolationKind::BadValue
+        }
+        "57014" | "40001" | "40P01" | "55P03" | "53300" => ViolationKind::Busy,
+        _ => return None,
+    };
+    Some(Violation {
+        kind,
+        column: key_column(),
+    })
+}
+
+pub(super) async fn connect(url: &str, settings: &Settings) -> Result<PgPool, sqlx::Error> {
+    let statement_timeout = settings.statement_timeout.as_millis().to_string();
+    let options = PgConnectOptions::from_str(url)?.options([
+        ("statement_timeout", statement_timeout.as_str()),
+        // Columns without a time zone are read and written as UTC.
+        ("TimeZone", "UTC"),
+    ]);
+    settings
+        .pool_options::<Postgres>(PgPoolOptions::new())
+        .connect_with(options)
+        .await
+}
+
+/// For each column of the given tables whose type takes text only through a cast (enums,
+/// domains, json, inet...), the type to cast to.
+pub(super) async fn load_catalog(pool: &PgPool, tables: &[String]) -> Result<Catalog, sqlx::Error> {
+    let names: Vec<String> = tables
+        .iter()
+        .map(|t| t.rsplit('.').next().unwrap_or(t).to_owned())
+        .collect();
+    let rows = sqlx::query(
+        "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, NULL), t.typname::text
+         FROM pg_attribute a
+         JOIN pg_class c ON c.oid = a.attrelid
+         JOIN pg_type t ON t.oid = a.atttypid
+         WHERE c.relname = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
+           AND pg_table_is_visible(c.oid)",
+    )
+    .bind(names)
+    .fetch_all(pool)
+    .await?;
+    let mut catalog = Catalog::default();
+    for row in rows {
+        let table: String = row.try_get(0)?;
+        let column: String = row.try_get(1)?;
+        let sql_type: String = row.try_get(2)?;
+        let type_name: String = row.try_get(3)?;
+        let takes_text = matches!(
+            type_name.as_str(),
+            "text" | "varchar" | "bpchar" | "name" | "jsonb" | "numeric"
+        );
+        if !takes_text {
+            catalog.insert(&table, &column, &sql_type);
+        }
+    }
+    Ok(catalog)
+}

@@ -1,0 +1,174 @@
+//! SQLite: bind one value, decode one column (by the value's storage class: a column's
+//! declared type says little), classify a constraint error, connect.
+
+use std::str::FromStr;
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use serde_json::Value as Json;
+use sqlx::query::Query;
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow,
+};
+use sqlx::{AssertSqlSafe, Row, Sqlite, TypeInfo, ValueRef};
+
+use super::sql::Sql;
+use super::{Settings, Violation, ViolationKind};
+use crate::schema::value::{date_to_json, datetime_to_json, int_to_json, time_to_json};
+use crate::schema::{FieldType, Value};
+
+pub(super) fn query(sql: &Sql) -> Query<'static, Sqlite, SqliteArguments> {
+    let mut query = sqlx::query(AssertSqlSafe(sql.text.clone()));
+    for value in &sql.binds {
+        query = bind(query, value);
+    }
+    query
+}
+
+fn bind<'q>(
+    query: Query<'q, Sqlite, SqliteArguments>,
+    value: &Value,
+) -> Query<'q, Sqlite, SqliteArguments> {
+    match value {
+        Value::Null(_) => query.bind(None::<String>),
+        Value::Bool(b) => query.bind(i64::from(*b)),
+        Value::Int(i) => query.bind(*i),
+        Value::Float(f) => query.bind(*f),
+        Value::Decimal(text) | Value::Text(text) => query.bind(text.clone()),
+        Value::Date(d) => query.bind(d.format("%Y-%m-%d").to_string()),
+        // SQLite's own CURRENT_TIMESTAMP format, so stored values compare as text.
+        Value::DateTime(dt) => {
+            query.bind(dt.naive_utc().format("%Y-%m-%d %H:%M:%S%.f").to_string())
+        }
+        Value::Time(t) => query.bind(t.format("%H:%M:%S%.f").to_string()),
+        Value::Uuid(u) => query.bind(u.hyphenated().to_string()),
+        Value::Json(json) => query.bind(json.to_string()),
+    }
+}
+
+/// Decodes column `i` as a field of `field_type`, by the stored value's class.
+pub(super) fn decode(
+    row: &SqliteRow,
+    i: usize,
+    field_type: FieldType,
+) -> Result<Json, sqlx::Error> {
+    let raw = row.try_get_raw(i)?;
+    if raw.is_null() {
+        return Ok(Json::Null);
+    }
+    let class = raw.type_info().name().to_owned();
+    let bad = |what: &str| sqlx::Error::Decode(format!("column {i}: {what}").into());
+    Ok(match (field_type, class.as_str()) {
+        (FieldType::Boolean, "INTEGER") => Json::Bool(row.try_get::<i64, _>(i)? != 0),
+        (FieldType::Boolean, _) => {
+            let text = row.try_get_unchecked::<String, _>(i)?;
+            Json::Bool(matches!(text.as_str(), "1" | "true" | "TRUE" | "t"))
+        }
+        (FieldType::Integer | FieldType::Reference, "INTEGER") => {
+            int_to_json(row.try_get::<i64, _>(i)?)
+        }
+        (FieldType::Integer | FieldType::Float, "REAL") => {
+            serde_json::Number::from_f64(row.try_get::<f64, _>(i)?).map_or(Json::Null, Json::Number)
+        }
+        (FieldType::Float, "INTEGER") => Json::from(row.try_get::<i64, _>(i)? as f64),
+        (FieldType::Date, _) => {
+            let text = row.try_get_unchecked::<String, _>(i)?;
+            let date = NaiveDate::parse_from_str(text.get(..10).unwrap_or(&text), "%Y-%m-%d")
+                .map_err(|_| bad("not a date"))?;
+            date_to_json(date)
+        }
+        (FieldType::Datetime, "INTEGER") => {
+            let seconds = row.try_get::<i64, _>(i)?;
+            let datetime = chrono::DateTime::from_timestamp(seconds, 0)
+                .ok_or_else(|| bad("not a timestamp"))?;
+            datetime_to_json(datetime)
+        }
+        (FieldType::Datetime, _) => {
+            let text = row.try_get_unchecked::<String, _>(i)?;
+            datetime_to_json(parse_datetime(&text).ok_or_else(|| bad("not a date and time"))?)
+        }
+        (FieldType::Time, _) => {
+            let text = row.try_get_unchecked::<String, _>(i)?;
+            let time = NaiveTime::parse_from_str(&text, "%H:%M:%S%.f")
+                .or_else(|_| NaiveTime::parse_from_str(&text, "%H:%M"))
+                .map_err(|_| bad("not a time"))?;
+            time_to_json(time)
+        }
+        (FieldType::Json, "TEXT") => {
+            let text = row.try_get::<String, _>(i)?;
+            serde_json::from_str(&text).unwrap_or(Json::String(text))
+        }
+        (_, "INTEGER") => Json::String(row.try_get::<i64, _>(i)?.to_string()),
+        (_, "REAL") => Json::String(row.try_get::<f64, _>(i)?.to_string()),
+        _ => Json::String(row.try_get_unchecked::<String, _>(i)?),
+    })
+}
+
+fn parse_datetime(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    if let Ok(with_offset) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(with_offset.to_utc());
+    }
+    [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+    .map(|naive| naive.and_utc())
+}
+
+/// SQLite names `table.column` in its messages: `UNIQUE constraint failed: authors.email`.
+pub(super) fn classify(error: &(dyn sqlx::error::DatabaseError + 'static)) -> Option<Violation> {
+    let message = error.message();
+    let column = || {
+        let rest = message.split(": ").nth(1)?;
+        let first = rest.split(", ").next()?;
+        Some(first.rsplit('.').next()?.to_owned())
+    };
+    let code = error.code().map(|c| c.into_owned()).unwrap_or_default();
+    let kind = if message.starts_with("UNIQUE constraint failed") {
+        ViolationKind::Unique
+    } else if message.starts_with("FOREIGN KEY constraint failed") {
+        // SQLite does not say which key, nor whether the row is referenced or referencing;
+        // the caller knows which from the operation.
+        return Some(Violation {
+            kind: ViolationKind::ForeignKey,
+            column: None,
+        });
+    } else if message.starts_with("NOT NULL constraint failed") {
+        ViolationKind::NotNull
+    } else if message.starts_with("CHECK constraint failed") {
+        return Some(Violation {
+            kind: ViolationKind::BadValue,
+            column: None,
+        });
+    } else if code == "5" || code == "6" || code == "517" || code == "261" {
+        return Some(Violation {
+            kind: ViolationKind::Busy,
+            column: None,
+        });
+    } else {
+        return None;
+    };
+    Some(Violation {
+        kind,
+        column: column(),
+    })
+}
+
+pub(super) async fn connect(
+    url: &str,
+    settings: &Settings,
+    create: bool,
+) -> Result<SqlitePool, sqlx::Error> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(create)
+        .foreign_keys(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(settings.statement_timeout.min(settings.acquire_timeout));
+    settings
+        .pool_options::<Sqlite>(SqlitePoolOptions::new())
+        .connect_with(options)
+        .await
+}

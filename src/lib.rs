@@ -1,0 +1,216 @@
+//! autoadmin turns a SQL database into an admin backend: entity descriptors become paginated,
+//! filterable, sortable REST CRUD routes over PostgreSQL, MySQL/MariaDB and SQLite.
+//!
+//! # Layout
+//!
+//! - [`schema`]: entity descriptors (TOML or Rust builder), their checks, and validation of
+//!   records against their rules. No HTTP, no SQL.
+//! - [`query`]: list query strings → typed [`query::ListQuery`]. Pure.
+//! - [`db`]: the only SQL; one enum over the three sqlx pools, statements built once with
+//!   per-dialect differences in [`db::Dialect`].
+//! - [`api`]: the axum router, thin handlers, and the one error type with its JSON shape.
+//! - [`demo`]: the embedded blog schema, seed and descriptors of `autoadmin demo`.
+//! - this file: [`Admin`] (built with [`Admin::builder`]) and [`serve`].
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), autoadmin::BuildError> {
+//! let admin = autoadmin::Admin::builder()
+//!     .database_url("sqlite:blog.db")
+//!     .config_file("config/blog.toml")
+//!     .build()
+//!     .await?;
+//! let app = axum::Router::new().nest("/admin", admin.router());
+//! # Ok(()) }
+//! ```
+
+pub mod api;
+pub mod db;
+pub mod demo;
+pub mod query;
+pub mod schema;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::api::AppState;
+use crate::db::Db;
+use crate::schema::{AdminSettings, Entity, Schema};
+
+pub use crate::schema::{Field, FieldType};
+
+/// Why an [`Admin`] could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("{0}")]
+    Config(#[from] schema::Error),
+    #[error("no database URL: give one with database_url() or in the config's [admin] table")]
+    NoDatabaseUrl,
+    #[error("cannot connect to the database: {0}")]
+    Database(#[from] db::Error),
+}
+
+/// Collects descriptors and settings; [`AdminBuilder::build`] checks them and connects.
+#[derive(Default)]
+pub struct AdminBuilder {
+    database_url: Option<String>,
+    config_files: Vec<PathBuf>,
+    config_texts: Vec<(String, String)>,
+    entities: Vec<Entity>,
+    settings: Option<AdminSettings>,
+    create_sqlite: bool,
+}
+
+impl AdminBuilder {
+    pub fn database_url(mut self, url: impl Into<String>) -> Self {
+        self.database_url = Some(url.into());
+        self
+    }
+
+    /// A TOML descriptor file; may be given several times.
+    pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config_files.push(path.into());
+        self
+    }
+
+    /// A TOML descriptor document given as text; `origin` names it in messages.
+    pub fn config_toml(mut self, text: impl Into<String>, origin: impl Into<String>) -> Self {
+        self.config_texts.push((text.into(), origin.into()));
+        self
+    }
+
+    /// An entity declared in code, in addition to those of the config files.
+    pub fn entity(mut self, entity: Entity) -> Self {
+        self.entities.push(entity);
+        self
+    }
+
+    /// Settings in code; they replace the config files' `[admin]` table.
+    pub fn settings(mut self, settings: AdminSettings) -> Self {
+        self.settings = Some(settings);
+        self
+    }
+
+    /// Create the SQLite database file if it does not exist (the demo does).
+    pub fn create_sqlite_file(mut self) -> Self {
+        self.create_sqlite = true;
+        self
+    }
+
+    /// Loads and checks the descriptors, connects to the database and reads its catalog.
+    pub async fn build(self) -> Result<Admin, BuildError> {
+        let mut file_settings = None;
+        let mut entities = Vec::new();
+        let mut add = |loaded: schema::LoadedConfig, has_admin: bool| {
+            if has_admin && file_settings.is_none() {
+                file_settings = Some(loaded.admin);
+            }
+            entities.extend(loaded.schema.entities().iter().cloned());
+        };
+        if !self.config_files.is_empty() {
+            add(schema::load_files(&self.config_files)?, true);
+        }
+        for (text, origin) in &self.config_texts {
+            add(schema::load_str(text, origin)?, true);
+        }
+        let file_settings = file_settings.unwrap_or_default();
+        entities.extend(self.entities);
+        let schema = Schema::new(entities)?;
+        let settings = self.settings.unwrap_or(file_settings);
+        let url = self
+            .database_url
+            .or_else(|| settings.database_url.clone())
+            .ok_or(BuildError::NoDatabaseUrl)?;
+        let mut db = Db::connect(&url, &(&settings).into(), self.create_sqlite).await?;
+        db.load_catalog(&schema).await?;
+        Ok(Admin {
+            state: AppState {
+                schema,
+                db,
+                settings: Arc::new(settings),
+            },
+        })
+    }
+}
+
+/// A connected admin: its router and its database.
+#[derive(Clone)]
+pub struct Admin {
+    state: AppState,
+}
+
+impl Admin {
+    pub fn builder() -> AdminBuilder {
+        AdminBuilder::default()
+    }
+
+    /// The admin's routes (`/api/...`), to nest at the base path of your choice.
+    pub fn router(&self) -> Router {
+        let router = Router::new().nest("/api", api::router(self.state.clone()));
+        api::with_context(router, &self.state.settings)
+    }
+
+    pub fn settings(&self) -> &AdminSettings {
+        &self.state.settings
+    }
+
+    pub fn schema(&self) -> &Schema {
+        &self.state.schema
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// Waits for running writes, then closes the pool. Call after the server stopped.
+    pub async fn close(&self) {
+        self.state.db.close().await;
+    }
+}
+
+/// Serves the admin at its base path on an already-bound listener until `shutdown`
+/// resolves; then stops accepting, lets in-flight requests finish, and closes the pool.
+pub async fn serve(
+    listener: TcpListener,
+    admin: Admin,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let base = admin.settings().base_path.clone();
+    let app = if base.is_empty() {
+        admin.router()
+    } else {
+        let outer = Router::new().nest(&base, admin.router());
+        api::with_context(outer, admin.settings())
+    };
+    let app = app.layer(tower_http::trace::TraceLayer::new_for_http());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    admin.close().await;
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

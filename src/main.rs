@@ -1,0 +1,150 @@
+//! The `autoadmin` command: parses flags, loads config, binds, and hands over to
+//! [`autoadmin::serve`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+
+#[derive(Parser)]
+#[command(
+    name = "autoadmin",
+    version,
+    about = "An admin backend for any SQL database"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the blog demo: a seeded SQLite database, at http://127.0.0.1:8000/admin/.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8000", env = "AUTOADMIN_BIND")]
+        bind: SocketAddr,
+        /// Where to create the demo database (replaced if it exists). Default: a temporary
+        /// file, removed on exit.
+        #[arg(long)]
+        database: Option<PathBuf>,
+    },
+    /// Serve the admin for a database, with descriptors from config files.
+    Serve {
+        /// TOML descriptor file; may be given several times.
+        #[arg(long = "config", required = true)]
+        config: Vec<PathBuf>,
+        /// Overrides the config's [admin] database_url.
+        #[arg(long, env = "AUTOADMIN_DATABASE_URL")]
+        database_url: Option<String>,
+        /// Overrides the config's [admin] bind (default 127.0.0.1:8000).
+        #[arg(long, env = "AUTOADMIN_BIND")]
+        bind: Option<SocketAddr>,
+    },
+    /// Check descriptor files and report every problem with file, entity and field.
+    Check {
+        #[arg(long = "config", required = true)]
+        config: Vec<PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Demo { bind, database } => demo(bind, database).await,
+        Command::Serve {
+            config,
+            database_url,
+            bind,
+        } => serve(config, database_url, bind).await,
+        Command::Check { config } => {
+            let loaded = autoadmin::schema::load_files(&config)?;
+            println!(
+                "ok: {} entities ({})",
+                loaded.schema.entities().len(),
+                loaded
+                    .schema
+                    .entities()
+                    .iter()
+                    .map(|e| e.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn demo(bind: SocketAddr, database: Option<PathBuf>) -> anyhow::Result<()> {
+    let temporary = database.is_none();
+    let path = database.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("autoadmin-demo-{}.sqlite", std::process::id()))
+    });
+    let url = autoadmin::demo::create_database(&path)
+        .await
+        .with_context(|| format!("creating the demo database at {}", path.display()))?;
+    let admin = autoadmin::Admin::builder()
+        .database_url(&url)
+        .config_toml(autoadmin::demo::CONFIG, "config/blog.toml")
+        .build()
+        .await?;
+    let listener = TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("binding {bind}"))?;
+    let base = admin.settings().base_path.clone();
+    println!("autoadmin demo: database {}", path.display());
+    println!("  admin: http://{bind}{base}/");
+    println!("  API:   http://{bind}{base}/api/posts?_page=1&_perPage=5");
+    autoadmin::serve(listener, admin, autoadmin::shutdown_signal()).await?;
+    if temporary {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            let _ = std::fs::remove_file(file);
+        }
+    }
+    Ok(())
+}
+
+async fn serve(
+    config: Vec<PathBuf>,
+    database_url: Option<String>,
+    bind: Option<SocketAddr>,
+) -> anyhow::Result<()> {
+    let mut builder = autoadmin::Admin::builder();
+    for file in &config {
+        builder = builder.config_file(file);
+    }
+    if let Some(url) = database_url {
+        builder = builder.database_url(url);
+    }
+    let admin = builder.build().await?;
+    let bind = match bind {
+        Some(bind) => bind,
+        None => admin
+            .settings()
+            .bind
+            .as_deref()
+            .unwrap_or("127.0.0.1:8000")
+            .parse()
+            .context("the config's [admin] bind is not an address")?,
+    };
+    let listener = TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("binding {bind}"))?;
+    tracing::info!(
+        "serving {} entities at http://{bind}{}/api/",
+        admin.schema().entities().len(),
+        admin.settings().base_path
+    );
+    autoadmin::serve(listener, admin, autoadmin::shutdown_signal()).await?;
+    Ok(())
+}

@@ -1,0 +1,28 @@
+//! Integration tests: HTTP over a real socket against real SQLite, PostgreSQL and MySQL.
+//! One binary, so that the crate and sqlx are linked once. Each test below runs once per
+//! backend (`sqlite::…`, `postgres::…`, `mysql::…`).
+
+mod common;
+mod crud;
+mod errors;
+mod lifecycle;
+mod list;
+mod types;
+
+backend_tests!(
+    list::paging_headers_and_default_sort,
+    list::sorting_is_total,
+    list::every_filter_operator,
+    list::plus_decodes_to_space_in_filters,
+    crud::create_get_update_delete,
+    crud::delete_accepts_any_body,
+    crud::uuid_and_text_keys,
+    errors::bad_requests_are_4xx_in_the_error_shape,
+    errors::oversized_body_is_413,
+    errors::read_only_entities_refuse_writes,
+    types::every_type_round_trips,
+    types::database_refusals_are_4xx,
+    lifecycle::write_finishes_after_client_disconnects,
+    lifecycle::shutdown_finishes_in_flight_requests,
+    lifecycle::health_answers,
+);
