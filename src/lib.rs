@@ -46,9 +46,11 @@ pub use crate::schema::{Field, FieldType};
 pub enum BuildError {
     #[error("{0}")]
     Config(#[from] schema::Error),
-    #[error("no database URL: give one with database_url() or in the config's [admin] table")]
+    #[error(
+        "no database URL: give --database-url (or AUTOADMIN_DATABASE_URL), database_url in the config's [admin] table, or AdminBuilder::database_url"
+    )]
     NoDatabaseUrl,
-    #[error("cannot connect to the database: {0}")]
+    #[error("cannot connect to the database")]
     Database(#[from] db::Error),
 }
 

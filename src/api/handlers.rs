@@ -41,14 +41,37 @@ fn key(entity: &EntityRef, id: &str) -> Result<Value> {
     })
 }
 
-fn path<T>(path: std::result::Result<Path<T>, PathRejection>) -> Result<T> {
+fn path<T>(path: PathParams<T>) -> Result<T> {
     path.map(|Path(p)| p)
         .map_err(|rejection| ApiError::bad_request(format!("bad path: {}", rejection.body_text())))
 }
 
-fn missing(entity: &EntityRef, id: &str) -> impl FnOnce() -> String {
-    let message = format!("no record of \"{}\" has id \"{id}\"", entity.name);
-    move || message
+type PathParams<T> = std::result::Result<Path<T>, PathRejection>;
+
+/// The record a `/{entity}/{id}` route names.
+struct Target {
+    entity: EntityRef,
+    key: Value,
+    id: String,
+}
+
+impl Target {
+    fn resolve(state: &AppState, params: PathParams<(String, String)>) -> Result<Target> {
+        let (name, id) = path(params)?;
+        let entity = entity(state, &name)?;
+        let key = key(&entity, &id)?;
+        Ok(Target { entity, key, id })
+    }
+
+    /// The db layer's "not found", naming the record.
+    fn error(&self, error: crate::db::Error) -> ApiError {
+        ApiError::from(error).with_not_found(|| {
+            format!(
+                "no record of \"{}\" has id \"{}\"",
+                self.entity.name, self.id
+            )
+        })
+    }
 }
 
 pub async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>> {
@@ -58,7 +81,7 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Va
 
 pub async fn list(
     State(state): State<AppState>,
-    name: std::result::Result<Path<String>, PathRejection>,
+    name: PathParams<String>,
     RawQuery(query_string): RawQuery,
 ) -> Result<Response> {
     let entity = entity(&state, &path(name)?)?;
@@ -83,23 +106,17 @@ pub async fn list(
 
 pub async fn get(
     State(state): State<AppState>,
-    params: std::result::Result<Path<(String, String)>, PathRejection>,
+    params: PathParams<(String, String)>,
 ) -> Result<Json<Record>> {
-    let (name, id) = path(params)?;
-    let entity = entity(&state, &name)?;
-    let key = key(&entity, &id)?;
-    let record = state
-        .db
-        .get(&entity, key)
-        .await
-        .map_err(|err| ApiError::from(err).with_not_found(missing(&entity, &id)))?;
-    Ok(Json(record))
+    let target = Target::resolve(&state, params)?;
+    let record = state.db.get(&target.entity, target.key.clone()).await;
+    Ok(Json(record.map_err(|err| target.error(err))?))
 }
 
 pub async fn create(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
-    name: std::result::Result<Path<String>, PathRejection>,
+    name: PathParams<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Response> {
     let entity = entity(&state, &path(name)?)?;
@@ -124,37 +141,31 @@ pub async fn create(
 
 pub async fn update(
     State(state): State<AppState>,
-    params: std::result::Result<Path<(String, String)>, PathRejection>,
+    params: PathParams<(String, String)>,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Record>> {
-    let (name, id) = path(params)?;
-    let entity = entity(&state, &name)?;
-    writable(&entity)?;
-    let key = key(&entity, &id)?;
+    let target = Target::resolve(&state, params)?;
+    writable(&target.entity)?;
     let record = state
         .db
-        .update(entity.clone(), key, body)
-        .await
-        .map_err(|err| ApiError::from(err).with_not_found(missing(&entity, &id)))?;
-    Ok(Json(record))
+        .update(target.entity.clone(), target.key.clone(), body)
+        .await;
+    Ok(Json(record.map_err(|err| target.error(err))?))
 }
 
 /// DELETE takes no body: whatever a client sends (ng-admin sends `{}` as text/plain) is
 /// ignored.
 pub async fn delete(
     State(state): State<AppState>,
-    params: std::result::Result<Path<(String, String)>, PathRejection>,
+    params: PathParams<(String, String)>,
 ) -> Result<Json<Record>> {
-    let (name, id) = path(params)?;
-    let entity = entity(&state, &name)?;
-    writable(&entity)?;
-    let key = key(&entity, &id)?;
+    let target = Target::resolve(&state, params)?;
+    writable(&target.entity)?;
     let record = state
         .db
-        .delete(entity.clone(), key)
-        .await
-        .map_err(|err| ApiError::from(err).with_not_found(missing(&entity, &id)))?;
-    Ok(Json(record))
+        .delete(target.entity.clone(), target.key.clone())
+        .await;
+    Ok(Json(record.map_err(|err| target.error(err))?))
 }
 
 pub async fn not_found(OriginalUri(uri): OriginalUri) -> ApiError {

@@ -136,6 +136,12 @@ pub(super) fn classify(error: &(dyn sqlx::error::DatabaseError + 'static)) -> Op
 pub(super) async fn connect(url: &str, settings: &Settings) -> Result<MySqlPool, sqlx::Error> {
     let options = MySqlConnectOptions::from_str(url)?.timezone(Some("+00:00".to_owned()));
     let statement_timeout = settings.statement_timeout;
+    // One direct connection first: it fails at once with the real cause (refused, bad
+    // password, unknown database) where the pool would retry until its timeout.
+    sqlx::Connection::close(
+        <sqlx::MySqlConnection as sqlx::Connection>::connect_with(&options).await?,
+    )
+    .await?;
     settings
         .pool_options::<MySql>(MySqlPoolOptions::new())
         .after_connect(move |connection, _meta| {

@@ -130,6 +130,12 @@ pub(super) async fn connect(url: &str, settings: &Settings) -> Result<PgPool, sq
         // Columns without a time zone are read and written as UTC.
         ("TimeZone", "UTC"),
     ]);
+    // One direct connection first: it fails at once with the real cause (refused, bad
+    // password, unknown database) where the pool would retry until its timeout.
+    sqlx::Connection::close(
+        <sqlx::PgConnection as sqlx::Connection>::connect_with(&options).await?,
+    )
+    .await?;
     settings
         .pool_options::<Postgres>(PgPoolOptions::new())
         .connect_with(options)

@@ -167,6 +167,12 @@ pub(super) async fn connect(
         .foreign_keys(true)
         .journal_mode(SqliteJournalMode::Wal)
         .busy_timeout(settings.statement_timeout.min(settings.acquire_timeout));
+    // One direct connection first: it fails at once with the real cause (refused, bad
+    // password, unknown database) where the pool would retry until its timeout.
+    sqlx::Connection::close(
+        <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options).await?,
+    )
+    .await?;
     settings
         .pool_options::<Sqlite>(SqlitePoolOptions::new())
         .connect_with(options)

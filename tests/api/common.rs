@@ -297,13 +297,23 @@ pub struct TestApp {
 
 /// Starts a server over a fresh database holding `scripts`, with the descriptors `config`.
 pub async fn spawn_app(backend: Backend, scripts: &[&str], config: &str) -> Option<TestApp> {
+    spawn_app_with(backend, scripts, |builder| {
+        builder.config_toml(config, "test.toml")
+    })
+    .await
+}
+
+/// Like [`spawn_app`], with descriptors given to the builder by `configure`.
+pub async fn spawn_app_with(
+    backend: Backend,
+    scripts: &[&str],
+    configure: impl FnOnce(autoadmin::AdminBuilder) -> autoadmin::AdminBuilder,
+) -> Option<TestApp> {
     let db = TestDb::create(backend).await?;
     for script in scripts {
         db.execute(script).await;
     }
-    let admin = autoadmin::Admin::builder()
-        .database_url(&db.url)
-        .config_toml(config, "test.toml")
+    let admin = configure(autoadmin::Admin::builder().database_url(&db.url))
         .build()
         .await
         .expect("admin builds");
@@ -471,4 +481,17 @@ async fn reply(response: reqwest::Response) -> Reply {
         headers,
         body,
     }
+}
+
+/// Percent-encodes a query parameter value.
+pub fn urlencode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }

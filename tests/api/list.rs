@@ -3,7 +3,7 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::common::{Backend, TestApp, blog_app};
+use crate::common::{Backend, TestApp, blog_app, urlencode};
 
 /// What a test post is, kept on the Rust side to compute expected results.
 #[derive(Clone, Debug)]
@@ -115,18 +115,6 @@ impl Blog {
         );
         assert_eq!(got, want, "filter {filters}");
     }
-}
-
-fn urlencode(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 pub async fn paging_headers_and_default_sort(backend: Backend) {

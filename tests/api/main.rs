@@ -7,6 +7,7 @@ mod crud;
 mod errors;
 mod lifecycle;
 mod list;
+mod typed;
 mod types;
 
 backend_tests!(
@@ -25,4 +26,5 @@ backend_tests!(
     lifecycle::write_finishes_after_client_disconnects,
     lifecycle::shutdown_finishes_in_flight_requests,
     lifecycle::health_answers,
+    typed::typed_validation_joins_field_rules,
 );

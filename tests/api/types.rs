@@ -3,7 +3,7 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::common::{Backend, spawn_app};
+use crate::common::{Backend, spawn_app, urlencode};
 
 const KITCHEN: &str = r#"
 [[entity]]
@@ -150,7 +150,7 @@ pub async fn every_type_round_trips(backend: Backend) {
     ] {
         let filter = json!({ field: stored[field] }).to_string();
         let reply = app
-            .get(&format!("/kitchen?_filters={}", urlencoding(&filter)))
+            .get(&format!("/kitchen?_filters={}", urlencode(&filter)))
             .await;
         assert_eq!(reply.status, 200, "{field}: {}", reply.body);
         assert_eq!(reply.ids(), vec![id], "filter {filter} on {backend:?}");
@@ -228,16 +228,4 @@ pub async fn database_refusals_are_4xx(backend: Backend) {
     } else {
         assert_eq!(reply.status, 422, "{}", reply.body);
     }
-}
-
-fn urlencoding(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }

@@ -1,0 +1,180 @@
+//! The `autoadmin` binary as a user runs it: demo, serve, check; graceful exit on SIGTERM.
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_autoadmin");
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// Waits until `url` answers 200, or fails the test after 30 s.
+async fn wait_for(url: &str, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(response) = reqwest::get(url).await
+            && response.status() == 200
+        {
+            return;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the server exited early with {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} did not answer in 30 s");
+}
+
+/// Sends SIGTERM and returns the exit output; fails if the process does not stop in 10 s.
+fn terminate(child: Child) -> Output {
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let pid = child.id();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done_tx.send(child.wait_with_output()));
+    match done_rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg(pid.to_string())
+                .status();
+            panic!("the server did not stop within 10 s of SIGTERM");
+        }
+    }
+}
+
+fn temp_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "autoadmin-cli-{}-{name}",
+        uuid::Uuid::new_v4().simple()
+    ))
+}
+
+#[tokio::test]
+async fn demo_serves_a_seeded_blog_and_stops_on_sigterm() {
+    let port = free_port();
+    let database = temp_path("demo.sqlite");
+    let mut child = Command::new(BIN)
+        .args(["demo", "--bind", &format!("127.0.0.1:{port}"), "--database"])
+        .arg(&database)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let api = format!("http://127.0.0.1:{port}/admin/api");
+    wait_for(&format!("{api}/health"), &mut child).await;
+
+    for (entity, n) in [
+        ("authors", 50),
+        ("posts", 1000),
+        ("comments", 3000),
+        ("tags", 12),
+    ] {
+        let response = reqwest::get(format!("{api}/{entity}?_page=1&_perPage=5"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers()["x-total-count"],
+            n.to_string().as_str(),
+            "{entity}"
+        );
+        let rows: Vec<serde_json::Value> = response.json().await.unwrap();
+        assert_eq!(rows.len(), 5);
+    }
+
+    let output = terminate(child);
+    assert!(output.status.success(), "exit status {}", output.status);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("http://127.0.0.1:{port}/admin/")),
+        "{stdout}"
+    );
+    std::fs::remove_file(&database).unwrap();
+}
+
+#[tokio::test]
+async fn serve_uses_the_config_and_database_url() {
+    let database = temp_path("serve.sqlite");
+    let url = autoadmin::demo::create_database(&database).await.unwrap();
+    let port = free_port();
+    let config = format!("{}/config/blog.toml", env!("CARGO_MANIFEST_DIR"));
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--config",
+            &config,
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("AUTOADMIN_DATABASE_URL", &url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let api = format!("http://127.0.0.1:{port}/admin/api");
+    wait_for(&format!("{api}/health"), &mut child).await;
+    let response = reqwest::get(format!("{api}/posts/1")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let output = terminate(child);
+    assert!(output.status.success());
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+    }
+}
+
+#[test]
+fn check_reports_file_entity_and_field() {
+    let config = format!("{}/config/blog.toml", env!("CARGO_MANIFEST_DIR"));
+    let good = Command::new(BIN)
+        .args(["check", "--config", &config])
+        .output()
+        .unwrap();
+    assert!(good.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&good.stdout).trim(),
+        "ok: 4 entities (authors, posts, comments, tags)"
+    );
+
+    let bad_path = temp_path("bad.toml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("target = \"tags\"", "target = \"labels\"");
+    std::fs::write(&bad_path, text).unwrap();
+    let bad = Command::new(BIN)
+        .arg("check")
+        .arg("--config")
+        .arg(&bad_path)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}: entity \"posts\", field \"tag_id\": reference target \"labels\" is not an entity",
+            bad_path.display()
+        )),
+        "{stderr}"
+    );
+    std::fs::remove_file(&bad_path).unwrap();
+}
+
+#[test]
+fn serve_without_a_database_url_says_so() {
+    let config = format!("{}/config/blog.toml", env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new(BIN)
+        .args(["serve", "--config", &config])
+        .env_remove("AUTOADMIN_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no database URL"), "{stderr}");
+}
