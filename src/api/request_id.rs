@@ -47,7 +47,10 @@ pub async fn middleware(State(timeout): State<Duration>, request: Request, next:
             match tokio::time::timeout(timeout, next.run(request)).await {
                 Ok(response) => response,
                 Err(_) => ApiError::unavailable(
-                    format!("the request took longer than {} s", timeout.as_secs()),
+                    format!(
+                        "the request took longer than {} s; a write it started still completes or rolls back as a whole",
+                        timeout.as_secs()
+                    ),
                     format!("{method} {path} timed out"),
                 )
                 .into_response(),

@@ -126,7 +126,7 @@ enum ViolationKind {
     Referenced,
     NotNull,
     BadValue,
-    Busy,
+    Unavailable,
 }
 
 /// What a write was doing when the database refused it: SQLite cannot say whether a
@@ -208,7 +208,9 @@ impl Violation {
                 message: "the database rejected a value".into(),
                 field,
             },
-            ViolationKind::Busy => Error::Unavailable("the database is busy or timed out".into()),
+            ViolationKind::Unavailable => {
+                Error::Unavailable("the database is busy or timed out".into())
+            }
         }
     }
 }
@@ -366,12 +368,7 @@ impl Db {
             Pool::MySql(pool) => pool.acquire().await.map(Pooled::MySql),
             Pool::Sqlite(pool) => pool.acquire().await.map(Pooled::Sqlite),
         };
-        result.map_err(|err| match err {
-            sqlx::Error::PoolTimedOut => {
-                Error::Unavailable("no database connection was free in time".into())
-            }
-            other => Error::Unavailable(other.to_string()),
-        })
+        result.map_err(connection_error)
     }
 
     async fn begin(&self) -> Result<Tx, Error> {
@@ -382,12 +379,7 @@ impl Db {
             // cannot deadlock against another writer.
             Pool::Sqlite(pool) => pool.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite),
         };
-        result.map_err(|err| match err {
-            sqlx::Error::PoolTimedOut => {
-                Error::Unavailable("no database connection was free in time".into())
-            }
-            other => Error::Unavailable(other.to_string()),
-        })
+        result.map_err(connection_error)
     }
 
     /// One page of an entity's records and the total count.
@@ -595,6 +587,16 @@ impl Db {
             .spawn(write)
             .await
             .map_err(|err| Error::Internal(format!("write task failed: {err}")))?
+    }
+}
+
+/// Getting a connection failed: never the client's fault.
+fn connection_error(error: sqlx::Error) -> Error {
+    match error {
+        sqlx::Error::PoolTimedOut => {
+            Error::Unavailable("no database connection was free in time".into())
+        }
+        other => Error::Unavailable(other.to_string()),
     }
 }
 

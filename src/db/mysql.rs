@@ -127,7 +127,9 @@ pub(super) fn classify(error: &(dyn sqlx::error::DatabaseError + 'static)) -> Op
                 })
             }),
         ),
-        1205 | 1213 | 1969 | 3024 | 1040 => (ViolationKind::Busy, None),
+        // Lock wait, deadlock, statement timeouts (MariaDB, MySQL), too many connections,
+        // unknown database, connection killed, server shutdown.
+        1205 | 1213 | 1969 | 3024 | 1040 | 1049 | 1927 | 1053 => (ViolationKind::Unavailable, None),
         _ => return None,
     };
     Some(Violation { kind, column })

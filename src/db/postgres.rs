@@ -114,7 +114,11 @@ pub(super) fn classify(error: &(dyn sqlx::error::DatabaseError + 'static)) -> Op
         "23514" | "22001" | "22003" | "22007" | "22008" | "22P02" | "22023" | "22P05" => {
             ViolationKind::BadValue
         }
-        "57014" | "40001" | "40P01" | "55P03" | "53300" => ViolationKind::Busy,
+        // Timeouts, deadlocks, lock waits, and a server or database that went away.
+        "57014" | "40001" | "40P01" | "55P03" | "55000" | "57P01" | "57P02" | "57P03" | "3D000" => {
+            ViolationKind::Unavailable
+        }
+        code if code.starts_with("08") || code.starts_with("53") => ViolationKind::Unavailable,
         _ => return None,
     };
     Some(Violation {

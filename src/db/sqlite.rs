@@ -145,7 +145,7 @@ pub(super) fn classify(error: &(dyn sqlx::error::DatabaseError + 'static)) -> Op
         });
     } else if code == "5" || code == "6" || code == "517" || code == "261" {
         return Some(Violation {
-            kind: ViolationKind::Busy,
+            kind: ViolationKind::Unavailable,
             column: None,
         });
     } else {
@@ -166,7 +166,7 @@ pub(super) async fn connect(
         .create_if_missing(create)
         .foreign_keys(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .busy_timeout(settings.statement_timeout.min(settings.acquire_timeout));
+        .busy_timeout(settings.statement_timeout);
     // One direct connection first: it fails at once with the real cause (refused, bad
     // password, unknown database) where the pool would retry until its timeout.
     sqlx::Connection::close(

@@ -207,6 +207,55 @@ impl TestDb {
         }
     }
 
+    fn server_and_name(&self) -> (&str, &str) {
+        match &self.cleanup {
+            Some(Cleanup::Database { server_url, name }) => (server_url, name),
+            _ => panic!("{:?} has no server", self.backend),
+        }
+    }
+
+    /// Ends, on the server side, every connection to this database (as a restart would).
+    pub async fn kill_connections(&self) {
+        let (server_url, name) = self.server_and_name();
+        match self.backend {
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(server_url).await.unwrap();
+                sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
+                    .bind(name)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+            Backend::MySql => {
+                let pool = sqlx::MySqlPool::connect(server_url).await.unwrap();
+                let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM information_schema.PROCESSLIST WHERE db = ? AND id <> CONNECTION_ID()")
+                    .bind(name)
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+                for id in ids {
+                    let _ = sqlx::query(AssertSqlSafe(format!("KILL {id}")))
+                        .execute(&pool)
+                        .await;
+                }
+                pool.close().await;
+            }
+            Backend::Sqlite => panic!("SQLite has no server"),
+        }
+    }
+
+    /// PostgreSQL only: refuse (or accept again) new connections to this database.
+    pub async fn allow_connections(&self, allow: bool) {
+        let (server_url, name) = self.server_and_name();
+        run_on_server(
+            self.backend,
+            server_url,
+            &format!("ALTER DATABASE {name} WITH ALLOW_CONNECTIONS {allow}"),
+        )
+        .await;
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         self.scalar(&format!("SELECT COUNT(*) FROM {table}"))
             .await

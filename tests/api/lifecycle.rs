@@ -149,3 +149,107 @@ pub async fn health_answers(backend: Backend) {
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body, json!({"status": "ok"}));
 }
+
+/// The blog with tight limits: one connection, 1 s to get it, `statement` s per statement,
+/// `request` s per request.
+async fn tight_app(backend: Backend, statement: u64, request: u64) -> Option<TestApp> {
+    let config = autoadmin::demo::CONFIG.replace(
+        "base_path = \"/admin\"",
+        &format!(
+            "base_path = \"/admin\"\nmax_connections = 1\nacquire_timeout_secs = 1\nstatement_timeout_secs = {statement}\nrequest_timeout_secs = {request}"
+        ),
+    );
+    crate::common::spawn_app(backend, &[backend.blog_schema()], &config).await
+}
+
+pub async fn timeouts_answer_503_and_change_nothing(backend: Backend) {
+    let Some(app) = tight_app(backend, 3, 30).await else {
+        return;
+    };
+    let id = one_post(&app).await;
+    let blocker = block_post_writes(&app, id).await;
+    // The write waits for the lock until the statement timeout; meanwhile it holds the only
+    // connection, so a read cannot get one within the acquire timeout.
+    let writer = {
+        let (client, url) = (app.client.clone(), format!("{}/posts/{id}", app.api));
+        tokio::spawn(async move { client.put(url).json(&json!({"title": "Lost"})).send().await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let read = app.get("/posts").await;
+    assert_eq!(read.status, 503, "{}", read.body);
+    assert_eq!(read.header("retry-after"), Some("1"));
+    assert_eq!(read.error().0, "unavailable");
+    let write = writer.await.unwrap().unwrap();
+    assert_eq!(write.status(), 503);
+    assert_eq!(write.headers()["retry-after"], "1");
+    blocker.release().await;
+    // The timed-out write rolled back as a whole; the service is fine again.
+    assert_eq!(
+        app.db
+            .scalar(&format!("SELECT title FROM posts WHERE id = {id}"))
+            .await
+            .as_deref(),
+        Some("Before")
+    );
+    assert_eq!(app.get("/posts").await.status, 200);
+}
+
+pub async fn request_timeout_answers_503_and_the_write_still_completes(backend: Backend) {
+    let Some(app) = tight_app(backend, 30, 1).await else {
+        return;
+    };
+    let id = one_post(&app).await;
+    let blocker = block_post_writes(&app, id).await;
+    let reply = app
+        .put(&format!("/posts/{id}"), json!({"title": "Late"}))
+        .await;
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert_eq!(
+        reply.error().1,
+        "the request took longer than 1 s; a write it started still completes or rolls back as a whole"
+    );
+    blocker.release().await;
+    let mut title = None;
+    for _ in 0..100 {
+        title = app
+            .db
+            .scalar(&format!("SELECT title FROM posts WHERE id = {id}"))
+            .await;
+        if title.as_deref() == Some("Late") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(title.as_deref(), Some("Late"));
+}
+
+/// Connections killed by the server are replaced without the client noticing; a database
+/// that refuses connections is a 503 until it is back. (SQLite is a file in the process: it
+/// has no server to lose.)
+pub async fn database_outage_is_503_then_recovers(backend: Backend) {
+    if backend == Backend::Sqlite {
+        return;
+    }
+    let Some(app) = blog_app(backend).await else {
+        return;
+    };
+    one_post(&app).await;
+    app.db.kill_connections().await;
+    let reply = app.get("/posts").await;
+    assert_eq!(
+        reply.status, 200,
+        "killed connections are replaced: {}",
+        reply.body
+    );
+    if backend == Backend::Postgres {
+        app.db.allow_connections(false).await;
+        app.db.kill_connections().await;
+        let reply = app.get("/posts").await;
+        assert_eq!(reply.status, 503, "{}", reply.body);
+        assert_eq!(reply.error().0, "unavailable");
+        assert_eq!(app.get("/health").await.status, 503);
+        app.db.allow_connections(true).await;
+        assert_eq!(app.get("/posts").await.status, 200);
+        assert_eq!(app.get("/health").await.status, 200);
+    }
+}

@@ -23,8 +23,12 @@ backend_tests!(
     errors::read_only_entities_refuse_writes,
     types::every_type_round_trips,
     types::database_refusals_are_4xx,
+    types::operators_on_every_type,
     lifecycle::write_finishes_after_client_disconnects,
     lifecycle::shutdown_finishes_in_flight_requests,
     lifecycle::health_answers,
+    lifecycle::timeouts_answer_503_and_change_nothing,
+    lifecycle::request_timeout_answers_503_and_the_write_still_completes,
+    lifecycle::database_outage_is_503_then_recovers,
     typed::typed_validation_joins_field_rules,
 );

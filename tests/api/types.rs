@@ -229,3 +229,79 @@ pub async fn database_refusals_are_4xx(backend: Backend) {
         assert_eq!(reply.status, 422, "{}", reply.body);
     }
 }
+
+/// Ordering and set operators on every ordered type, and substring operators on every text
+/// type, against three rows whose values are low < mid < high in every column.
+pub async fn operators_on_every_type(backend: Backend) {
+    let Some(app) = spawn_app(backend, &[&backend.fixture("kitchen.sql")], KITCHEN).await else {
+        return;
+    };
+    let rows = [
+        json!({"small": -5, "big": "-9007199254740993", "ratio": -1.5, "real4": 0.25, "price": "-0.5",
+               "name": "alpha", "day": "1999-12-31", "at": "2020-01-01T00:00:00Z",
+               "naive_at": "2020-01-01T00:00:00.5Z", "clock": "00:00:01",
+               "token": "00000000-0000-4000-8000-000000000001", "email": "a@x.org",
+               "site": "http://a.example", "mood": "happy", "flag": false}),
+        json!({"small": 0, "big": "42", "ratio": 0.0, "real4": 0.5, "price": "10.25",
+               "name": "beta", "day": "2024-02-29", "at": "2024-05-01T12:30:00.123Z",
+               "naive_at": "2024-05-01T12:30:00Z", "clock": "12:00:00",
+               "token": "7fffffff-0000-4000-8000-000000000000", "email": "b@x.org",
+               "site": "http://b.example", "mood": "happy", "flag": true}),
+        json!({"small": 7, "big": "9007199254740993", "ratio": 2.5, "real4": 1.0, "price": "99.99",
+               "name": "gamma", "day": "2030-01-01", "at": "2030-06-01T23:59:59Z",
+               "naive_at": "2030-06-01T23:59:59Z", "clock": "23:59:59",
+               "token": "ffffffff-0000-4000-8000-000000000000", "email": "c@x.org",
+               "site": "http://c.example", "mood": "sad", "flag": false}),
+    ];
+    let mut ids = Vec::new();
+    for row in &rows {
+        ids.push(
+            app.create("kitchen", row.clone()).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let [low, mid, high] = ids[..] else { panic!() };
+    let check = |field: &'static str, operators: serde_json::Value, want: Vec<i64>| {
+        let app = &app;
+        async move {
+            let filter = json!({ field: operators }).to_string();
+            let reply = app
+                .get(&format!(
+                    "/kitchen?_sortField=id&_filters={}",
+                    urlencode(&filter)
+                ))
+                .await;
+            assert_eq!(reply.status, 200, "{filter}: {}", reply.body);
+            assert_eq!(reply.ids(), want, "{filter} on {backend:?}");
+        }
+    };
+    for field in [
+        "small", "big", "ratio", "real4", "price", "name", "day", "at", "naive_at", "clock",
+        "token", "email", "site",
+    ] {
+        let value = |i: usize| rows[i][field].clone();
+        check(field, json!({"gt": value(1)}), vec![high]).await;
+        check(field, json!({"gte": value(1)}), vec![mid, high]).await;
+        check(field, json!({"lt": value(1)}), vec![low]).await;
+        check(field, json!({"lte": value(1), "gt": value(0)}), vec![mid]).await;
+        check(field, json!({"ne": value(1)}), vec![low, high]).await;
+        check(field, json!({"in": [value(0), value(2)]}), vec![low, high]).await;
+        check(field, json!({"nin": [value(0), value(2)]}), vec![mid]).await;
+        check(field, json!({"eq": value(2)}), vec![high]).await;
+    }
+    check("flag", json!({"ne": true}), vec![low, high]).await;
+    check("flag", json!({"in": [true]}), vec![mid]).await;
+    check("mood", json!({"in": ["sad"]}), vec![high]).await;
+    check("mood", json!({"ne": "happy"}), vec![high]).await;
+    // Substrings, on every text-like type (the uuid and enum columns are cast to text).
+    check("name", json!({"like": "et"}), vec![mid]).await;
+    check("name", json!({"ilike": "AMM"}), vec![high]).await;
+    check("email", json!({"ilike": "B@X"}), vec![mid]).await;
+    check("site", json!({"like": "c.ex"}), vec![high]).await;
+    check("token", json!({"like": "7fff"}), vec![mid]).await;
+    check("token", json!({"ilike": "FFFFFFFF"}), vec![high]).await;
+    check("mood", json!({"ilike": "SA"}), vec![high]).await;
+    check("notes", json!({"is_null": true}), vec![low, mid, high]).await;
+    check("doc", json!({"is_null": false}), vec![]).await;
+}
