@@ -15,6 +15,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value as Json};
 use sqlx::pool::PoolConnection;
 use sqlx::{MySql, MySqlConnection, PgConnection, Postgres, Sqlite, SqliteConnection};
@@ -653,28 +655,65 @@ struct Executed {
     last_insert_id: Option<i64>,
 }
 
+/// A row of any backend; columns decode by field type.
+enum Row {
+    Postgres(sqlx::postgres::PgRow),
+    MySql(sqlx::mysql::MySqlRow),
+    Sqlite(sqlx::sqlite::SqliteRow),
+}
+
+impl Row {
+    fn decode(&self, i: usize, field_type: FieldType) -> Result<Json, sqlx::Error> {
+        match self {
+            Row::Postgres(row) => postgres::decode(row, i, field_type),
+            Row::MySql(row) => mysql::decode(row, i, field_type),
+            Row::Sqlite(row) => sqlite::decode(row, i, field_type),
+        }
+    }
+
+    /// A row whose columns are the entity's readable fields, in order.
+    fn record(&self, entity: &Entity) -> Result<Record, sqlx::Error> {
+        let mut record = Record::with_capacity(entity.fields.len());
+        for (i, field) in entity.readable_fields().enumerate() {
+            record.insert(field.name.clone(), self.decode(i, field.value_type())?);
+        }
+        Ok(record)
+    }
+
+    fn count(&self) -> Result<u64, sqlx::Error> {
+        use sqlx::Row as _;
+        let n: i64 = match self {
+            Row::Postgres(row) => row.try_get(0)?,
+            Row::MySql(row) => row.try_get(0)?,
+            Row::Sqlite(row) => row.try_get(0)?,
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
 impl Conn<'_> {
-    async fn fetch_all(&mut self, sql: &Sql, entity: &Entity) -> Result<Vec<Record>, sqlx::Error> {
+    /// The rows of a query, as they arrive.
+    fn fetch<'c>(&'c mut self, sql: &Sql) -> BoxStream<'c, Result<Row, sqlx::Error>> {
         match self {
             Conn::Postgres(c) => postgres::query(sql)
-                .fetch_all(&mut **c)
-                .await?
-                .iter()
-                .map(|r| decode_row(entity, |i, t| postgres::decode(r, i, t)))
-                .collect(),
-            Conn::MySql(c) => mysql::query(sql)
-                .fetch_all(&mut **c)
-                .await?
-                .iter()
-                .map(|r| decode_row(entity, |i, t| mysql::decode(r, i, t)))
-                .collect(),
+                .fetch(&mut **c)
+                .map_ok(Row::Postgres)
+                .boxed(),
+            Conn::MySql(c) => mysql::query(sql).fetch(&mut **c).map_ok(Row::MySql).boxed(),
             Conn::Sqlite(c) => sqlite::query(sql)
-                .fetch_all(&mut **c)
-                .await?
-                .iter()
-                .map(|r| decode_row(entity, |i, t| sqlite::decode(r, i, t)))
-                .collect(),
+                .fetch(&mut **c)
+                .map_ok(Row::Sqlite)
+                .boxed(),
         }
+    }
+
+    async fn fetch_all(&mut self, sql: &Sql, entity: &Entity) -> Result<Vec<Record>, sqlx::Error> {
+        let mut rows = self.fetch(sql);
+        let mut records = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            records.push(row.record(entity)?);
+        }
+        Ok(records)
     }
 
     async fn fetch_optional(
@@ -682,33 +721,18 @@ impl Conn<'_> {
         sql: &Sql,
         entity: &Entity,
     ) -> Result<Option<Record>, sqlx::Error> {
-        match self {
-            Conn::Postgres(c) => postgres::query(sql)
-                .fetch_optional(&mut **c)
-                .await?
-                .map(|r| decode_row(entity, |i, t| postgres::decode(&r, i, t)))
-                .transpose(),
-            Conn::MySql(c) => mysql::query(sql)
-                .fetch_optional(&mut **c)
-                .await?
-                .map(|r| decode_row(entity, |i, t| mysql::decode(&r, i, t)))
-                .transpose(),
-            Conn::Sqlite(c) => sqlite::query(sql)
-                .fetch_optional(&mut **c)
-                .await?
-                .map(|r| decode_row(entity, |i, t| sqlite::decode(&r, i, t)))
-                .transpose(),
-        }
+        let mut rows = self.fetch(sql);
+        let first = rows.try_next().await?;
+        // Drain, so the connection is ready for the next statement.
+        while rows.try_next().await?.is_some() {}
+        first.map(|row| row.record(entity)).transpose()
     }
 
     async fn fetch_count(&mut self, sql: &Sql) -> Result<u64, sqlx::Error> {
-        use sqlx::Row;
-        let n: i64 = match self {
-            Conn::Postgres(c) => postgres::query(sql).fetch_one(&mut **c).await?.try_get(0)?,
-            Conn::MySql(c) => mysql::query(sql).fetch_one(&mut **c).await?.try_get(0)?,
-            Conn::Sqlite(c) => sqlite::query(sql).fetch_one(&mut **c).await?.try_get(0)?,
-        };
-        Ok(u64::try_from(n).unwrap_or(0))
+        let mut rows = self.fetch(sql);
+        let row = rows.try_next().await?.ok_or(sqlx::Error::RowNotFound)?;
+        while rows.try_next().await?.is_some() {}
+        row.count()
     }
 
     async fn execute(&mut self, sql: &Sql) -> Result<Executed, sqlx::Error> {
@@ -735,16 +759,4 @@ impl Conn<'_> {
             }
         })
     }
-}
-
-/// Builds a record from a row whose columns are the entity's readable fields, in order.
-fn decode_row(
-    entity: &Entity,
-    decode: impl Fn(usize, FieldType) -> Result<Json, sqlx::Error>,
-) -> Result<Record, sqlx::Error> {
-    let mut record = Record::with_capacity(entity.fields.len());
-    for (i, field) in entity.readable_fields().enumerate() {
-        record.insert(field.name.clone(), decode(i, field.value_type())?);
-    }
-    Ok(record)
 }
