@@ -83,13 +83,22 @@ pub async fn list(
     State(state): State<AppState>,
     name: PathParams<String>,
     RawQuery(query_string): RawQuery,
+    request_headers: HeaderMap,
 ) -> Result<Response> {
     let entity = entity(&state, &path(name)?)?;
     let limits = Limits {
         max_per_page: state.settings.max_per_page,
         max_rows: state.settings.max_rows,
     };
-    let list_query = query::parse(&entity, query_string.as_deref().unwrap_or(""), limits)?;
+    let range = request_headers
+        .get(header::RANGE)
+        .map(|v| v.to_str().unwrap_or("(not text)"));
+    let list_query = query::parse(
+        &entity,
+        query_string.as_deref().unwrap_or(""),
+        range,
+        limits,
+    )?;
     let page = state.db.list(&entity, &list_query).await?;
     let start = list_query.page.offset();
     let content_range = match page.records.len() as u64 {

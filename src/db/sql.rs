@@ -391,7 +391,7 @@ mod tests {
 
     fn check(dialect: Dialect, qs: &str, want: &str) {
         let entity = posts();
-        let list_query = query::parse(&entity, qs, Limits::default()).unwrap();
+        let list_query = query::parse(&entity, qs, None, Limits::default()).unwrap();
         let mut catalog = Catalog::default();
         catalog.insert("posts", "status", "post_status");
         let sql = list(dialect, &catalog, &entity, &list_query);

@@ -380,3 +380,123 @@ pub async fn plus_decodes_to_space_in_filters(backend: Backend) {
         .await;
     assert_eq!(got, blog.expect(|p| p.title == "Sale 100% off"));
 }
+
+/// The react-admin dialects give the same answers as the ng-admin one, over HTTP.
+pub async fn react_admin_dialects(backend: Backend) {
+    let Some(blog) = blog(backend).await else {
+        return;
+    };
+    let published = |p: &Post| p.status == "published";
+    let mut by_views: Vec<Post> = blog
+        .posts
+        .iter()
+        .filter(|p| published(p))
+        .cloned()
+        .collect();
+    by_views.sort_by(|a, b| b.views.cmp(&a.views).then(b.id.cmp(&a.id)));
+    let by_views: Vec<i64> = by_views.iter().map(|p| p.id).collect();
+    let total = by_views.len();
+
+    // simple-rest: range (inclusive), sort, filter; Content-Range on the response.
+    let query = format!(
+        "range={}&sort={}&filter={}",
+        urlencode("[2,5]"),
+        urlencode(r#"["views","DESC"]"#),
+        urlencode(r#"{"status":"published"}"#)
+    );
+    let reply = blog.app.get(&format!("/posts?{query}")).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.ids(), by_views[2..6]);
+    assert_eq!(
+        reply.header("content-range"),
+        Some(format!("posts 2-5/{total}").as_str())
+    );
+
+    // The Range header alone pages too (react-admin sends it with countHeader Content-Range).
+    let response = blog
+        .app
+        .client
+        .get(format!(
+            "{}/posts?sort={}",
+            blog.app.api,
+            urlencode(r#"["id","ASC"]"#)
+        ))
+        .header("Range", "posts=0-4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-range"], "posts 0-4/30");
+    let rows: Vec<serde_json::Value> = response.json().await.unwrap();
+    assert_eq!(rows.len(), 5);
+
+    // getMany and getManyReference: ids, and a reference with q inside filter.
+    let [first, second, third] = [blog.posts[0].id, blog.posts[1].id, blog.posts[2].id];
+    let reply = blog
+        .app
+        .get(&format!(
+            "/posts?filter={}",
+            urlencode(&format!(r#"{{"id":[{first},{third}]}}"#))
+        ))
+        .await;
+    let mut ids = reply.ids();
+    ids.sort();
+    assert_eq!(ids, vec![first, third]);
+    let author = blog.authors[0];
+    let reply = blog
+        .app
+        .get(&format!(
+            "/posts?sort={}&filter={}",
+            urlencode(r#"["id","ASC"]"#),
+            urlencode(&format!(r#"{{"author_id":{author},"q":"rust"}}"#))
+        ))
+        .await;
+    assert_eq!(
+        reply.ids(),
+        blog.expect(|p| p.author_id == author && p.body.contains("Rust"))
+    );
+
+    // json-server: _start/_end (exclusive), _sort/_order, plain field filters.
+    let reply = blog
+        .app
+        .get("/posts?_start=2&_end=6&_sort=views&_order=DESC&status=published")
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.ids(), by_views[2..6]);
+    assert_eq!(
+        reply.header("x-total-count"),
+        Some(total.to_string().as_str())
+    );
+    let reply = blog
+        .app
+        .get(&format!("/posts?_sort=id&id={first}&id={second}"))
+        .await;
+    assert_eq!(reply.ids(), vec![first, second]);
+    let reply = blog
+        .app
+        .get("/posts?_sort=id&views_gte=10&views_lte=20")
+        .await;
+    assert_eq!(reply.ids(), blog.expect(|p| (10..=20).contains(&p.views)));
+    let reply = blog
+        .app
+        .get("/posts?_sort=id&views_ne=3&status_ne=draft")
+        .await;
+    assert_eq!(
+        reply.ids(),
+        blog.expect(|p| p.views != 3 && p.status != "draft")
+    );
+    let reply = blog.app.get("/posts?_sort=id&title_like=SALE").await;
+    assert_eq!(reply.ids(), blog.expect(|p| p.title.contains("Sale")));
+    let reply = blog
+        .app
+        .get(&format!("/posts?_sort=id&author_id={author}&q=sql"))
+        .await;
+    assert_eq!(
+        reply.ids(),
+        blog.expect(|p| p.author_id == author && p.body.contains("SQL"))
+    );
+
+    // Unknown names are refused, whatever the dialect.
+    let reply = blog.app.get("/posts?titel_like=x").await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.error().1, "unknown query parameter \"titel_like\"");
+}

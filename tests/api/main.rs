@@ -15,6 +15,7 @@ backend_tests!(
     list::sorting_is_total,
     list::every_filter_operator,
     list::plus_decodes_to_space_in_filters,
+    list::react_admin_dialects,
     crud::create_get_update_delete,
     crud::delete_accepts_any_body,
     crud::uuid_and_text_keys,
