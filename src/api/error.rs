@@ -133,6 +133,13 @@ impl From<db::Error> for ApiError {
     fn from(error: db::Error) -> ApiError {
         match error {
             db::Error::NotFound => ApiError::not_found("record not found"),
+            db::Error::KeysNotFound(keys) => {
+                let listed: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+                ApiError::not_found(format!(
+                    "no record has id {}; nothing was deleted",
+                    listed.join(", ")
+                ))
+            }
             db::Error::Rejected(WriteError::UnknownKeys(keys)) => {
                 let quoted: Vec<String> = keys.iter().map(|k| format!("\"{k}\"")).collect();
                 let mut api_error = ApiError::bad_request(format!(

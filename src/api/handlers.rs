@@ -177,6 +177,67 @@ pub async fn delete(
     Ok(Json(record.map_err(|err| target.error(err))?))
 }
 
+/// `DELETE /{entity}?ids=[1,2,3]`: all in one transaction, or nothing when any is missing.
+/// Answers the deleted ids.
+pub async fn delete_many(
+    State(state): State<AppState>,
+    name: PathParams<String>,
+    RawQuery(query_string): RawQuery,
+) -> Result<Json<Vec<serde_json::Value>>> {
+    let entity = entity(&state, &path(name)?)?;
+    writable(&entity)?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query_string.as_deref().unwrap_or("")).map_err(|err| {
+            ApiError::bad_request(format!("the query string cannot be decoded: {err}"))
+        })?;
+    let mut ids = None;
+    for (name, value) in pairs {
+        match name.as_str() {
+            "ids" if ids.is_none() => ids = Some(value),
+            "ids" => {
+                return Err(ApiError::bad_request(
+                    "query parameter \"ids\" is given more than once",
+                ));
+            }
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown query parameter \"{name}\""
+                )));
+            }
+        }
+    }
+    let ids = ids.ok_or_else(|| {
+        ApiError::bad_request(
+            "a batch delete needs ids=[...] (to delete one record: DELETE /{entity}/{id})",
+        )
+    })?;
+    let bad_ids = || {
+        ApiError::bad_request(format!(
+            "query parameter \"ids\" must be a JSON list of ids, not \"{ids}\""
+        ))
+    };
+    let list: Vec<serde_json::Value> = serde_json::from_str(&ids).map_err(|_| bad_ids())?;
+    if list.len() as u64 > state.settings.max_per_page {
+        return Err(ApiError::bad_request(format!(
+            "a batch delete takes at most {} ids",
+            state.settings.max_per_page
+        )));
+    }
+    let mut keys: Vec<Value> = Vec::with_capacity(list.len());
+    for id in &list {
+        let text = match id {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            _ => return Err(bad_ids()),
+        };
+        let key = key(&entity, &text)?;
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    Ok(Json(state.db.delete_many(entity.clone(), keys).await?))
+}
+
 pub async fn not_found(OriginalUri(uri): OriginalUri) -> ApiError {
     ApiError::not_found(format!("no route for {}", uri.path()))
 }

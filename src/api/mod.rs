@@ -8,6 +8,7 @@
 //! | `GET    /{entity}/{id}`  | [`handlers::get`]    |
 //! | `PUT/PATCH /{entity}/{id}` | [`handlers::update`] |
 //! | `DELETE /{entity}/{id}`  | [`handlers::delete`] |
+//! | `DELETE /{entity}?ids=[..]` | [`handlers::delete_many`] |
 
 mod body;
 pub mod error;
@@ -40,7 +41,12 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(handlers::health))
-        .route("/{entity}", get(handlers::list).post(handlers::create))
+        .route(
+            "/{entity}",
+            get(handlers::list)
+                .post(handlers::create)
+                .delete(handlers::delete_many),
+        )
         .route(
             "/{entity}/{id}",
             get(handlers::get)

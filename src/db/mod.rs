@@ -86,6 +86,9 @@ impl Catalog {
 pub enum Error {
     #[error("not found")]
     NotFound,
+    /// Some of the records a batch names do not exist (their keys, as sent).
+    #[error("not found: {0:?}")]
+    KeysNotFound(Vec<Json>),
     #[error("the record is invalid")]
     Rejected(WriteError),
     /// A unique or foreign-key violation; `field` when the database named the column.
@@ -576,11 +579,57 @@ impl Db {
         .await
     }
 
+    /// Deletes every record of `keys` in one transaction, or none if any is missing.
+    /// Returns the keys as the API sends them.
+    pub async fn delete_many(
+        &self,
+        entity: EntityRef,
+        keys: Vec<Value>,
+    ) -> Result<Vec<Json>, Error> {
+        // `IN ()` is not SQL; an empty batch deletes nothing.
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let db = self.clone();
+        let deleted = self
+            .run_write(async move {
+                let dialect = db.dialect();
+                let fail = |err| Error::from_sqlx(err, dialect, &entity, Operation::Delete);
+                let key_type = entity.key_field().value_type();
+                let mut tx = db.begin().await?;
+                let select = sql::existing_keys(dialect, &db.catalog, &entity, &keys, true);
+                let mut found = std::collections::HashSet::new();
+                {
+                    let mut conn = tx.conn();
+                    let mut rows = conn.fetch(&select);
+                    while let Some(row) = rows.try_next().await.map_err(fail)? {
+                        found.insert(key_text(&row.decode(0, key_type).map_err(fail)?));
+                    }
+                }
+                let requested: Vec<Json> = keys.iter().map(key_json).collect();
+                let missing: Vec<Json> = requested
+                    .iter()
+                    .filter(|k| !found.contains(&key_text(k)))
+                    .cloned()
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(Error::KeysNotFound(missing));
+                }
+                let delete = sql::delete_keys(dialect, &db.catalog, &entity, &keys);
+                tx.conn().execute(&delete).await.map_err(fail)?;
+                tx.commit().await.map_err(fail)?;
+                Ok(requested)
+            })
+            .await?;
+        Ok(deleted)
+    }
+
     /// Runs a write in its own task: if the client goes away and the handler is dropped,
     /// the transaction still finishes (commit or rollback), never half-way.
-    async fn run_write<F>(&self, write: F) -> Result<Record, Error>
+    async fn run_write<T, F>(&self, write: F) -> Result<T, Error>
     where
-        F: Future<Output = Result<Record, Error>> + Send + 'static,
+        T: Send + 'static,
+        F: Future<Output = Result<T, Error>> + Send + 'static,
     {
         if self.writes.is_closed() {
             return Err(Error::Unavailable("the server is shutting down".into()));
@@ -589,6 +638,24 @@ impl Db {
             .spawn(write)
             .await
             .map_err(|err| Error::Internal(format!("write task failed: {err}")))?
+    }
+}
+
+/// A key as the API sends it.
+fn key_json(key: &Value) -> Json {
+    match key {
+        Value::Int(i) => schema::value::int_to_json(*i),
+        Value::Uuid(u) => Json::String(u.to_string()),
+        Value::Text(t) => Json::String(t.clone()),
+        other => Json::String(format!("{other:?}")),
+    }
+}
+
+/// A key's text, to compare keys sent with keys read.
+fn key_text(key: &Json) -> String {
+    match key {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 

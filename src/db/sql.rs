@@ -360,6 +360,46 @@ pub fn update(
     b.finish()
 }
 
+/// `SELECT key FROM t WHERE key IN (...)`, locking the rows when `lock`. `keys` must not be
+/// empty (`IN ()` is not SQL).
+pub fn existing_keys(
+    dialect: Dialect,
+    catalog: &Catalog,
+    entity: &Entity,
+    keys: &[Value],
+    lock: bool,
+) -> Sql {
+    let mut b = Builder::new(dialect, entity, catalog);
+    let key = entity.key_field();
+    b.push("SELECT ")
+        .column(key)
+        .push(" FROM ")
+        .table()
+        .push(" WHERE ")
+        .column(key)
+        .push(" IN (");
+    b.bind_list(key, keys);
+    b.push(")");
+    if lock && dialect.has_row_locks() {
+        b.push(" FOR UPDATE");
+    }
+    b.finish()
+}
+
+/// `DELETE FROM t WHERE key IN (...)`; `keys` must not be empty.
+pub fn delete_keys(dialect: Dialect, catalog: &Catalog, entity: &Entity, keys: &[Value]) -> Sql {
+    let mut b = Builder::new(dialect, entity, catalog);
+    let key = entity.key_field();
+    b.push("DELETE FROM ")
+        .table()
+        .push(" WHERE ")
+        .column(key)
+        .push(" IN (");
+    b.bind_list(key, keys);
+    b.push(")");
+    b.finish()
+}
+
 /// `DELETE FROM t WHERE key = ?`.
 pub fn delete(dialect: Dialect, catalog: &Catalog, entity: &Entity, key: Value) -> Sql {
     let mut b = Builder::new(dialect, entity, catalog);

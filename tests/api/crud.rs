@@ -269,3 +269,99 @@ pub async fn uuid_and_text_keys(backend: Backend) {
         json!({"code": "a record with this value already exists"})
     );
 }
+
+pub async fn batch_delete_is_all_or_nothing(backend: Backend) {
+    let Some(app) = blog_app(backend).await else {
+        return;
+    };
+    let mut tags = Vec::new();
+    for name in ["a", "b", "c", "d", "e"] {
+        tags.push(
+            app.create("tags", json!({"name": name})).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let reply = app
+        .delete(&format!("/tags?ids=[{},{}]", tags[0], tags[1]))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body, json!([tags[0], tags[1]]));
+    assert_eq!(app.db.count("tags").await, 3);
+
+    // One missing id: 404 naming it, and nothing deleted.
+    let reply = app
+        .delete(&format!("/tags?ids=[{},424242,{}]", tags[2], tags[0]))
+        .await;
+    assert_eq!(reply.status, 404);
+    assert_eq!(
+        reply.error().1,
+        format!("no record has id 424242, {}; nothing was deleted", tags[0])
+    );
+    assert_eq!(app.db.count("tags").await, 3);
+
+    // Duplicates count once; strings are accepted for integer keys; an empty list is fine.
+    let reply = app
+        .delete(&format!("/tags?ids=[{0},\"{0}\"]", tags[2]))
+        .await;
+    assert_eq!(reply.body, json!([tags[2]]));
+    assert_eq!(app.delete("/tags?ids=[]").await.body, json!([]));
+    assert_eq!(app.db.count("tags").await, 2);
+
+    // A referenced record stops the whole batch.
+    let ann = app
+        .create(
+            "authors",
+            json!({"name": "Ann", "email": "ann@example.com"}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let bob = app
+        .create(
+            "authors",
+            json!({"name": "Bob", "email": "bob@example.com"}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    app.create("posts", json!({"title": "By Ann", "author_id": ann}))
+        .await;
+    let reply = app.delete(&format!("/authors?ids=[{bob},{ann}]")).await;
+    assert_eq!(reply.status, 409, "{}", reply.body);
+    assert_eq!(
+        reply.error().1,
+        "the record is still referenced by other records"
+    );
+    assert_eq!(app.db.count("authors").await, 2);
+
+    // Bad requests.
+    for (query, message) in [
+        (
+            "",
+            "a batch delete needs ids=[...] (to delete one record: DELETE /{entity}/{id})",
+        ),
+        (
+            "?ids=1,2",
+            "query parameter \"ids\" must be a JSON list of ids, not \"1,2\"",
+        ),
+        (
+            "?ids=[{}]",
+            "query parameter \"ids\" must be a JSON list of ids, not \"[{}]\"",
+        ),
+        (
+            "?ids=[\"x\"]",
+            "id \"x\" of entity \"tags\" is not an integer",
+        ),
+        (
+            "?ids=[1]&ids=[2]",
+            "query parameter \"ids\" is given more than once",
+        ),
+        ("?ids=[1]&force=true", "unknown query parameter \"force\""),
+    ] {
+        let reply = app.delete(&format!("/tags{query}")).await;
+        assert_eq!(reply.status, 400, "{query}");
+        assert_eq!(reply.error().1, message, "{query}");
+    }
+    assert_eq!(app.db.count("tags").await, 2);
+}

@@ -84,6 +84,13 @@ pub async fn bad_requests_are_4xx_in_the_error_shape(backend: Backend) {
         case(
             M::DELETE,
             "/posts",
+            400,
+            "bad_request",
+            "a batch delete needs ids=[...] (to delete one record: DELETE /{entity}/{id})",
+        ),
+        case(
+            M::PUT,
+            "/posts",
             405,
             "method_not_allowed",
             "method not allowed on this route",

@@ -19,6 +19,7 @@ backend_tests!(
     crud::create_get_update_delete,
     crud::delete_accepts_any_body,
     crud::uuid_and_text_keys,
+    crud::batch_delete_is_all_or_nothing,
     errors::bad_requests_are_4xx_in_the_error_shape,
     errors::oversized_body_is_413,
     errors::read_only_entities_refuse_writes,
