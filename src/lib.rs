@@ -151,7 +151,11 @@ impl Admin {
     /// The admin's routes (`/api/...`), to nest at the base path of your choice.
     pub fn router(&self) -> Router {
         let router = Router::new().nest("/api", api::router(self.state.clone()));
-        api::with_context(router, &self.state.settings)
+        let router = api::with_context(router, &self.state.settings);
+        match api::cors(&self.state.settings) {
+            Some(cors) => router.layer(cors),
+            None => router,
+        }
     }
 
     pub fn settings(&self) -> &AdminSettings {

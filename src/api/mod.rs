@@ -60,6 +60,53 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The CORS layer for `cors_origins`, or `None` when CORS is off. Exposes the paging headers
+/// (react-admin reads them) and allows the headers admin clients send.
+pub fn cors(settings: &AdminSettings) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if settings.cors_origins.is_empty() {
+        return None;
+    }
+    let origin = if settings.cors_origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        // Checked when the config was loaded.
+        AllowOrigin::list(
+            settings
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        )
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(origin)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+                Method::OPTIONS,
+            ])
+            .allow_headers([
+                header::RANGE,
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static("x-requested-with"),
+                HeaderName::from_static("x-request-id"),
+            ])
+            .expose_headers([
+                HeaderName::from_static("x-total-count"),
+                header::CONTENT_RANGE,
+                header::LOCATION,
+                HeaderName::from_static("x-request-id"),
+            ])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}
+
 /// Gives every route of `router` a request id and a time limit, and a JSON 404 for paths
 /// it does not know. (A fallback does not reach through two levels of nesting, so each
 /// level that is nested gets one.)

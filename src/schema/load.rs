@@ -26,6 +26,9 @@ pub struct AdminSettings {
     pub acquire_timeout: Duration,
     pub statement_timeout: Duration,
     pub max_connections: u32,
+    /// Origins allowed to call the API from a browser (CORS); empty: CORS is off. `"*"`
+    /// allows any origin.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for AdminSettings {
@@ -41,6 +44,7 @@ impl Default for AdminSettings {
             acquire_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(30),
             max_connections: 10,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -73,6 +77,8 @@ struct RawAdmin {
     acquire_timeout_secs: Option<u64>,
     statement_timeout_secs: Option<u64>,
     max_connections: Option<u32>,
+    #[serde(default)]
+    cors_origins: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -268,7 +274,28 @@ fn settings(raw: RawAdmin) -> Result<AdminSettings, String> {
             .max_connections
             .unwrap_or(defaults.max_connections)
             .max(1),
+        cors_origins: check_origins(raw.cors_origins)?,
     })
+}
+
+/// `"*"` or `scheme://host[:port]`, exactly as browsers send them in `Origin`.
+fn check_origins(origins: Vec<String>) -> Result<Vec<String>, String> {
+    for origin in &origins {
+        if origin == "*" {
+            continue;
+        }
+        let valid = origin.split_once("://").is_some_and(|(scheme, rest)| {
+            matches!(scheme, "http" | "https")
+                && !rest.is_empty()
+                && !rest.contains(['/', '?', '#', ' '])
+        });
+        if !valid {
+            return Err(format!(
+                "cors_origins: \"{origin}\" is not an origin (scheme://host[:port], no path) or \"*\""
+            ));
+        }
+    }
+    Ok(origins)
 }
 
 type FieldError = (Option<String>, String);
@@ -480,6 +507,13 @@ filters = ["author_id"]
         check(
             &GOOD.replace("required = true", "requird = true"),
             "blog.toml: entity \"authors\", field \"name\": unknown field `requird`, expected one of `name`, `type`, `column`, `label`, `required`, `nullable`, `min_length`, `max_length`, `min`, `max`, `pattern`, `email`, `url`, `choices`, `read_only`, `default`, `unique`, `target`, `display`, `generated`",
+        );
+        check(
+            &GOOD.replace(
+                "title = \"Blog\"",
+                "title = \"Blog\"\ncors_origins = [\"https://a.example/admin\"]",
+            ),
+            "blog.toml: cors_origins: \"https://a.example/admin\" is not an origin (scheme://host[:port], no path) or \"*\"",
         );
         check(
             &GOOD.replace("display = \"name\"", "display = \"nom\""),

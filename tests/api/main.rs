@@ -3,6 +3,7 @@
 //! backend (`sqlite::…`, `postgres::…`, `mysql::…`).
 
 mod common;
+mod cors;
 mod crud;
 mod errors;
 mod lifecycle;
