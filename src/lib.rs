@@ -9,6 +9,7 @@
 //! - [`db`]: the only SQL; one enum over the three sqlx pools, statements built once with
 //!   per-dialect differences in [`db::Dialect`].
 //! - [`api`]: the axum router, thin handlers, and the one error type with its JSON shape.
+//! - [`openapi`]: the OpenAPI 3.1 document, generated from the schema.
 //! - [`demo`]: the embedded blog schema, seed and descriptors of `autoadmin demo`.
 //! - this file: [`Admin`] (built with [`Admin::builder`]) and [`serve`].
 //!
@@ -26,6 +27,7 @@
 pub mod api;
 pub mod db;
 pub mod demo;
+pub mod openapi;
 pub mod query;
 pub mod schema;
 

@@ -10,8 +10,9 @@ use serde_json::json;
 use super::AppState;
 use super::body::JsonObject;
 use super::error::ApiError;
+use super::{export, request_id};
 use crate::db::{EntityRef, Record};
-use crate::query::{self, Limits};
+use crate::query::{self, Limits, Page};
 use crate::schema::{Value, value};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -74,9 +75,29 @@ impl Target {
     }
 }
 
+/// `GET /openapi.json`: generated from the schema, with this server's path as its base.
+pub async fn openapi(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+) -> Json<serde_json::Value> {
+    let server = uri.path().strip_suffix("/openapi.json").unwrap_or("");
+    Json(crate::openapi::document(
+        &state.schema,
+        &state.settings.title,
+        server,
+    ))
+}
+
 pub async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>> {
     state.db.health().await?;
     Ok(Json(json!({"status": "ok"})))
+}
+
+fn limits(state: &AppState, entity: &EntityRef) -> Limits {
+    Limits {
+        max_per_page: state.settings.max_per_page,
+        max_rows: entity.max_rows.unwrap_or(state.settings.max_rows),
+    }
 }
 
 pub async fn list(
@@ -86,31 +107,62 @@ pub async fn list(
     request_headers: HeaderMap,
 ) -> Result<Response> {
     let entity = entity(&state, &path(name)?)?;
-    let limits = Limits {
-        max_per_page: state.settings.max_per_page,
-        max_rows: state.settings.max_rows,
-    };
     let range = request_headers
         .get(header::RANGE)
         .map(|v| v.to_str().unwrap_or("(not text)"));
-    let list_query = query::parse(
-        &entity,
-        query_string.as_deref().unwrap_or(""),
-        range,
-        limits,
-    )?;
+    let query_string = query_string.as_deref().unwrap_or("");
+    let list_query = query::parse(&entity, query_string, range, limits(&state, &entity))?;
+    if let Page::All { max_rows } = list_query.page {
+        // No paging parameter: every row (up to max_rows), streamed.
+        let total = state.db.count(&entity, &list_query).await?;
+        let batches = state.db.stream_list(&entity, &list_query).await?;
+        let names = entity.readable_fields().map(|f| f.name.clone()).collect();
+        let body = export::json_array(names, batches, request_id::current());
+        let headers = list_headers(&entity.name, 0, total.min(max_rows), total);
+        let json = HeaderValue::from_static("application/json");
+        return Ok((headers, [(header::CONTENT_TYPE, json)], body).into_response());
+    }
     let page = state.db.list(&entity, &list_query).await?;
     let start = list_query.page.offset();
-    let content_range = match page.records.len() as u64 {
-        0 => format!("{} */{}", entity.name, page.total),
-        n => format!("{} {}-{}/{}", entity.name, start, start + n - 1, page.total),
+    let headers = list_headers(&entity.name, start, page.records.len() as u64, page.total);
+    Ok((headers, Json(page.records)).into_response())
+}
+
+/// `X-Total-Count` and `Content-Range: posts 0-24/319` (`posts */0` for an empty page).
+fn list_headers(entity: &str, start: u64, n_rows: u64, total: u64) -> HeaderMap {
+    let content_range = match n_rows {
+        0 => format!("{entity} */{total}"),
+        n => format!("{entity} {start}-{}/{total}", start + n - 1),
     };
     let mut headers = HeaderMap::new();
-    headers.insert("x-total-count", HeaderValue::from(page.total));
+    headers.insert("x-total-count", HeaderValue::from(total));
     if let Ok(value) = HeaderValue::from_str(&content_range) {
         headers.insert(header::CONTENT_RANGE, value);
     }
-    Ok((headers, Json(page.records)).into_response())
+    headers
+}
+
+/// `GET /{entity}/export.csv`: every row matching the list's filters, search and sort.
+pub async fn export_csv(
+    State(state): State<AppState>,
+    name: PathParams<String>,
+    RawQuery(query_string): RawQuery,
+) -> Result<Response> {
+    let entity = entity(&state, &path(name)?)?;
+    let query_string = query_string.as_deref().unwrap_or("");
+    let list_query = query::parse(&entity, query_string, None, limits(&state, &entity))?;
+    if !matches!(list_query.page, Page::All { .. }) {
+        return Err(ApiError::bad_request(
+            "export.csv takes no paging parameters: it exports every matching row",
+        ));
+    }
+    let (columns, batches) = state.db.stream_export(&entity, &list_query).await?;
+    Ok(export::csv_response(
+        &entity,
+        columns,
+        batches,
+        request_id::current(),
+    ))
 }
 
 pub async fn get(

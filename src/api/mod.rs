@@ -3,15 +3,18 @@
 //! | route                    | handler          |
 //! |--------------------------|------------------|
 //! | `GET    /health`         | [`handlers::health`] |
+//! | `GET    /openapi.json`   | [`handlers::openapi`] |
 //! | `GET    /{entity}`       | [`handlers::list`]   |
 //! | `POST   /{entity}`       | [`handlers::create`] |
 //! | `GET    /{entity}/{id}`  | [`handlers::get`]    |
 //! | `PUT/PATCH /{entity}/{id}` | [`handlers::update`] |
 //! | `DELETE /{entity}/{id}`  | [`handlers::delete`] |
 //! | `DELETE /{entity}?ids=[..]` | [`handlers::delete_many`] |
+//! | `GET    /{entity}/export.csv` | [`handlers::export_csv`] |
 
 mod body;
 pub mod error;
+mod export;
 mod handlers;
 pub mod request_id;
 
@@ -41,12 +44,14 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(handlers::health))
+        .route("/openapi.json", get(handlers::openapi))
         .route(
             "/{entity}",
             get(handlers::list)
                 .post(handlers::create)
                 .delete(handlers::delete_many),
         )
+        .route("/{entity}/export.csv", get(handlers::export_csv))
         .route(
             "/{entity}/{id}",
             get(handlers::get)

@@ -10,6 +10,7 @@ mod mysql;
 mod postgres;
 pub mod sql;
 mod sqlite;
+mod stream;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use tokio_util::task::TaskTracker;
 
 pub use dialect::Dialect;
 use sql::Sql;
+pub use stream::{Batches, Column};
 
 use crate::query::ListQuery;
 use crate::schema::{self, AdminSettings, Entity, FieldType, Schema, Value, WriteError};
@@ -259,12 +261,13 @@ enum Pool {
 }
 
 /// The database: a pool of one of the three backends, the catalog read at start, and the
-/// tracker of write tasks (which must finish even if their request is dropped).
+/// tracker of its tasks (writes, which must finish even if their request is dropped, and
+/// streams), which shutdown waits for.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: Pool,
     catalog: Arc<Catalog>,
-    writes: TaskTracker,
+    tasks: TaskTracker,
 }
 
 impl Db {
@@ -296,7 +299,7 @@ impl Db {
         Ok(Db {
             pool,
             catalog: Arc::new(Catalog::default()),
-            writes: TaskTracker::new(),
+            tasks: TaskTracker::new(),
         })
     }
 
@@ -356,10 +359,10 @@ impl Db {
             .map_err(|err| Error::Unavailable(err.to_string()))
     }
 
-    /// Stops accepting writes, waits for the running ones, then closes the pool.
+    /// Stops accepting writes and streams, waits for the running ones, then closes the pool.
     pub async fn close(&self) {
-        self.writes.close();
-        self.writes.wait().await;
+        self.tasks.close();
+        self.tasks.wait().await;
         match &self.pool {
             Pool::Postgres(pool) => pool.close().await,
             Pool::MySql(pool) => pool.close().await,
@@ -401,6 +404,18 @@ impl Db {
             .map_err(fail)?;
         let total = pooled.conn().fetch_count(&count_sql).await.map_err(fail)?;
         Ok(Page { records, total })
+    }
+
+    /// The number of rows matching `list_query`'s filters and search.
+    pub async fn count(&self, entity: &Entity, list_query: &ListQuery) -> Result<u64, Error> {
+        let dialect = self.dialect();
+        let count_sql = sql::count(dialect, &self.catalog, entity, list_query);
+        let mut pooled = self.acquire().await?;
+        pooled
+            .conn()
+            .fetch_count(&count_sql)
+            .await
+            .map_err(|err| Error::from_sqlx(err, dialect, entity, Operation::Read))
     }
 
     /// One record by key.
@@ -631,10 +646,10 @@ impl Db {
         T: Send + 'static,
         F: Future<Output = Result<T, Error>> + Send + 'static,
     {
-        if self.writes.is_closed() {
+        if self.tasks.is_closed() {
             return Err(Error::Unavailable("the server is shutting down".into()));
         }
-        self.writes
+        self.tasks
             .spawn(write)
             .await
             .map_err(|err| Error::Internal(format!("write task failed: {err}")))?

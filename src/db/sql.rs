@@ -22,6 +22,8 @@ pub(crate) struct Builder<'a> {
     catalog: &'a Catalog,
     text: String,
     binds: Vec<Value>,
+    /// The main table's alias when the statement joins others.
+    alias: Option<&'static str>,
 }
 
 impl<'a> Builder<'a> {
@@ -32,6 +34,7 @@ impl<'a> Builder<'a> {
             catalog,
             text: String::with_capacity(256),
             binds: Vec::new(),
+            alias: None,
         }
     }
 
@@ -59,8 +62,19 @@ impl<'a> Builder<'a> {
     }
 
     fn column(&mut self, field: &Field) -> &mut Self {
-        self.dialect.quote(&field.column, &mut self.text);
-        self
+        let column = self.column_ref(field);
+        self.push(&column)
+    }
+
+    /// A column of the main table, qualified by its alias when there is one.
+    fn column_ref(&self, field: &Field) -> String {
+        let mut out = String::new();
+        if let Some(alias) = self.alias {
+            self.dialect.quote(alias, &mut out);
+            out.push('.');
+        }
+        self.dialect.quote(&field.column, &mut out);
+        out
     }
 
     /// Binds a value destined for (or compared with) `field`'s column.
@@ -101,7 +115,7 @@ impl<'a> Builder<'a> {
             if i > 0 {
                 self.push(", ");
             }
-            let column = self.quoted(&field.column);
+            let column = self.column_ref(field);
             self.dialect
                 .select_expr(field.field_type, &column, &mut self.text);
         }
@@ -142,7 +156,7 @@ impl<'a> Builder<'a> {
 
     fn condition(&mut self, filter: &Filter) {
         let field = &self.entity.fields[filter.field];
-        let column = self.quoted(&field.column);
+        let column = self.column_ref(field);
         match &filter.condition {
             Condition::Compare(Comparison::Ne, value) => {
                 let template = self.dialect.null_safe_ne(&column);
@@ -199,7 +213,7 @@ impl<'a> Builder<'a> {
     }
 
     fn contains(&mut self, field: &Field, needle: &str, case_sensitive: bool) {
-        let column = self.quoted(&field.column);
+        let column = self.column_ref(field);
         let text_expr = self.dialect.as_text(field.value_type(), &column);
         let (template, pattern) = self.dialect.contains(&text_expr, needle, case_sensitive);
         // The pattern is text whatever the column's type: bind it without a column cast.
@@ -278,6 +292,52 @@ pub fn list(dialect: Dialect, catalog: &Catalog, entity: &Entity, list_query: &L
     b.where_list(list_query);
     b.order_by(list_query);
     b.limit_offset(list_query.page.limit(), list_query.page.offset());
+    b.finish()
+}
+
+/// A reference shown by a field of its target: joined in exports.
+pub struct Display<'a> {
+    pub field: &'a Field,
+    pub target: &'a Entity,
+    pub shown: &'a Field,
+}
+
+/// Like [`list`] without paging, with each reference's display value after the fields:
+/// `SELECT t.*, r0.name FROM posts t LEFT JOIN authors r0 ON r0.id = t.author_id ...`.
+pub fn export(
+    dialect: Dialect,
+    catalog: &Catalog,
+    entity: &Entity,
+    list_query: &ListQuery,
+    displays: &[Display<'_>],
+) -> Sql {
+    let mut b = Builder::new(dialect, entity, catalog);
+    b.alias = Some("t");
+    b.push("SELECT ").select_list();
+    let aliases: Vec<String> = (0..displays.len()).map(|i| format!("r{i}")).collect();
+    for (display, alias) in displays.iter().zip(&aliases) {
+        let mut column = b.quoted(alias);
+        column.push('.');
+        dialect.quote(&display.shown.column, &mut column);
+        b.push(", ");
+        dialect.select_expr(display.shown.field_type, &column, &mut b.text);
+    }
+    b.push(" FROM ").table().push(" AS ");
+    b.text.push_str(&b.quoted("t"));
+    for (display, alias) in displays.iter().zip(&aliases) {
+        let alias = b.quoted(alias);
+        b.push(" LEFT JOIN ");
+        dialect.quote(&display.target.table, &mut b.text);
+        b.push(" AS ")
+            .push(&alias)
+            .push(" ON ")
+            .push(&alias)
+            .push(".");
+        dialect.quote(&display.target.key_field().column, &mut b.text);
+        b.push(" = ").column(display.field);
+    }
+    b.where_list(list_query);
+    b.order_by(list_query);
     b.finish()
 }
 

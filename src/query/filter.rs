@@ -73,6 +73,9 @@ pub fn condition_for(field: &Field, operator: &str, operand: &Json) -> Result<Co
                 return Err(not_applicable());
             }
             let text = match operand {
+                Json::String(s) if s.contains('\0') => {
+                    return Err(bad_value("must not contain the NUL character".into()));
+                }
                 Json::String(s) => s.clone(),
                 Json::Number(n) => n.to_string(),
                 _ => return Err(bad_value(format!("must be a string for \"{operator}\""))),

@@ -173,6 +173,12 @@ pub fn parse(
         (Some(_), Some(_)) => return Err(Error::Conflict("q".into(), "filter.q".into())),
         (q, from_filter) => q.or(from_filter).filter(|text| !text.is_empty()),
     };
+    if search.as_deref().is_some_and(|q| q.contains('\0')) {
+        return Err(Error::BadParameter {
+            name: "q".into(),
+            message: "must not contain the NUL character".into(),
+        });
+    }
     if search.is_some() && entity.search.is_empty() {
         return Err(Error::BadParameter {
             name: "q".into(),

@@ -98,6 +98,7 @@ struct RawEntity {
     filters: Vec<String>,
     #[serde(default)]
     read_only: bool,
+    max_rows: Option<u64>,
     #[serde(default)]
     field: Vec<toml::Table>,
     #[serde(default)]
@@ -321,6 +322,10 @@ fn entity(raw: RawEntity) -> Result<Entity, FieldError> {
     entity.search = raw.search;
     entity.filters = raw.filters;
     entity.read_only = raw.read_only;
+    if raw.max_rows == Some(0) {
+        return Err((None, "max_rows must be at least 1".into()));
+    }
+    entity.max_rows = raw.max_rows;
     for (position, table) in raw.field.into_iter().enumerate() {
         let fallback = format!("#{}", position + 1);
         let name = table

@@ -352,6 +352,8 @@ pub struct Entity {
     pub search: Vec<String>,
     pub filters: Vec<String>,
     pub read_only: bool,
+    /// Rows of a list without paging parameters; `None`: the admin's `max_rows`.
+    pub max_rows: Option<u64>,
     pub fields: Vec<Field>,
     pub relations: Vec<Relation>,
     pub(crate) typed: Option<TypedValidator>,
@@ -371,6 +373,7 @@ impl Entity {
             search: Vec::new(),
             filters: Vec::new(),
             read_only: false,
+            max_rows: None,
             fields: Vec::new(),
             relations: Vec::new(),
             typed: None,
@@ -412,6 +415,10 @@ impl Entity {
     }
     pub fn read_only(mut self) -> Entity {
         self.read_only = true;
+        self
+    }
+    pub fn max_rows(mut self, n: u64) -> Entity {
+        self.max_rows = Some(n);
         self
     }
     pub fn field(mut self, field: Field) -> Entity {

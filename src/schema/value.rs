@@ -106,6 +106,8 @@ pub fn from_json(field_type: FieldType, json: &Json, choices: &[String]) -> Resu
 
 fn to_text(json: &Json) -> Result<String, String> {
     match json {
+        // PostgreSQL cannot store NUL in text; no backend gets one, so all behave alike.
+        Json::String(s) if s.contains('\0') => Err("must not contain the NUL character".into()),
         Json::String(s) => Ok(s.clone()),
         _ => Err("must be a string".into()),
     }
@@ -252,6 +254,7 @@ pub fn parse_key(key_type: FieldType, text: &str) -> Result<Value, String> {
         FieldType::Uuid => uuid::Uuid::parse_str(text)
             .map(Value::Uuid)
             .map_err(|_| "is not a UUID".to_owned()),
+        _ if text.contains('\0') => Err("must not contain the NUL character".to_owned()),
         _ => Ok(Value::Text(text.to_owned())),
     }
 }

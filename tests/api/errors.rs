@@ -261,6 +261,31 @@ pub async fn bad_requests_are_4xx_in_the_error_shape(backend: Backend) {
         ),
         case(
             M::GET,
+            "/posts?q=a%00b",
+            400,
+            "bad_request",
+            "query parameter \"q\" must not contain the NUL character",
+        ),
+        case(
+            M::GET,
+            "/posts?title=a%00b",
+            400,
+            "bad_request",
+            "filter value for field \"title\" must not contain the NUL character",
+        ),
+        with_body(
+            case(
+                M::POST,
+                "/tags",
+                422,
+                "validation_failed",
+                "1 field is invalid",
+            ),
+            json_type,
+            "{\"name\":\"a\\u0000b\"}",
+        ),
+        case(
+            M::GET,
             "/posts?sort=title",
             400,
             "bad_request",

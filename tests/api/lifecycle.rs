@@ -253,3 +253,34 @@ pub async fn database_outage_is_503_then_recovers(backend: Backend) {
         assert_eq!(app.get("/health").await.status, 200);
     }
 }
+
+/// The OpenAPI document is generated from the descriptors and names the path it is served at.
+pub async fn openapi_document_is_served(backend: Backend) {
+    let Some(app) = blog_app(backend).await else {
+        return;
+    };
+    let reply = app.get("/openapi.json").await;
+    assert_eq!(reply.status, 200);
+    let doc = &reply.body;
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["servers"][0]["url"], "/admin/api");
+    let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    for path in [
+        "/health",
+        "/posts",
+        "/posts/{id}",
+        "/posts/export.csv",
+        "/authors",
+        "/comments",
+        "/tags",
+    ] {
+        assert!(
+            paths.iter().any(|p| p.as_str() == path),
+            "{path} in {paths:?}"
+        );
+    }
+    assert_eq!(
+        doc["components"]["schemas"]["TagsCreate"]["properties"]["name"]["pattern"],
+        "^[a-z0-9-]+$"
+    );
+}

@@ -500,3 +500,135 @@ pub async fn react_admin_dialects(backend: Backend) {
     assert_eq!(reply.status, 400);
     assert_eq!(reply.error().1, "unknown query parameter \"titel_like\"");
 }
+
+/// Without paging parameters a list streams every row up to `max_rows` (per entity here),
+/// and the headers still tell the true total.
+pub async fn unpaged_lists_stop_at_max_rows(backend: Backend) {
+    let config =
+        autoadmin::demo::CONFIG.replacen("name = \"tags\"", "name = \"tags\"\nmax_rows = 4", 1);
+    let Some(app) = crate::common::spawn_app(backend, &[backend.blog_schema()], &config).await
+    else {
+        return;
+    };
+    for i in 0..6 {
+        app.create("tags", json!({"name": format!("t{i}")})).await;
+    }
+    let reply = app.get("/tags?_sortField=id").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert_eq!(reply.ids().len(), 4);
+    assert_eq!(reply.header("x-total-count"), Some("6"));
+    assert_eq!(reply.header("content-range"), Some("tags 0-3/6"));
+    // Paging is not capped by max_rows.
+    assert_eq!(app.get("/tags?_page=1&_perPage=6").await.ids().len(), 6);
+    // An empty result is an empty array.
+    let reply = app.get("/tags?name=none").await;
+    assert_eq!(reply.body, json!([]));
+    assert_eq!(reply.header("content-range"), Some("tags */0"));
+}
+
+/// CSV export: every matching row, same filters, search and sort; labels; references by
+/// their display value; RFC 4180 quoting; formulas neutralised.
+pub async fn csv_export(backend: Backend) {
+    let Some(blog) = blog(backend).await else {
+        return;
+    };
+    let tricky = blog
+        .app
+        .create(
+            "posts",
+            json!({"title": "=HYPERLINK(\"http://evil\",\"x\"), \"quoted\"", "author_id": blog.authors[1],
+                   "status": "published", "views": 1000, "rating": "4.5", "body": "two\nlines"}),
+        )
+        .await;
+    let response = blog
+        .app
+        .client
+        .get(format!(
+            "{}/posts/export.csv?_sortField=views&_sortDir=DESC&_filters={}",
+            blog.app.api,
+            urlencode(r#"{"status":"published"}"#)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "attachment; filename=\"posts.csv\""
+    );
+    let text = response.text().await.unwrap();
+    let lines = split_csv_records(&text);
+    assert_eq!(
+        lines[0],
+        "Id,Title,Body,Status,Author,Tag,Views,Rating,Published at,Created at"
+    );
+    let published = blog
+        .posts
+        .iter()
+        .filter(|p| p.status == "published")
+        .count();
+    assert_eq!(
+        lines.len(),
+        1 + published + 1,
+        "header, the published posts and the tricky one"
+    );
+    // Sorted by views descending: the tricky post (1000 views) first.
+    let first = &lines[1];
+    assert!(first.starts_with(&format!("{},\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\"), \"\"quoted\"\"\",\"two\nlines\",published,Bob,,1000,", tricky["id"])), "{first}");
+    assert!(first.contains(",4.5"), "decimals as numbers: {first}");
+    // Every other line shows the author's name, never the id.
+    let names = ["Ann", "Bob", "Cy"];
+    for line in &lines[2..] {
+        let author = line.split(',').nth(4).unwrap();
+        assert!(names.contains(&author), "{line}");
+    }
+    // Search applies too; paging does not.
+    let text = blog
+        .app
+        .client
+        .get(format!("{}/posts/export.csv?q=sale", blog.app.api))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(split_csv_records(&text).len(), 1 + 2);
+    let reply = blog.app.get("/posts/export.csv?_page=1").await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.error().1,
+        "export.csv takes no paging parameters: it exports every matching row"
+    );
+    assert_eq!(blog.app.get("/nope/export.csv").await.status, 404);
+}
+
+/// Splits CSV text into records (a quoted field may hold a line break).
+fn split_csv_records(text: &str) -> Vec<String> {
+    let mut records = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            '\r' if !quoted && chars.peek() == Some(&'\n') => {
+                chars.next();
+                records.push(std::mem::take(&mut current));
+            }
+            _ => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        records.push(current);
+    }
+    records
+}

@@ -1,0 +1,180 @@
+//! Streamed bodies: `GET /{entity}/export.csv`, and the JSON array of a list without paging
+//! parameters. Rows are encoded batch by batch as the database sends them, so memory stays
+//! flat however many rows there are.
+
+use std::io;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::{StreamExt, stream};
+use serde_json::Value as Json;
+
+use crate::db::{Batches, Column, EntityRef};
+
+/// A JSON array of records whose fields are `names`, from `batches`.
+pub fn json_array(names: Vec<String>, batches: Batches, request_id: String) -> Body {
+    let mut first = true;
+    let rows = batches.map(move |batch| {
+        let batch = batch.map_err(|err| broken_stream(&request_id, &err))?;
+        let mut out = Vec::with_capacity(batch.len() * 160);
+        for values in batch {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.push(b'{');
+            for (i, (name, value)) in names.iter().zip(&values).enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut out, name).map_err(io::Error::other)?;
+                out.push(b':');
+                serde_json::to_writer(&mut out, value).map_err(io::Error::other)?;
+            }
+            out.push(b'}');
+        }
+        Ok::<_, io::Error>(Bytes::from(out))
+    });
+    let open = stream::once(async { Ok(Bytes::from_static(b"[")) });
+    let close = stream::once(async { Ok(Bytes::from_static(b"]")) });
+    Body::from_stream(open.chain(rows).chain(close))
+}
+
+/// The CSV response of an export: a header row of labels, then one line per row (RFC 4180,
+/// CRLF). References show their display value; text cells that a spreadsheet would run as
+/// a formula are neutralised.
+pub fn csv_response(
+    entity: &EntityRef,
+    columns: Vec<Column>,
+    batches: Batches,
+    request_id: String,
+) -> Response {
+    // Which column each readable field is printed from: its display column if it has one.
+    let layout: Vec<(usize, bool)> = entity
+        .readable_fields()
+        .enumerate()
+        .map(|(i, field)| {
+            let display = columns
+                .iter()
+                .position(|c| c.shown.is_some() && c.field == field.name);
+            let index = display.unwrap_or(i);
+            (index, columns[index].field_type.is_textual())
+        })
+        .collect();
+    let mut header_line = String::new();
+    for (i, field) in entity.readable_fields().enumerate() {
+        if i > 0 {
+            header_line.push(',');
+        }
+        push_cell(&mut header_line, &field.label, true);
+    }
+    header_line.push_str("\r\n");
+    let rows = batches.map(move |batch| {
+        let batch = batch.map_err(|err| broken_stream(&request_id, &err))?;
+        let mut out = String::with_capacity(batch.len() * 128);
+        for values in batch {
+            for (n, (index, textual)) in layout.iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                push_value(&mut out, &values[*index], *textual);
+            }
+            out.push_str("\r\n");
+        }
+        Ok::<_, io::Error>(Bytes::from(out))
+    });
+    let body = stream::once(async move { Ok(Bytes::from(header_line)) }).chain(rows);
+    let disposition = format!("attachment; filename=\"{}.csv\"", entity.name);
+    let mut response = Body::from_stream(body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+fn push_value(out: &mut String, value: &Json, textual: bool) {
+    match value {
+        Json::Null => {}
+        Json::String(text) => push_cell(out, text, textual),
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Number(n) => out.push_str(&n.to_string()),
+        other => push_cell(out, &other.to_string(), false),
+    }
+}
+
+/// One cell: quoted when it holds a comma, quote or line break; a text cell starting with
+/// `= + - @` (or a tab or carriage return) gets a leading `'` so spreadsheets show it
+/// instead of running it.
+fn push_cell(out: &mut String, text: &str, textual: bool) {
+    let neutralise = textual && text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let quote = text.contains([',', '"', '\n', '\r']);
+    if quote {
+        out.push('"');
+    }
+    if neutralise {
+        out.push('\'');
+    }
+    for c in text.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    if quote {
+        out.push('"');
+    }
+}
+
+/// A stream that fails after its headers are sent can only be cut short; the log says why.
+fn broken_stream(request_id: &str, error: &crate::db::Error) -> io::Error {
+    tracing::error!(request_id, "streamed response cut short: {error}");
+    io::Error::other("the database stream failed")
+}
+
+/// Exposed for tests of the encoding.
+#[cfg(test)]
+fn cells(values: &[(&str, bool)]) -> String {
+    let mut out = String::new();
+    for (i, (text, textual)) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_cell(&mut out, text, *textual);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cells;
+
+    #[test]
+    fn rfc_4180_quoting_and_formula_neutralising() {
+        assert_eq!(
+            cells(&[("plain", true), ("a,b", true), ("say \"hi\"", true)]),
+            "plain,\"a,b\",\"say \"\"hi\"\"\""
+        );
+        assert_eq!(cells(&[("line\r\nbreak", true)]), "\"line\r\nbreak\"");
+        assert_eq!(
+            cells(&[
+                ("=1+2", true),
+                ("+x", true),
+                ("-x", true),
+                ("@SUM(A1)", true)
+            ]),
+            "'=1+2,'+x,'-x,'@SUM(A1)"
+        );
+        assert_eq!(
+            cells(&[("=HYPERLINK(\"x\",\"y\")", true)]),
+            "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\""
+        );
+        // Numbers are not text: a negative decimal stays a number.
+        assert_eq!(cells(&[("-1.5", false)]), "-1.5");
+    }
+}

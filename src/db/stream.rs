@@ -1,0 +1,150 @@
+//! Streaming reads: every matching row, in batches, with constant memory.
+//!
+//! The query runs in a task tracked by the [`Db`] and sends decoded rows over a bounded
+//! channel, so a slow client slows the query down instead of filling memory, and a client
+//! that goes away ends the task. The first batch is awaited before the stream is handed
+//! out, so that an error before any row (no connection, bad SQL) is still a proper error
+//! response rather than a truncated body.
+
+use std::pin::Pin;
+
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use serde_json::Value as Json;
+use tokio::sync::mpsc;
+
+use super::sql::{self, Display, Sql};
+use super::{Db, EntityRef, Error, Operation};
+use crate::query::ListQuery;
+use crate::schema::{Entity, Field, FieldType};
+
+/// Rows per message: big enough to amortise the channel, small enough to stay flat.
+const BATCH: usize = 256;
+
+/// Decoded rows in batches; each row's values in the order of its [`Column`]s.
+pub type Batches = Pin<Box<dyn Stream<Item = Result<Vec<Vec<Json>>, Error>> + Send>>;
+
+/// A column of a streamed result: an entity's field, or the display value of a reference.
+#[derive(Clone, Debug)]
+pub struct Column {
+    /// The entity's field this column belongs to.
+    pub field: String,
+    /// How the value is read: the field's own type, or the shown field's type.
+    pub field_type: FieldType,
+    /// For a reference's display column: the target's field that is shown.
+    pub shown: Option<Field>,
+}
+
+impl Db {
+    /// Every row matching `list_query` (its paging applies), fields in order.
+    pub async fn stream_list(
+        &self,
+        entity: &EntityRef,
+        list_query: &ListQuery,
+    ) -> Result<Batches, Error> {
+        let sql = sql::list(self.dialect(), &self.catalog, entity, list_query);
+        let types = entity.readable_fields().map(Field::value_type).collect();
+        self.stream(entity.clone(), sql, types).await
+    }
+
+    /// Every row matching `list_query`'s filters, search and sort, with each reference's
+    /// display value (from its target entity) after the fields.
+    pub async fn stream_export(
+        &self,
+        entity: &EntityRef,
+        list_query: &ListQuery,
+    ) -> Result<(Vec<Column>, Batches), Error> {
+        let displays = displays(entity);
+        let sql = sql::export(self.dialect(), &self.catalog, entity, list_query, &displays);
+        let mut columns: Vec<Column> = entity
+            .readable_fields()
+            .map(|f| Column {
+                field: f.name.clone(),
+                field_type: f.value_type(),
+                shown: None,
+            })
+            .collect();
+        columns.extend(displays.iter().map(|d| Column {
+            field: d.field.name.clone(),
+            field_type: d.shown.value_type(),
+            shown: Some(d.shown.clone()),
+        }));
+        let types = columns.iter().map(|c| c.field_type).collect();
+        let batches = self.stream(entity.clone(), sql, types).await?;
+        Ok((columns, batches))
+    }
+
+    async fn stream(
+        &self,
+        entity: EntityRef,
+        sql: Sql,
+        types: Vec<FieldType>,
+    ) -> Result<Batches, Error> {
+        if self.tasks.is_closed() {
+            return Err(Error::Unavailable("the server is shutting down".into()));
+        }
+        let (sender, mut receiver) = mpsc::channel::<Result<Vec<Vec<Json>>, Error>>(2);
+        let db = self.clone();
+        self.tasks.spawn(async move {
+            let dialect = db.dialect();
+            let fail = |err| Error::from_sqlx(err, dialect, &entity, Operation::Read);
+            let run = async {
+                let mut pooled = db.acquire().await?;
+                let mut conn = pooled.conn();
+                let mut rows = conn.fetch(&sql);
+                let mut batch = Vec::with_capacity(BATCH);
+                while let Some(row) = rows.try_next().await.map_err(fail)? {
+                    let values = types
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| row.decode(i, *t))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(fail)?;
+                    batch.push(values);
+                    if batch.len() == BATCH
+                        && sender.send(Ok(std::mem::take(&mut batch))).await.is_err()
+                    {
+                        // The client went away.
+                        return Ok(());
+                    }
+                }
+                // Always one last message, so the receiver knows the query ran.
+                let _ = sender.send(Ok(batch)).await;
+                Ok(())
+            };
+            if let Err(error) = run.await {
+                let _ = sender.send(Err(error)).await;
+            }
+        });
+        let first = match receiver.recv().await {
+            Some(Ok(first)) => first,
+            Some(Err(error)) => return Err(error),
+            None => {
+                return Err(Error::Internal(
+                    "the streaming task ended without a word".into(),
+                ));
+            }
+        };
+        let rest = futures_util::stream::unfold(receiver, |mut receiver| async move {
+            receiver.recv().await.map(|item| (item, receiver))
+        });
+        Ok(futures_util::stream::once(async move { Ok(first) })
+            .chain(rest)
+            .boxed())
+    }
+}
+
+/// The references of `entity` that name a display field, with their targets.
+fn displays(entity: &EntityRef) -> Vec<Display<'_>> {
+    entity
+        .readable_fields()
+        .filter_map(|field| {
+            let target: &Entity = entity.schema.entity(field.target.as_deref()?)?;
+            let shown = target.find_field(field.display.as_deref()?)?;
+            Some(Display {
+                field,
+                target,
+                shown,
+            })
+        })
+        .collect()
+}
