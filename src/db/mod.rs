@@ -746,11 +746,18 @@ enum Row {
 
 impl Row {
     fn decode(&self, i: usize, field_type: FieldType) -> Result<Json, sqlx::Error> {
-        match self {
+        let value = match self {
             Row::Postgres(row) => postgres::decode(row, i, field_type),
             Row::MySql(row) => mysql::decode(row, i, field_type),
             Row::Sqlite(row) => sqlite::decode(row, i, field_type),
-        }
+        }?;
+        Ok(match value {
+            // SQLite keeps decimals as REAL, whose text can be `1.5e-07`: send plain digits.
+            Json::String(text) if field_type == FieldType::Decimal && text.contains(['e', 'E']) => {
+                Json::String(schema::value::plain_decimal(&text).unwrap_or(text))
+            }
+            other => other,
+        })
     }
 
     /// A row whose columns are the entity's readable fields, in order.

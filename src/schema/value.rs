@@ -160,6 +160,13 @@ fn to_decimal(json: &Json) -> Result<String, String> {
     Ok(parsed.to_string())
 }
 
+/// `1.5e-7` → `0.00000015`; `None` when it does not fit a decimal.
+pub fn plain_decimal(text: &str) -> Option<String> {
+    rust_decimal::Decimal::from_scientific(text)
+        .ok()
+        .map(|d| d.normalize().to_string())
+}
+
 pub(crate) fn decimal_as_f64(text: &str) -> Option<f64> {
     text.parse::<f64>().ok()
 }
@@ -327,6 +334,15 @@ mod tests {
             Ok(Value::Json(json!({"a": [1]}))),
         );
         check(T::Integer, json!(null), Ok(Value::Null(Kind::Int)));
+    }
+
+    #[test]
+    fn exponents_become_plain_decimals() {
+        assert_eq!(
+            plain_decimal("1.192092896e-07").as_deref(),
+            Some("0.0000001192092896")
+        );
+        assert_eq!(plain_decimal("2.5E3").as_deref(), Some("2500"));
     }
 
     #[test]
