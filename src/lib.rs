@@ -10,6 +10,7 @@
 //!   per-dialect differences in [`db::Dialect`].
 //! - [`api`]: the axum router, thin handlers, and the one error type with its JSON shape.
 //! - [`openapi`]: the OpenAPI 3.1 document, generated from the schema.
+//! - [`ui`]: the embedded admin app and its generated `config.json`.
 //! - [`demo`]: the embedded blog schema, seed and descriptors of `autoadmin demo`.
 //! - this file: [`Admin`] (built with [`Admin::builder`]) and [`serve`].
 //!
@@ -30,11 +31,13 @@ pub mod demo;
 pub mod openapi;
 pub mod query;
 pub mod schema;
+pub mod ui;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::routing::get;
 use tokio::net::TcpListener;
 
 use crate::api::AppState;
@@ -152,12 +155,26 @@ impl Admin {
 
     /// The admin's routes (`/api/...`), to nest at the base path of your choice.
     pub fn router(&self) -> Router {
-        let router = Router::new().nest("/api", api::router(self.state.clone()));
-        let router = api::with_context(router, &self.state.settings);
+        let router = Router::new()
+            .route("/", get(ui::index))
+            .route("/config.json", get(ui::config_json))
+            .route("/assets/{*path}", get(ui::assets))
+            .with_state(self.state.clone())
+            .nest("/api", api::router(self.state.clone()));
+        let router = api::with_context(router, &self.state.settings)
+            .layer(tower_http::compression::CompressionLayer::new());
         match api::cors(&self.state.settings) {
             Some(cors) => router.layer(cors),
             None => router,
         }
+    }
+
+    /// Mounts the admin in `app` at `base` (e.g. `/admin`): the API at `{base}/api`, the app
+    /// at `{base}/`. Prefer this to `app.nest(base, admin.router())`, which cannot route
+    /// `{base}/` itself.
+    pub fn nest_in(&self, app: Router, base: &str) -> Router {
+        app.route(&format!("{base}/"), get(ui::index))
+            .nest(base, self.router())
     }
 
     pub fn settings(&self) -> &AdminSettings {
@@ -189,7 +206,7 @@ pub async fn serve(
     let app = if base.is_empty() {
         admin.router()
     } else {
-        let outer = Router::new().nest(&base, admin.router());
+        let outer = admin.nest_in(Router::new(), &base);
         api::with_context(outer, admin.settings())
     };
     let app = app.layer(tower_http::trace::TraceLayer::new_for_http());

@@ -43,6 +43,12 @@ enum Command {
         #[arg(long, env = "AUTOADMIN_BIND")]
         bind: Option<SocketAddr>,
     },
+    /// Print the admin app's config.json for descriptor files (for a static deployment of the
+    /// app: serve frontend/ and this file from any web server).
+    Config {
+        #[arg(long = "config", required = true)]
+        config: Vec<PathBuf>,
+    },
     /// Check descriptor files and report every problem with file, entity and field.
     Check {
         #[arg(long = "config", required = true)]
@@ -75,6 +81,13 @@ async fn run() -> anyhow::Result<()> {
             database_url,
             bind,
         } => serve(config, database_url, bind).await,
+        Command::Config { config } => {
+            let loaded = autoadmin::schema::load_files(&config)?;
+            let api = format!("{}/api", loaded.admin.base_path);
+            let document = autoadmin::ui::config(&loaded.schema, &loaded.admin, &api);
+            println!("{}", serde_json::to_string_pretty(&document)?);
+            Ok(())
+        }
         Command::Check { config } => {
             let loaded = autoadmin::schema::load_files(&config)?;
             println!(

@@ -178,3 +178,16 @@ fn serve_without_a_database_url_says_so() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no database URL"), "{stderr}");
 }
+
+#[test]
+fn config_prints_the_admin_app_config() {
+    let config = format!("{}/config/blog.toml", env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new(BIN)
+        .args(["config", "--config", &config])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["api"], "/admin/api");
+    assert_eq!(document["entities"].as_array().unwrap().len(), 4);
+}

@@ -38,7 +38,12 @@ pub fn json_array(names: Vec<String>, batches: Batches, request_id: String) -> B
     });
     let open = stream::once(async { Ok(Bytes::from_static(b"[")) });
     let close = stream::once(async { Ok(Bytes::from_static(b"]")) });
-    Body::from_stream(open.chain(rows).chain(close))
+    Body::from_stream(open.chain(rows).chain(close).filter(non_empty).fuse())
+}
+
+/// An empty chunk can read as the end of the body to a layer below (compression): skip it.
+fn non_empty(chunk: &Result<Bytes, io::Error>) -> std::future::Ready<bool> {
+    std::future::ready(!matches!(chunk, Ok(bytes) if bytes.is_empty()))
 }
 
 /// The CSV response of an export: a header row of labels, then one line per row (RFC 4180,
@@ -84,7 +89,10 @@ pub fn csv_response(
         }
         Ok::<_, io::Error>(Bytes::from(out))
     });
-    let body = stream::once(async move { Ok(Bytes::from(header_line)) }).chain(rows);
+    let body = stream::once(async move { Ok(Bytes::from(header_line)) })
+        .chain(rows)
+        .filter(non_empty)
+        .fuse();
     let disposition = format!("attachment; filename=\"{}.csv\"", entity.name);
     let mut response = Body::from_stream(body).into_response();
     let headers = response.headers_mut();

@@ -127,8 +127,11 @@ impl Db {
         let rest = futures_util::stream::unfold(receiver, |mut receiver| async move {
             receiver.recv().await.map(|item| (item, receiver))
         });
+        // Fused: a body may be polled again after its end (compression does), and an unfused
+        // `unfold` panics then.
         Ok(futures_util::stream::once(async move { Ok(first) })
             .chain(rest)
+            .fuse()
             .boxed())
     }
 }

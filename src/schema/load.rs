@@ -29,6 +29,8 @@ pub struct AdminSettings {
     /// Origins allowed to call the API from a browser (CORS); empty: CORS is off. `"*"`
     /// allows any origin.
     pub cors_origins: Vec<String>,
+    /// The admin app's language (`en`, `fr`); `None`: the browser's.
+    pub locale: Option<String>,
 }
 
 impl Default for AdminSettings {
@@ -45,6 +47,7 @@ impl Default for AdminSettings {
             statement_timeout: Duration::from_secs(30),
             max_connections: 10,
             cors_origins: Vec::new(),
+            locale: None,
         }
     }
 }
@@ -79,6 +82,7 @@ struct RawAdmin {
     max_connections: Option<u32>,
     #[serde(default)]
     cors_origins: Vec<String>,
+    locale: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -276,8 +280,20 @@ fn settings(raw: RawAdmin) -> Result<AdminSettings, String> {
             .unwrap_or(defaults.max_connections)
             .max(1),
         cors_origins: check_origins(raw.cors_origins)?,
+        locale: match raw.locale {
+            Some(locale) if !LOCALES.contains(&locale.as_str()) => {
+                return Err(format!(
+                    "locale \"{locale}\" is not one of: {}",
+                    LOCALES.join(", ")
+                ));
+            }
+            locale => locale,
+        },
     })
 }
+
+/// The languages the admin app ships (frontend/i18n/).
+pub const LOCALES: [&str; 2] = ["en", "fr"];
 
 /// `"*"` or `scheme://host[:port]`, exactly as browsers send them in `Origin`.
 fn check_origins(origins: Vec<String>) -> Result<Vec<String>, String> {

@@ -284,3 +284,108 @@ pub async fn openapi_document_is_served(backend: Backend) {
         "^[a-z0-9-]+$"
     );
 }
+
+/// The admin app: its page with a strict CSP, its files with ETags (304 on revalidation) and
+/// compression, and config.json generated from the descriptors.
+pub async fn admin_app_is_served(backend: Backend) {
+    let Some(app) = blog_app(backend).await else {
+        return;
+    };
+    let root = app.api.trim_end_matches("/api").to_owned();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client.get(&root).send().await.unwrap();
+    assert_eq!(response.status(), 308);
+    assert_eq!(response.headers()["location"], "/admin/");
+    let response = client.get(format!("{root}/")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert!(
+        !response.text().await.unwrap().contains("<script>"),
+        "no inline script"
+    );
+    let response = client
+        .get(format!("{root}/assets/main.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let response = client
+        .get(format!("{root}/assets/main.js"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 304);
+    let response = client
+        .get(format!("{root}/assets/app.css"))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    assert_eq!(
+        client
+            .get(format!("{root}/assets/nope.js"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        client
+            .get(format!("{root}/assets/../Cargo.toml"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let config: serde_json::Value = client
+        .get(format!("{root}/config.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["title"], "Blog admin");
+    assert_eq!(config["api"], "/admin/api");
+    let posts = config["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "posts")
+        .unwrap();
+    assert_eq!(
+        posts["list_columns"],
+        serde_json::json!(["id", "title", "status", "author_id", "published_at"])
+    );
+    let author = posts["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "author_id")
+        .unwrap();
+    assert_eq!(author["target"], "authors");
+    assert_eq!(author["display"], "name");
+    assert_eq!(posts["relations"][0]["foreign_key"], "post_id");
+}

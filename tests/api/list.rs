@@ -587,6 +587,20 @@ pub async fn csv_export(backend: Backend) {
         let author = line.split(',').nth(4).unwrap();
         assert!(names.contains(&author), "{line}");
     }
+    // Compressed, the streamed body still ends properly (regression: a body polled again
+    // after its end used to panic and cut the download).
+    let response = blog
+        .app
+        .client
+        .get(format!("{}/posts/export.csv", blog.app.api))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let compressed = response.bytes().await.expect("a complete body");
+    assert!(compressed.len() > 100);
+
     // Search applies too; paging does not.
     let text = blog
         .app

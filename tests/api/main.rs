@@ -33,6 +33,7 @@ backend_tests!(
     lifecycle::shutdown_finishes_in_flight_requests,
     lifecycle::health_answers,
     lifecycle::openapi_document_is_served,
+    lifecycle::admin_app_is_served,
     lifecycle::timeouts_answer_503_and_change_nothing,
     lifecycle::request_timeout_answers_503_and_the_write_still_completes,
     lifecycle::database_outage_is_503_then_recovers,

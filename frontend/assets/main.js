@@ -1,0 +1,169 @@
+// The app: loads config.json, draws the layout, and routes the URL hash to a view. Only this
+// module holds app state; views get a context with what they may do.
+//
+// Routes: #/  ·  #/{entity}?page&perPage&sort&dir&q&filters  ·  #/{entity}/create
+//         #/{entity}/{id}  ·  #/{entity}/{id}/edit
+
+import { h, mount } from './dom.js';
+import * as api from './api.js';
+import { setLocale, t } from './i18n.js';
+import { describe } from './errors.js';
+import * as dashboard from './views/dashboard.js';
+import * as listView from './views/list.js';
+import * as showView from './views/show.js';
+import * as formView from './views/form.js';
+
+const state = { config: null, guard: null, lastHash: location.hash, route: 0 };
+
+async function boot() {
+  const root = document.getElementById('app');
+  let config;
+  try {
+    const response = await fetch('config.json', { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    config = await response.json();
+  } catch (error) {
+    mount(root, h('p', { class: 'fatal', role: 'alert' }, `config.json: ${error.message}`));
+    return;
+  }
+  state.config = config;
+  api.setBase(config.api);
+  await setLocale(config.locale || navigator.language);
+  document.title = config.title;
+  mount(root, layout(config));
+  api.onActivity((busy) => {
+    document.getElementById('progress').hidden = !busy;
+    document.body.setAttribute('aria-busy', busy ? 'true' : 'false');
+  });
+  window.addEventListener('hashchange', onHashChange);
+  window.addEventListener('beforeunload', (event) => {
+    if (state.guard?.()) {
+      event.preventDefault();
+      event.returnValue = '';
+    }
+  });
+  route();
+}
+
+function layout(config) {
+  const menu = h('nav', { class: 'menu', id: 'menu', 'aria-label': t('nav.menu') },
+    h('ul', {},
+      h('li', {}, h('a', { href: '#/' }, t('nav.dashboard'))),
+      config.entities.map((e) => h('li', {}, h('a', { href: `#/${e.name}`, 'data-entity': e.name }, e.label)))));
+  const toggle = h('button', {
+    type: 'button', class: 'menu-toggle', 'aria-controls': 'menu', 'aria-expanded': 'false',
+    onclick: () => {
+      const open = menu.classList.toggle('open');
+      toggle.setAttribute('aria-expanded', String(open));
+    },
+  }, t('nav.menu'));
+  return [
+    h('a', { class: 'skip', href: '#main', onclick: (e) => { e.preventDefault(); document.getElementById('main').focus(); } }, t('nav.skip')),
+    h('header', { class: 'topbar' }, toggle, h('a', { class: 'brand', href: '#/' }, config.title), h('div', { class: 'user', id: 'user' })),
+    h('div', { class: 'progress', id: 'progress', hidden: true, role: 'progressbar', 'aria-label': t('common.loading') }),
+    h('div', { class: 'frame' }, menu, h('main', { id: 'main', tabindex: '-1' })),
+    h('div', { class: 'toasts', id: 'toasts', role: 'status', 'aria-live': 'polite' }),
+    h('dialog', { id: 'confirm', class: 'confirm' }),
+  ];
+}
+
+function onHashChange() {
+  if (state.guard?.() && !window.confirm(t('form.unsaved'))) {
+    // Stay: put the old address back without routing again.
+    history.replaceState(null, '', state.lastHash || '#/');
+    return;
+  }
+  route();
+}
+
+function configOf(name) {
+  return state.config.entities.find((e) => e.name === name);
+}
+
+async function route() {
+  state.guard = null;
+  state.lastHash = location.hash;
+  const number = ++state.route;
+  const main = document.getElementById('main');
+  const [path, queryString = ''] = location.hash.replace(/^#/, '').split('?');
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const query = new URLSearchParams(queryString);
+  for (const link of document.querySelectorAll('.menu a')) {
+    const current = link.dataset.entity ? link.dataset.entity === parts[0] : parts.length === 0;
+    if (current) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  document.getElementById('menu').classList.remove('open');
+  const context = {
+    config: state.config,
+    configOf,
+    query,
+    navigate: (hash) => { location.hash = hash; },
+    setQuery: (params) => {
+      const search = new URLSearchParams();
+      for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') search.set(k, v);
+      const text = search.toString();
+      location.hash = `#/${parts[0]}${text ? `?${text}` : ''}`;
+    },
+    toast,
+    confirm: confirmDialog,
+    setGuard: (fn) => { state.guard = fn; },
+    fail: (error) => failed(main, error),
+    stale: () => number !== state.route,
+  };
+  const entity = parts.length ? configOf(parts[0]) : null;
+  try {
+    if (parts.length === 0) await dashboard.render(main, context);
+    else if (!entity) notFound(main);
+    else if (parts.length === 1) await listView.render(main, entity, context);
+    else if (parts.length === 2 && parts[1] === 'create' && !entity.read_only) await formView.render(main, entity, null, context);
+    else if (parts.length === 2) await showView.render(main, entity, parts[1], context);
+    else if (parts.length === 3 && parts[2] === 'edit' && !entity.read_only) await formView.render(main, entity, parts[1], context);
+    else notFound(main);
+  } catch (error) {
+    failed(main, error);
+  }
+}
+
+function notFound(main) {
+  document.title = `${t('page.not_found_title')} · ${state.config.title}`;
+  mount(main, h('h1', {}, t('page.not_found_title')), h('p', {}, t('page.not_found_text')));
+}
+
+/** A view that could not load: 404 and 403 get their pages, the rest a toast. */
+function failed(main, error) {
+  if (error instanceof api.ApiError && error.status === 404) return notFound(main);
+  if (error instanceof api.ApiError && error.status === 403) {
+    return mount(main, h('h1', {}, t('page.forbidden_title')), h('p', {}, t('page.forbidden_text')));
+  }
+  toast(describe(error), 'error');
+  return undefined;
+}
+
+function toast(message, kind = 'info') {
+  const box = document.getElementById('toasts');
+  const close = h('button', { type: 'button', class: 'toast-close', 'aria-label': t('common.close') }, '×');
+  const note = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : undefined }, h('span', {}, message), close);
+  close.addEventListener('click', () => note.remove());
+  box.append(note);
+  setTimeout(() => note.remove(), kind === 'error' ? 10000 : 4000);
+}
+
+/** A modal question; Enter confirms, Esc cancels. Resolves to true or false. */
+function confirmDialog(message, confirmLabel = t('common.delete')) {
+  const dialog = document.getElementById('confirm');
+  return new Promise((resolve) => {
+    const finish = (answer) => {
+      dialog.close();
+      resolve(answer);
+    };
+    const yes = h('button', { type: 'button', class: 'danger', onclick: () => finish(true) }, confirmLabel);
+    const no = h('button', { type: 'button', onclick: () => finish(false) }, t('common.cancel'));
+    mount(dialog, h('p', {}, message), h('div', { class: 'buttons' }, no, yes));
+    dialog.addEventListener('cancel', (event) => { event.preventDefault(); finish(false); }, { once: true });
+    dialog.showModal();
+    yes.focus();
+  });
+}
+
+boot();

@@ -1,0 +1,86 @@
+// One record: every field, and the records of its one-to-many relations, each list with
+// its own paging.
+
+import { h, mount } from '../dom.js';
+import * as api from '../api.js';
+import { display } from '../format.js';
+import { t, formatNumber } from '../i18n.js';
+import { describe } from '../errors.js';
+
+export async function render(main, entity, id, ctx) {
+  const record = await api.getOne(entity.name, id);
+  if (ctx.stale()) return;
+  const key = record[entity.primary_key];
+  const readable = entity.fields.filter((f) => f.type !== 'password');
+  const refs = new Map();
+  await Promise.all(readable.filter((f) => f.type === 'reference' && f.display && record[f.name] !== null).map(async (field) => {
+    const target = ctx.configOf(field.target);
+    try {
+      refs.set(field.name, await api.byKeys(target.name, target.primary_key, [record[field.name]]));
+    } catch {
+      refs.set(field.name, new Map());
+    }
+  }));
+  if (ctx.stale()) return;
+  document.title = `${entity.label} #${key} · ${ctx.config.title}`;
+  const remove = async () => {
+    if (!(await ctx.confirm(t('delete.confirm', { entity: entity.label, id: key })))) return;
+    try {
+      await api.remove(entity.name, key);
+      ctx.toast(t('delete.done'), 'success');
+      ctx.navigate(`#/${entity.name}`);
+    } catch (error) {
+      ctx.toast(describe(error), 'error');
+    }
+  };
+  mount(main,
+    h('div', { class: 'list-head' },
+      h('h1', {}, `${entity.label} #${key}`),
+      h('div', { class: 'toolbar' },
+        h('a', { class: 'button', href: `#/${entity.name}` }, t('common.back')),
+        entity.read_only ? null : h('a', { class: 'button primary', id: 'edit', href: `#/${entity.name}/${encodeURIComponent(key)}/edit` }, t('common.edit')),
+        entity.read_only ? null : h('button', { type: 'button', class: 'danger', id: 'delete', onclick: remove }, t('common.delete')))),
+    h('dl', { class: 'record' }, readable.map((field) => [
+      h('dt', {}, field.label),
+      h('dd', { 'data-field': field.name }, display(field, record[field.name], { refs: refs.get(field.name), configOf: ctx.configOf, full: true })),
+    ])),
+    entity.relations.map((relation) => related(relation, key, ctx)));
+}
+
+/** The records of `relation` that point at `key`. */
+function related(relation, key, ctx) {
+  const target = ctx.configOf(relation.target);
+  const section = h('section', { class: 'related', 'aria-labelledby': `rel-${relation.name}` },
+    h('h2', { id: `rel-${relation.name}` }, relation.label));
+  if (!target) return section;
+  const columns = target.list_columns.filter((name) => name !== relation.foreign_key)
+    .map((name) => target.fields.find((f) => f.name === name)).filter(Boolean);
+  const body = h('div', {});
+  section.append(body);
+  const perPage = 10;
+  const load = async (page) => {
+    try {
+      const { rows, total } = await api.list(target.name, {
+        page, perPage, sort: target.default_sort.field, dir: target.default_sort.direction,
+        filters: { [relation.foreign_key]: key },
+      });
+      if (!rows.length) return mount(body, h('p', { class: 'muted' }, t('show.no_related')));
+      const pages = Math.ceil(total / perPage);
+      const first = (page - 1) * perPage + 1;
+      return mount(body,
+        h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
+          h('thead', {}, h('tr', {}, columns.map((f) => h('th', { scope: 'col' }, f.label)))),
+          h('tbody', {}, rows.map((row) => h('tr', {}, columns.map((f, i) => h('td', {},
+            i === 0 ? h('a', { href: `#/${target.name}/${encodeURIComponent(row[target.primary_key])}` }, display(f, row[f.name], { configOf: ctx.configOf }))
+              : display(f, row[f.name], { configOf: ctx.configOf })))))))),
+        h('nav', { class: 'pager', 'aria-label': relation.label },
+          h('span', { class: 'range' }, t('list.range', { first: formatNumber(first), last: formatNumber(first + rows.length - 1), total: formatNumber(total) })),
+          h('button', { type: 'button', id: `rel-${relation.name}-prev`, 'aria-label': t('list.previous'), disabled: page <= 1, onclick: () => load(page - 1) }, '‹'),
+          h('button', { type: 'button', id: `rel-${relation.name}-next`, 'aria-label': t('list.next'), disabled: page >= pages, onclick: () => load(page + 1) }, '›')));
+    } catch (error) {
+      return mount(body, h('p', { class: 'muted' }, describe(error)));
+    }
+  };
+  load(1);
+  return section;
+}

@@ -1,0 +1,311 @@
+// The admin app in a real browser (Debian's chromium, driven by playwright-core) against
+// the demo server. Every page must render without console errors: a CSP violation or a
+// script error fails the test.
+//
+//   AUTOADMIN_BIN=target/debug/autoadmin node --test tests/e2e/
+import { test, before, after, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = process.env.AUTOADMIN_BIN ?? join(root, 'target', 'debug', 'autoadmin');
+const port = 18200 + Math.floor(Math.random() * 500);
+const base = `http://127.0.0.1:${port}/admin/`;
+const api = `http://127.0.0.1:${port}/admin/api`;
+let server;
+let work;
+let browser;
+let context;
+let page;
+let consoleErrors;
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'autoadmin-e2e-'));
+  server = spawn(bin, ['demo', '--bind', `127.0.0.1:${port}`, '--database', join(work, 'demo.sqlite')], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${api}/health`)).ok) break;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', acceptDownloads: true });
+  page = await context.newPage();
+  consoleErrors = [];
+  page.on('console', (message) => {
+    // A 4xx answer that a test provokes on purpose is logged by the browser; it is not an error
+    // of the page. CSP violations ("Refused to ...") and script errors are.
+    const expected = /^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text());
+    if (message.type() === 'error' && !expected) consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => consoleErrors.push(String(error)));
+});
+
+afterEach(async () => {
+  await context.close();
+  assert.deepEqual(consoleErrors, [], 'no console errors (CSP violations, script errors)');
+});
+
+const json = async (path, init) => (await fetch(`${api}${path}`, init)).json();
+const rowsText = () => page.locator('table.list tbody tr').allInnerTexts();
+
+test('list: columns, sorting, paging, page size', async () => {
+  await page.goto(`${base}#/posts`);
+  await page.locator('#range').waitFor();
+  assert.equal(await page.locator('#range').innerText(), '1–25 of 1,000');
+  assert.equal(await page.locator('table.list tbody tr').count(), 25);
+  // References show their display field, fetched in one request per page.
+  const author = await page.locator('table.list tbody tr').first().locator('td').nth(4).innerText();
+  assert.match(author, /^[A-Z][a-z]+ [A-Z][a-z]+$/);
+  await page.click('#sort-id');
+  await page.waitForURL(/sort=id/);
+  await page.waitForFunction(() => document.querySelector('table.list tbody tr td:nth-child(2)')?.innerText === '1');
+  await page.click('#sort-id');
+  await page.waitForURL(/dir=DESC/);
+  await page.waitForFunction(() => document.querySelector('table.list tbody tr td:nth-child(2)')?.innerText === '1000');
+  await page.click('#page-next');
+  await page.waitForFunction(() => document.getElementById('range')?.innerText === '26–50 of 1,000');
+  await page.selectOption('#per-page', '10');
+  await page.waitForFunction(() => document.getElementById('range')?.innerText === '1–10 of 1,000');
+  assert.equal(await page.locator('table.list tbody tr').count(), 10);
+  await page.click('#page-3');
+  await page.waitForFunction(() => document.getElementById('range')?.innerText === '21–30 of 1,000');
+});
+
+test('quick search and filters live in the URL', async () => {
+  await page.goto(`${base}#/authors`);
+  await page.locator('#range').waitFor();
+  await page.fill('#list-search', 'lovelace');
+  await page.waitForURL(/q=lovelace/);
+  await page.waitForFunction(() => document.querySelectorAll('table.list tbody tr').length > 0
+    && [...document.querySelectorAll('table.list tbody tr')].every((tr) => /lovelace/i.test(tr.innerText)));
+  await page.goto(`${base}#/posts`);
+  await page.locator('#range').waitFor();
+  await page.selectOption('#add-filter', 'status');
+  await page.locator('#filter-status').waitFor();
+  await page.selectOption('#filter-status', 'draft');
+  await page.waitForURL(/filters=/);
+  await page.waitForFunction(() => /of 300$/.test(document.getElementById('range')?.innerText ?? ''));
+  for (const row of await rowsText()) assert.match(row, /\tdraft\t/);
+  // A number range filter.
+  await page.selectOption('#add-filter', 'views');
+  await page.fill('#filter-views-gte', '4990');
+  await page.press('#filter-views-gte', 'Enter');
+  await page.waitForURL(/gte/);
+  const expected = (await json(`/posts?_page=1&_perPage=1&_filters=${encodeURIComponent('{"status":"draft","views":{"gte":4990}}')}`));
+  assert.ok(Array.isArray(expected));
+});
+
+test('create: a validation error at the field, then success', async () => {
+  await page.goto(`${base}#/posts/create`);
+  await page.locator('#save').waitFor();
+  await page.click('#save');
+  const titleError = page.locator('.field-string .field-error').first();
+  assert.equal(await titleError.innerText(), 'Is required');
+  await page.fill('input[name="title"]', 'Written in the browser');
+  await page.fill('.field-reference input[type="search"] >> nth=0', 'Ada');
+  await page.waitForFunction(() => document.querySelector('select[name="author_id"]').options.length > 1);
+  const option = await page.locator('select[name="author_id"] option').nth(1).getAttribute('value');
+  await page.selectOption('select[name="author_id"]', option);
+  await page.fill('input[name="rating"]', '4.5');
+  await page.fill('input[name="published_at"]', '2024-06-01T10:30:00');
+  await page.click('#save');
+  await page.waitForURL(/#\/posts\/\d+$/);
+  await page.locator('dd[data-field="title"]').waitFor();
+  assert.equal(await page.locator('dd[data-field="title"]').innerText(), 'Written in the browser');
+  const id = page.url().split('/').pop();
+  const stored = await json(`/posts/${id}`);
+  assert.equal(stored.title, 'Written in the browser');
+  assert.equal(stored.author_id, Number(option));
+  assert.equal(stored.rating, '4.5');
+  assert.equal(stored.status, 'draft', 'the descriptor default');
+});
+
+test('server errors (409) are shown at the field', async () => {
+  await page.goto(`${base}#/tags/create`);
+  await page.locator('input[name="name"]').fill('rust');
+  await page.click('#save');
+  const error = page.locator('.field-string .field-error');
+  await page.waitForFunction(() => document.querySelector('.field-string .field-error')?.innerText.length > 0);
+  assert.equal(await error.innerText(), 'a record with this value already exists');
+  assert.equal(await page.locator('input[name="name"]').getAttribute('aria-invalid'), 'true');
+});
+
+test('edit, with an unsaved-changes warning', async () => {
+  await page.goto(`${base}#/posts/7/edit`);
+  await page.locator('input[name="title"]').waitFor();
+  await page.fill('input[name="title"]', 'Edited title');
+  // Leaving with unsaved changes asks first; dismissing stays on the form.
+  page.once('dialog', (dialog) => dialog.dismiss());
+  await page.click('.menu a[data-entity="tags"]');
+  await page.waitForTimeout(200);
+  assert.match(page.url(), /#\/posts\/7\/edit$/);
+  await page.click('#save');
+  await page.waitForURL(/#\/posts\/7$/);
+  await page.locator('dd[data-field="title"]').waitFor();
+  assert.equal(await page.locator('dd[data-field="title"]').innerText(), 'Edited title');
+  assert.equal((await json('/posts/7')).title, 'Edited title');
+});
+
+test('show: fields and a referenced list with its own paging', async () => {
+  await page.goto(`${base}#/authors/1`);
+  await page.locator('#rel-posts').waitFor();
+  const related = page.locator('section.related').first();
+  await related.locator('tbody tr').first().waitFor();
+  assert.equal(await related.locator('tbody tr').count(), 10);
+  const total = (await json('/posts?_page=1&_perPage=1&_filters=%7B%22author_id%22%3A1%7D')).length;
+  assert.equal(total, 1);
+  const range = await related.locator('.range').innerText();
+  assert.match(range, /^1–10 of \d+$/);
+  await page.click('#rel-posts-next');
+  await page.waitForFunction(() => /^11–/.test(document.querySelector('section.related .range')?.innerText ?? ''));
+});
+
+test('delete with confirmation', async () => {
+  await page.goto(`${base}#/comments/5`);
+  await page.locator('#delete').click();
+  await page.locator('dialog.confirm[open]').waitFor();
+  await page.locator('dialog.confirm button.danger').click();
+  await page.waitForURL(/#\/comments$/);
+  assert.equal((await fetch(`${api}/comments/5`)).status, 404);
+});
+
+test('batch delete of selected rows', async () => {
+  await page.goto(`${base}#/comments?sort=id`);
+  await page.locator('table.list tbody tr').first().waitFor();
+  const ids = (await page.locator('table.list tbody tr td:nth-child(2)').allInnerTexts()).slice(0, 2).map(Number);
+  await page.locator('table.list tbody tr td.select input').nth(0).check();
+  await page.locator('table.list tbody tr td.select input').nth(1).check();
+  assert.equal(await page.locator('#delete-selected').innerText(), 'Delete selected (2)');
+  await page.click('#delete-selected');
+  await page.locator('dialog.confirm[open] button.danger').click();
+  await page.locator('.toast-success').waitFor();
+  for (const id of ids) assert.equal((await fetch(`${api}/comments/${id}`)).status, 404);
+});
+
+test('CSV export of the filtered rows', async () => {
+  await page.goto(`${base}#/posts?filters=${encodeURIComponent('{"status":{"eq":"archived"}}')}`);
+  await page.locator('#range').waitFor();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const text = readFileSync(await download.path(), 'utf8');
+  const lines = text.trim().split('\r\n');
+  assert.equal(lines[0], 'Id,Title,Body,Status,Author,Tag,Views,Rating,Published at,Created at');
+  assert.equal(lines.length - 1, 100);
+  assert.ok(lines.slice(1).every((line) => line.includes(',archived,')));
+});
+
+test('a deep link survives a reload', async () => {
+  await page.goto(`${base}#/posts?page=3&sort=title&dir=DESC`);
+  await page.waitForFunction(() => /^51–75 of /.test(document.getElementById('range')?.innerText ?? ''));
+  const before = await rowsText();
+  await page.reload();
+  await page.waitForFunction(() => /^51–75 of /.test(document.getElementById('range')?.innerText ?? ''));
+  assert.deepEqual(await rowsText(), before);
+  assert.equal(await page.locator('th[aria-sort="descending"]').innerText(), 'Title ▼');
+});
+
+test('stored markup is shown as text, never run', async () => {
+  const payload = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>';
+  const created = await json('/comments', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ post_id: 1, author_name: payload, body: payload }),
+  });
+  await page.goto(`${base}#/comments/${created.id}`);
+  await page.locator('dd[data-field="author_name"]').waitFor();
+  assert.equal(await page.locator('dd[data-field="author_name"]').innerText(), payload);
+  await page.goto(`${base}#/comments?sort=id&dir=DESC`);
+  await page.locator('table.list tbody tr').first().waitFor();
+  assert.ok((await page.locator('table.list tbody tr').first().innerText()).includes(payload));
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  assert.equal(await page.locator('table.list img').count(), 0);
+});
+
+test('keyboard only: create a record, Esc closes a dialog', async () => {
+  await page.goto(`${base}#/tags`);
+  await page.locator('#range').waitFor();
+  let reached = false;
+  for (let i = 0; i < 40 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement?.id === 'create');
+  }
+  assert.ok(reached, 'the Create link is reachable with Tab');
+  await page.keyboard.press('Enter');
+  await page.locator('input[name="name"]').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.name), 'name', 'the first field has focus');
+  await page.keyboard.type('keyboard-made');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/#\/tags\/\d+$/);
+  await page.locator('dd[data-field="name"]').waitFor();
+  assert.equal(await page.locator('dd[data-field="name"]').innerText(), 'keyboard-made');
+  await page.focus('#delete');
+  await page.keyboard.press('Enter');
+  await page.locator('dialog.confirm[open]').waitFor();
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => !document.querySelector('dialog.confirm[open]'));
+  const id = page.url().split('/').pop();
+  assert.equal((await fetch(`${api}/tags/${id}`)).status, 200, 'Esc cancelled the delete');
+});
+
+test('every input has a label; a 404 page; French', async () => {
+  await page.goto(`${base}#/posts/create`);
+  await page.locator('#save').waitFor();
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')))
+    .map((el) => el.outerHTML.slice(0, 80)));
+  assert.deepEqual(unlabelled, []);
+  await page.goto(`${base}#/nope`);
+  await page.locator('main h1').waitFor();
+  assert.equal(await page.locator('main h1').innerText(), 'Not found');
+  await page.goto(`${base}#/posts/999999`);
+  await page.waitForFunction(() => document.querySelector('main h1')?.innerText === 'Not found');
+  const french = await browser.newContext({ locale: 'fr-FR' });
+  const frenchPage = await french.newPage();
+  await frenchPage.goto(`${base}#/posts`);
+  await frenchPage.locator('#range').waitFor();
+  assert.equal(await frenchPage.locator('.menu a').first().innerText(), 'Tableau de bord');
+  assert.match(await frenchPage.locator('#range').innerText(), /^1–25 sur 1\s\d{3}$/, 'French words and number format');
+  await french.close();
+});
+
+test('a 375 px wide screen, screenshots, time to first render', async () => {
+  const shots = join(root, 'docs', 'screenshots');
+  mkdirSync(shots, { recursive: true });
+  const started = Date.now();
+  await page.goto(`${base}#/posts`);
+  await page.locator('table.list tbody tr').first().waitFor();
+  const firstRender = Date.now() - started;
+  console.log(`time to first render of the posts list: ${firstRender} ms`);
+  await page.screenshot({ path: join(shots, 'list.png') });
+  await page.goto(`${base}#/posts/12/edit`);
+  await page.locator('#save').waitFor();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(shots, 'edit.png') });
+  await page.goto(`${base}#/posts/12`);
+  await page.locator('section.related tbody tr').first().waitFor();
+  await page.screenshot({ path: join(shots, 'show.png') });
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.goto(`${base}#/posts`);
+  await page.locator('table.list tbody tr').first().waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page fits 375 px (overflow ${overflow}px)`);
+  await page.click('.menu-toggle');
+  await page.locator('.menu.open').waitFor();
+  await page.screenshot({ path: join(shots, 'mobile.png') });
+});
