@@ -162,19 +162,8 @@ function referenceWidget(field, value, { id, error, errorId, configOf, onChange 
     if (select.value !== keep && keep !== '') select.value = '';
   };
   const find = debounce(async () => {
-    const text = search.value.trim();
-    const query = { page: 1, perPage: 20, sort: shown };
-    if (text) {
-      if (target.search.length) query.q = text;
-      else query.filters = { [shown]: { ilike: text } };
-    }
-    const { rows } = await api.list(target.name, query);
     const selected = current === null || current === undefined ? null : String(current);
-    if (selected && !rows.some((r) => String(r[target.primary_key]) === selected)) {
-      const record = await api.getOne(target.name, selected).catch(() => null);
-      if (record) rows.unshift(record);
-    }
-    fill(rows);
+    fill(await referenceOptions(target, shown, search.value, selected));
     if (selected) select.value = selected;
   }, 250);
   search.addEventListener('input', find);
@@ -198,6 +187,25 @@ function matches(pattern, text) {
   } catch {
     return true;
   }
+}
+
+/**
+ * Up to 20 records of `target` matching `text` (its quick search, else its `shown` field),
+ * with the `current` one always among them: a reference picker is never capped, it narrows.
+ */
+export async function referenceOptions(target, shown, text, current) {
+  const query = { page: 1, perPage: 20, sort: shown };
+  const needle = text.trim();
+  if (needle) {
+    if (target.search.length) query.q = needle;
+    else query.filters = { [shown]: { ilike: needle } };
+  }
+  const { rows } = await api.list(target.name, query);
+  if (current !== null && current !== undefined && !rows.some((r) => String(r[target.primary_key]) === String(current))) {
+    const record = await api.getOne(target.name, current).catch(() => null);
+    if (record) rows.unshift(record);
+  }
+  return rows;
 }
 
 function option(value, text, selected) {

@@ -60,6 +60,23 @@ impl Blocker {
     }
 }
 
+/// The stored title of post `id` once it is `want`, or whatever it is after 5 s: a write the
+/// client gave up on finishes in the background.
+async fn eventual_title(app: &TestApp, id: i64, want: &str) -> String {
+    let mut stored = None;
+    for _ in 0..100 {
+        stored = app
+            .db
+            .scalar(&format!("SELECT title FROM posts WHERE id = {id}"))
+            .await;
+        if stored.as_deref() == Some(want) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stored.unwrap_or_default()
+}
+
 async fn one_post(app: &TestApp) -> i64 {
     let author = app
         .create(
@@ -95,18 +112,7 @@ pub async fn write_finishes_after_client_disconnects(backend: Backend) {
     assert!(sent.is_err(), "the client timed out");
     blocker.release().await;
     // The write still completes, whole.
-    let mut title = None;
-    for _ in 0..100 {
-        title = app
-            .db
-            .scalar(&format!("SELECT title FROM posts WHERE id = {id}"))
-            .await;
-        if title.as_deref() == Some("After") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(title.as_deref(), Some("After"));
+    assert_eq!(eventual_title(&app, id, "After").await, "After");
 }
 
 pub async fn shutdown_finishes_in_flight_requests(backend: Backend) {
@@ -209,18 +215,7 @@ pub async fn request_timeout_answers_503_and_the_write_still_completes(backend: 
         "the request took longer than 1 s; a write it started still completes or rolls back as a whole"
     );
     blocker.release().await;
-    let mut title = None;
-    for _ in 0..100 {
-        title = app
-            .db
-            .scalar(&format!("SELECT title FROM posts WHERE id = {id}"))
-            .await;
-        if title.as_deref() == Some("Late") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(title.as_deref(), Some("Late"));
+    assert_eq!(eventual_title(&app, id, "Late").await, "Late");
 }
 
 /// Connections killed by the server are replaced without the client noticing; a database

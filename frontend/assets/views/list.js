@@ -7,6 +7,7 @@ import * as api from '../api.js';
 import { display } from '../format.js';
 import { t, formatNumber } from '../i18n.js';
 import { describe } from '../errors.js';
+import { referenceOptions } from '../widgets.js';
 
 const PAGE_SIZES = [10, 25, 50, 100];
 // The id of the element to give focus back to after the list is drawn again.
@@ -245,18 +246,8 @@ function referenceFilter(field, condition, set, ctx, id) {
     h('option', { value: '' }, t('common.any')));
   const search = h('input', { type: 'search', id: `${id}-search`, 'aria-label': t('form.search_reference', { entity: target.label }), placeholder: t('form.search_reference', { entity: target.label }) });
   const load = debounce(async () => {
-    const text = search.value.trim();
-    const params = { page: 1, perPage: 20, sort: shown };
-    if (text) {
-      if (target.search.length) params.q = text;
-      else params.filters = { [shown]: { ilike: text } };
-    }
-    const { rows } = await api.list(target.name, params);
     const current = condition.eq === undefined ? null : String(condition.eq);
-    if (current && !rows.some((r) => String(r[target.primary_key]) === current)) {
-      const record = await api.getOne(target.name, current).catch(() => null);
-      if (record) rows.unshift(record);
-    }
+    const rows = await referenceOptions(target, shown, search.value, current);
     select.replaceChildren(h('option', { value: '' }, t('common.any')),
       rows.map((r) => h('option', { value: String(r[target.primary_key]), selected: String(r[target.primary_key]) === current }, `${r[shown] ?? ''} (#${r[target.primary_key]})`)));
   }, 250);
