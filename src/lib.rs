@@ -68,6 +68,7 @@ pub struct AdminBuilder {
     entities: Vec<Entity>,
     settings: Option<AdminSettings>,
     create_sqlite: bool,
+    introspect: Option<db::introspect::Options>,
 }
 
 impl AdminBuilder {
@@ -100,6 +101,13 @@ impl AdminBuilder {
         self
     }
 
+    /// Derive the entities from the database itself (its tables, views, keys and
+    /// constraints) instead of, or in addition to, config files.
+    pub fn introspect(mut self, options: db::introspect::Options) -> Self {
+        self.introspect = Some(options);
+        self
+    }
+
     /// Create the SQLite database file if it does not exist (the demo does).
     pub fn create_sqlite_file(mut self) -> Self {
         self.create_sqlite = true;
@@ -124,13 +132,22 @@ impl AdminBuilder {
         }
         let file_settings = file_settings.unwrap_or_default();
         entities.extend(self.entities);
-        let schema = Schema::new(entities)?;
         let settings = self.settings.unwrap_or(file_settings);
         let url = self
             .database_url
             .or_else(|| settings.database_url.clone())
             .ok_or(BuildError::NoDatabaseUrl)?;
         let mut db = Db::connect(&url, &(&settings).into(), self.create_sqlite).await?;
+        let mut notes = Vec::new();
+        if let Some(options) = &self.introspect {
+            let tables = db.introspect(options).await?;
+            let (found, left_out) = db::introspect::describe(&tables);
+            // Entities declared explicitly win over introspected ones of the same name.
+            let declared: Vec<String> = entities.iter().map(|e| e.name.clone()).collect();
+            entities.extend(found.into_iter().filter(|e| !declared.contains(&e.name)));
+            notes = left_out;
+        }
+        let schema = Schema::new(entities)?;
         db.load_catalog(&schema).await?;
         Ok(Admin {
             state: AppState {
@@ -138,6 +155,7 @@ impl AdminBuilder {
                 db,
                 settings: Arc::new(settings),
             },
+            notes: Arc::new(notes),
         })
     }
 }
@@ -146,6 +164,8 @@ impl AdminBuilder {
 #[derive(Clone)]
 pub struct Admin {
     state: AppState,
+    /// What introspection left out, and why.
+    notes: Arc<Vec<String>>,
 }
 
 impl Admin {
@@ -175,6 +195,11 @@ impl Admin {
     pub fn nest_in(&self, app: Router, base: &str) -> Router {
         app.route(&format!("{base}/"), get(ui::index))
             .nest(base, self.router())
+    }
+
+    /// What introspection left out (tables without a usable key, columns of unknown types).
+    pub fn introspection_notes(&self) -> &[String] {
+        &self.notes
     }
 
     pub fn settings(&self) -> &AdminSettings {
@@ -215,6 +240,38 @@ pub async fn serve(
         .await?;
     admin.close().await;
     Ok(())
+}
+
+/// The descriptors introspection suggests for the database at `url`, as a TOML file (with the
+/// tables and columns it left out as comments at the top).
+pub async fn introspect_toml(
+    url: &str,
+    options: &db::introspect::Options,
+) -> Result<String, BuildError> {
+    let settings = AdminSettings::default();
+    let db = Db::connect(url, &(&settings).into(), false).await?;
+    let tables = db.introspect(options).await;
+    db.close().await;
+    let (entities, notes) = db::introspect::describe(&tables?);
+    let schema = Schema::new(entities)?;
+    Ok(schema::print_toml(
+        Some(&settings),
+        schema.entities(),
+        &notes,
+    ))
+}
+
+/// Every mismatch between `schema` (loaded from `origin`) and the live database at `url`.
+pub async fn check_against_database(
+    schema: &Schema,
+    url: &str,
+    origin: &str,
+) -> Result<Vec<schema::Error>, BuildError> {
+    let settings = AdminSettings::default();
+    let db = Db::connect(url, &(&settings).into(), false).await?;
+    let tables = db.introspect(&db::introspect::Options::default()).await;
+    db.close().await;
+    Ok(db::introspect::check(schema, &tables?, origin))
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

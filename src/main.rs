@@ -31,11 +31,15 @@ enum Command {
         #[arg(long)]
         database: Option<PathBuf>,
     },
-    /// Serve the admin for a database, with descriptors from config files.
+    /// Serve the admin for a database: with descriptors from config files, or, without
+    /// --config, for every table the database has (introspected at start).
     Serve {
         /// TOML descriptor file; may be given several times.
-        #[arg(long = "config", required = true)]
+        #[arg(long = "config")]
         config: Vec<PathBuf>,
+        /// Without --config: the PostgreSQL schema to introspect (default public).
+        #[arg(long)]
+        schema: Option<String>,
         /// Overrides the config's [admin] database_url.
         #[arg(long, env = "AUTOADMIN_DATABASE_URL")]
         database_url: Option<String>,
@@ -49,10 +53,27 @@ enum Command {
         #[arg(long = "config", required = true)]
         config: Vec<PathBuf>,
     },
-    /// Check descriptor files and report every problem with file, entity and field.
+    /// Check descriptor files and report every problem with file, entity and field; with
+    /// --database-url, also against the live database. Exits non-zero on any problem.
     Check {
         #[arg(long = "config", required = true)]
         config: Vec<PathBuf>,
+        #[arg(long, env = "AUTOADMIN_DATABASE_URL")]
+        database_url: Option<String>,
+    },
+    /// Print descriptors (TOML) for every table and view of a database, to start a config from.
+    Introspect {
+        #[arg(long, env = "AUTOADMIN_DATABASE_URL")]
+        database_url: String,
+        /// PostgreSQL schema (default public).
+        #[arg(long)]
+        schema: Option<String>,
+        /// Only these tables (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        tables: Vec<String>,
+        /// Not these tables (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        exclude: Vec<String>,
     },
 }
 
@@ -78,9 +99,27 @@ async fn run() -> anyhow::Result<()> {
         Command::Demo { bind, database } => demo(bind, database).await,
         Command::Serve {
             config,
+            schema,
             database_url,
             bind,
-        } => serve(config, database_url, bind).await,
+        } => serve(config, schema, database_url, bind).await,
+        Command::Introspect {
+            database_url,
+            schema,
+            tables,
+            exclude,
+        } => {
+            let options = autoadmin::db::introspect::Options {
+                schema,
+                tables,
+                exclude,
+            };
+            print!(
+                "{}",
+                autoadmin::introspect_toml(&database_url, &options).await?
+            );
+            Ok(())
+        }
         Command::Config { config } => {
             let loaded = autoadmin::schema::load_files(&config)?;
             let api = format!("{}/api", loaded.admin.base_path);
@@ -88,20 +127,41 @@ async fn run() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&document)?);
             Ok(())
         }
-        Command::Check { config } => {
+        Command::Check {
+            config,
+            database_url,
+        } => {
             let loaded = autoadmin::schema::load_files(&config)?;
-            println!(
-                "ok: {} entities ({})",
-                loaded.schema.entities().len(),
-                loaded
-                    .schema
-                    .entities()
-                    .iter()
-                    .map(|e| e.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            Ok(())
+            let names: Vec<&str> = loaded
+                .schema
+                .entities()
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect();
+            let Some(url) = database_url.or_else(|| loaded.admin.database_url.clone()) else {
+                println!("ok: {} entities ({})", names.len(), names.join(", "));
+                return Ok(());
+            };
+            let origin = match config.as_slice() {
+                [one] => one.display().to_string(),
+                _ => "config".to_owned(),
+            };
+            let problems = autoadmin::check_against_database(&loaded.schema, &url, &origin).await?;
+            if problems.is_empty() {
+                println!(
+                    "ok: {} entities ({}) fit the database",
+                    names.len(),
+                    names.join(", ")
+                );
+                return Ok(());
+            }
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            anyhow::bail!(
+                "{} problem(s) between the config and the database",
+                problems.len()
+            )
         }
     }
 }
@@ -139,6 +199,7 @@ async fn demo(bind: SocketAddr, database: Option<PathBuf>) -> anyhow::Result<()>
 
 async fn serve(
     config: Vec<PathBuf>,
+    schema: Option<String>,
     database_url: Option<String>,
     bind: Option<SocketAddr>,
 ) -> anyhow::Result<()> {
@@ -146,10 +207,33 @@ async fn serve(
     for file in &config {
         builder = builder.config_file(file);
     }
+    if config.is_empty() {
+        // No descriptors: every table of the database, as introspection describes it.
+        builder = builder.introspect(autoadmin::db::introspect::Options {
+            schema,
+            ..Default::default()
+        });
+    }
     if let Some(url) = database_url {
         builder = builder.database_url(url);
     }
     let admin = builder.build().await?;
+    if config.is_empty() {
+        let names: Vec<&str> = admin
+            .schema()
+            .entities()
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        println!(
+            "introspected {} entities: {}",
+            names.len(),
+            names.join(", ")
+        );
+        for note in admin.introspection_notes() {
+            println!("  note: {note}");
+        }
+    }
     let bind = match bind {
         Some(bind) => bind,
         None => admin
@@ -163,11 +247,7 @@ async fn serve(
     let listener = TcpListener::bind(bind)
         .await
         .with_context(|| format!("binding {bind}"))?;
-    tracing::info!(
-        "serving {} entities at http://{bind}{}/api/",
-        admin.schema().entities().len(),
-        admin.settings().base_path
-    );
+    println!("  admin: http://{bind}{}/", admin.settings().base_path);
     autoadmin::serve(listener, admin, autoadmin::shutdown_signal()).await?;
     Ok(())
 }

@@ -191,3 +191,84 @@ fn config_prints_the_admin_app_config() {
     assert_eq!(document["api"], "/admin/api");
     assert_eq!(document["entities"].as_array().unwrap().len(), 4);
 }
+
+#[tokio::test]
+async fn introspect_check_and_serve_without_a_config() {
+    let database = temp_path("introspect.sqlite");
+    let url = autoadmin::demo::create_database(&database).await.unwrap();
+    let output = Command::new(BIN)
+        .args(["introspect", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let toml = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(toml.matches("[[entity]]").count(), 4);
+    autoadmin::schema::load_str(&toml, "introspected.toml").expect("loads back");
+
+    // check: the file fits; a wrong one does not, and says why.
+    let file = temp_path("introspected.toml");
+    std::fs::write(&file, &toml).unwrap();
+    let ok = Command::new(BIN)
+        .arg("check")
+        .arg("--config")
+        .arg(&file)
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let wrong = toml.replace(
+        "name = \"birth_date\"\n  type = \"date\"",
+        "name = \"birth_date\"\n  type = \"boolean\"",
+    );
+    assert_ne!(wrong, toml);
+    std::fs::write(&file, wrong).unwrap();
+    let bad = Command::new(BIN)
+        .arg("check")
+        .arg("--config")
+        .arg(&file)
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("entity \"authors\", field \"birth_date\": a boolean field does not fit the column type DATE"), "{stderr}");
+
+    // serve with no config: every table.
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--database-url",
+            &url,
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let api = format!("http://127.0.0.1:{port}/admin/api");
+    wait_for(&format!("{api}/health"), &mut child).await;
+    let response = reqwest::get(format!("{api}/comments?_page=1&_perPage=1"))
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-total-count"], "3000");
+    let output = terminate(child);
+    assert!(output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("introspected 4 entities: authors, comments, posts, tags")
+    );
+    std::fs::remove_file(&file).unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+    }
+}

@@ -6,6 +6,7 @@
 //! classify one error. This module knows nothing of HTTP.
 
 mod dialect;
+pub mod introspect;
 mod mysql;
 mod postgres;
 pub mod sql;

@@ -148,19 +148,26 @@ pub(super) async fn connect(url: &str, settings: &Settings) -> Result<PgPool, sq
 /// For each column of the given tables whose type takes text only through a cast (enums,
 /// domains, json, inet...), the type to cast to.
 pub(super) async fn load_catalog(pool: &PgPool, tables: &[String]) -> Result<Catalog, sqlx::Error> {
+    // `schema.table` names its schema; a bare name is found on the search path.
     let names: Vec<String> = tables
         .iter()
         .map(|t| t.rsplit('.').next().unwrap_or(t).to_owned())
+        .collect();
+    let schemas: Vec<String> = tables
+        .iter()
+        .filter_map(|t| t.split_once('.').map(|(schema, _)| schema.to_owned()))
         .collect();
     let rows = sqlx::query(
         "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, NULL), t.typname::text
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_type t ON t.oid = a.atttypid
          WHERE c.relname = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
-           AND pg_table_is_visible(c.oid)",
+           AND (pg_table_is_visible(c.oid) OR n.nspname = ANY($2))",
     )
     .bind(names)
+    .bind(schemas)
     .fetch_all(pool)
     .await?;
     let mut catalog = Catalog::default();

@@ -7,6 +7,7 @@
 //! HTTP or SQL drivers.
 
 mod load;
+mod print;
 mod typed;
 mod validate;
 pub mod value;
@@ -15,7 +16,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-pub use load::{AdminSettings, LoadedConfig, load_files, load_str};
+pub use load::{AdminSettings, LOCALES, LoadedConfig, load_files, load_str};
+pub use print::print_toml;
 pub use typed::TypedValidator;
 pub use validate::{
     Changes, FieldErrors, WriteError, prepare_create, prepare_update, validate_record,

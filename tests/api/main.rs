@@ -6,6 +6,7 @@ mod common;
 mod cors;
 mod crud;
 mod errors;
+mod introspection;
 mod lifecycle;
 mod list;
 mod typed;
@@ -38,4 +39,8 @@ backend_tests!(
     lifecycle::request_timeout_answers_503_and_the_write_still_completes,
     lifecycle::database_outage_is_503_then_recovers,
     typed::typed_validation_joins_field_rules,
+    introspection::introspection_matches_the_golden_file,
+    introspection::serving_without_a_config,
+    introspection::check_reports_every_mismatch,
+    introspection::options_choose_tables_and_schema,
 );

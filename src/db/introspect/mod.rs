@@ -1,0 +1,397 @@
+//! Introspection: what tables, columns, keys and constraints a live database has
+//! ([`Db::introspect`], one reader per backend, a few bulk catalog queries each), and the
+//! descriptors they suggest ([`describe`], pure). `autoadmin introspect` prints them as TOML,
+//! `autoadmin serve` with no config serves them, `autoadmin check` compares them with a file.
+
+mod check;
+mod mysql;
+mod postgres;
+mod sqlite;
+
+use std::collections::{BTreeMap, HashSet};
+
+pub use check::check;
+
+use super::{Db, Error, Pool};
+use crate::schema::{Entity, Field, FieldType, default_label};
+
+/// Which tables to read.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// PostgreSQL schema (default `public`); ignored elsewhere.
+    pub schema: Option<String>,
+    /// Only these tables (all when empty).
+    pub tables: Vec<String>,
+    /// Not these tables.
+    pub exclude: Vec<String>,
+}
+
+/// A table or view as the database describes it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Table {
+    pub name: String,
+    /// The name to use in SQL (`schema.table` outside PostgreSQL's `public`).
+    pub qualified: String,
+    pub is_view: bool,
+    pub columns: Vec<Column>,
+    pub primary_key: Vec<String>,
+    pub foreign_keys: Vec<ForeignKey>,
+    /// Column sets with a unique constraint or index.
+    pub unique: Vec<Vec<String>>,
+    /// First columns of indexes.
+    pub indexed: HashSet<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Column {
+    pub name: String,
+    /// The type as the database prints it (`character varying(200)`, `tinyint(1)`...).
+    pub sql_type: String,
+    /// The field type it maps to; `None`: no field type fits (binary, arrays, geometry...).
+    pub field_type: Option<FieldType>,
+    pub nullable: bool,
+    pub has_default: bool,
+    /// Filled by the database: auto-increment, identity, serial, rowid.
+    pub auto_increment: bool,
+    /// Computed by the database (`GENERATED ALWAYS AS`): never written.
+    pub computed: bool,
+    pub max_length: Option<u64>,
+    /// From an enum type or a `CHECK (col IN (...))`.
+    pub choices: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ForeignKey {
+    pub columns: Vec<String>,
+    pub target: String,
+    pub target_columns: Vec<String>,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    fn is_unique(&self, column: &str) -> bool {
+        self.primary_key == [column] || self.unique.iter().any(|set| set == &[column])
+    }
+}
+
+impl Db {
+    /// Reads the catalog: tables and views (sorted by name) with their columns and keys.
+    pub async fn introspect(&self, options: &Options) -> Result<Vec<Table>, Error> {
+        let unavailable =
+            |err: sqlx::Error| Error::Unavailable(format!("reading the catalog: {err}"));
+        let mut tables = match &self.pool {
+            Pool::Postgres(pool) => {
+                postgres::read(pool, options.schema.as_deref().unwrap_or("public")).await
+            }
+            Pool::MySql(pool) => mysql::read(pool).await,
+            Pool::Sqlite(pool) => sqlite::read(pool).await,
+        }
+        .map_err(unavailable)?;
+        tables.retain(|t| {
+            (options.tables.is_empty() || options.tables.contains(&t.name))
+                && !options.exclude.contains(&t.name)
+        });
+        tables.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(tables)
+    }
+}
+
+/// The field type of a column from its base type name (lower case) and full type.
+pub(crate) fn classify(base: &str, full: &str) -> Option<FieldType> {
+    let base = base.trim().to_ascii_lowercase();
+    let full = full.trim().to_ascii_lowercase();
+    Some(match base.as_str() {
+        "smallint" | "integer" | "int" | "bigint" | "int2" | "int4" | "int8" | "mediumint"
+        | "serial" | "bigserial" | "smallserial" | "year" => FieldType::Integer,
+        "tinyint" if full.starts_with("tinyint(1)") => FieldType::Boolean,
+        "tinyint" => FieldType::Integer,
+        "real" | "float" | "double" | "double precision" | "float4" | "float8" => FieldType::Float,
+        "numeric" | "decimal" => FieldType::Decimal,
+        "boolean" | "bool" => FieldType::Boolean,
+        "bit" if full == "bit(1)" => FieldType::Boolean,
+        "character varying" | "varchar" | "character" | "char" | "bpchar" | "citext" | "name"
+        | "nvarchar" | "nchar" => FieldType::String,
+        "text" | "tinytext" | "mediumtext" | "longtext" | "clob" => FieldType::Text,
+        "date" => FieldType::Date,
+        "timestamp"
+        | "timestamptz"
+        | "datetime"
+        | "timestamp with time zone"
+        | "timestamp without time zone" => FieldType::Datetime,
+        "time" | "timetz" | "time with time zone" | "time without time zone" => FieldType::Time,
+        "uuid" => FieldType::Uuid,
+        "json" | "jsonb" => FieldType::Json,
+        "enum" => FieldType::Choice,
+        _ => return None,
+    })
+}
+
+/// `varchar(200)` → 200.
+pub(crate) fn length_of(full: &str) -> Option<u64> {
+    let start = full.find('(')? + 1;
+    let end = start + full[start..].find(')')?;
+    full[start..end].trim().parse().ok()
+}
+
+/// The quoted literals of an `IN ('a', 'b')` / `ARRAY['a', 'b']` / `enum('a','b')` text.
+pub(crate) fn quoted_literals(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\'' {
+            continue;
+        }
+        let mut literal = String::new();
+        while let Some(c) = chars.next() {
+            if c == '\'' {
+                if chars.peek() == Some(&'\'') {
+                    chars.next();
+                    literal.push('\'');
+                } else {
+                    break;
+                }
+            } else {
+                literal.push(c);
+            }
+        }
+        out.push(literal);
+    }
+    out
+}
+
+/// An entity name for a table: letters, digits, `_`, `-`.
+fn entity_name(table: &str) -> String {
+    table
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The descriptors a catalog suggests, and notes on what was left out and why.
+pub fn describe(tables: &[Table]) -> (Vec<Entity>, Vec<String>) {
+    let mut notes = Vec::new();
+    // Which tables become entities, and under which name and key.
+    let mut keys: BTreeMap<&str, (String, &Column)> = BTreeMap::new();
+    for table in tables {
+        let key = match (table.primary_key.as_slice(), table.is_view) {
+            ([one], _) => table.column(one),
+            ([], true) => table.column("id"),
+            _ => None,
+        };
+        match key {
+            Some(column) if matches!(column.field_type, Some(FieldType::Integer | FieldType::String | FieldType::Uuid)) => {
+                keys.insert(&table.name, (entity_name(&table.name), column));
+            }
+            Some(column) => notes.push(format!(
+                "table \"{}\" left out: its key \"{}\" ({}) is not an integer, text or uuid",
+                table.name, column.name, column.sql_type
+            )),
+            None if table.primary_key.len() > 1 => notes.push(format!(
+                "table \"{}\" left out: its primary key has {} columns ({}); autoadmin needs a single-column key",
+                table.name,
+                table.primary_key.len(),
+                table.primary_key.join(", ")
+            )),
+            None if table.is_view => notes.push(format!("view \"{}\" left out: it has no \"id\" column to use as its key", table.name)),
+            None => notes.push(format!("table \"{}\" left out: it has no primary key", table.name)),
+        }
+    }
+    let mut entities = Vec::new();
+    for table in tables {
+        let Some((name, key)) = keys.get(table.name.as_str()) else {
+            continue;
+        };
+        let mut entity = Entity::new(name.clone())
+            .table(table.qualified.clone())
+            .primary_key(key.name.clone());
+        entity.read_only = table.is_view;
+        for column in &table.columns {
+            let Some(field_type) = column.field_type else {
+                notes.push(format!(
+                    "column \"{}.{}\" ({}) left out: no field type fits it",
+                    table.name, column.name, column.sql_type
+                ));
+                continue;
+            };
+            entity
+                .fields
+                .push(field(table, column, field_type, &keys, tables));
+        }
+        let readable: Vec<&Field> = entity.fields.iter().filter(|f| f.is_readable()).collect();
+        entity.search = readable
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.field_type,
+                    FieldType::String | FieldType::Text | FieldType::Email | FieldType::Url
+                )
+            })
+            .take(3)
+            .map(|f| f.name.clone())
+            .collect();
+        entity.filters = readable
+            .iter()
+            .filter(|f| {
+                f.name != entity.primary_key
+                    && (table.indexed.contains(&f.column)
+                        || matches!(
+                            f.field_type,
+                            FieldType::Choice
+                                | FieldType::Boolean
+                                | FieldType::Date
+                                | FieldType::Datetime
+                                | FieldType::Reference
+                        ))
+            })
+            .map(|f| f.name.clone())
+            .collect();
+        entity.list_columns = readable
+            .iter()
+            .filter(|f| !matches!(f.field_type, FieldType::Text | FieldType::Json))
+            .take(6)
+            .map(|f| f.name.clone())
+            .collect();
+        if entity.list_columns.len() == readable.len() {
+            entity.list_columns.clear();
+        }
+        entities.push(entity);
+    }
+    // Reverse foreign keys become relations on the referenced entity.
+    for table in tables {
+        let Some((source, _)) = keys.get(table.name.as_str()) else {
+            continue;
+        };
+        for fk in &table.foreign_keys {
+            let ([column], Some((target, key))) =
+                (fk.columns.as_slice(), keys.get(fk.target.as_str()))
+            else {
+                continue;
+            };
+            if fk.target_columns != [key.name.clone()] {
+                continue;
+            }
+            if let Some(entity) = entities.iter_mut().find(|e| &e.name == target) {
+                let mut name = source.clone();
+                if entity.relations.iter().any(|r| r.name == name) {
+                    name = format!("{source}_by_{column}");
+                }
+                entity.relations.push(crate::schema::Relation {
+                    label: default_label(&name),
+                    name,
+                    target: source.clone(),
+                    foreign_key: column.clone(),
+                });
+            }
+        }
+    }
+    (entities, notes)
+}
+
+fn field(
+    table: &Table,
+    column: &Column,
+    field_type: FieldType,
+    keys: &BTreeMap<&str, (String, &Column)>,
+    tables: &[Table],
+) -> Field {
+    let lower = column.name.to_ascii_lowercase();
+    let is_key = table.primary_key == [column.name.clone()];
+    // A single-column foreign key to another entity's key is a reference.
+    let reference = table.foreign_keys.iter().find_map(|fk| {
+        let ([from], [to]) = (fk.columns.as_slice(), fk.target_columns.as_slice()) else {
+            return None;
+        };
+        let (target, key) = keys.get(fk.target.as_str())?;
+        (from == &column.name && to == &key.name).then_some((target.clone(), fk.target.clone()))
+    });
+    let field_type = match (reference.is_some(), field_type) {
+        (true, _) if !is_key => FieldType::Reference,
+        (_, FieldType::String | FieldType::Text) if !column.choices.is_empty() => FieldType::Choice,
+        (_, FieldType::String) if lower == "email" || lower.ends_with("_email") => FieldType::Email,
+        (_, FieldType::String)
+            if lower == "url"
+                || lower.ends_with("_url")
+                || lower == "website"
+                || lower == "homepage" =>
+        {
+            FieldType::Url
+        }
+        (_, FieldType::String | FieldType::Text) if lower.contains("password") => {
+            FieldType::Password
+        }
+        (_, other) => other,
+    };
+    let mut field = Field::new(&column.name, field_type);
+    field.choices = if field_type == FieldType::Choice {
+        column.choices.clone()
+    } else {
+        Vec::new()
+    };
+    if matches!(
+        field_type,
+        FieldType::String | FieldType::Email | FieldType::Url | FieldType::Password
+    ) {
+        field.max_length = column.max_length;
+    }
+    if let Some((target, target_table)) = reference.filter(|_| field_type == FieldType::Reference) {
+        field.target = Some(target);
+        field.display = tables
+            .iter()
+            .find(|t| t.name == target_table)
+            .and_then(display_field);
+    }
+    field.required = !column.nullable
+        && !column.has_default
+        && !column.auto_increment
+        && !column.computed
+        && !is_key;
+    field.read_only = column.computed || (is_key && column.auto_increment);
+    field.unique = !is_key && table.is_unique(&column.name);
+    if is_key {
+        let generated_by_default = match field_type {
+            FieldType::Integer => column.auto_increment,
+            _ => column.auto_increment || column.has_default,
+        };
+        if generated_by_default != (field_type == FieldType::Integer) {
+            field.generated = Some(generated_by_default);
+        }
+    }
+    field
+}
+
+/// The column of `target` that names its records best: the first unique text column, else a
+/// text column called name, title or label (or ending so), else none (the key is shown).
+fn display_field(target: &Table) -> Option<String> {
+    let textual = |c: &&Column| {
+        matches!(c.field_type, Some(FieldType::String | FieldType::Text))
+            && !target.primary_key.contains(&c.name)
+            && !c.name.to_ascii_lowercase().contains("password")
+    };
+    if let Some(column) = target
+        .columns
+        .iter()
+        .filter(textual)
+        .find(|c| target.is_unique(&c.name))
+    {
+        return Some(column.name.clone());
+    }
+    for wanted in ["name", "title", "label"] {
+        let found = target.columns.iter().filter(textual).find(|c| {
+            let lower = c.name.to_ascii_lowercase();
+            lower == wanted || lower.ends_with(&format!("_{wanted}"))
+        });
+        if let Some(column) = found {
+            return Some(column.name.clone());
+        }
+    }
+    None
+}

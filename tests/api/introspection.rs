@@ -1,0 +1,249 @@
+//! Introspection on all three backends: a schema with every column type, composite keys,
+//! views, enums, a self-reference and a link table becomes descriptors that match the golden
+//! file of the backend, load back unchanged, serve every entity, and `check` against the
+//! database.
+
+use serde_json::json;
+
+use crate::common::{Backend, TestDb, spawn_app_with};
+
+fn golden_path(backend: Backend) -> String {
+    format!(
+        "{}/tests/golden/introspect-{backend:?}.toml",
+        env!("CARGO_MANIFEST_DIR")
+    )
+    .to_lowercase()
+}
+
+pub async fn introspection_matches_the_golden_file(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    db.execute(&backend.fixture("introspect.sql")).await;
+    let options = autoadmin::db::introspect::Options::default();
+    let printed = autoadmin::introspect_toml(&db.url, &options)
+        .await
+        .expect("introspects");
+    let path = golden_path(backend);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap()).unwrap();
+        std::fs::write(&path, &printed).unwrap();
+    }
+    let golden = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (UPDATE_GOLDEN=1 writes it)"));
+    assert_eq!(
+        printed, golden,
+        "introspection of {backend:?} differs from {path}"
+    );
+
+    // It loads back without edits, and printing what was loaded gives the same file.
+    let loaded = autoadmin::schema::load_str(&printed, "introspected.toml").expect("loads back");
+    let again = autoadmin::schema::print_toml(Some(&loaded.admin), loaded.schema.entities(), &[]);
+    let without_notes: String = printed
+        .lines()
+        .skip_while(|l| l.starts_with('#') || l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(again.trim_end(), without_notes.trim_end());
+
+    // And it fits the database it came from.
+    let problems = autoadmin::check_against_database(&loaded.schema, &db.url, "introspected.toml")
+        .await
+        .unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+/// With no config at all, the admin serves every table introspection found.
+pub async fn serving_without_a_config(backend: Backend) {
+    let fixture = backend.fixture("introspect.sql");
+    let Some(app) =
+        spawn_app_with(backend, &[&fixture], |b| b.introspect(Default::default())).await
+    else {
+        return;
+    };
+    let person = app
+        .create(
+            "people",
+            json!({"full_name": "Ada", "email": "ada@example.com", "level": "senior"}),
+        )
+        .await;
+    let id = person["id"].as_i64().unwrap();
+    assert_eq!(person["mood"], "ok", "the database default");
+    let report = app
+        .create("people", json!({"full_name": "Alan", "manager_id": id}))
+        .await;
+    assert_eq!(report["manager_id"], id);
+    let group = app
+        .create("groups", json!({"code": "core", "title": "Core team"}))
+        .await;
+    assert_eq!(group["code"], "core");
+    if backend != Backend::Sqlite {
+        // PostgreSQL and MySQL generate the uuid key themselves.
+        let document = app
+            .create("documents", json!({"owner_id": id, "title": "Plan"}))
+            .await;
+        assert!(uuid::Uuid::parse_str(document["id"].as_str().unwrap()).is_ok());
+    }
+    for entity in ["people", "groups", "documents", "senior_people"] {
+        let reply = app.get(&format!("/{entity}")).await;
+        assert_eq!(reply.status, 200, "{entity}: {}", reply.body);
+    }
+    assert_eq!(app.get("/senior_people").await.body[0]["full_name"], "Ada");
+    // Views are read-only; left-out tables are not served.
+    assert_eq!(
+        app.post("/senior_people", json!({"full_name": "x"}))
+            .await
+            .status,
+        405
+    );
+    for missing in ["memberships", "logs", "people_count"] {
+        assert_eq!(
+            app.get(&format!("/{missing}")).await.status,
+            404,
+            "{missing}"
+        );
+    }
+    // Every column type round-trips through the API.
+    let reply = app.put(&format!("/people/{id}"), json!({
+        "salary": "1234.50", "score": 0.5, "ratio": 0.25, "born": "1990-02-03",
+        "seen_at": "2024-01-02T03:04:05Z", "wakes": "07:30:00", "prefs": {"a": 1}, "raw": [1, 2],
+        "bio": "line\nline", "tiny": 7, "active": false,
+    })).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["born"], "1990-02-03");
+    assert_eq!(reply.body["prefs"], json!({"a": 1}));
+    assert_eq!(reply.body["active"], false);
+}
+
+/// `check` names every mismatch between a config and the database.
+pub async fn check_reports_every_mismatch(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    db.execute(&backend.fixture("introspect.sql")).await;
+    let config = r#"
+[[entity]]
+name = "people"
+  [[entity.field]]
+  name = "id"
+  type = "integer"
+  [[entity.field]]
+  name = "nickname"
+  type = "string"
+  [[entity.field]]
+  name = "born"
+  type = "boolean"
+  [[entity.field]]
+  name = "email"
+  type = "email"
+  required = true
+  max_length = 500
+
+[[entity]]
+name = "ghosts"
+  [[entity.field]]
+  name = "id"
+  type = "integer"
+
+[[entity]]
+name = "logs"
+primary_key = "line"
+  [[entity.field]]
+  name = "line"
+  type = "string"
+
+[[entity]]
+name = "notes"
+table = "people"
+  [[entity.field]]
+  name = "id"
+  type = "integer"
+  [[entity.field]]
+  name = "log"
+  column = "full_name"
+  type = "reference"
+  target = "logs"
+"#;
+    let loaded = autoadmin::schema::load_str(config, "bad.toml").unwrap();
+    let problems: Vec<String> =
+        autoadmin::check_against_database(&loaded.schema, &db.url, "bad.toml")
+            .await
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+    let expected = [
+        "bad.toml: entity \"people\", field \"nickname\": column \"nickname\" does not exist in \"people\"",
+        "bad.toml: entity \"people\", field \"born\": a boolean field does not fit the column type",
+        "bad.toml: entity \"people\", field \"email\": is required, but column \"email\" accepts NULL",
+        "bad.toml: entity \"people\", field \"email\": max_length 500 is more than the column holds (120)",
+        "bad.toml: entity \"ghosts\": table \"ghosts\" does not exist",
+        "bad.toml: entity \"notes\", field \"log\": references \"logs.line\", which is not unique in the database",
+    ];
+    for want in expected {
+        assert!(
+            problems.iter().any(|p| p.starts_with(want)),
+            "missing {want:?} in {problems:#?}"
+        );
+    }
+    assert_eq!(problems.len(), expected.len(), "{problems:#?}");
+}
+
+/// --tables and --exclude choose tables; --schema reads another PostgreSQL schema, whose
+/// tables are then named `schema.table` in SQL.
+pub async fn options_choose_tables_and_schema(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    db.execute(&backend.fixture("introspect.sql")).await;
+    let only = autoadmin::db::introspect::Options {
+        tables: vec!["people".into(), "groups".into()],
+        ..Default::default()
+    };
+    let printed = autoadmin::introspect_toml(&db.url, &only).await.unwrap();
+    assert_eq!(printed.matches("[[entity]]").count(), 2, "{printed}");
+    let without = autoadmin::db::introspect::Options {
+        exclude: vec!["logs".into(), "documents".into()],
+        ..Default::default()
+    };
+    let printed = autoadmin::introspect_toml(&db.url, &without).await.unwrap();
+    assert!(
+        !printed.contains("\"logs\"") && !printed.contains("name = \"documents\""),
+        "{printed}"
+    );
+    assert!(printed.contains("name = \"people\""));
+    if backend == Backend::Postgres {
+        // An enum in the other schema needs its cast to be found there too.
+        db.execute("CREATE SCHEMA shop; CREATE TYPE shop.size AS ENUM ('s', 'm'); CREATE TABLE shop.items (id SERIAL PRIMARY KEY, label TEXT NOT NULL, size shop.size);").await;
+        let shop = autoadmin::db::introspect::Options {
+            schema: Some("shop".into()),
+            ..Default::default()
+        };
+        let printed = autoadmin::introspect_toml(&db.url, &shop).await.unwrap();
+        assert!(
+            printed.contains("name = \"items\"\ntable = \"shop.items\""),
+            "{printed}"
+        );
+        let admin = autoadmin::Admin::builder()
+            .database_url(&db.url)
+            .introspect(shop)
+            .build()
+            .await
+            .unwrap();
+        assert_eq!(admin.schema().entities().len(), 1);
+        let created = admin
+            .db()
+            .create(
+                autoadmin::db::EntityRef::new(admin.schema(), "items").unwrap(),
+                json!({"label": "pen", "size": "m"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(created["label"], "pen");
+        assert_eq!(created["size"], "m");
+        admin.close().await;
+    }
+}
