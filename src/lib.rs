@@ -8,6 +8,7 @@
 //! - [`query`]: list query strings → typed [`query::ListQuery`]. Pure.
 //! - [`db`]: the only SQL; one enum over the three sqlx pools, statements built once with
 //!   per-dialect differences in [`db::Dialect`].
+//! - [`auth`]: the AuthPolicy trait, per-entity permissions, the built-in users and tokens.
 //! - [`api`]: the axum router, thin handlers, and the one error type with its JSON shape.
 //! - [`openapi`]: the OpenAPI 3.1 document, generated from the schema.
 //! - [`ui`]: the embedded admin app and its generated `config.json`.
@@ -26,6 +27,7 @@
 //! ```
 
 pub mod api;
+pub mod auth;
 pub mod db;
 pub mod demo;
 pub mod openapi;
@@ -57,6 +59,8 @@ pub enum BuildError {
     NoDatabaseUrl,
     #[error("cannot connect to the database")]
     Database(#[from] db::Error),
+    #[error("[auth]: {0}")]
+    Auth(String),
 }
 
 /// Collects descriptors and settings; [`AdminBuilder::build`] checks them and connects.
@@ -69,6 +73,8 @@ pub struct AdminBuilder {
     settings: Option<AdminSettings>,
     create_sqlite: bool,
     introspect: Option<db::introspect::Options>,
+    auth: Option<Arc<dyn auth::AuthPolicy>>,
+    secret: Option<Vec<u8>>,
 }
 
 impl AdminBuilder {
@@ -108,6 +114,20 @@ impl AdminBuilder {
         self
     }
 
+    /// Puts the admin behind the host app's own authentication: `policy` says who a request
+    /// comes from and what they may do per entity. Replaces the built-in policy.
+    pub fn auth_policy(mut self, policy: Arc<dyn auth::AuthPolicy>) -> Self {
+        self.auth = Some(policy);
+        self
+    }
+
+    /// The secret that signs the built-in policy's tokens (default: the config's
+    /// `[auth] secret`, else `AUTOADMIN_SECRET`). At least 32 bytes.
+    pub fn secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.secret = Some(secret.into());
+        self
+    }
+
     /// Create the SQLite database file if it does not exist (the demo does).
     pub fn create_sqlite_file(mut self) -> Self {
         self.create_sqlite = true;
@@ -117,10 +137,14 @@ impl AdminBuilder {
     /// Loads and checks the descriptors, connects to the database and reads its catalog.
     pub async fn build(self) -> Result<Admin, BuildError> {
         let mut file_settings = None;
+        let mut auth_config = None;
         let mut entities = Vec::new();
         let mut add = |loaded: schema::LoadedConfig, has_admin: bool| {
             if has_admin && file_settings.is_none() {
                 file_settings = Some(loaded.admin);
+            }
+            if auth_config.is_none() {
+                auth_config = loaded.auth;
             }
             entities.extend(loaded.schema.entities().iter().cloned());
         };
@@ -149,11 +173,46 @@ impl AdminBuilder {
         }
         let schema = Schema::new(entities)?;
         db.load_catalog(&schema).await?;
+        let open = self.auth.is_none() && auth_config.is_none();
+        let (auth, builtin) = match (self.auth, auth_config) {
+            (Some(policy), _) => (policy, None),
+            (None, Some(config)) => {
+                let secret = self
+                    .secret
+                    .or_else(|| config.secret.clone().map(String::into_bytes))
+                    .or_else(|| {
+                        std::env::var("AUTOADMIN_SECRET")
+                            .ok()
+                            .map(String::into_bytes)
+                    })
+                    .ok_or_else(|| {
+                        BuildError::Auth(
+                            "no secret: set AUTOADMIN_SECRET (or [auth] secret)".into(),
+                        )
+                    })?;
+                if secret.len() < 32 {
+                    return Err(BuildError::Auth(
+                        "the secret must be at least 32 bytes long".into(),
+                    ));
+                }
+                let names: Vec<String> = schema.entities().iter().map(|e| e.name.clone()).collect();
+                db.ensure_sessions_table().await?;
+                let builtin = Arc::new(
+                    auth::builtin::Builtin::new(&config, secret, &names, db.clone())
+                        .map_err(BuildError::Auth)?,
+                );
+                (builtin.clone() as Arc<dyn auth::AuthPolicy>, Some(builtin))
+            }
+            (None, None) => (Arc::new(auth::Open) as Arc<dyn auth::AuthPolicy>, None),
+        };
         Ok(Admin {
             state: AppState {
                 schema,
                 db,
                 settings: Arc::new(settings),
+                auth,
+                builtin,
+                open,
             },
             notes: Arc::new(notes),
         })
@@ -195,6 +254,12 @@ impl Admin {
     pub fn nest_in(&self, app: Router, base: &str) -> Router {
         app.route(&format!("{base}/"), get(ui::index))
             .nest(base, self.router())
+    }
+
+    /// Whether requests are authenticated (a host policy or the built-in one), or the admin
+    /// is open to anyone who reaches it.
+    pub fn is_open(&self) -> bool {
+        self.state.open
     }
 
     /// What introspection left out (tables without a usable key, columns of unknown types).

@@ -46,7 +46,14 @@ enum Command {
         /// Overrides the config's [admin] bind (default 127.0.0.1:8000).
         #[arg(long, env = "AUTOADMIN_BIND")]
         bind: Option<SocketAddr>,
+        /// Allow what a deployment must not do: no authentication at all, or tokens signed
+        /// with a secret made up for this process.
+        #[arg(long)]
+        insecure_dev: bool,
     },
+    /// Hash a password for [[auth.user]] password_hash. Reads it from a prompt (not echoed)
+    /// or from standard input, never from the command line.
+    HashPassword,
     /// Print the admin app's config.json for descriptor files (for a static deployment of the
     /// app: serve frontend/ and this file from any web server).
     Config {
@@ -102,7 +109,17 @@ async fn run() -> anyhow::Result<()> {
             schema,
             database_url,
             bind,
-        } => serve(config, schema, database_url, bind).await,
+            insecure_dev,
+        } => serve(config, schema, database_url, bind, insecure_dev).await,
+        Command::HashPassword => {
+            let password = read_password()?;
+            let hash = tokio::task::spawn_blocking(move || {
+                autoadmin::auth::builtin::hash_password(&password)
+            })
+            .await?;
+            println!("{hash}");
+            Ok(())
+        }
         Command::Introspect {
             database_url,
             schema,
@@ -174,9 +191,25 @@ async fn demo(bind: SocketAddr, database: Option<PathBuf>) -> anyhow::Result<()>
     let url = autoadmin::demo::create_database(&path)
         .await
         .with_context(|| format!("creating the demo database at {}", path.display()))?;
+    // One user, admin, with the password of AUTOADMIN_DEMO_PASSWORD or one made up now.
+    let (password, generated) = match std::env::var("AUTOADMIN_DEMO_PASSWORD") {
+        Ok(password) if !password.is_empty() => (password, false),
+        _ => (random_secret()[..16].to_owned(), true),
+    };
+    let hashed = password.clone();
+    let hash =
+        tokio::task::spawn_blocking(move || autoadmin::auth::builtin::hash_password(&hashed))
+            .await?;
+    let auth = format!(
+        "\n[auth]\n  [[auth.user]]\n  name = \"admin\"\n  role = \"admin\"\n  password_hash = \"{hash}\"\n"
+    );
     let admin = autoadmin::Admin::builder()
         .database_url(&url)
-        .config_toml(autoadmin::demo::CONFIG, "config/blog.toml")
+        .config_toml(
+            format!("{}{auth}", autoadmin::demo::CONFIG),
+            "config/blog.toml",
+        )
+        .secret(random_secret())
         .build()
         .await?;
     let listener = TcpListener::bind(bind)
@@ -185,6 +218,13 @@ async fn demo(bind: SocketAddr, database: Option<PathBuf>) -> anyhow::Result<()>
     let base = admin.settings().base_path.clone();
     println!("autoadmin demo: database {}", path.display());
     println!("  admin: http://{bind}{base}/");
+    if generated {
+        println!(
+            "  log in as admin with password {password} (set AUTOADMIN_DEMO_PASSWORD to choose it)"
+        );
+    } else {
+        println!("  log in as admin with the password of AUTOADMIN_DEMO_PASSWORD");
+    }
     println!("  API:   http://{bind}{base}/api/posts?_page=1&_perPage=5");
     autoadmin::serve(listener, admin, autoadmin::shutdown_signal()).await?;
     if temporary {
@@ -197,11 +237,37 @@ async fn demo(bind: SocketAddr, database: Option<PathBuf>) -> anyhow::Result<()>
     Ok(())
 }
 
+/// A password from the terminal (not echoed), or the first line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Again: ")?;
+        anyhow::ensure!(first == again, "the two passwords differ");
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\n', '\r']).to_owned()
+    };
+    anyhow::ensure!(!password.is_empty(), "the password is empty");
+    Ok(password)
+}
+
+/// 32 random bytes, hex: a secret for tokens that only this process needs to check.
+fn random_secret() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 async fn serve(
     config: Vec<PathBuf>,
     schema: Option<String>,
     database_url: Option<String>,
     bind: Option<SocketAddr>,
+    insecure_dev: bool,
 ) -> anyhow::Result<()> {
     let mut builder = autoadmin::Admin::builder();
     for file in &config {
@@ -217,7 +283,27 @@ async fn serve(
     if let Some(url) = database_url {
         builder = builder.database_url(url);
     }
+    let has_secret = std::env::var_os("AUTOADMIN_SECRET").is_some()
+        || config
+            .iter()
+            .any(|file| std::fs::read_to_string(file).is_ok_and(|t| t.contains("secret =")));
+    if insecure_dev && !has_secret {
+        eprintln!(
+            "warning: --insecure-dev: tokens are signed with a secret made up for this process"
+        );
+        builder = builder.secret(random_secret());
+    }
     let admin = builder.build().await?;
+    if admin.is_open() {
+        anyhow::ensure!(
+            insecure_dev,
+            "this admin has no authentication: anyone who reaches it could read and change the database. \
+             Add users under [auth] (see `autoadmin hash-password`), or pass --insecure-dev for a local, open admin"
+        );
+        eprintln!(
+            "warning: --insecure-dev: no authentication, anyone who reaches the admin can use it"
+        );
+    }
     if config.is_empty() {
         let names: Vec<&str> = admin
             .schema()

@@ -13,6 +13,7 @@ use rust_embed::Embed;
 use serde_json::{Value as Json, json};
 
 use crate::api::{ApiError, AppState};
+use crate::auth::{Action, Principal};
 use crate::schema::{AdminSettings, Direction, Entity, Field, Schema};
 
 #[derive(Embed)]
@@ -89,9 +90,19 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// `GET {base}/config.json`.
-pub async fn config_json(State(state): State<AppState>, OriginalUri(uri): OriginalUri) -> Response {
+pub async fn config_json(
+    State(state): State<AppState>,
+    who: Result<Principal, ApiError>,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    let who = match who {
+        Ok(who) => who,
+        // The app shows its login form on 401; it needs the title and the API's address.
+        Err(error) => return error.into_response(),
+    };
     let base = uri.path().strip_suffix("/config.json").unwrap_or("");
-    let body = config(&state.schema, &state.settings, &format!("{base}/api"));
+    let mut body = config(&state.schema, &state.settings, &format!("{base}/api"));
+    restrict(&mut body, &who, state.builtin.is_some());
     let mut response = axum::Json(body).into_response();
     response
         .headers_mut()
@@ -108,6 +119,28 @@ pub fn config(schema: &Schema, settings: &AdminSettings, api: &str) -> Json {
         "max_per_page": settings.max_per_page,
         "entities": schema.entities().iter().map(entity_config).collect::<Vec<_>>(),
     })
+}
+
+/// Only the entities `who` may see, each with what `who` may do; and who `who` is.
+fn restrict(config: &mut Json, who: &Principal, can_log_out: bool) {
+    if let Some(Json::Array(entities)) = config.get_mut("entities") {
+        entities.retain(|e| {
+            e["name"]
+                .as_str()
+                .is_some_and(|name| who.can(name, Action::View))
+        });
+        for entity in entities.iter_mut() {
+            let name = entity["name"].as_str().unwrap_or_default().to_owned();
+            let read_only = entity["read_only"].as_bool().unwrap_or(false);
+            entity["permissions"] = json!({
+                "view": true,
+                "add": !read_only && who.can(&name, Action::Add),
+                "edit": !read_only && who.can(&name, Action::Edit),
+                "delete": !read_only && who.can(&name, Action::Delete),
+            });
+        }
+    }
+    config["user"] = json!({"name": who.user, "can_log_out": can_log_out});
 }
 
 fn entity_config(entity: &Entity) -> Json {

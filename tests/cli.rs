@@ -64,6 +64,7 @@ async fn demo_serves_a_seeded_blog_and_stops_on_sigterm() {
     let mut child = Command::new(BIN)
         .args(["demo", "--bind", &format!("127.0.0.1:{port}"), "--database"])
         .arg(&database)
+        .env("AUTOADMIN_DEMO_PASSWORD", "demo-pass")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -71,13 +72,32 @@ async fn demo_serves_a_seeded_blog_and_stops_on_sigterm() {
     let api = format!("http://127.0.0.1:{port}/admin/api");
     wait_for(&format!("{api}/health"), &mut child).await;
 
+    // The demo has one user, admin; without a token the API answers 401.
+    let client = reqwest::Client::new();
+    assert_eq!(
+        reqwest::get(format!("{api}/posts")).await.unwrap().status(),
+        401
+    );
+    let login: serde_json::Value = client
+        .post(format!("{api}/login"))
+        .json(&serde_json::json!({"username": "admin", "password": "demo-pass"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().expect("a token").to_owned();
     for (entity, n) in [
         ("authors", 50),
         ("posts", 1000),
         ("comments", 3000),
         ("tags", 12),
     ] {
-        let response = reqwest::get(format!("{api}/{entity}?_page=1&_perPage=5"))
+        let response = client
+            .get(format!("{api}/{entity}?_page=1&_perPage=5"))
+            .bearer_auth(&token)
+            .send()
             .await
             .unwrap();
         assert_eq!(response.status(), 200);
@@ -97,6 +117,10 @@ async fn demo_serves_a_seeded_blog_and_stops_on_sigterm() {
         stdout.contains(&format!("http://127.0.0.1:{port}/admin/")),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("log in as admin with the password of AUTOADMIN_DEMO_PASSWORD"),
+        "{stdout}"
+    );
     std::fs::remove_file(&database).unwrap();
 }
 
@@ -111,6 +135,7 @@ async fn serve_uses_the_config_and_database_url() {
             "serve",
             "--config",
             &config,
+            "--insecure-dev",
             "--bind",
             &format!("127.0.0.1:{port}"),
         ])
@@ -248,6 +273,7 @@ async fn introspect_check_and_serve_without_a_config() {
             "serve",
             "--database-url",
             &url,
+            "--insecure-dev",
             "--bind",
             &format!("127.0.0.1:{port}"),
         ])
@@ -268,6 +294,62 @@ async fn introspect_check_and_serve_without_a_config() {
             .contains("introspected 4 entities: authors, comments, posts, tags")
     );
     std::fs::remove_file(&file).unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+    }
+}
+
+#[tokio::test]
+async fn serve_refuses_to_run_open_and_hash_password_reads_stdin() {
+    let database = temp_path("open.sqlite");
+    let url = autoadmin::demo::create_database(&database).await.unwrap();
+    let config = format!("{}/config/blog.toml", env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new(BIN)
+        .args([
+            "serve",
+            "--config",
+            &config,
+            "--database-url",
+            &url,
+            "--bind",
+            "127.0.0.1:1",
+        ])
+        .env_remove("AUTOADMIN_SECRET")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("this admin has no authentication"),
+        "{stderr}"
+    );
+
+    let mut child = Command::new(BIN)
+        .arg("hash-password")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"s3cret pass\n")
+            .unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let hash = String::from_utf8(output.stdout).unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    use argon2::PasswordVerifier;
+    let parsed = argon2::PasswordHash::new(hash.trim()).unwrap();
+    assert!(
+        argon2::Argon2::default()
+            .verify_password(b"s3cret pass", &parsed)
+            .is_ok()
+    );
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
     }

@@ -60,6 +60,7 @@ export async function request(method, path, { query, body } = {}) {
     } catch {
       data = null;
     }
+    if (response.status === 401 && !path.endsWith('/logout')) window.dispatchEvent(new Event('autoadmin:unauthorized'));
     if (!response.ok) throw new ApiError(response.status, data);
     return { data, headers: response.headers };
   } finally {

@@ -20,6 +20,11 @@ async function boot() {
   let config;
   try {
     const response = await fetch('config.json', { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+    if (response.status === 401) {
+      await setLocale(navigator.language);
+      mount(root, loginForm());
+      return;
+    }
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     config = await response.json();
   } catch (error) {
@@ -35,6 +40,8 @@ async function boot() {
     document.getElementById('progress').hidden = !busy;
     document.body.setAttribute('aria-busy', busy ? 'true' : 'false');
   });
+  // A token that expires or is revoked while the app is open: back to the login form.
+  window.addEventListener('autoadmin:unauthorized', () => location.reload());
   window.addEventListener('hashchange', onHashChange);
   window.addEventListener('beforeunload', (event) => {
     if (state.guard?.()) {
@@ -43,6 +50,51 @@ async function boot() {
     }
   });
   route();
+}
+
+/** The login form: the server sets an HttpOnly cookie, then the app starts again. */
+function loginForm() {
+  const error = h('p', { class: 'field-error', id: 'login-error', role: 'alert' });
+  const username = h('input', { id: 'login-username', name: 'username', autocomplete: 'username', required: true });
+  const password = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const form = h('form', { class: 'login record-form', 'aria-labelledby': 'login-title' },
+    h('h1', { id: 'login-title' }, t('login.title')),
+    h('div', { class: 'field' }, h('label', { for: 'login-username' }, t('login.username')), username),
+    h('div', { class: 'field' }, h('label', { for: 'login-password' }, t('login.password')), password),
+    error,
+    h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary', id: 'login-submit' }, t('login.submit'))));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.textContent = '';
+    try {
+      const response = await fetch('api/login', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Requested-With': 'autoadmin' },
+        credentials: 'same-origin',
+        body: JSON.stringify({ username: username.value, password: password.value }),
+      });
+      if (!response.ok) {
+        const body = await response.json().catch(() => ({}));
+        error.textContent = response.status === 401 ? t('login.failed') : (body.message ?? `HTTP ${response.status}`);
+        password.select();
+        return;
+      }
+      location.reload();
+    } catch {
+      error.textContent = t('error.network');
+    }
+  });
+  setTimeout(() => username.focus(), 0);
+  return h('main', { class: 'login-page', id: 'main' }, form);
+}
+
+async function logout() {
+  try {
+    await api.request('POST', '/logout');
+  } finally {
+    location.hash = '#/';
+    location.reload();
+  }
 }
 
 function layout(config) {
@@ -59,7 +111,10 @@ function layout(config) {
   }, t('nav.menu'));
   return [
     h('a', { class: 'skip', href: '#main', onclick: (e) => { e.preventDefault(); document.getElementById('main').focus(); } }, t('nav.skip')),
-    h('header', { class: 'topbar' }, toggle, h('a', { class: 'brand', href: '#/' }, config.title), h('div', { class: 'user', id: 'user' })),
+    h('header', { class: 'topbar' }, toggle, h('a', { class: 'brand', href: '#/' }, config.title),
+      h('div', { class: 'user', id: 'user' },
+        config.user?.name ? h('span', { class: 'user-name' }, config.user.name) : null,
+        config.user?.can_log_out ? h('button', { type: 'button', id: 'logout', onclick: logout }, t('login.logout')) : null)),
     h('div', { class: 'progress', id: 'progress', hidden: true, role: 'progressbar', 'aria-label': t('common.loading') }),
     h('div', { class: 'frame' }, menu, h('main', { id: 'main', tabindex: '-1' })),
     h('div', { class: 'toasts', id: 'toasts', role: 'status', 'aria-live': 'polite' }),
@@ -116,9 +171,9 @@ async function route() {
     if (parts.length === 0) await dashboard.render(main, context);
     else if (!entity) notFound(main);
     else if (parts.length === 1) await listView.render(main, entity, context);
-    else if (parts.length === 2 && parts[1] === 'create' && !entity.read_only) await formView.render(main, entity, null, context);
+    else if (parts.length === 2 && parts[1] === 'create' && !entity.read_only && entity.permissions?.add !== false) await formView.render(main, entity, null, context);
     else if (parts.length === 2) await showView.render(main, entity, parts[1], context);
-    else if (parts.length === 3 && parts[2] === 'edit' && !entity.read_only) await formView.render(main, entity, parts[1], context);
+    else if (parts.length === 3 && parts[2] === 'edit' && !entity.read_only && entity.permissions?.edit !== false) await formView.render(main, entity, parts[1], context);
     else notFound(main);
   } catch (error) {
     failed(main, error);

@@ -123,6 +123,23 @@ impl ApiError {
     }
 }
 
+impl From<crate::auth::Error> for ApiError {
+    fn from(error: crate::auth::Error) -> ApiError {
+        match error {
+            crate::auth::Error::Unauthorized(message) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+            }
+            crate::auth::Error::Forbidden(message) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+            }
+            crate::auth::Error::Unavailable(detail) => ApiError::unavailable(
+                "the authentication store is unavailable; try again shortly",
+                detail,
+            ),
+        }
+    }
+}
+
 impl From<query::Error> for ApiError {
     fn from(error: query::Error) -> ApiError {
         ApiError::bad_request(error.to_string())
@@ -191,6 +208,11 @@ impl IntoResponse for ApiError {
             request_id,
         };
         let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()

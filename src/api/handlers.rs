@@ -11,6 +11,7 @@ use super::AppState;
 use super::body::JsonObject;
 use super::error::ApiError;
 use super::{export, request_id};
+use crate::auth::{Action, Principal};
 use crate::db::{EntityRef, Record};
 use crate::query::{self, Limits, Page};
 use crate::schema::{Value, value};
@@ -78,6 +79,7 @@ impl Target {
 /// `GET /openapi.json`: generated from the schema, with this server's path as its base.
 pub async fn openapi(
     State(state): State<AppState>,
+    _who: Principal,
     OriginalUri(uri): OriginalUri,
 ) -> Json<serde_json::Value> {
     let server = uri.path().strip_suffix("/openapi.json").unwrap_or("");
@@ -102,11 +104,13 @@ fn limits(state: &AppState, entity: &EntityRef) -> Limits {
 
 pub async fn list(
     State(state): State<AppState>,
+    who: Principal,
     name: PathParams<String>,
     RawQuery(query_string): RawQuery,
     request_headers: HeaderMap,
 ) -> Result<Response> {
     let entity = entity(&state, &path(name)?)?;
+    who.require(&entity.name, Action::View)?;
     let range = request_headers
         .get(header::RANGE)
         .map(|v| v.to_str().unwrap_or("(not text)"));
@@ -145,10 +149,12 @@ fn list_headers(entity: &str, start: u64, n_rows: u64, total: u64) -> HeaderMap 
 /// `GET /{entity}/export.csv`: every row matching the list's filters, search and sort.
 pub async fn export_csv(
     State(state): State<AppState>,
+    who: Principal,
     name: PathParams<String>,
     RawQuery(query_string): RawQuery,
 ) -> Result<Response> {
     let entity = entity(&state, &path(name)?)?;
+    who.require(&entity.name, Action::View)?;
     let query_string = query_string.as_deref().unwrap_or("");
     let list_query = query::parse(&entity, query_string, None, limits(&state, &entity))?;
     if !matches!(list_query.page, Page::All { .. }) {
@@ -167,21 +173,25 @@ pub async fn export_csv(
 
 pub async fn get(
     State(state): State<AppState>,
+    who: Principal,
     params: PathParams<(String, String)>,
 ) -> Result<Json<Record>> {
     let target = Target::resolve(&state, params)?;
+    who.require(&target.entity.name, Action::View)?;
     let record = state.db.get(&target.entity, target.key.clone()).await;
     Ok(Json(record.map_err(|err| target.error(err))?))
 }
 
 pub async fn create(
     State(state): State<AppState>,
+    who: Principal,
     OriginalUri(uri): OriginalUri,
     name: PathParams<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Response> {
     let entity = entity(&state, &path(name)?)?;
     writable(&entity)?;
+    who.require(&entity.name, Action::Add)?;
     let record = state.db.create(entity.clone(), body).await?;
     let mut response = (StatusCode::CREATED, Json(&record)).into_response();
     let id = match record.get(&entity.primary_key) {
@@ -202,11 +212,13 @@ pub async fn create(
 
 pub async fn update(
     State(state): State<AppState>,
+    who: Principal,
     params: PathParams<(String, String)>,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Record>> {
     let target = Target::resolve(&state, params)?;
     writable(&target.entity)?;
+    who.require(&target.entity.name, Action::Edit)?;
     let record = state
         .db
         .update(target.entity.clone(), target.key.clone(), body)
@@ -218,10 +230,12 @@ pub async fn update(
 /// ignored.
 pub async fn delete(
     State(state): State<AppState>,
+    who: Principal,
     params: PathParams<(String, String)>,
 ) -> Result<Json<Record>> {
     let target = Target::resolve(&state, params)?;
     writable(&target.entity)?;
+    who.require(&target.entity.name, Action::Delete)?;
     let record = state
         .db
         .delete(target.entity.clone(), target.key.clone())
@@ -233,11 +247,13 @@ pub async fn delete(
 /// Answers the deleted ids.
 pub async fn delete_many(
     State(state): State<AppState>,
+    who: Principal,
     name: PathParams<String>,
     RawQuery(query_string): RawQuery,
 ) -> Result<Json<Vec<serde_json::Value>>> {
     let entity = entity(&state, &path(name)?)?;
     writable(&entity)?;
+    who.require(&entity.name, Action::Delete)?;
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(query_string.as_deref().unwrap_or("")).map_err(|err| {
             ApiError::bad_request(format!("the query string cannot be decoded: {err}"))

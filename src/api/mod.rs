@@ -17,6 +17,7 @@ pub mod error;
 mod export;
 mod handlers;
 pub mod request_id;
+mod session;
 
 use std::sync::Arc;
 
@@ -35,6 +36,12 @@ pub struct AppState {
     pub schema: Schema,
     pub db: Db,
     pub settings: Arc<AdminSettings>,
+    /// Who a request comes from.
+    pub auth: Arc<dyn crate::auth::AuthPolicy>,
+    /// The built-in policy, when it is the one in use (it has login and logout).
+    pub builtin: Option<crate::auth::builtin::Shared>,
+    /// No policy at all: anyone who reaches the admin may do anything.
+    pub open: bool,
 }
 
 /// Request bodies above this are refused with 413.
@@ -44,6 +51,8 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(handlers::health))
+        .route("/login", axum::routing::post(session::login))
+        .route("/logout", axum::routing::post(session::logout))
         .route("/openapi.json", get(handlers::openapi))
         .route(
             "/{entity}",

@@ -9,6 +9,7 @@ mod dialect;
 pub mod introspect;
 mod mysql;
 mod postgres;
+mod sessions;
 pub mod sql;
 mod sqlite;
 mod stream;

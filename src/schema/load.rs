@@ -57,12 +57,15 @@ impl Default for AdminSettings {
 pub struct LoadedConfig {
     pub admin: AdminSettings,
     pub schema: Schema,
+    /// The `[auth]` table, for the built-in policy (checked when the admin is built).
+    pub auth: Option<crate::auth::builtin::AuthConfig>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
     admin: Option<RawAdmin>,
+    auth: Option<toml::Table>,
     #[serde(default)]
     entity: Vec<toml::Table>,
 }
@@ -153,6 +156,7 @@ struct RawField {
 /// Loads and checks several files as one schema; the first `[admin]` table wins.
 pub fn load_files<P: AsRef<Path>>(paths: &[P]) -> Result<LoadedConfig, Error> {
     let mut admin = None;
+    let mut auth = None;
     let mut entities = Vec::new();
     for path in paths {
         let path = path.as_ref();
@@ -163,9 +167,12 @@ pub fn load_files<P: AsRef<Path>>(paths: &[P]) -> Result<LoadedConfig, Error> {
             field: None,
             message: format!("cannot read: {err}"),
         })?;
-        let (file_admin, file_entities) = parse(&text, &origin)?;
+        let (file_admin, file_entities, file_auth) = parse(&text, &origin)?;
         if admin.is_none() {
             admin = file_admin;
+        }
+        if auth.is_none() {
+            auth = file_auth;
         }
         entities.extend(file_entities);
     }
@@ -173,18 +180,19 @@ pub fn load_files<P: AsRef<Path>>(paths: &[P]) -> Result<LoadedConfig, Error> {
         [one] => one.as_ref().display().to_string(),
         _ => "config".to_owned(),
     };
-    finish(admin, entities, &origin)
+    finish(admin, entities, auth, &origin)
 }
 
 /// Loads one descriptor document; `origin` names it in messages.
 pub fn load_str(text: &str, origin: &str) -> Result<LoadedConfig, Error> {
-    let (admin, entities) = parse(text, origin)?;
-    finish(admin, entities, origin)
+    let (admin, entities, auth) = parse(text, origin)?;
+    finish(admin, entities, auth, origin)
 }
 
 fn finish(
     admin: Option<AdminSettings>,
     entities: Vec<(Entity, String)>,
+    auth: Option<crate::auth::builtin::AuthConfig>,
     origin: &str,
 ) -> Result<LoadedConfig, Error> {
     let origins: Vec<(String, String)> = entities
@@ -203,10 +211,15 @@ fn finish(
     Ok(LoadedConfig {
         admin: admin.unwrap_or_default(),
         schema,
+        auth,
     })
 }
 
-type Parsed = (Option<AdminSettings>, Vec<(Entity, String)>);
+type Parsed = (
+    Option<AdminSettings>,
+    Vec<(Entity, String)>,
+    Option<crate::auth::builtin::AuthConfig>,
+);
 
 fn parse(text: &str, origin: &str) -> Result<Parsed, Error> {
     let error = |entity: Option<&str>, field: Option<&str>, message: String| Error {
@@ -222,6 +235,17 @@ fn parse(text: &str, origin: &str) -> Result<Parsed, Error> {
         .map(settings)
         .transpose()
         .map_err(|m| error(None, None, m))?;
+    let auth = raw
+        .auth
+        .map(|table| toml::Value::Table(table).try_into::<crate::auth::builtin::AuthConfig>())
+        .transpose()
+        .map_err(|err| {
+            error(
+                None,
+                None,
+                format!("[auth]: {}", one_line(&err.to_string())),
+            )
+        })?;
     let mut entities = Vec::new();
     for (position, table) in raw.entity.into_iter().enumerate() {
         let fallback = format!("#{}", position + 1);
@@ -237,7 +261,7 @@ fn parse(text: &str, origin: &str) -> Result<Parsed, Error> {
             .map_err(|(field, message)| error(Some(label), field.as_deref(), message))?;
         entities.push((entity, origin.to_owned()));
     }
-    Ok((admin, entities))
+    Ok((admin, entities, auth))
 }
 
 fn settings(raw: RawAdmin) -> Result<AdminSettings, String> {

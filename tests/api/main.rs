@@ -2,6 +2,7 @@
 //! One binary, so that the crate and sqlx are linked once. Each test below runs once per
 //! backend (`sqlite::…`, `postgres::…`, `mysql::…`).
 
+mod auth;
 mod common;
 mod cors;
 mod crud;
@@ -43,4 +44,7 @@ backend_tests!(
     introspection::serving_without_a_config,
     introspection::check_reports_every_mismatch,
     introspection::options_choose_tables_and_schema,
+    auth::every_route_needs_a_valid_token,
+    auth::login_logout_cookies_and_csrf,
+    auth::config_json_shows_what_the_user_may_do,
 );

@@ -23,16 +23,26 @@ let browser;
 let context;
 let page;
 let consoleErrors;
+let token;
+const PASSWORD = 'e2e-demo-pass';
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'autoadmin-e2e-'));
-  server = spawn(bin, ['demo', '--bind', `127.0.0.1:${port}`, '--database', join(work, 'demo.sqlite')], { stdio: 'ignore' });
+  server = spawn(bin, ['demo', '--bind', `127.0.0.1:${port}`, '--database', join(work, 'demo.sqlite')], {
+    stdio: 'ignore',
+    env: { ...process.env, AUTOADMIN_DEMO_PASSWORD: PASSWORD },
+  });
   for (let i = 0; i < 100; i++) {
     try {
       if ((await fetch(`${api}/health`)).ok) break;
     } catch { /* not yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }
+  const login = await fetch(`${api}/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+  });
+  token = (await login.json()).token;
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -46,7 +56,13 @@ after(async () => {
 });
 
 beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', acceptDownloads: true });
+  // Logged in as the demo's admin (the login screen has its own test).
+  context = await browser.newContext({
+    viewport: { width: 1280, height: 900 }, locale: 'en-US', acceptDownloads: true,
+    extraHTTPHeaders: { Authorization: `Bearer ${token}` },
+  });
+  // Downloads go without the extra headers: the session cookie, as a logged-in browser has.
+  await context.addCookies([{ name: 'autoadmin_token', value: token, url: base, httpOnly: true, sameSite: 'Strict' }]);
   page = await context.newPage();
   consoleErrors = [];
   page.on('console', (message) => {
@@ -63,7 +79,9 @@ afterEach(async () => {
   assert.deepEqual(consoleErrors, [], 'no console errors (CSP violations, script errors)');
 });
 
-const json = async (path, init) => (await fetch(`${api}${path}`, init)).json();
+const authorized = (init = {}) => ({ ...init, headers: { ...(init.headers ?? {}), Authorization: `Bearer ${token}` } });
+const json = async (path, init) => (await fetch(`${api}${path}`, authorized(init))).json();
+const status = async (path) => (await fetch(`${api}${path}`, authorized())).status;
 const rowsText = () => page.locator('table.list tbody tr').allInnerTexts();
 
 test('list: columns, sorting, paging, page size', async () => {
@@ -184,7 +202,7 @@ test('delete with confirmation', async () => {
   await page.locator('dialog.confirm[open]').waitFor();
   await page.locator('dialog.confirm button.danger').click();
   await page.waitForURL(/#\/comments$/);
-  assert.equal((await fetch(`${api}/comments/5`)).status, 404);
+  assert.equal(await status('/comments/5'), 404);
 });
 
 test('batch delete of selected rows', async () => {
@@ -197,7 +215,7 @@ test('batch delete of selected rows', async () => {
   await page.click('#delete-selected');
   await page.locator('dialog.confirm[open] button.danger').click();
   await page.locator('.toast-success').waitFor();
-  for (const id of ids) assert.equal((await fetch(`${api}/comments/${id}`)).status, 404);
+  for (const id of ids) assert.equal(await status(`/comments/${id}`), 404);
 });
 
 test('CSV export of the filtered rows', async () => {
@@ -260,7 +278,7 @@ test('keyboard only: create a record, Esc closes a dialog', async () => {
   await page.keyboard.press('Escape');
   await page.waitForFunction(() => !document.querySelector('dialog.confirm[open]'));
   const id = page.url().split('/').pop();
-  assert.equal((await fetch(`${api}/tags/${id}`)).status, 200, 'Esc cancelled the delete');
+  assert.equal(await status(`/tags/${id}`), 200, 'Esc cancelled the delete');
 });
 
 test('every input has a label; a 404 page; French', async () => {
@@ -275,7 +293,7 @@ test('every input has a label; a 404 page; French', async () => {
   assert.equal(await page.locator('main h1').innerText(), 'Not found');
   await page.goto(`${base}#/posts/999999`);
   await page.waitForFunction(() => document.querySelector('main h1')?.innerText === 'Not found');
-  const french = await browser.newContext({ locale: 'fr-FR' });
+  const french = await browser.newContext({ locale: 'fr-FR', extraHTTPHeaders: { Authorization: `Bearer ${token}` } });
   const frenchPage = await french.newPage();
   await frenchPage.goto(`${base}#/posts`);
   await frenchPage.locator('#range').waitFor();
@@ -308,4 +326,33 @@ test('a 375 px wide screen, screenshots, time to first render', async () => {
   await page.click('.menu-toggle');
   await page.locator('.menu.open').waitFor();
   await page.screenshot({ path: join(shots, 'mobile.png') });
+});
+
+test('the login screen, the user area and logout', async () => {
+  const visitor = await browser.newContext({ locale: 'en-US' });
+  const visitorPage = await visitor.newPage();
+  visitorPage.on('pageerror', (error) => consoleErrors.push(String(error)));
+  await visitorPage.goto(`${base}#/posts`);
+  await visitorPage.locator('#login-username').waitFor();
+  assert.equal(await visitorPage.evaluate(() => document.activeElement?.id), 'login-username');
+  await visitorPage.fill('#login-username', 'admin');
+  await visitorPage.fill('#login-password', 'wrong');
+  await visitorPage.press('#login-password', 'Enter');
+  await visitorPage.waitForFunction(() => document.getElementById('login-error')?.innerText.length > 0);
+  assert.equal(await visitorPage.locator('#login-error').innerText(), 'Unknown user or wrong password.');
+  await visitorPage.fill('#login-password', PASSWORD);
+  await visitorPage.press('#login-password', 'Enter');
+  await visitorPage.locator('#range').waitFor();
+  assert.equal(await visitorPage.locator('.user-name').innerText(), 'admin');
+  const cookies = await visitor.cookies();
+  const session = cookies.find((c) => c.name === 'autoadmin_token');
+  assert.ok(session?.httpOnly && session.sameSite === 'Strict', 'an HttpOnly, SameSite=Strict cookie');
+  // Writes through the app carry the CSRF header the cookie needs.
+  await visitorPage.goto(`${base}#/tags/create`);
+  await visitorPage.fill('input[name="name"]', 'via-cookie');
+  await visitorPage.click('#save');
+  await visitorPage.waitForURL(/#\/tags\/\d+$/);
+  await visitorPage.click('#logout');
+  await visitorPage.locator('#login-username').waitFor();
+  await visitor.close();
 });

@@ -73,4 +73,10 @@ export default {
   'page.not_found_text': 'There is nothing at this address.',
   'page.forbidden_title': 'Not allowed',
   'page.forbidden_text': 'You do not have the permission to see this.',
+  'login.title': 'Log in',
+  'login.username': 'User name',
+  'login.password': 'Password',
+  'login.submit': 'Log in',
+  'login.failed': 'Unknown user or wrong password.',
+  'login.logout': 'Log out',
 };

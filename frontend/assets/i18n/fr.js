@@ -73,4 +73,10 @@ export default {
   'page.not_found_text': "Il n'y a rien à cette adresse.",
   'page.forbidden_title': 'Accès refusé',
   'page.forbidden_text': "Vous n'avez pas la permission de voir ceci.",
+  'login.title': 'Connexion',
+  'login.username': "Nom d'utilisateur",
+  'login.password': 'Mot de passe',
+  'login.submit': 'Se connecter',
+  'login.failed': 'Utilisateur inconnu ou mot de passe incorrect.',
+  'login.logout': 'Se déconnecter',
 };

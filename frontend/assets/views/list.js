@@ -121,7 +121,7 @@ export async function render(main, entity, ctx) {
           : display(field, row[field.name], { refs: refs.get(field.name), configOf: ctx.configOf }))),
       h('td', { class: 'actions' },
         h('a', { href: link }, t('common.show')),
-        entity.read_only ? null : h('a', { href: `${link}/edit` }, t('common.edit'))));
+        entity.permissions?.edit === false || entity.read_only ? null : h('a', { href: `${link}/edit` }, t('common.edit'))));
   });
 
   const exportHref = api.url(`/${entity.name}/export.csv`, {
@@ -135,9 +135,9 @@ export async function render(main, entity, ctx) {
     h('div', { class: 'list-head' },
       h('h1', { id: 'list-heading', tabindex: '-1' }, entity.label),
       h('div', { class: 'toolbar' },
-        entity.read_only ? null : h('a', { class: 'button primary', href: `#/${entity.name}/create`, id: 'create' }, t('common.create')),
+        entity.permissions?.add === false || entity.read_only ? null : h('a', { class: 'button primary', href: `#/${entity.name}/create`, id: 'create' }, t('common.create')),
         h('a', { class: 'button', href: exportHref, download: `${entity.name}.csv`, id: 'export' }, t('list.export')),
-        entity.read_only ? null : deleteSelected)),
+        entity.permissions?.delete === false || entity.read_only ? null : deleteSelected)),
     h('div', { class: 'list-filters' }, search, filterBar),
     h('div', { class: 'table-wrap' },
       h('table', { class: 'list' },
@@ -150,7 +150,7 @@ export async function render(main, entity, ctx) {
     rows.length ? null : h('p', { class: 'empty' }, t('list.empty')),
     pager(state, total, go));
   updateSelection();
-  if (entity.read_only) selectAll.disabled = true;
+  if (entity.read_only || entity.permissions?.delete === false) selectAll.disabled = true;
   if (refocus) {
     document.getElementById(refocus)?.focus();
     refocus = null;

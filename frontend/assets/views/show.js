@@ -38,8 +38,8 @@ export async function render(main, entity, id, ctx) {
       h('h1', {}, `${entity.label} #${key}`),
       h('div', { class: 'toolbar' },
         h('a', { class: 'button', href: `#/${entity.name}` }, t('common.back')),
-        entity.read_only ? null : h('a', { class: 'button primary', id: 'edit', href: `#/${entity.name}/${encodeURIComponent(key)}/edit` }, t('common.edit')),
-        entity.read_only ? null : h('button', { type: 'button', class: 'danger', id: 'delete', onclick: remove }, t('common.delete')))),
+        entity.read_only || entity.permissions?.edit === false ? null : h('a', { class: 'button primary', id: 'edit', href: `#/${entity.name}/${encodeURIComponent(key)}/edit` }, t('common.edit')),
+        entity.read_only || entity.permissions?.delete === false ? null : h('button', { type: 'button', class: 'danger', id: 'delete', onclick: remove }, t('common.delete')))),
     h('dl', { class: 'record' }, readable.map((field) => [
       h('dt', {}, field.label),
       h('dd', { 'data-field': field.name }, display(field, record[field.name], { refs: refs.get(field.name), configOf: ctx.configOf, full: true })),

@@ -1,0 +1,292 @@
+//! The built-in policy: users with argon2 password hashes and roles from the config's
+//! `[auth]` table; `POST {base}/api/login` gives a signed, expiring token (a cookie for the
+//! admin app, and in the body for `Authorization: Bearer`); `POST {base}/api/logout` revokes
+//! every token of the user by raising their generation in autoadmin's own table, which every
+//! instance reads.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use serde::Deserialize;
+
+use super::token::{self, Claims};
+use super::{Action, AuthFuture, AuthPolicy, Error, Principal};
+use crate::db::Db;
+
+/// The cookie the admin app is authenticated by.
+pub const COOKIE: &str = "autoadmin_token";
+
+/// Permissions per entity (or `"*"`).
+pub type Permissions = BTreeMap<String, BTreeSet<Action>>;
+
+/// The users of the config: name → (argon2 hash, permissions).
+type Users = HashMap<String, (String, Permissions)>;
+
+/// The `[auth]` table.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The signing secret. Prefer the environment (`AUTOADMIN_SECRET`): a config file is
+    /// often readable by more people than it should be.
+    pub secret: Option<String>,
+    #[serde(default = "default_ttl")]
+    pub token_ttl_minutes: u64,
+    /// Mark the cookie `Secure`; default: when the request came over https (directly or as
+    /// `X-Forwarded-Proto: https`).
+    pub secure_cookie: Option<bool>,
+    #[serde(default, rename = "role")]
+    pub roles: Vec<RoleConfig>,
+    #[serde(default, rename = "user")]
+    pub users: Vec<UserConfig>,
+}
+
+fn default_ttl() -> u64 {
+    8 * 60
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleConfig {
+    pub name: String,
+    /// Entity (or `"*"`) → actions (`view`, `add`, `edit`, `delete`, or `"*"`).
+    pub permissions: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub name: String,
+    /// An argon2 PHC string, as `autoadmin hash-password` prints it.
+    pub password_hash: String,
+    /// A role of `[[auth.role]]`, or `admin` (everything).
+    pub role: String,
+}
+
+impl AuthConfig {
+    /// Checks roles, users and hashes against the entities; messages name the user or role.
+    pub fn check(&self, entities: &[String]) -> Result<Users, String> {
+        let mut roles: HashMap<&str, Permissions> = HashMap::new();
+        roles.insert(
+            "admin",
+            [("*".to_owned(), Action::ALL.into_iter().collect())].into(),
+        );
+        for role in &self.roles {
+            let mut permissions = BTreeMap::new();
+            for (entity, actions) in &role.permissions {
+                if entity != "*" && !entities.contains(entity) {
+                    return Err(format!(
+                        "role \"{}\": \"{entity}\" is not an entity",
+                        role.name
+                    ));
+                }
+                let mut set = BTreeSet::new();
+                for action in actions {
+                    if action == "*" {
+                        set.extend(Action::ALL);
+                    } else {
+                        set.insert(Action::from_name(action).ok_or_else(|| {
+                            format!("role \"{}\": unknown action \"{action}\" (view, add, edit, delete, *)", role.name)
+                        })?);
+                    }
+                }
+                permissions.insert(entity.clone(), set);
+            }
+            roles.insert(&role.name, permissions);
+        }
+        let mut users = HashMap::new();
+        for user in &self.users {
+            let permissions = roles
+                .get(user.role.as_str())
+                .ok_or_else(|| format!("user \"{}\": unknown role \"{}\"", user.name, user.role))?;
+            PasswordHash::new(&user.password_hash)
+                .map_err(|_| format!("user \"{}\": password_hash is not an argon2 hash (use autoadmin hash-password)", user.name))?;
+            if users
+                .insert(
+                    user.name.clone(),
+                    (user.password_hash.clone(), permissions.clone()),
+                )
+                .is_some()
+            {
+                return Err(format!("user \"{}\" is declared twice", user.name));
+            }
+        }
+        Ok(users)
+    }
+}
+
+/// Hashes a password with argon2id and a random salt (CPU-heavy: call off the runtime).
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashes any password")
+        .to_string()
+}
+
+pub struct Builtin {
+    secret: Vec<u8>,
+    ttl_seconds: i64,
+    secure_cookie: Option<bool>,
+    users: Users,
+    db: Db,
+    /// Verified against when the user does not exist, so timing does not tell.
+    dummy_hash: String,
+}
+
+/// A successful login.
+pub struct Login {
+    pub token: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Builtin {
+    pub fn new(
+        config: &AuthConfig,
+        secret: Vec<u8>,
+        entities: &[String],
+        db: Db,
+    ) -> Result<Builtin, String> {
+        Ok(Builtin {
+            users: config.check(entities)?,
+            secret,
+            ttl_seconds: i64::try_from(config.token_ttl_minutes.max(1) * 60).unwrap_or(i64::MAX),
+            secure_cookie: config.secure_cookie,
+            db,
+            dummy_hash: hash_password("autoadmin: no such user"),
+        })
+    }
+
+    /// Checks the password (off the runtime) and issues a token.
+    pub async fn login(&self, name: &str, password: &str) -> Result<Login, Error> {
+        let hash = self
+            .users
+            .get(name)
+            .map_or(self.dummy_hash.clone(), |(hash, _)| hash.clone());
+        let password = password.to_owned();
+        let verified = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash)
+                .map(|parsed| {
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &parsed)
+                        .is_ok()
+                })
+                .unwrap_or(false)
+        })
+        .await
+        .unwrap_or(false);
+        if !verified || !self.users.contains_key(name) {
+            return Err(Error::Unauthorized("unknown user or wrong password".into()));
+        }
+        let generation = self.generation(name).await?;
+        let expires_at = chrono::Utc::now() + chrono::Duration::seconds(self.ttl_seconds);
+        let claims = Claims {
+            sub: name.to_owned(),
+            generation,
+            exp: expires_at.timestamp(),
+        };
+        Ok(Login {
+            token: token::sign(&self.secret, &claims),
+            expires_at,
+        })
+    }
+
+    /// Revokes every token of `user`.
+    pub async fn logout(&self, user: &str) -> Result<(), Error> {
+        self.db
+            .bump_session_generation(user)
+            .await
+            .map_err(|err| Error::Unavailable(err.to_string()))
+    }
+
+    async fn generation(&self, user: &str) -> Result<i64, Error> {
+        self.db
+            .session_generation(user)
+            .await
+            .map_err(|err| Error::Unavailable(err.to_string()))
+    }
+
+    /// Whether the session cookie should be `Secure` for this request.
+    pub fn secure_cookie(&self, parts: &Parts) -> bool {
+        self.secure_cookie.unwrap_or_else(|| {
+            parts.uri.scheme_str() == Some("https")
+                || parts
+                    .headers
+                    .get("x-forwarded-proto")
+                    .and_then(|v| v.to_str().ok())
+                    == Some("https")
+        })
+    }
+
+    pub fn ttl_seconds(&self) -> i64 {
+        self.ttl_seconds
+    }
+}
+
+/// The token of a request, and whether it came in the cookie.
+fn credentials(parts: &Parts) -> Option<(String, bool)> {
+    if let Some(value) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        return value
+            .strip_prefix("Bearer ")
+            .map(|t| (t.trim().to_owned(), false));
+    }
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            pair.trim()
+                .strip_prefix(&format!("{COOKIE}="))
+                .map(|t| (t.to_owned(), true))
+        })
+}
+
+impl AuthPolicy for Builtin {
+    fn authenticate<'a>(&'a self, parts: &'a Parts) -> AuthFuture<'a> {
+        Box::pin(async move {
+            let (token, by_cookie) = credentials(parts).ok_or_else(|| {
+                Error::Unauthorized("authentication required: log in first".into())
+            })?;
+            let now = chrono::Utc::now().timestamp();
+            let claims = token::verify(&self.secret, &token, now).ok_or_else(|| {
+                Error::Unauthorized("the token is invalid or has expired: log in again".into())
+            })?;
+            let Some((_, permissions)) = self.users.get(&claims.sub) else {
+                return Err(Error::Unauthorized(
+                    "the token's user no longer exists".into(),
+                ));
+            };
+            if self.generation(&claims.sub).await? != claims.generation {
+                return Err(Error::Unauthorized(
+                    "the token was revoked (logged out): log in again".into(),
+                ));
+            }
+            // A browser sends cookies with forged cross-site requests, but cannot add a custom
+            // header to them: writes authenticated by cookie must carry one.
+            let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+            if by_cookie && !safe && !parts.headers.contains_key("x-requested-with") {
+                return Err(Error::Forbidden(
+                    "a write authenticated by cookie needs the X-Requested-With header (CSRF protection)".into(),
+                ));
+            }
+            Ok(Principal {
+                user: Some(claims.sub),
+                permissions: permissions.clone(),
+            })
+        })
+    }
+}
+
+/// Shared handle to the built-in policy, when it is the one in use.
+pub type Shared = Arc<Builtin>;

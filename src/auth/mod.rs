@@ -1,0 +1,122 @@
+//! Who is asking, and what they may do: the [`AuthPolicy`] a host app plugs in, the
+//! [`Principal`] it returns (per-entity permissions), and the built-in policy
+//! ([`builtin::Builtin`]: users from config, argon2, signed expiring tokens, revocation).
+//!
+//! With no policy configured the admin is open ([`Open`]): a host app that mounts it behind
+//! its own authentication decides; `autoadmin serve` refuses to run open unless told to.
+
+pub mod builtin;
+pub mod token;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::http::request::Parts;
+
+/// What may be done to an entity's records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    View,
+    Add,
+    Edit,
+    Delete,
+}
+
+impl Action {
+    pub const ALL: [Action; 4] = [Action::View, Action::Add, Action::Edit, Action::Delete];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::View => "view",
+            Action::Add => "add",
+            Action::Edit => "edit",
+            Action::Delete => "delete",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
+/// An authenticated identity and its permissions per entity (`"*"`: every entity).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Principal {
+    pub user: Option<String>,
+    pub permissions: BTreeMap<String, BTreeSet<Action>>,
+}
+
+impl Principal {
+    /// Everything allowed, no name: the open admin.
+    pub fn everyone() -> Principal {
+        Principal {
+            user: None,
+            permissions: [("*".to_owned(), Action::ALL.into_iter().collect())].into(),
+        }
+    }
+
+    pub fn can(&self, entity: &str, action: Action) -> bool {
+        [entity, "*"].iter().any(|key| {
+            self.permissions
+                .get(*key)
+                .is_some_and(|set| set.contains(&action))
+        })
+    }
+
+    /// `Ok` if allowed, else the 403 to answer.
+    pub fn require(&self, entity: &str, action: Action) -> Result<(), Error> {
+        if self.can(entity, action) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!(
+                "you may not {} {entity}",
+                action.name()
+            )))
+        }
+    }
+}
+
+/// Why a request is not let through.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum Error {
+    /// No credentials, or bad, expired or revoked ones: 401.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A known user without the permission, or a cookie write without the CSRF header: 403.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The policy could not decide (its store is down): 503.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+pub type AuthFuture<'a> = Pin<Box<dyn Future<Output = Result<Principal, Error>> + Send + 'a>>;
+
+/// Decides who a request comes from. A host app implements it to put the admin behind its
+/// own authentication: read its session cookie or header from `parts`, map its roles to
+/// per-entity permissions.
+pub trait AuthPolicy: Send + Sync + 'static {
+    fn authenticate<'a>(&'a self, parts: &'a Parts) -> AuthFuture<'a>;
+}
+
+/// No authentication: everyone may do everything.
+pub struct Open;
+
+impl AuthPolicy for Open {
+    fn authenticate<'a>(&'a self, _parts: &'a Parts) -> AuthFuture<'a> {
+        Box::pin(async { Ok(Principal::everyone()) })
+    }
+}
+
+/// The principal of a request, as the admin's policy sees it; rejects with 401/403.
+impl axum::extract::FromRequestParts<crate::api::AppState> for Principal {
+    type Rejection = crate::api::ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::api::AppState,
+    ) -> Result<Principal, Self::Rejection> {
+        Ok(state.auth.authenticate(parts).await?)
+    }
+}

@@ -1,0 +1,405 @@
+//! The built-in policy over HTTP on every backend (revocation lives in the database): every
+//! route against no token, a bad, expired or revoked one, a user without the permission, and
+//! one with it; login, logout, cookies and CSRF.
+
+use reqwest::Method;
+use serde_json::{Value as Json, json};
+
+use crate::common::{Backend, TestApp, spawn_app};
+
+const SECRET: &str = "0123456789abcdef0123456789abcdef-test-secret";
+
+fn config() -> String {
+    let hash = |password: &str| autoadmin::auth::builtin::hash_password(password);
+    format!(
+        r#"{blog}
+[auth]
+secret = "{SECRET}"
+
+  [[auth.role]]
+  name = "reader"
+  permissions = {{ "*" = ["view"] }}
+
+  [[auth.role]]
+  name = "editor"
+  permissions = {{ posts = ["view", "add", "edit"], authors = ["view"] }}
+
+  [[auth.user]]
+  name = "root"
+  role = "admin"
+  password_hash = "{root}"
+
+  [[auth.user]]
+  name = "rita"
+  role = "reader"
+  password_hash = "{rita}"
+
+  [[auth.user]]
+  name = "ed"
+  role = "editor"
+  password_hash = "{ed}"
+"#,
+        blog = autoadmin::demo::CONFIG,
+        root = hash("root-pass"),
+        rita = hash("rita-pass"),
+        ed = hash("ed-pass"),
+    )
+}
+
+async fn secured(backend: Backend) -> Option<TestApp> {
+    spawn_app(backend, &[backend.blog_schema()], &config()).await
+}
+
+async fn login(app: &TestApp, user: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/login", app.api))
+        .json(&json!({"username": user, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn token(app: &TestApp, user: &str) -> String {
+    let response = login(app, user, &format!("{user}-pass")).await;
+    assert_eq!(response.status(), 200);
+    response.json::<Json>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    bearer: Option<&str>,
+    body: Option<Json>,
+) -> (u16, Json) {
+    let url = if path == "config.json" {
+        format!("{}/config.json", app.api.trim_end_matches("/api"))
+    } else {
+        format!("{}{path}", app.api)
+    };
+    let mut request = app.client.request(method, url);
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Json::String(text)),
+    )
+}
+
+pub async fn every_route_needs_a_valid_token(backend: Backend) {
+    let Some(app) = secured(backend).await else {
+        return;
+    };
+    let root = token(&app, "root").await;
+    let author = call(
+        &app,
+        Method::POST,
+        "/authors",
+        Some(&root),
+        Some(json!({"name": "Ann", "email": "ann@example.com"})),
+    )
+    .await;
+    assert_eq!(author.0, 201, "{:?}", author.1);
+    let author_id = author.1["id"].as_i64().unwrap();
+    let mut post_ids = Vec::new();
+    for i in 0..12 {
+        let post = call(
+            &app,
+            Method::POST,
+            "/posts",
+            Some(&root),
+            Some(json!({"title": format!("P{i}"), "author_id": author_id})),
+        )
+        .await;
+        post_ids.push(post.1["id"].as_i64().unwrap());
+    }
+    let expired = autoadmin::auth::token::sign(
+        SECRET.as_bytes(),
+        &autoadmin::auth::token::Claims {
+            sub: "root".into(),
+            generation: 0,
+            exp: chrono::Utc::now().timestamp() - 5,
+        },
+    );
+    let forged = autoadmin::auth::token::sign(
+        b"another secret, another secret..",
+        &autoadmin::auth::token::Claims {
+            sub: "root".into(),
+            generation: 0,
+            exp: chrono::Utc::now().timestamp() + 600,
+        },
+    );
+    let revoked = token(&app, "ed").await;
+    let (status, _) = call(&app, Method::POST, "/logout", Some(&revoked), None).await;
+    assert_eq!(status, 200);
+    let ed = token(&app, "ed").await;
+    let rita = token(&app, "rita").await;
+
+    // (method, path, body, the user allowed, the user forbidden)
+    let mut next = post_ids.clone().into_iter();
+    let mut one = || next.next().unwrap();
+    let cases: Vec<(Method, String, Option<Json>, &str, &str)> = vec![
+        (Method::GET, "/posts".into(), None, &rita, ""),
+        (
+            Method::GET,
+            format!("/posts/{}", post_ids[0]),
+            None,
+            &rita,
+            "",
+        ),
+        (Method::GET, "/posts/export.csv".into(), None, &rita, ""),
+        (Method::GET, "/openapi.json".into(), None, &rita, ""),
+        (Method::GET, "config.json".into(), None, &rita, ""),
+        (
+            Method::POST,
+            "/posts".into(),
+            Some(json!({"title": "new", "author_id": author_id})),
+            &ed,
+            &rita,
+        ),
+        (
+            Method::PUT,
+            format!("/posts/{}", one()),
+            Some(json!({"title": "put"})),
+            &ed,
+            &rita,
+        ),
+        (
+            Method::PATCH,
+            format!("/posts/{}", one()),
+            Some(json!({"title": "patch"})),
+            &ed,
+            &rita,
+        ),
+        (
+            Method::DELETE,
+            format!("/posts/{}", one()),
+            None,
+            &root,
+            &ed,
+        ),
+        (
+            Method::DELETE,
+            format!("/posts?ids=[{}]", one()),
+            None,
+            &root,
+            &ed,
+        ),
+        (
+            Method::POST,
+            "/authors".into(),
+            Some(json!({"name": "B", "email": "b@example.com"})),
+            &root,
+            &ed,
+        ),
+        (Method::GET, "/comments".into(), None, &rita, &ed),
+    ];
+    for (method, path, body, allowed, forbidden) in cases {
+        for (who, bearer) in [
+            ("no token", None),
+            ("a forged token", Some(forged.as_str())),
+            ("an expired token", Some(expired.as_str())),
+            ("a revoked token", Some(revoked.as_str())),
+            ("garbage", Some("not.a.token")),
+        ] {
+            let (status, body_json) = call(&app, method.clone(), &path, bearer, body.clone()).await;
+            assert_eq!(status, 401, "{method} {path} with {who}: {body_json}");
+            assert_eq!(body_json["code"], "unauthorized");
+        }
+        if !forbidden.is_empty() {
+            let (status, body_json) =
+                call(&app, method.clone(), &path, Some(forbidden), body.clone()).await;
+            assert_eq!(
+                status, 403,
+                "{method} {path} by a user without the permission: {body_json}"
+            );
+            assert_eq!(body_json["code"], "forbidden");
+        }
+        let (status, body_json) =
+            call(&app, method.clone(), &path, Some(allowed), body.clone()).await;
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path} by an allowed user: {status} {body_json}"
+        );
+    }
+    // Health is public; nothing else is.
+    assert_eq!(call(&app, Method::GET, "/health", None, None).await.0, 200);
+    // Forbidden writes changed nothing.
+    assert_eq!(app.db.count("authors").await, 2);
+}
+
+pub async fn login_logout_cookies_and_csrf(backend: Backend) {
+    let Some(app) = secured(backend).await else {
+        return;
+    };
+    for (user, password) in [("root", "wrong"), ("nobody", "root-pass"), ("root", "")] {
+        let response = login(&app, user, password).await;
+        let status = response.status().as_u16();
+        let body: Json = response.json().await.unwrap();
+        if password.is_empty() {
+            assert_eq!(status, 400);
+        } else {
+            assert_eq!(status, 401, "{user}");
+            assert_eq!(body["message"], "unknown user or wrong password");
+        }
+    }
+    let response = login(&app, "root", "root-pass").await;
+    assert_eq!(response.status(), 200);
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for attribute in [
+        "autoadmin_token=",
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/admin",
+    ] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http: {cookie}");
+    let body: Json = response.json().await.unwrap();
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(body["expires_at"].as_str().unwrap()).unwrap();
+    assert!(expires > chrono::Utc::now());
+    let session = cookie.split(';').next().unwrap().to_owned();
+
+    // The cookie authenticates reads; writes by cookie need X-Requested-With.
+    let url = |path: &str| format!("{}{path}", app.api);
+    let read = app
+        .client
+        .get(url("/tags"))
+        .header("Cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let forged = app
+        .client
+        .post(url("/tags"))
+        .header("Cookie", &session)
+        .json(&json!({"name": "csrf"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert_eq!(
+        forged.json::<Json>().await.unwrap()["message"],
+        "a write authenticated by cookie needs the X-Requested-With header (CSRF protection)"
+    );
+    assert_eq!(app.db.count("tags").await, 0);
+    let ok = app
+        .client
+        .post(url("/tags"))
+        .header("Cookie", &session)
+        .header("X-Requested-With", "autoadmin")
+        .json(&json!({"name": "fine"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 201);
+
+    // Behind https (a proxy says so), the cookie is Secure.
+    let response = app
+        .client
+        .post(url("/login"))
+        .header("X-Forwarded-Proto", "https")
+        .json(&json!({"username": "rita", "password": "rita-pass"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("; Secure")
+    );
+
+    // Logout revokes the user's tokens and clears the cookie.
+    let logout = app
+        .client
+        .post(url("/logout"))
+        .header("Cookie", &session)
+        .header("X-Requested-With", "autoadmin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 200);
+    assert!(
+        logout.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let after = app
+        .client
+        .get(url("/tags"))
+        .header("Cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 401);
+    assert_eq!(after.headers()["www-authenticate"], "Bearer");
+    // A new login works again.
+    let again = token(&app, "root").await;
+    assert_eq!(
+        call(&app, Method::GET, "/tags", Some(&again), None).await.0,
+        200
+    );
+}
+
+pub async fn config_json_shows_what_the_user_may_do(backend: Backend) {
+    let Some(app) = secured(backend).await else {
+        return;
+    };
+    let ed = token(&app, "ed").await;
+    let (status, config) = call(&app, Method::GET, "config.json", Some(&ed), None).await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = config["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["authors", "posts"]);
+    assert_eq!(
+        config["entities"][1]["permissions"],
+        json!({"view": true, "add": true, "edit": true, "delete": false})
+    );
+    assert_eq!(
+        config["entities"][0]["permissions"],
+        json!({"view": true, "add": false, "edit": false, "delete": false})
+    );
+    assert_eq!(config["user"], json!({"name": "ed", "can_log_out": true}));
+    let text = config.to_string();
+    assert!(
+        !text.contains("argon2") && !text.contains(SECRET),
+        "no secret or hash in config.json"
+    );
+    // Security headers on every response.
+    let response = app
+        .client
+        .get(format!("{}/health", app.api))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(response.headers()["referrer-policy"], "same-origin");
+    assert!(
+        response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert!(response.headers().get("server").is_none());
+}
