@@ -300,7 +300,9 @@ pub async fn serve(
         api::with_context(outer, admin.settings())
     };
     let app = app.layer(tower_http::trace::TraceLayer::new_for_http());
-    axum::serve(listener, app)
+    // The peer address reaches handlers (login rate limiting keys on it).
+    let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await?;
     admin.close().await;

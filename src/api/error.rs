@@ -29,6 +29,8 @@ pub struct ApiError {
     errors: BTreeMap<String, String>,
     /// For 500 and 503: what is logged (never sent).
     detail: Option<String>,
+    /// Seconds for `Retry-After` (429); 503 always says 1.
+    retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -48,6 +50,7 @@ impl ApiError {
             message: message.into(),
             errors: BTreeMap::new(),
             detail: None,
+            retry_after: None,
         }
     }
 
@@ -136,6 +139,15 @@ impl From<crate::auth::Error> for ApiError {
                 "the authentication store is unavailable; try again shortly",
                 detail,
             ),
+            crate::auth::Error::TooManyAttempts(seconds) => {
+                let mut error = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_requests",
+                    format!("too many login attempts; try again in {seconds} s"),
+                );
+                error.retry_after = Some(seconds);
+                error
+            }
         }
     }
 }
@@ -217,6 +229,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

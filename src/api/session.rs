@@ -57,7 +57,12 @@ pub async fn login(
         ))),
     };
     let (username, password) = (text("username")?, text("password")?);
-    let login = policy.login(&username, &password).await?;
+    // The peer address when the server provides it (autoadmin::serve does).
+    let address = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string());
+    let login = policy.login(&username, &password, &address).await?;
     let body = json!({"token": login.token, "expires_at": login.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)});
     let mut response = Json(body).into_response();
     if let Some(value) = cookie(

@@ -40,6 +40,13 @@ pub struct AuthConfig {
     /// Mark the cookie `Secure`; default: when the request came over https (directly or as
     /// `X-Forwarded-Proto: https`).
     pub secure_cookie: Option<bool>,
+    /// Login attempts per client address, and failed ones per user name, per window.
+    #[serde(default = "default_per_address")]
+    pub login_attempts_per_address: u32,
+    #[serde(default = "default_per_user")]
+    pub login_failures_per_user: u32,
+    #[serde(default = "default_window")]
+    pub login_window_minutes: u64,
     #[serde(default, rename = "role")]
     pub roles: Vec<RoleConfig>,
     #[serde(default, rename = "user")]
@@ -48,6 +55,18 @@ pub struct AuthConfig {
 
 fn default_ttl() -> u64 {
     8 * 60
+}
+
+fn default_per_address() -> u32 {
+    30
+}
+
+fn default_per_user() -> u32 {
+    10
+}
+
+fn default_window() -> u64 {
+    15
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -137,6 +156,7 @@ pub struct Builtin {
     db: Db,
     /// Verified against when the user does not exist, so timing does not tell.
     dummy_hash: String,
+    limiter: super::limit::LoginLimiter,
 }
 
 /// A successful login.
@@ -159,11 +179,20 @@ impl Builtin {
             secure_cookie: config.secure_cookie,
             db,
             dummy_hash: hash_password("autoadmin: no such user"),
+            limiter: super::limit::LoginLimiter::new(
+                std::time::Duration::from_secs(config.login_window_minutes.max(1) * 60),
+                config.login_attempts_per_address.max(1),
+                config.login_failures_per_user.max(1),
+            ),
         })
     }
 
-    /// Checks the password (off the runtime) and issues a token.
-    pub async fn login(&self, name: &str, password: &str) -> Result<Login, Error> {
+    /// Checks the password (off the runtime) and issues a token; `address` is the client's,
+    /// for rate limiting.
+    pub async fn login(&self, name: &str, password: &str, address: &str) -> Result<Login, Error> {
+        self.limiter
+            .attempt(address, name)
+            .map_err(|wait| Error::TooManyAttempts(wait.as_secs().max(1)))?;
         let hash = self
             .users
             .get(name)
@@ -181,8 +210,10 @@ impl Builtin {
         .await
         .unwrap_or(false);
         if !verified || !self.users.contains_key(name) {
+            self.limiter.failed(name);
             return Err(Error::Unauthorized("unknown user or wrong password".into()));
         }
+        self.limiter.succeeded(name);
         let generation = self.generation(name).await?;
         let expires_at = chrono::Utc::now() + chrono::Duration::seconds(self.ttl_seconds);
         let claims = Claims {

@@ -6,6 +6,7 @@
 //! its own authentication decides; `autoadmin serve` refuses to run open unless told to.
 
 pub mod builtin;
+pub mod limit;
 pub mod token;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -89,6 +90,9 @@ pub enum Error {
     /// The policy could not decide (its store is down): 503.
     #[error("{0}")]
     Unavailable(String),
+    /// Too many login attempts: 429, retry after this many seconds.
+    #[error("too many login attempts; try again in {0} s")]
+    TooManyAttempts(u64),
 }
 
 pub type AuthFuture<'a> = Pin<Box<dyn Future<Output = Result<Principal, Error>> + Send + 'a>>;

@@ -403,3 +403,91 @@ pub async fn config_json_shows_what_the_user_may_do(backend: Backend) {
     );
     assert!(response.headers().get("server").is_none());
 }
+
+pub async fn login_attempts_are_rate_limited(backend: Backend) {
+    let config = config().replace(
+        &format!("secret = \"{SECRET}\""),
+        &format!(
+            "secret = \"{SECRET}\"\nlogin_failures_per_user = 3\nlogin_attempts_per_address = 8"
+        ),
+    );
+    let Some(app) = spawn_app(backend, &[backend.blog_schema()], &config).await else {
+        return;
+    };
+    for _ in 0..3 {
+        assert_eq!(login(&app, "rita", "guess").await.status(), 401);
+    }
+    // The name is locked for the window, even with the right password.
+    let locked = login(&app, "rita", "rita-pass").await;
+    assert_eq!(locked.status(), 429);
+    let retry: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry > 0 && retry <= 15 * 60, "{retry}");
+    assert_eq!(
+        locked.json::<Json>().await.unwrap()["code"],
+        "too_many_requests"
+    );
+    // Other names still log in, until this address has tried too often.
+    assert_eq!(login(&app, "ed", "ed-pass").await.status(), 200);
+    for name in ["a", "b", "c", "d"] {
+        assert_eq!(login(&app, name, "x").await.status(), 401);
+    }
+    assert_eq!(
+        login(&app, "root", "root-pass").await.status(),
+        429,
+        "8 attempts from one address"
+    );
+}
+
+/// A host app's own policy decides: the built-in one is not involved.
+pub async fn a_host_policy_decides(backend: Backend) {
+    use autoadmin::auth::{Action, AuthFuture, AuthPolicy, Error, Principal};
+    struct KeyPolicy;
+    impl AuthPolicy for KeyPolicy {
+        fn authenticate<'a>(&'a self, parts: &'a axum::http::request::Parts) -> AuthFuture<'a> {
+            Box::pin(async move {
+                match parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+                    Some("reader") => Ok(Principal {
+                        user: Some("reader".into()),
+                        permissions: [("tags".to_owned(), [Action::View].into())].into(),
+                    }),
+                    Some(_) => Err(Error::Unauthorized("unknown key".into())),
+                    None => Err(Error::Unauthorized("no key".into())),
+                }
+            })
+        }
+    }
+    let Some(app) = crate::common::spawn_app_with(backend, &[backend.blog_schema()], |b| {
+        b.config_toml(autoadmin::demo::CONFIG, "blog.toml")
+            .auth_policy(std::sync::Arc::new(KeyPolicy))
+    })
+    .await
+    else {
+        return;
+    };
+    let get = |path: &'static str, key: Option<&'static str>| {
+        let mut request = app.client.get(format!("{}{path}", app.api));
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        request.send()
+    };
+    assert_eq!(get("/tags", None).await.unwrap().status(), 401);
+    assert_eq!(get("/tags", Some("other")).await.unwrap().status(), 401);
+    assert_eq!(get("/tags", Some("reader")).await.unwrap().status(), 200);
+    assert_eq!(get("/posts", Some("reader")).await.unwrap().status(), 403);
+    let post = app
+        .client
+        .post(format!("{}/tags", app.api))
+        .header("x-api-key", "reader")
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 403);
+    // No built-in login here.
+    assert_eq!(login(&app, "root", "root-pass").await.status(), 404);
+}

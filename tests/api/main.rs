@@ -7,6 +7,7 @@ mod common;
 mod cors;
 mod crud;
 mod errors;
+mod hostile;
 mod introspection;
 mod lifecycle;
 mod list;
@@ -47,4 +48,7 @@ backend_tests!(
     auth::every_route_needs_a_valid_token,
     auth::login_logout_cookies_and_csrf,
     auth::config_json_shows_what_the_user_may_do,
+    auth::login_attempts_are_rate_limited,
+    auth::a_host_policy_decides,
+    hostile::hostile_inputs_are_rejected_or_harmless,
 );
