@@ -171,7 +171,12 @@ impl AdminBuilder {
             entities.extend(found.into_iter().filter(|e| !declared.contains(&e.name)));
             notes = left_out;
         }
+        // Every write is recorded in autoadmin's audit table, itself a read-only entity.
+        if !entities.iter().any(|e| e.name == db::audit::ENTITY) {
+            entities.push(db::audit::entity());
+        }
         let schema = Schema::new(entities)?;
+        db.ensure_audit_table().await?;
         db.load_catalog(&schema).await?;
         let open = self.auth.is_none() && auth_config.is_none();
         let (auth, builtin) = match (self.auth, auth_config) {

@@ -310,6 +310,7 @@ async fn serve(
             .entities()
             .iter()
             .map(|e| e.name.as_str())
+            .filter(|name| *name != autoadmin::db::audit::ENTITY)
             .collect();
         println!(
             "introspected {} entities: {}",

@@ -65,6 +65,8 @@ async fn demo_serves_a_seeded_blog_and_stops_on_sigterm() {
         .args(["demo", "--bind", &format!("127.0.0.1:{port}"), "--database"])
         .arg(&database)
         .env("AUTOADMIN_DEMO_PASSWORD", "demo-pass")
+        // Everything logged, to check that no secret is.
+        .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -121,6 +123,17 @@ async fn demo_serves_a_seeded_blog_and_stops_on_sigterm() {
         stdout.contains("log in as admin with the password of AUTOADMIN_DEMO_PASSWORD"),
         "{stdout}"
     );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stdout.contains("sqlx::query") || stderr.contains("sqlx::query"),
+        "debug logs were written"
+    );
+    for secret in ["demo-pass", "$argon2", token.as_str()] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{secret:?} appears in the logs"
+        );
+    }
     std::fs::remove_file(&database).unwrap();
 }
 

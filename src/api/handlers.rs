@@ -192,7 +192,10 @@ pub async fn create(
     let entity = entity(&state, &path(name)?)?;
     writable(&entity)?;
     who.require(&entity.name, Action::Add)?;
-    let record = state.db.create(entity.clone(), body).await?;
+    let record = state
+        .db
+        .create(entity.clone(), body, who.user.clone())
+        .await?;
     let mut response = (StatusCode::CREATED, Json(&record)).into_response();
     let id = match record.get(&entity.primary_key) {
         Some(serde_json::Value::String(s)) => s.clone(),
@@ -221,7 +224,12 @@ pub async fn update(
     who.require(&target.entity.name, Action::Edit)?;
     let record = state
         .db
-        .update(target.entity.clone(), target.key.clone(), body)
+        .update(
+            target.entity.clone(),
+            target.key.clone(),
+            body,
+            who.user.clone(),
+        )
         .await;
     Ok(Json(record.map_err(|err| target.error(err))?))
 }
@@ -238,7 +246,7 @@ pub async fn delete(
     who.require(&target.entity.name, Action::Delete)?;
     let record = state
         .db
-        .delete(target.entity.clone(), target.key.clone())
+        .delete(target.entity.clone(), target.key.clone(), who.user.clone())
         .await;
     Ok(Json(record.map_err(|err| target.error(err))?))
 }
@@ -303,7 +311,12 @@ pub async fn delete_many(
             keys.push(key);
         }
     }
-    Ok(Json(state.db.delete_many(entity.clone(), keys).await?))
+    Ok(Json(
+        state
+            .db
+            .delete_many(entity.clone(), keys, who.user.clone())
+            .await?,
+    ))
 }
 
 pub async fn not_found(OriginalUri(uri): OriginalUri) -> ApiError {

@@ -5,6 +5,7 @@
 //! differences, and the per-backend modules only bind one value, decode one column and
 //! classify one error. This module knows nothing of HTTP.
 
+pub mod audit;
 mod dialect;
 pub mod introspect;
 mod mysql;
@@ -433,23 +434,35 @@ impl Db {
             .ok_or(Error::NotFound)
     }
 
-    /// Validates and inserts a record; returns it as stored.
-    pub async fn create(&self, entity: EntityRef, body: Record) -> Result<Record, Error> {
+    /// Validates and inserts a record; returns it as stored. `actor` is recorded in the
+    /// audit log with the change, in the same transaction.
+    pub async fn create(
+        &self,
+        entity: EntityRef,
+        body: Record,
+        actor: Option<String>,
+    ) -> Result<Record, Error> {
         let db = self.clone();
         self.run_write(async move {
             let changes = schema::prepare_create(&entity, &body).map_err(Error::Rejected)?;
             let written = changes.clone();
-            let result = db.insert(&entity, changes).await;
+            let result = db.insert(&entity, changes, actor.as_deref()).await;
             db.name_missing_reference(&entity, &written, result).await
         })
         .await
     }
 
-    async fn insert(&self, entity: &Entity, changes: schema::Changes) -> Result<Record, Error> {
+    async fn insert(
+        &self,
+        entity: &EntityRef,
+        changes: schema::Changes,
+        actor: Option<&str>,
+    ) -> Result<Record, Error> {
         let key = changes
             .iter()
             .find(|(i, _)| entity.fields[*i].name == entity.primary_key)
             .map(|(_, v)| v.clone());
+        let passwords = audit::passwords(entity, &changes);
         let dialect = self.dialect();
         let fail = |err| Error::from_sqlx(err, dialect, entity, Operation::Write);
         let mut tx = self.begin().await?;
@@ -469,6 +482,16 @@ impl Db {
         };
         let record =
             record.ok_or_else(|| Error::Internal("the inserted row was not found".into()))?;
+        let change = audit::Change {
+            actor,
+            action: "create",
+            before: None,
+            after: Some(&record),
+            passwords,
+        };
+        audit::record(&mut tx.conn(), audit::row(self, entity, &change))
+            .await
+            .map_err(fail)?;
         tx.commit().await.map_err(fail)?;
         Ok(record)
     }
@@ -525,11 +548,14 @@ impl Db {
         entity: EntityRef,
         key: Value,
         body: Record,
+        actor: Option<String>,
     ) -> Result<Record, Error> {
         let db = self.clone();
         self.run_write(async move {
             let mut written = Vec::new();
-            let result = db.merge_and_update(&entity, key, &body, &mut written).await;
+            let result = db
+                .merge_and_update(&entity, key, &body, &mut written, actor.as_deref())
+                .await;
             db.name_missing_reference(&entity, &written, result).await
         })
         .await
@@ -538,10 +564,11 @@ impl Db {
     /// The transaction of [`Db::update`]; `written` receives the values it tried to write.
     async fn merge_and_update(
         &self,
-        entity: &Entity,
+        entity: &EntityRef,
         key: Value,
         body: &Record,
         written: &mut schema::Changes,
+        actor: Option<&str>,
     ) -> Result<Record, Error> {
         let dialect = self.dialect();
         let fail = |err| Error::from_sqlx(err, dialect, entity, Operation::Write);
@@ -558,6 +585,7 @@ impl Db {
             return Ok(existing);
         }
         written.clone_from(&changes);
+        let passwords = audit::passwords(entity, &changes);
         let update = sql::update(dialect, &self.catalog, entity, key.clone(), changes);
         let record = if dialect.has_returning() {
             tx.conn()
@@ -570,12 +598,27 @@ impl Db {
             tx.conn().fetch_optional(&get, entity).await.map_err(fail)?
         };
         let record = record.ok_or(Error::NotFound)?;
+        let change = audit::Change {
+            actor,
+            action: "update",
+            before: Some(&existing),
+            after: Some(&record),
+            passwords,
+        };
+        audit::record(&mut tx.conn(), audit::row(self, entity, &change))
+            .await
+            .map_err(fail)?;
         tx.commit().await.map_err(fail)?;
         Ok(record)
     }
 
     /// Deletes one record; returns it as it was.
-    pub async fn delete(&self, entity: EntityRef, key: Value) -> Result<Record, Error> {
+    pub async fn delete(
+        &self,
+        entity: EntityRef,
+        key: Value,
+        actor: Option<String>,
+    ) -> Result<Record, Error> {
         let db = self.clone();
         self.run_write(async move {
             let dialect = db.dialect();
@@ -590,6 +633,16 @@ impl Db {
                 .ok_or(Error::NotFound)?;
             let delete = sql::delete(dialect, &db.catalog, &entity, key);
             tx.conn().execute(&delete).await.map_err(fail)?;
+            let change = audit::Change {
+                actor: actor.as_deref(),
+                action: "delete",
+                before: Some(&existing),
+                after: None,
+                passwords: Vec::new(),
+            };
+            audit::record(&mut tx.conn(), audit::row(&db, &entity, &change))
+                .await
+                .map_err(fail)?;
             tx.commit().await.map_err(fail)?;
             Ok(existing)
         })
@@ -602,6 +655,7 @@ impl Db {
         &self,
         entity: EntityRef,
         keys: Vec<Value>,
+        actor: Option<String>,
     ) -> Result<Vec<Json>, Error> {
         // `IN ()` is not SQL; an empty batch deletes nothing.
         if keys.is_empty() {
@@ -612,17 +666,13 @@ impl Db {
             .run_write(async move {
                 let dialect = db.dialect();
                 let fail = |err| Error::from_sqlx(err, dialect, &entity, Operation::Delete);
-                let key_type = entity.key_field().value_type();
                 let mut tx = db.begin().await?;
-                let select = sql::existing_keys(dialect, &db.catalog, &entity, &keys, true);
-                let mut found = std::collections::HashSet::new();
-                {
-                    let mut conn = tx.conn();
-                    let mut rows = conn.fetch(&select);
-                    while let Some(row) = rows.try_next().await.map_err(fail)? {
-                        found.insert(key_text(&row.decode(0, key_type).map_err(fail)?));
-                    }
-                }
+                let select = sql::existing_records(dialect, &db.catalog, &entity, &keys, true);
+                let records = tx.conn().fetch_all(&select, &entity).await.map_err(fail)?;
+                let found: std::collections::HashSet<String> = records
+                    .iter()
+                    .filter_map(|r| r.get(&entity.primary_key).map(key_text))
+                    .collect();
                 let requested: Vec<Json> = keys.iter().map(key_json).collect();
                 let missing: Vec<Json> = requested
                     .iter()
@@ -634,6 +684,18 @@ impl Db {
                 }
                 let delete = sql::delete_keys(dialect, &db.catalog, &entity, &keys);
                 tx.conn().execute(&delete).await.map_err(fail)?;
+                for record in &records {
+                    let change = audit::Change {
+                        actor: actor.as_deref(),
+                        action: "delete",
+                        before: Some(record),
+                        after: None,
+                        passwords: Vec::new(),
+                    };
+                    audit::record(&mut tx.conn(), audit::row(&db, &entity, &change))
+                        .await
+                        .map_err(fail)?;
+                }
                 tx.commit().await.map_err(fail)?;
                 Ok(requested)
             })

@@ -420,9 +420,9 @@ pub fn update(
     b.finish()
 }
 
-/// `SELECT key FROM t WHERE key IN (...)`, locking the rows when `lock`. `keys` must not be
-/// empty (`IN ()` is not SQL).
-pub fn existing_keys(
+/// The records whose keys are among `keys`, locking the rows when `lock`. `keys` must not
+/// be empty (`IN ()` is not SQL).
+pub fn existing_records(
     dialect: Dialect,
     catalog: &Catalog,
     entity: &Entity,
@@ -432,7 +432,7 @@ pub fn existing_keys(
     let mut b = Builder::new(dialect, entity, catalog);
     let key = entity.key_field();
     b.push("SELECT ")
-        .column(key)
+        .select_list()
         .push(" FROM ")
         .table()
         .push(" WHERE ")

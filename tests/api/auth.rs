@@ -9,7 +9,7 @@ use crate::common::{Backend, TestApp, spawn_app};
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef-test-secret";
 
-fn config() -> String {
+pub(crate) fn config() -> String {
     let hash = |password: &str| autoadmin::auth::builtin::hash_password(password);
     format!(
         r#"{blog}
@@ -59,7 +59,7 @@ async fn login(app: &TestApp, user: &str, password: &str) -> reqwest::Response {
         .unwrap()
 }
 
-async fn token(app: &TestApp, user: &str) -> String {
+pub(crate) async fn token(app: &TestApp, user: &str) -> String {
     let response = login(app, user, &format!("{user}-pass")).await;
     assert_eq!(response.status(), 200);
     response.json::<Json>().await.unwrap()["token"]

@@ -230,7 +230,14 @@ pub async fn options_choose_tables_and_schema(backend: Backend) {
             .build()
             .await
             .unwrap();
-        assert_eq!(admin.schema().entities().len(), 1);
+        // The shop's table, and the audit log every admin has.
+        let names: Vec<&str> = admin
+            .schema()
+            .entities()
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(names, ["items", "_audit"]);
         let created = admin
             .db()
             .create(
@@ -239,6 +246,7 @@ pub async fn options_choose_tables_and_schema(backend: Backend) {
                     .as_object()
                     .unwrap()
                     .clone(),
+                Some("test".to_owned()),
             )
             .await
             .unwrap();

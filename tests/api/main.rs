@@ -2,6 +2,7 @@
 //! One binary, so that the crate and sqlx are linked once. Each test below runs once per
 //! backend (`sqlite::…`, `postgres::…`, `mysql::…`).
 
+mod audit;
 mod auth;
 mod common;
 mod cors;
@@ -51,4 +52,7 @@ backend_tests!(
     auth::login_attempts_are_rate_limited,
     auth::a_host_policy_decides,
     hostile::hostile_inputs_are_rejected_or_harmless,
+    audit::every_write_is_audited,
+    audit::failed_writes_leave_no_audit_row,
+    audit::passwords_are_redacted,
 );

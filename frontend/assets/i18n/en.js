@@ -79,4 +79,7 @@ export default {
   'login.submit': 'Log in',
   'login.failed': 'Unknown user or wrong password.',
   'login.logout': 'Log out',
+  'history.create': 'created',
+  'history.update': 'changed',
+  'history.delete': 'deleted',
 };

@@ -79,4 +79,7 @@ export default {
   'login.submit': 'Se connecter',
   'login.failed': 'Utilisateur inconnu ou mot de passe incorrect.',
   'login.logout': 'Se déconnecter',
+  'history.create': 'créé',
+  'history.update': 'modifié',
+  'history.delete': 'supprimé',
 };

@@ -3,7 +3,7 @@
 
 import { h, mount } from '../dom.js';
 import * as api from '../api.js';
-import { display } from '../format.js';
+import { display, formatDateTime } from '../format.js';
 import { t, formatNumber } from '../i18n.js';
 import { describe } from '../errors.js';
 
@@ -44,7 +44,45 @@ export async function render(main, entity, id, ctx) {
       h('dt', {}, field.label),
       h('dd', { 'data-field': field.name }, display(field, record[field.name], { refs: refs.get(field.name), configOf: ctx.configOf, full: true })),
     ])),
-    entity.relations.map((relation) => related(relation, key, ctx)));
+    entity.relations.map((relation) => related(relation, key, ctx)),
+    ctx.configOf('_audit') && entity.name !== '_audit' ? history(entity, key, ctx) : null);
+}
+
+/** Who changed this record, when, and how: its rows of the audit log, newest first. */
+function history(entity, key, ctx) {
+  const body = h('div', {});
+  const section = h('section', { class: 'related history', 'aria-labelledby': 'history-title' },
+    h('h2', { id: 'history-title' }, t('show.history')), body);
+  const perPage = 10;
+  const describeChange = (row) => {
+    const after = row.after ?? {};
+    const before = row.before ?? {};
+    if (row.action !== 'update') return '';
+    return Object.keys(after).map((name) => `${name}: ${JSON.stringify(before[name] ?? null)} → ${JSON.stringify(after[name])}`).join('; ');
+  };
+  const load = async (page) => {
+    try {
+      const { rows, total } = await api.list('_audit', {
+        page, perPage, sort: 'id', dir: 'DESC', filters: { entity: entity.name, record_id: String(key) },
+      });
+      if (!rows.length) return mount(body, h('p', { class: 'muted' }, t('show.no_related')));
+      const pages = Math.ceil(total / perPage);
+      return mount(body,
+        h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
+          h('tbody', {}, rows.map((row) => h('tr', { class: `audit-${row.action}` },
+            h('td', {}, formatDateTime(row.at)),
+            h('td', {}, row.actor ?? '—'),
+            h('td', {}, t(`history.${row.action}`)),
+            h('td', { class: 'changes' }, describeChange(row))))))),
+        pages > 1 ? h('nav', { class: 'pager', 'aria-label': t('show.history') },
+          h('button', { type: 'button', id: 'history-prev', 'aria-label': t('list.previous'), disabled: page <= 1, onclick: () => load(page - 1) }, '‹'),
+          h('button', { type: 'button', id: 'history-next', 'aria-label': t('list.next'), disabled: page >= pages, onclick: () => load(page + 1) }, '›')) : null);
+    } catch (error) {
+      return mount(body, h('p', { class: 'muted' }, describe(error)));
+    }
+  };
+  load(1);
+  return section;
 }
 
 /** The records of `relation` that point at `key`. */

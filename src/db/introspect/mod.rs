@@ -90,6 +90,8 @@ impl Db {
             Pool::Sqlite(pool) => sqlite::read(pool).await,
         }
         .map_err(unavailable)?;
+        // autoadmin's own tables (sessions, audit log) are not the user's data.
+        tables.retain(|t| !t.name.starts_with("autoadmin_"));
         tables.retain(|t| {
             (options.tables.is_empty() || options.tables.contains(&t.name))
                 && !options.exclude.contains(&t.name)
