@@ -329,6 +329,7 @@ fn list_parameters(entity: &Entity, paging: bool) -> Vec<Json> {
         query("_filters", json!({"type": "string"}), "ng-admin: a JSON object of field: value | [values] | {operator: value}; operators eq ne lt lte gt gte in nin like ilike is_null."),
         query("filter", json!({"type": "string"}), "simple-rest: the same JSON object; its key q is the quick search."),
         query("q", json!({"type": "string"}), "Quick search: case-insensitive substring over the entity's search fields."),
+        query("_count", json!({"type": "string", "enum": ["exact", "estimated", "none"]}), "Count the total less exactly than the entity does (never more)."),
     ]);
     for field in entity.readable_fields() {
         let value = match field.value_type() {
@@ -397,7 +398,8 @@ fn collection(entity: &Entity) -> Json {
     list_responses.insert("200".into(), json!({
         "description": format!("A page of {name} (every matching row, up to max_rows, without paging parameters)."),
         "headers": {
-            "X-Total-Count": {"schema": {"type": "integer"}, "description": "All matching rows."},
+            "X-Total-Count": {"schema": {"type": "integer"}, "description": "All matching rows (absent when not counted)."},
+            "X-Total-Count-Kind": {"schema": {"type": "string", "enum": ["exact", "estimated"]}, "description": "Whether X-Total-Count is exact or the database's estimate."},
             "Content-Range": {"schema": {"type": "string"}, "description": format!("{name} first-last/total, or {name} */total for an empty page.")},
         },
         "content": json_content(json!({"type": "array", "items": record})),

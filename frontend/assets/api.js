@@ -70,11 +70,17 @@ export async function request(method, path, { query, body } = {}) {
 }
 
 /** One page of `entity`: `{rows, total}`. `params`: page, perPage, sort, dir, filters, q. */
-export async function list(entity, { page = 1, perPage = 25, sort, dir, filters, q } = {}) {
-  const query = { _page: page, _perPage: perPage, _sortField: sort, _sortDir: dir, q };
+export async function list(entity, { page = 1, perPage = 25, sort, dir, filters, q, count } = {}) {
+  const query = { _page: page, _perPage: perPage, _sortField: sort, _sortDir: dir, q, _count: count };
   if (filters && Object.keys(filters).length) query._filters = JSON.stringify(filters);
   const { data, headers } = await request('GET', `/${entity}`, { query });
-  return { rows: data, total: Number(headers.get('X-Total-Count') ?? data.length) };
+  // The total may be exact, estimated, or not counted at all (`total` null).
+  const counted = headers.get('X-Total-Count');
+  return {
+    rows: data,
+    total: counted === null ? null : Number(counted),
+    estimated: headers.get('X-Total-Count-Kind') === 'estimated',
+  };
 }
 
 export const getOne = async (entity, id) => (await request('GET', `/${entity}/${encodeURIComponent(id)}`)).data;
@@ -87,6 +93,6 @@ export const removeMany = async (entity, ids) => (await request('DELETE', `/${en
 export async function byKeys(entity, keyField, keys) {
   const unique = [...new Set(keys.filter((k) => k !== null && k !== undefined))];
   if (!unique.length) return new Map();
-  const { rows } = await list(entity, { page: 1, perPage: unique.length, filters: { [keyField]: unique } });
+  const { rows } = await list(entity, { page: 1, perPage: unique.length, filters: { [keyField]: unique }, count: 'none' });
   return new Map(rows.map((row) => [String(row[keyField]), row]));
 }

@@ -12,7 +12,7 @@ use super::body::JsonObject;
 use super::error::ApiError;
 use super::{export, request_id};
 use crate::auth::{Action, Principal};
-use crate::db::{EntityRef, Record};
+use crate::db::{EntityRef, Record, Total};
 use crate::query::{self, Limits, Page};
 use crate::schema::{Value, value};
 
@@ -116,30 +116,52 @@ pub async fn list(
         .map(|v| v.to_str().unwrap_or("(not text)"));
     let query_string = query_string.as_deref().unwrap_or("");
     let list_query = query::parse(&entity, query_string, range, limits(&state, &entity))?;
+    let threshold = state.settings.count_threshold;
     if let Page::All { max_rows } = list_query.page {
         // No paging parameter: every row (up to max_rows), streamed.
-        let total = state.db.count(&entity, &list_query).await?;
+        let total = state.db.total(&entity, &list_query, threshold).await?;
         let batches = state.db.stream_list(&entity, &list_query).await?;
         let names = entity.readable_fields().map(|f| f.name.clone()).collect();
         let body = export::json_array(names, batches, request_id::current());
-        let headers = list_headers(&entity.name, 0, total.min(max_rows), total);
+        let n_rows = match total {
+            Total::Exact(n) | Total::Estimated(n) => Some(n.min(max_rows)),
+            Total::Unknown => None,
+        };
+        let headers = list_headers(&entity.name, 0, n_rows, total);
         let json = HeaderValue::from_static("application/json");
         return Ok((headers, [(header::CONTENT_TYPE, json)], body).into_response());
     }
-    let page = state.db.list(&entity, &list_query).await?;
+    let page = state.db.list(&entity, &list_query, threshold).await?;
     let start = list_query.page.offset();
-    let headers = list_headers(&entity.name, start, page.records.len() as u64, page.total);
+    let headers = list_headers(
+        &entity.name,
+        start,
+        Some(page.records.len() as u64),
+        page.total,
+    );
     Ok((headers, Json(page.records)).into_response())
 }
 
-/// `X-Total-Count` and `Content-Range: posts 0-24/319` (`posts */0` for an empty page).
-fn list_headers(entity: &str, start: u64, n_rows: u64, total: u64) -> HeaderMap {
+/// `Content-Range: posts 0-24/319` (`posts */0` for an empty page, `.../*` when the total is
+/// unknown), and when there is a total, `X-Total-Count` and `X-Total-Count-Kind`.
+fn list_headers(entity: &str, start: u64, n_rows: Option<u64>, total: Total) -> HeaderMap {
+    let (total_text, kind) = match total {
+        Total::Exact(n) => (n.to_string(), Some("exact")),
+        Total::Estimated(n) => (n.to_string(), Some("estimated")),
+        Total::Unknown => ("*".to_owned(), None),
+    };
     let content_range = match n_rows {
-        0 => format!("{entity} */{total}"),
-        n => format!("{entity} {start}-{}/{total}", start + n - 1),
+        Some(0) | None => format!("{entity} */{total_text}"),
+        Some(n) => format!("{entity} {start}-{}/{total_text}", start + n - 1),
     };
     let mut headers = HeaderMap::new();
-    headers.insert("x-total-count", HeaderValue::from(total));
+    if let Some(kind) = kind {
+        headers.insert(
+            "x-total-count",
+            HeaderValue::from_str(&total_text).unwrap_or(HeaderValue::from_static("0")),
+        );
+        headers.insert("x-total-count-kind", HeaderValue::from_static(kind));
+    }
     if let Ok(value) = HeaderValue::from_str(&content_range) {
         headers.insert(header::CONTENT_RANGE, value);
     }

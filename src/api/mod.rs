@@ -113,6 +113,7 @@ pub fn cors(settings: &AdminSettings) -> Option<tower_http::cors::CorsLayer> {
             ])
             .expose_headers([
                 HeaderName::from_static("x-total-count"),
+                HeaderName::from_static("x-total-count-kind"),
                 header::CONTENT_RANGE,
                 header::LOCATION,
                 HeaderName::from_static("x-request-id"),

@@ -229,7 +229,15 @@ impl Violation {
 #[derive(Debug)]
 pub struct Page {
     pub records: Vec<Record>,
-    pub total: u64,
+    pub total: Total,
+}
+
+/// A list's total, as exact as its count mode allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Total {
+    Exact(u64),
+    Estimated(u64),
+    Unknown,
 }
 
 /// An entity of a schema, cheap to clone and to move into a task.
@@ -394,19 +402,80 @@ impl Db {
     }
 
     /// One page of an entity's records and the total count.
-    pub async fn list(&self, entity: &Entity, list_query: &ListQuery) -> Result<Page, Error> {
+    pub async fn list(
+        &self,
+        entity: &Entity,
+        list_query: &ListQuery,
+        threshold: u64,
+    ) -> Result<Page, Error> {
         let dialect = self.dialect();
         let page_sql = sql::list(dialect, &self.catalog, entity, list_query);
-        let count_sql = sql::count(dialect, &self.catalog, entity, list_query);
         let fail = |err| Error::from_sqlx(err, dialect, entity, Operation::Read);
-        let mut pooled = self.acquire().await?;
-        let records = pooled
-            .conn()
-            .fetch_all(&page_sql, entity)
-            .await
-            .map_err(fail)?;
-        let total = pooled.conn().fetch_count(&count_sql).await.map_err(fail)?;
+        // The page and its total on two connections at once.
+        let page = async {
+            let mut pooled = self.acquire().await?;
+            pooled
+                .conn()
+                .fetch_all(&page_sql, entity)
+                .await
+                .map_err(fail)
+        };
+        let (records, total) = tokio::try_join!(page, self.total(entity, list_query, threshold))?;
         Ok(Page { records, total })
+    }
+
+    /// The total of `list_query` in its count mode: exact; estimated (exact below
+    /// `threshold`, the planner's estimate above it; SQLite has none: unknown); or unknown.
+    pub async fn total(
+        &self,
+        entity: &Entity,
+        list_query: &ListQuery,
+        threshold: u64,
+    ) -> Result<Total, Error> {
+        use crate::schema::CountMode;
+        let dialect = self.dialect();
+        let fail = |err| Error::from_sqlx(err, dialect, entity, Operation::Read);
+        match list_query.count {
+            CountMode::None => Ok(Total::Unknown),
+            CountMode::Exact => Ok(Total::Exact(self.count(entity, list_query).await?)),
+            CountMode::Estimated => {
+                let mut pooled = self.acquire().await?;
+                if dialect == Dialect::Sqlite {
+                    let capped = sql::capped_count(
+                        dialect,
+                        &self.catalog,
+                        entity,
+                        list_query,
+                        threshold.saturating_add(1),
+                    );
+                    let n = pooled.conn().fetch_count(&capped).await.map_err(fail)?;
+                    return Ok(if n > threshold {
+                        Total::Unknown
+                    } else {
+                        Total::Exact(n)
+                    });
+                }
+                let explain = sql::explain_count(dialect, &self.catalog, entity, list_query);
+                let estimate = {
+                    let mut conn = pooled.conn();
+                    let mut rows = conn.fetch(&explain);
+                    let first = rows.try_next().await.map_err(fail)?;
+                    while rows.try_next().await.map_err(fail)?.is_some() {}
+                    first.and_then(|row| row.estimated_rows())
+                };
+                match estimate {
+                    Some(n) if n >= threshold => Ok(Total::Estimated(n)),
+                    // Few rows: counting them is cheap and exact.
+                    _ => Ok(Total::Exact(
+                        pooled
+                            .conn()
+                            .fetch_count(&sql::count(dialect, &self.catalog, entity, list_query))
+                            .await
+                            .map_err(fail)?,
+                    )),
+                }
+            }
+        }
     }
 
     /// The number of rows matching `list_query`'s filters and search.
@@ -831,6 +900,52 @@ impl Row {
             record.insert(field.name.clone(), self.decode(i, field.value_type())?);
         }
         Ok(record)
+    }
+
+    /// The row estimate of an EXPLAIN: PostgreSQL's JSON plan, MySQL's `rows` column.
+    fn estimated_rows(&self) -> Option<u64> {
+        use sqlx::Row as _;
+        match self {
+            Row::Postgres(row) => {
+                let plan: sqlx::types::Json<Json> = row.try_get(0).ok()?;
+                plan.0
+                    .get(0)?
+                    .get("Plan")?
+                    .get("Plan Rows")?
+                    .as_f64()
+                    .map(|n| n as u64)
+            }
+            Row::MySql(row) => {
+                use sqlx::{TypeInfo, ValueRef};
+                // EXPLAIN's columns arrive as integers on MySQL and as text on MariaDB.
+                let number = |name: &str| -> Option<f64> {
+                    let raw = row.try_get_raw(name).ok()?;
+                    if raw.is_null() {
+                        return None;
+                    }
+                    let type_name = raw.type_info().name().to_owned();
+                    if type_name.contains("INT") {
+                        row.try_get_unchecked::<i64, _>(name).ok().map(|n| n as f64)
+                    } else if type_name == "FLOAT"
+                        || type_name == "DOUBLE"
+                        || type_name == "DECIMAL"
+                    {
+                        row.try_get_unchecked::<f64, _>(name).ok()
+                    } else {
+                        row.try_get_unchecked::<String, _>(name)
+                            .ok()?
+                            .trim()
+                            .parse()
+                            .ok()
+                    }
+                };
+                let rows = number("rows")?;
+                // MySQL also estimates how much of that the conditions keep.
+                let filtered = number("filtered").unwrap_or(100.0);
+                Some((rows * filtered / 100.0).max(0.0) as u64)
+            }
+            Row::Sqlite(_) => None,
+        }
     }
 
     fn count(&self) -> Result<u64, sqlx::Error> {

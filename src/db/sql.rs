@@ -349,6 +349,41 @@ pub fn count(dialect: Dialect, catalog: &Catalog, entity: &Entity, list_query: &
     b.finish()
 }
 
+/// The plan of the list's conditions, whose row estimate stands in for a count (PostgreSQL,
+/// MySQL).
+pub fn explain_count(
+    dialect: Dialect,
+    catalog: &Catalog,
+    entity: &Entity,
+    list_query: &ListQuery,
+) -> Sql {
+    let mut b = Builder::new(dialect, entity, catalog);
+    b.push(match dialect {
+        Dialect::Postgres => "EXPLAIN (FORMAT JSON) SELECT 1 FROM ",
+        Dialect::MySql | Dialect::Sqlite => "EXPLAIN SELECT 1 FROM ",
+    })
+    .table();
+    b.where_list(list_query);
+    b.finish()
+}
+
+/// The number of matching rows, counting no further than `cap`.
+pub fn capped_count(
+    dialect: Dialect,
+    catalog: &Catalog,
+    entity: &Entity,
+    list_query: &ListQuery,
+    cap: u64,
+) -> Sql {
+    let mut b = Builder::new(dialect, entity, catalog);
+    b.push("SELECT COUNT(*) FROM (SELECT 1 FROM ").table();
+    b.where_list(list_query);
+    b.push(" LIMIT ");
+    b.bind_int(entity.key_field(), cap);
+    b.push(") AS capped");
+    b.finish()
+}
+
 /// One record by key; `lock` adds FOR UPDATE where the backend has row locks.
 pub fn get(dialect: Dialect, catalog: &Catalog, entity: &Entity, key: Value, lock: bool) -> Sql {
     let mut b = Builder::new(dialect, entity, catalog);

@@ -27,6 +27,8 @@ pub struct ListQuery {
     /// Always ends with the primary key, so that paging is deterministic.
     pub sort: Vec<SortKey>,
     pub page: Page,
+    /// How the total is counted: the entity's mode, or less if the request asked.
+    pub count: crate::schema::CountMode,
 }
 
 /// One condition on one field (an index into `entity.fields`).
@@ -190,6 +192,29 @@ pub fn parse(
     }
     let sort = parse_sort(entity, &mut params)?;
     let page = parse_page(entity, &mut params, range_header, limits)?;
+    let count = match params.one("_count")? {
+        None => entity.count,
+        Some(text) => match crate::schema::CountMode::from_name(&text) {
+            Some(mode) if mode <= entity.count => mode,
+            Some(mode) => {
+                return Err(Error::BadParameter {
+                    name: "_count".into(),
+                    message: format!(
+                        "\"{}\" is more than entity \"{}\" allows ({})",
+                        mode.name(),
+                        entity.name,
+                        entity.count.name()
+                    ),
+                });
+            }
+            None => {
+                return Err(Error::BadParameter {
+                    name: "_count".into(),
+                    message: format!("must be exact, estimated or none, not \"{text}\""),
+                });
+            }
+        },
+    };
     // What is left are json-server's plain filters: `field=value`, `field_gte=value`...
     for (name, values) in params.0 {
         filters.extend(filter::parse_plain(entity, &name, &values)?);
@@ -199,6 +224,7 @@ pub fn parse(
         search,
         sort,
         page,
+        count,
     })
 }
 

@@ -26,6 +26,8 @@ pub struct AdminSettings {
     pub acquire_timeout: Duration,
     pub statement_timeout: Duration,
     pub max_connections: u32,
+    /// Below this many rows an `estimated` count is exact.
+    pub count_threshold: u64,
     /// Origins allowed to call the API from a browser (CORS); empty: CORS is off. `"*"`
     /// allows any origin.
     pub cors_origins: Vec<String>,
@@ -46,6 +48,7 @@ impl Default for AdminSettings {
             acquire_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(30),
             max_connections: 10,
+            count_threshold: 100_000,
             cors_origins: Vec::new(),
             locale: None,
         }
@@ -83,6 +86,7 @@ struct RawAdmin {
     acquire_timeout_secs: Option<u64>,
     statement_timeout_secs: Option<u64>,
     max_connections: Option<u32>,
+    count_threshold: Option<u64>,
     #[serde(default)]
     cors_origins: Vec<String>,
     locale: Option<String>,
@@ -106,6 +110,7 @@ struct RawEntity {
     #[serde(default)]
     read_only: bool,
     max_rows: Option<u64>,
+    count: Option<String>,
     #[serde(default)]
     field: Vec<toml::Table>,
     #[serde(default)]
@@ -303,6 +308,7 @@ fn settings(raw: RawAdmin) -> Result<AdminSettings, String> {
             .max_connections
             .unwrap_or(defaults.max_connections)
             .max(1),
+        count_threshold: raw.count_threshold.unwrap_or(defaults.count_threshold),
         cors_origins: check_origins(raw.cors_origins)?,
         locale: match raw.locale {
             Some(locale) if !LOCALES.contains(&locale.as_str()) => {
@@ -366,6 +372,14 @@ fn entity(raw: RawEntity) -> Result<Entity, FieldError> {
         return Err((None, "max_rows must be at least 1".into()));
     }
     entity.max_rows = raw.max_rows;
+    if let Some(count) = raw.count {
+        entity.count = super::CountMode::from_name(&count).ok_or_else(|| {
+            (
+                None,
+                format!("count \"{count}\" is not one of: exact, estimated, none"),
+            )
+        })?;
+    }
     for (position, table) in raw.field.into_iter().enumerate() {
         let fallback = format!("#{}", position + 1);
         let name = table

@@ -334,6 +334,33 @@ pub struct Relation {
     pub label: String,
 }
 
+/// How a list's total is counted, from most to least exact (and costly).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CountMode {
+    /// No total: paging by next/previous only.
+    None,
+    /// Exact below the admin's threshold, the database's estimate above it.
+    Estimated,
+    /// `COUNT(*)`.
+    Exact,
+}
+
+impl CountMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            CountMode::None => "none",
+            CountMode::Estimated => "estimated",
+            CountMode::Exact => "exact",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<CountMode> {
+        [CountMode::None, CountMode::Estimated, CountMode::Exact]
+            .into_iter()
+            .find(|m| m.name() == name)
+    }
+}
+
 /// Sort direction of a sort key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
@@ -356,6 +383,8 @@ pub struct Entity {
     pub read_only: bool,
     /// Rows of a list without paging parameters; `None`: the admin's `max_rows`.
     pub max_rows: Option<u64>,
+    /// How totals are counted; a request may ask for less, never more.
+    pub count: CountMode,
     pub fields: Vec<Field>,
     pub relations: Vec<Relation>,
     pub(crate) typed: Option<TypedValidator>,
@@ -376,6 +405,7 @@ impl Entity {
             filters: Vec::new(),
             read_only: false,
             max_rows: None,
+            count: CountMode::Exact,
             fields: Vec::new(),
             relations: Vec::new(),
             typed: None,
@@ -417,6 +447,10 @@ impl Entity {
     }
     pub fn read_only(mut self) -> Entity {
         self.read_only = true;
+        self
+    }
+    pub fn count(mut self, mode: CountMode) -> Entity {
+        self.count = mode;
         self
     }
     pub fn max_rows(mut self, n: u64) -> Entity {

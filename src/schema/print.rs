@@ -69,6 +69,9 @@ fn print_entity(out: &mut String, entity: &Entity) {
     if entity.read_only {
         out.push_str("read_only = true\n");
     }
+    if entity.count != super::CountMode::Exact {
+        let _ = writeln!(out, "count = {}", quote(entity.count.name()));
+    }
     if let Some(n) = entity.max_rows {
         let _ = writeln!(out, "max_rows = {n}");
     }

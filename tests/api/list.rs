@@ -646,3 +646,85 @@ fn split_csv_records(text: &str) -> Vec<String> {
     }
     records
 }
+
+/// Count strategies: `estimated` is exact below the threshold and the planner's estimate
+/// above it (SQLite: unknown); `none` gives no total; a request may ask for less, not more.
+pub async fn count_strategies(backend: Backend) {
+    let config = autoadmin::demo::CONFIG
+        .replacen(
+            "[[entity]]\nname = \"posts\"",
+            "[[entity]]\nname = \"posts\"\ncount = \"estimated\"",
+            1,
+        )
+        .replace(
+            "base_path = \"/admin\"",
+            "base_path = \"/admin\"\ncount_threshold = 10",
+        );
+    let Some(app) = crate::common::spawn_app(backend, &[backend.blog_schema()], &config).await
+    else {
+        return;
+    };
+    let author = app
+        .create(
+            "authors",
+            json!({"name": "Ann", "email": "ann@example.com"}),
+        )
+        .await;
+    for i in 0..30 {
+        app.create(
+            "posts",
+            json!({"title": format!("P{i}"), "author_id": author["id"]}),
+        )
+        .await;
+    }
+    match backend {
+        Backend::Postgres => app.db.execute("ANALYZE posts").await,
+        Backend::MySql => app.db.execute("ANALYZE TABLE posts").await,
+        Backend::Sqlite => {}
+    }
+    let reply = app.get("/posts?_page=1&_perPage=5").await;
+    assert_eq!(reply.ids().len(), 5);
+    if backend == Backend::Sqlite {
+        assert_eq!(
+            reply.header("x-total-count"),
+            None,
+            "more than the threshold, and no estimate"
+        );
+        assert_eq!(reply.header("content-range"), Some("posts 0-4/*"));
+    } else {
+        assert_eq!(reply.header("x-total-count-kind"), Some("estimated"));
+        let estimate: u64 = reply.header("x-total-count").unwrap().parse().unwrap();
+        assert!((10..=1000).contains(&estimate), "{estimate}");
+        assert_eq!(
+            reply.header("content-range"),
+            Some(format!("posts 0-4/{estimate}").as_str())
+        );
+    }
+    // Below the threshold, counting is exact on every backend (a key filter, which every
+    // planner estimates precisely).
+    let ids = app
+        .get("/posts?_page=1&_perPage=3&_sortField=id&_count=none")
+        .await
+        .ids();
+    let filter = urlencode(&json!({"id": ids}).to_string());
+    let reply = app
+        .get(&format!("/posts?_page=1&_perPage=5&_filters={filter}"))
+        .await;
+    assert_eq!(reply.header("x-total-count"), Some("3"));
+    assert_eq!(reply.header("x-total-count-kind"), Some("exact"));
+    // Less may be asked for; more may not.
+    let reply = app.get("/posts?_page=2&_perPage=5&_count=none").await;
+    assert_eq!(reply.header("x-total-count"), None);
+    assert_eq!(reply.header("content-range"), Some("posts 5-9/*"));
+    let reply = app.get("/posts?_count=exact").await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.error().1,
+        "query parameter \"_count\" \"exact\" is more than entity \"posts\" allows (estimated)"
+    );
+    assert_eq!(app.get("/posts?_count=roughly").await.status, 400);
+    // Other entities count exactly.
+    let reply = app.get("/authors?_page=1&_perPage=5").await;
+    assert_eq!(reply.header("x-total-count-kind"), Some("exact"));
+    assert_eq!(reply.header("x-total-count"), Some("1"));
+}

@@ -23,6 +23,7 @@ backend_tests!(
     list::react_admin_dialects,
     list::unpaged_lists_stop_at_max_rows,
     list::csv_export,
+    list::count_strategies,
     crud::create_get_update_delete,
     crud::delete_accepts_any_body,
     crud::uuid_and_text_keys,

@@ -82,4 +82,6 @@ export default {
   'history.create': 'created',
   'history.update': 'changed',
   'history.delete': 'deleted',
+  'list.range_about': '{first}–{last} of about {total}',
+  'list.range_unknown': '{first}–{last}',
 };

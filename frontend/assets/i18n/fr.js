@@ -82,4 +82,6 @@ export default {
   'history.create': 'créé',
   'history.update': 'modifié',
   'history.delete': 'supprimé',
+  'list.range_about': '{first}–{last} sur environ {total}',
+  'list.range_unknown': '{first}–{last}',
 };

@@ -41,8 +41,9 @@ export async function render(main, entity, ctx) {
 
   let rows = [];
   let total = 0;
+  let estimated = false;
   try {
-    ({ rows, total } = await api.list(entity.name, {
+    ({ rows, total, estimated } = await api.list(entity.name, {
       page: state.page, perPage: state.perPage, sort: state.sort, dir: state.dir,
       q: state.q, filters: apiFilters(state.filters, fields),
     }));
@@ -148,7 +149,7 @@ export async function render(main, entity, ctx) {
           h('th', { scope: 'col', class: 'actions' }, t('common.actions')))),
         h('tbody', {}, body))),
     rows.length ? null : h('p', { class: 'empty' }, t('list.empty')),
-    pager(state, total, go));
+    pager(state, { total, estimated, rows: rows.length }, go));
   updateSelection();
   if (entity.read_only || entity.permissions?.delete === false) selectAll.disabled = true;
   if (refocus) {
@@ -280,17 +281,25 @@ function parseFilters(text) {
   }
 }
 
-/** "1–25 of 1,000", numbered pages around the current one, and the page size. */
-function pager(state, total, go) {
-  const pages = Math.max(1, Math.ceil(total / state.perPage));
-  const first = total === 0 ? 0 : (state.page - 1) * state.perPage + 1;
-  const last = Math.min(total, state.page * state.perPage);
+/** "1–25 of 1,000" ("of about 1,000" for an estimate, no total when not counted),
+ * numbered pages around the current one (previous/next only without a total), and the
+ * page size. */
+function pager(state, { total, estimated, rows }, go) {
+  const known = total !== null;
+  // Without a total, there is a next page when this one is full.
+  const pages = known ? Math.max(1, Math.ceil(total / state.perPage)) : state.page + (rows === state.perPage ? 1 : 0);
+  const first = rows === 0 ? 0 : (state.page - 1) * state.perPage + 1;
+  const last = (state.page - 1) * state.perPage + rows;
+  const range = !known
+    ? t('list.range_unknown', { first: formatNumber(first), last: formatNumber(last) })
+    : t(estimated ? 'list.range_about' : 'list.range', { first: formatNumber(first), last: formatNumber(last), total: formatNumber(total) });
   const button = (page, text, id, label) => h('button', {
     type: 'button', id, 'aria-label': label, disabled: page < 1 || page > pages || page === state.page,
     'aria-current': page === state.page ? 'page' : undefined, onclick: () => go({ page }, id),
   }, text);
   const numbers = [];
-  const shown = new Set([1, pages, state.page - 2, state.page - 1, state.page, state.page + 1, state.page + 2].filter((p) => p >= 1 && p <= pages));
+  const around = known ? [1, pages, state.page - 2, state.page - 1, state.page, state.page + 1, state.page + 2] : [state.page];
+  const shown = new Set(around.filter((p) => p >= 1 && p <= pages));
   let previous = 0;
   for (const page of [...shown].sort((a, b) => a - b)) {
     if (page - previous > 1) numbers.push(h('span', { class: 'gap', 'aria-hidden': 'true' }, '…'));
@@ -300,7 +309,7 @@ function pager(state, total, go) {
   const size = h('select', { id: 'per-page', onchange: (e) => go({ perPage: Number(e.target.value), page: 1 }, 'per-page') },
     [...new Set([...PAGE_SIZES, state.perPage])].sort((a, b) => a - b).map((n) => h('option', { value: n, selected: n === state.perPage }, n)));
   return h('nav', { class: 'pager', 'aria-label': t('list.pages') },
-    h('span', { class: 'range', id: 'range' }, t('list.range', { first: formatNumber(first), last: formatNumber(last), total: formatNumber(total) })),
+    h('span', { class: 'range', id: 'range' }, range),
     button(state.page - 1, '‹', 'page-prev', t('list.previous')),
     numbers,
     button(state.page + 1, '›', 'page-next', t('list.next')),

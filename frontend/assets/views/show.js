@@ -66,7 +66,7 @@ function history(entity, key, ctx) {
         page, perPage, sort: 'id', dir: 'DESC', filters: { entity: entity.name, record_id: String(key) },
       });
       if (!rows.length) return mount(body, h('p', { class: 'muted' }, t('show.no_related')));
-      const pages = Math.ceil(total / perPage);
+      const pages = total === null ? page + (rows.length === perPage ? 1 : 0) : Math.ceil(total / perPage);
       return mount(body,
         h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
           h('tbody', {}, rows.map((row) => h('tr', { class: `audit-${row.action}` },
@@ -103,7 +103,7 @@ function related(relation, key, ctx) {
         filters: { [relation.foreign_key]: key },
       });
       if (!rows.length) return mount(body, h('p', { class: 'muted' }, t('show.no_related')));
-      const pages = Math.ceil(total / perPage);
+      const pages = total === null ? page + (rows.length === perPage ? 1 : 0) : Math.ceil(total / perPage);
       const first = (page - 1) * perPage + 1;
       return mount(body,
         h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
@@ -112,7 +112,9 @@ function related(relation, key, ctx) {
             i === 0 ? h('a', { href: `#/${target.name}/${encodeURIComponent(row[target.primary_key])}` }, display(f, row[f.name], { configOf: ctx.configOf }))
               : display(f, row[f.name], { configOf: ctx.configOf })))))))),
         h('nav', { class: 'pager', 'aria-label': relation.label },
-          h('span', { class: 'range' }, t('list.range', { first: formatNumber(first), last: formatNumber(first + rows.length - 1), total: formatNumber(total) })),
+          h('span', { class: 'range' }, total === null
+            ? t('list.range_unknown', { first: formatNumber(first), last: formatNumber(first + rows.length - 1) })
+            : t('list.range', { first: formatNumber(first), last: formatNumber(first + rows.length - 1), total: formatNumber(total) })),
           h('button', { type: 'button', id: `rel-${relation.name}-prev`, 'aria-label': t('list.previous'), disabled: page <= 1, onclick: () => load(page - 1) }, '‹'),
           h('button', { type: 'button', id: `rel-${relation.name}-next`, 'aria-label': t('list.next'), disabled: page >= pages, onclick: () => load(page + 1) }, '›')));
     } catch (error) {
