@@ -399,6 +399,7 @@ fn collection(entity: &Entity) -> Json {
         "description": format!("A page of {name} (every matching row, up to max_rows, without paging parameters)."),
         "headers": {
             "X-Total-Count": {"schema": {"type": "integer"}, "description": "All matching rows (absent when not counted)."},
+            "Link": {"schema": {"type": "string"}, "description": "<...&_cursor=...>; rel=\"next\" on a full page: the next page by keyset."},
             "X-Total-Count-Kind": {"schema": {"type": "string", "enum": ["exact", "estimated"]}, "description": "Whether X-Total-Count is exact or the database's estimate."},
             "Content-Range": {"schema": {"type": "string"}, "description": format!("{name} first-last/total, or {name} */total for an empty page.")},
         },

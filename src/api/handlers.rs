@@ -107,6 +107,7 @@ pub async fn list(
     who: Principal,
     name: PathParams<String>,
     RawQuery(query_string): RawQuery,
+    OriginalUri(uri): OriginalUri,
     request_headers: HeaderMap,
 ) -> Result<Response> {
     let entity = entity(&state, &path(name)?)?;
@@ -127,32 +128,71 @@ pub async fn list(
             Total::Exact(n) | Total::Estimated(n) => Some(n.min(max_rows)),
             Total::Unknown => None,
         };
-        let headers = list_headers(&entity.name, 0, n_rows, total);
+        let headers = list_headers(&entity.name, Some(0), n_rows, total);
         let json = HeaderValue::from_static("application/json");
         return Ok((headers, [(header::CONTENT_TYPE, json)], body).into_response());
     }
     let page = state.db.list(&entity, &list_query, threshold).await?;
-    let start = list_query.page.offset();
-    let headers = list_headers(
+    // After a cursor the offset is unknown.
+    let start = list_query.after.is_none().then(|| list_query.page.offset());
+    let mut headers = list_headers(
         &entity.name,
         start,
         Some(page.records.len() as u64),
         page.total,
     );
+    // A full page may have a next one: its link, by keyset (fast however deep).
+    if let (Page::Window { limit, .. }, Some(last)) = (list_query.page, page.records.last())
+        && page.records.len() as u64 == limit
+    {
+        let values = list_query
+            .sort
+            .iter()
+            .map(|key| {
+                last.get(&entity.fields[key.field].name)
+                    .cloned()
+                    .unwrap_or(serde_json::Value::Null)
+            })
+            .collect();
+        let cursor = query::cursor(&entity, &list_query.sort, values);
+        if let Ok(value) = HeaderValue::from_str(&format!(
+            "<{}>; rel=\"next\"",
+            next_link(&uri, limit, &cursor)
+        )) {
+            headers.insert(header::LINK, value);
+        }
+    }
     Ok((headers, Json(page.records)).into_response())
+}
+
+/// This request's address with its offset replaced by `cursor`.
+fn next_link(uri: &axum::http::Uri, limit: u64, cursor: &str) -> String {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
+    let offsets = [
+        "_cursor", "_page", "_perPage", "_limit", "_start", "_end", "range",
+    ];
+    let mut kept: Vec<(String, String)> = pairs
+        .into_iter()
+        .filter(|(name, _)| !offsets.contains(&name.as_str()))
+        .collect();
+    kept.push(("_perPage".into(), limit.to_string()));
+    kept.push(("_cursor".into(), cursor.to_owned()));
+    let query = serde_urlencoded::to_string(&kept).unwrap_or_default();
+    format!("{}?{query}", uri.path())
 }
 
 /// `Content-Range: posts 0-24/319` (`posts */0` for an empty page, `.../*` when the total is
 /// unknown), and when there is a total, `X-Total-Count` and `X-Total-Count-Kind`.
-fn list_headers(entity: &str, start: u64, n_rows: Option<u64>, total: Total) -> HeaderMap {
+fn list_headers(entity: &str, start: Option<u64>, n_rows: Option<u64>, total: Total) -> HeaderMap {
     let (total_text, kind) = match total {
         Total::Exact(n) => (n.to_string(), Some("exact")),
         Total::Estimated(n) => (n.to_string(), Some("estimated")),
         Total::Unknown => ("*".to_owned(), None),
     };
-    let content_range = match n_rows {
-        Some(0) | None => format!("{entity} */{total_text}"),
-        Some(n) => format!("{entity} {start}-{}/{total_text}", start + n - 1),
+    let content_range = match (n_rows, start) {
+        (Some(0) | None, _) | (_, None) => format!("{entity} */{total_text}"),
+        (Some(n), Some(start)) => format!("{entity} {start}-{}/{total_text}", start + n - 1),
     };
     let mut headers = HeaderMap::new();
     if let Some(kind) = kind {
@@ -179,7 +219,7 @@ pub async fn export_csv(
     who.require(&entity.name, Action::View)?;
     let query_string = query_string.as_deref().unwrap_or("");
     let list_query = query::parse(&entity, query_string, None, limits(&state, &entity))?;
-    if !matches!(list_query.page, Page::All { .. }) {
+    if !matches!(list_query.page, Page::All { .. }) || list_query.after.is_some() {
         return Err(ApiError::bad_request(
             "export.csv takes no paging parameters: it exports every matching row",
         ));

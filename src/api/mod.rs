@@ -115,6 +115,7 @@ pub fn cors(settings: &AdminSettings) -> Option<tower_http::cors::CorsLayer> {
                 HeaderName::from_static("x-total-count"),
                 HeaderName::from_static("x-total-count-kind"),
                 header::CONTENT_RANGE,
+                header::LINK,
                 header::LOCATION,
                 HeaderName::from_static("x-request-id"),
             ])

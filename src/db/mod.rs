@@ -70,12 +70,28 @@ impl Settings {
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
     casts: HashMap<(String, String), String>,
+    /// MySQL ENUM columns and their values in declaration order: MySQL sorts an ENUM by
+    /// that order but compares it with text alphabetically, so keyset paging compares by
+    /// the value's index instead.
+    enums: HashMap<(String, String), Vec<String>>,
 }
 
 impl Catalog {
     pub fn insert(&mut self, table: &str, column: &str, sql_type: &str) {
         self.casts
             .insert((table.to_owned(), column.to_owned()), sql_type.to_owned());
+    }
+
+    pub fn insert_enum(&mut self, table: &str, column: &str, values: Vec<String>) {
+        self.enums
+            .insert((table.to_owned(), column.to_owned()), values);
+    }
+
+    /// The 1-based index of `value` in a MySQL ENUM column.
+    pub fn enum_index(&self, table: &str, column: &str, value: &str) -> Option<i64> {
+        let table = table.rsplit('.').next().unwrap_or(table);
+        let values = self.enums.get(&(table.to_owned(), column.to_owned()))?;
+        values.iter().position(|v| v == value).map(|i| i as i64 + 1)
     }
 
     pub fn column_type(&self, table: &str, column: &str) -> Option<&str> {
@@ -316,13 +332,13 @@ impl Db {
 
     /// Reads the column types that need casts for the schema's tables.
     pub async fn load_catalog(&mut self, schema: &Schema) -> Result<(), Error> {
-        if let Pool::Postgres(pool) = &self.pool {
-            let tables: Vec<String> = schema.entities().iter().map(|e| e.table.clone()).collect();
-            let catalog = postgres::load_catalog(pool, &tables)
-                .await
-                .map_err(|err| Error::Unavailable(err.to_string()))?;
-            self.catalog = Arc::new(catalog);
-        }
+        let tables: Vec<String> = schema.entities().iter().map(|e| e.table.clone()).collect();
+        let catalog = match &self.pool {
+            Pool::Postgres(pool) => postgres::load_catalog(pool, &tables).await,
+            Pool::MySql(pool) => mysql::load_catalog(pool, &tables).await,
+            Pool::Sqlite(_) => Ok(Catalog::default()),
+        };
+        self.catalog = Arc::new(catalog.map_err(|err| Error::Unavailable(err.to_string()))?);
         Ok(())
     }
 

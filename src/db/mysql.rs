@@ -174,3 +174,34 @@ pub(super) async fn connect(url: &str, settings: &Settings) -> Result<MySqlPool,
         .connect_with(options)
         .await
 }
+
+/// The ENUM columns of the given tables, with their values in declaration order.
+pub(super) async fn load_catalog(
+    pool: &MySqlPool,
+    tables: &[String],
+) -> Result<super::Catalog, sqlx::Error> {
+    let mut catalog = super::Catalog::default();
+    let rows = sqlx::query(
+        "SELECT CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR)
+         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND DATA_TYPE = 'enum'",
+    )
+    .fetch_all(pool)
+    .await?;
+    for row in rows {
+        let table: String = row.try_get_unchecked(0)?;
+        if !tables
+            .iter()
+            .any(|t| t.rsplit('.').next() == Some(table.as_str()))
+        {
+            continue;
+        }
+        let column: String = row.try_get_unchecked(1)?;
+        let column_type: String = row.try_get_unchecked(2)?;
+        catalog.insert_enum(
+            &table,
+            &column,
+            super::introspect::quoted_literals(&column_type),
+        );
+    }
+    Ok(catalog)
+}

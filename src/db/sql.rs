@@ -131,11 +131,20 @@ impl<'a> Builder<'a> {
     }
 
     fn where_list(&mut self, list_query: &ListQuery) {
+        self.where_conditions(list_query, false);
+    }
+
+    /// The list's filters and search and, with `keyset`, its cursor condition.
+    fn where_conditions(&mut self, list_query: &ListQuery, keyset: bool) {
         let mut first = true;
         let mut and = |b: &mut Self| {
             b.push(if first { " WHERE " } else { " AND " });
             first = false;
         };
+        if let (true, Some(after)) = (keyset, &list_query.after) {
+            and(self);
+            self.after(list_query, after);
+        }
         for filter in &list_query.filters {
             and(self);
             self.condition(filter);
@@ -152,6 +161,70 @@ impl<'a> Builder<'a> {
             }
             self.push(")");
         }
+    }
+
+    /// The rows after `values` in the list's order: for keys k1..kn, the OR over i of
+    /// (k1 = v1 AND ... AND k(i-1) = v(i-1) AND ki beyond vi), where NULL sorts as the
+    /// smallest value (as `order_by` makes it on every backend).
+    fn after(&mut self, list_query: &ListQuery, values: &[Value]) {
+        self.push("(");
+        for i in 0..list_query.sort.len() {
+            if i > 0 {
+                self.push(" OR ");
+            }
+            self.push("(");
+            for (j, key) in list_query.sort.iter().enumerate().take(i + 1) {
+                if j > 0 {
+                    self.push(" AND ");
+                }
+                let field = &self.entity.fields[key.field];
+                let column = self.column_ref(field);
+                let value = self.keyset_value(field, values[j].clone());
+                if j < i {
+                    if value.is_null() {
+                        self.push(&column).push(" IS NULL");
+                    } else {
+                        self.push(&column).push(" = ");
+                        self.bind(field, value);
+                    }
+                    continue;
+                }
+                match (key.direction, value.is_null()) {
+                    // Beyond NULL ascending: any value.
+                    (Direction::Asc, true) => {
+                        self.push(&column).push(" IS NOT NULL");
+                    }
+                    (Direction::Asc, false) => {
+                        self.push(&column).push(" > ");
+                        self.bind(field, value);
+                    }
+                    // Nothing is below NULL.
+                    (Direction::Desc, true) => {
+                        self.push("1 = 0");
+                    }
+                    (Direction::Desc, false) => {
+                        self.push("(").push(&column).push(" < ");
+                        self.bind(field, value);
+                        self.push(" OR ").push(&column).push(" IS NULL)");
+                    }
+                }
+            }
+            self.push(")");
+        }
+        self.push(")");
+    }
+
+    /// A MySQL ENUM compares by its index only with a number (with text, alphabetically,
+    /// unlike its order): keyset conditions bind the index.
+    fn keyset_value(&self, field: &Field, value: Value) -> Value {
+        if let (Dialect::MySql, Value::Text(text)) = (self.dialect, &value)
+            && let Some(index) = self
+                .catalog
+                .enum_index(&self.entity.table, &field.column, text)
+        {
+            return Value::Int(index);
+        }
+        value
     }
 
     fn condition(&mut self, filter: &Filter) {
@@ -289,7 +362,7 @@ fn kind_of(value: &Value) -> Kind {
 pub fn list(dialect: Dialect, catalog: &Catalog, entity: &Entity, list_query: &ListQuery) -> Sql {
     let mut b = Builder::new(dialect, entity, catalog);
     b.push("SELECT ").select_list().push(" FROM ").table();
-    b.where_list(list_query);
+    b.where_conditions(list_query, true);
     b.order_by(list_query);
     b.limit_offset(list_query.page.limit(), list_query.page.offset());
     b.finish()

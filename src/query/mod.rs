@@ -29,6 +29,8 @@ pub struct ListQuery {
     pub page: Page,
     /// How the total is counted: the entity's mode, or less if the request asked.
     pub count: crate::schema::CountMode,
+    /// Keyset paging: the rows after these values of the sort keys (from `_cursor`).
+    pub after: Option<Vec<Value>>,
 }
 
 /// One condition on one field (an index into `entity.fields`).
@@ -215,9 +217,19 @@ pub fn parse(
             }
         },
     };
+    let cursor_text = params.one("_cursor")?;
     // What is left are json-server's plain filters: `field=value`, `field_gte=value`...
     for (name, values) in params.0 {
         filters.extend(filter::parse_plain(entity, &name, &values)?);
+    }
+    let after = cursor_text
+        .map(|text| parse_cursor(entity, &sort, &text))
+        .transpose()?;
+    if after.is_some() && page.offset() > 0 {
+        return Err(Error::BadParameter {
+            name: "_cursor".into(),
+            message: "replaces the page number or offset: ask for the page size only".into(),
+        });
     }
     Ok(ListQuery {
         filters,
@@ -225,6 +237,7 @@ pub fn parse(
         sort,
         page,
         count,
+        after,
     })
 }
 
@@ -352,6 +365,64 @@ fn parse_page(
         limit: size,
         offset,
     })
+}
+
+/// The sort a cursor belongs to: `views:desc,id:desc`.
+fn sort_signature(entity: &Entity, sort: &[SortKey]) -> String {
+    sort.iter()
+        .map(|k| {
+            let direction = if k.direction == Direction::Asc {
+                "asc"
+            } else {
+                "desc"
+            };
+            format!("{}:{direction}", entity.fields[k.field].name)
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The opaque cursor of the page after a row whose sort-key values are `values` (as the
+/// API sends them).
+pub fn cursor(entity: &Entity, sort: &[SortKey], values: Vec<serde_json::Value>) -> String {
+    use base64::Engine;
+    let body = serde_json::json!({"s": sort_signature(entity, sort), "v": values});
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(body.to_string())
+}
+
+fn parse_cursor(entity: &Entity, sort: &[SortKey], text: &str) -> Result<Vec<Value>, Error> {
+    use base64::Engine;
+    let bad = |message: &str| Error::BadParameter {
+        name: "_cursor".into(),
+        message: message.into(),
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim())
+        .map_err(|_| bad("is not a cursor of this API"))?;
+    let body: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|_| bad("is not a cursor of this API"))?;
+    if body["s"].as_str() != Some(sort_signature(entity, sort).as_str()) {
+        return Err(bad(
+            "belongs to another sort order: keep the sort of the page it came from",
+        ));
+    }
+    let serde_json::Value::Array(values) = &body["v"] else {
+        return Err(bad("is not a cursor of this API"));
+    };
+    if values.len() != sort.len() {
+        return Err(bad("is not a cursor of this API"));
+    }
+    sort.iter()
+        .zip(values)
+        .map(|(key, json)| {
+            let field = &entity.fields[key.field];
+            crate::schema::value::from_json(field.value_type(), json, &[])
+                .or_else(|_| {
+                    crate::schema::value::from_json(field.value_type(), json, &field.choices)
+                })
+                .map_err(|_| bad("is not a cursor of this API"))
+        })
+        .collect()
 }
 
 /// A whole number of at least `min`.

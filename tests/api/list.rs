@@ -728,3 +728,113 @@ pub async fn count_strategies(backend: Backend) {
     assert_eq!(reply.header("x-total-count-kind"), Some("exact"));
     assert_eq!(reply.header("x-total-count"), Some("1"));
 }
+
+/// Keyset paging: following `Link: rel="next"` walks every row once, in order, whatever the
+/// sort (nullable, with ties, several keys in mixed directions).
+pub async fn keyset_pages_walk_every_row(backend: Backend) {
+    let Some(blog) = blog(backend).await else {
+        return;
+    };
+    let origin = blog.app.api.trim_end_matches("/admin/api").to_owned();
+    let walk = |first: String| {
+        let app = &blog.app;
+        let origin = origin.clone();
+        async move {
+            let mut ids = Vec::new();
+            let mut next = Some(first);
+            let mut pages = 0;
+            while let Some(path) = next.take() {
+                let response = app
+                    .client
+                    .get(format!("{origin}{path}"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200, "{path}");
+                next = response.headers().get("link").map(|link| {
+                    let link = link.to_str().unwrap();
+                    assert!(link.ends_with(">; rel=\"next\""), "{link}");
+                    link[1..link.find('>').unwrap()].to_owned()
+                });
+                let rows: Vec<serde_json::Value> = response.json().await.unwrap();
+                ids.extend(rows.iter().map(|r| r["id"].as_i64().unwrap()));
+                pages += 1;
+                assert!(pages < 50, "the walk ends");
+            }
+            ids
+        }
+    };
+    for (first, all) in [
+        // The default sort: -published_at, NULLs last, then id.
+        (
+            "/admin/api/posts?_perPage=7".to_owned(),
+            "/posts".to_owned(),
+        ),
+        // Ties: many posts share a status.
+        (
+            "/admin/api/posts?_sortField=status&_perPage=4".to_owned(),
+            "/posts?_sortField=status".to_owned(),
+        ),
+        // json-server, two keys in mixed directions, and a filter.
+        (
+            "/admin/api/posts?_sort=status,published_at&_order=asc,desc&_limit=3&views_gte=5"
+                .to_owned(),
+            "/posts?_sort=status,published_at&_order=asc,desc&views_gte=5".to_owned(),
+        ),
+    ] {
+        let walked = walk(first.clone()).await;
+        let expected = blog.app.get(&all).await.ids();
+        assert!(expected.len() > 10);
+        assert_eq!(walked, expected, "keyset walk of {first}");
+    }
+    // A cursor keeps to its sort; it replaces the offset; it is ours.
+    let reply = blog.app.get("/posts?_perPage=5").await;
+    let link = reply.header("link").unwrap().to_owned();
+    let cursor = link
+        .split("_cursor=")
+        .nth(1)
+        .unwrap()
+        .split(['&', '>'])
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(reply.header("content-range"), Some("posts 0-4/30"));
+    let next = blog
+        .app
+        .get(&format!("/posts?_perPage=5&_cursor={cursor}"))
+        .await;
+    assert_eq!(
+        next.header("content-range"),
+        Some("posts */30"),
+        "after a cursor the offset is unknown"
+    );
+    for (query, message) in [
+        (
+            format!("_perPage=5&_sortField=views&_cursor={cursor}"),
+            "query parameter \"_cursor\" belongs to another sort order: keep the sort of the page it came from",
+        ),
+        (
+            format!("_page=2&_perPage=5&_cursor={cursor}"),
+            "query parameter \"_cursor\" replaces the page number or offset: ask for the page size only",
+        ),
+        (
+            "_perPage=5&_cursor=bm90IG91cnM".to_owned(),
+            "query parameter \"_cursor\" is not a cursor of this API",
+        ),
+        (
+            "_perPage=5&_cursor=%%%".to_owned(),
+            "query parameter \"_cursor\" is not a cursor of this API",
+        ),
+    ] {
+        let reply = blog.app.get(&format!("/posts?{query}")).await;
+        assert_eq!(reply.status, 400, "{query}");
+        assert_eq!(reply.error().1, message, "{query}");
+    }
+    assert_eq!(
+        blog.app
+            .get(&format!("/posts/export.csv?_cursor={cursor}"))
+            .await
+            .status,
+        400
+    );
+}

@@ -24,6 +24,7 @@ backend_tests!(
     list::unpaged_lists_stop_at_max_rows,
     list::csv_export,
     list::count_strategies,
+    list::keyset_pages_walk_every_row,
     crud::create_get_update_delete,
     crud::delete_accepts_any_body,
     crud::uuid_and_text_keys,

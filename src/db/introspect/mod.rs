@@ -139,7 +139,7 @@ pub(crate) fn length_of(full: &str) -> Option<u64> {
 }
 
 /// The quoted literals of an `IN ('a', 'b')` / `ARRAY['a', 'b']` / `enum('a','b')` text.
-pub(crate) fn quoted_literals(text: &str) -> Vec<String> {
+pub fn quoted_literals(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
