@@ -346,6 +346,17 @@ pub async fn check_against_database(
     Ok(db::introspect::check(schema, &tables?, origin))
 }
 
+/// The fields `schema` filters, sorts or searches on that no index of the database at `url`
+/// supports, each with the statement that would add one.
+pub async fn index_advice(schema: &Schema, url: &str) -> Result<Vec<String>, BuildError> {
+    let settings = AdminSettings::default();
+    let db = Db::connect(url, &(&settings).into(), false).await?;
+    let tables = db.introspect(&db::introspect::Options::default()).await;
+    let dialect = db.dialect();
+    db.close().await;
+    Ok(db::introspect::advise(schema, &tables?, dialect))
+}
+
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

@@ -67,6 +67,10 @@ enum Command {
         config: Vec<PathBuf>,
         #[arg(long, env = "AUTOADMIN_DATABASE_URL")]
         database_url: Option<String>,
+        /// Also list the filtered, sorted and searched fields that no index supports, with
+        /// the CREATE INDEX statements that would (needs the database).
+        #[arg(long)]
+        advise: bool,
     },
     /// Print descriptors (TOML) for every table and view of a database, to start a config from.
     Introspect {
@@ -147,6 +151,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Check {
             config,
             database_url,
+            advise,
         } => {
             let loaded = autoadmin::schema::load_files(&config)?;
             let names: Vec<&str> = loaded
@@ -164,6 +169,11 @@ async fn run() -> anyhow::Result<()> {
                 _ => "config".to_owned(),
             };
             let problems = autoadmin::check_against_database(&loaded.schema, &url, &origin).await?;
+            if advise {
+                for line in autoadmin::index_advice(&loaded.schema, &url).await? {
+                    println!("advice: {origin}: {line}");
+                }
+            }
             if problems.is_empty() {
                 println!(
                     "ok: {} entities ({}) fit the database",

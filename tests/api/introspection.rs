@@ -255,3 +255,68 @@ pub async fn options_choose_tables_and_schema(backend: Backend) {
         admin.close().await;
     }
 }
+
+/// Index advice names the filtered, sorted and searched fields without an index, and its
+/// statements work: once run, the advice is gone.
+pub async fn index_advice_and_its_statements(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    db.execute(backend.blog_schema()).await;
+    let loaded = autoadmin::schema::load_str(autoadmin::demo::CONFIG, "blog.toml").unwrap();
+    let advice = autoadmin::index_advice(&loaded.schema, &db.url)
+        .await
+        .unwrap();
+    let about = |entity: &str, field: &str| {
+        advice
+            .iter()
+            .find(|a| a.starts_with(&format!("entity \"{entity}\", field \"{field}\": ")))
+            .cloned()
+    };
+    let views = about("posts", "views").expect("views is filtered without an index");
+    // InnoDB indexes every foreign key by itself; the others do not.
+    assert_eq!(
+        about("posts", "tag_id").is_some(),
+        backend != Backend::MySql
+    );
+    assert!(
+        about("authors", "name")
+            .unwrap()
+            .contains("sorted on by default")
+    );
+    for indexed in ["status", "author_id", "published_at"] {
+        assert!(!advice.iter().any(|a| a.starts_with(&format!("entity \"posts\", field \"{indexed}\": filtered"))), "{indexed} has an index");
+    }
+    // Run the advised statement; the advice goes away.
+    db.execute(views.split(": ").last().unwrap()).await;
+    if backend == Backend::Postgres {
+        let search = advice
+            .iter()
+            .find(|a| a.starts_with("entity \"posts\", field \"title\": quick search"))
+            .expect("trigram advice");
+        db.execute(search.split(": ").last().unwrap()).await;
+    }
+    let after = autoadmin::index_advice(&loaded.schema, &db.url)
+        .await
+        .unwrap();
+    assert!(
+        !after
+            .iter()
+            .any(|a| a.starts_with("entity \"posts\", field \"views\"")),
+        "{after:#?}"
+    );
+    if backend == Backend::Postgres {
+        assert!(
+            !after
+                .iter()
+                .any(|a| a.starts_with("entity \"posts\", field \"title\"")),
+            "{after:#?}"
+        );
+    } else {
+        assert!(
+            after
+                .iter()
+                .any(|a| a.contains("no index of this database helps it"))
+        );
+    }
+}

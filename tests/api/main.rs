@@ -48,6 +48,7 @@ backend_tests!(
     introspection::serving_without_a_config,
     introspection::check_reports_every_mismatch,
     introspection::options_choose_tables_and_schema,
+    introspection::index_advice_and_its_statements,
     auth::every_route_needs_a_valid_token,
     auth::login_logout_cookies_and_csrf,
     auth::config_json_shows_what_the_user_may_do,

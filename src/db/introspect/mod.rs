@@ -3,6 +3,7 @@
 //! descriptors they suggest ([`describe`], pure). `autoadmin introspect` prints them as TOML,
 //! `autoadmin serve` with no config serves them, `autoadmin check` compares them with a file.
 
+mod advise;
 mod check;
 mod mysql;
 mod postgres;
@@ -10,6 +11,7 @@ mod sqlite;
 
 use std::collections::{BTreeMap, HashSet};
 
+pub use advise::advise;
 pub use check::check;
 
 use super::{Db, Error, Pool};
@@ -40,6 +42,9 @@ pub struct Table {
     pub unique: Vec<Vec<String>>,
     /// First columns of indexes.
     pub indexed: HashSet<String>,
+    /// First columns of trigram-capable indexes (PostgreSQL GIN/GiST), which serve `ILIKE
+    /// '%…%'`.
+    pub trigram: HashSet<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

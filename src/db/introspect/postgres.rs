@@ -144,8 +144,11 @@ pub(super) async fn read(pool: &PgPool, schema: &str) -> Result<Vec<Table>, sqlx
     let rows = sqlx::query(
         "SELECT i.indrelid::int8, i.indisunique, i.indnkeyatts::int4,
                 array(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(num, n)
-                      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num ORDER BY k.n)
+                      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num ORDER BY k.n),
+                am.amname::text
          FROM pg_index i
+         JOIN pg_class ic ON ic.oid = i.indexrelid
+         JOIN pg_am am ON am.oid = ic.relam
          JOIN pg_class c ON c.oid = i.indrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE n.nspname = $1 AND i.indpred IS NULL",
@@ -158,8 +161,12 @@ pub(super) async fn read(pool: &PgPool, schema: &str) -> Result<Vec<Table>, sqlx
             continue;
         };
         let columns: Vec<String> = row.try_get(3)?;
+        let method: String = row.try_get(4)?;
         if let Some(first) = columns.first() {
             table.indexed.insert(first.clone());
+            if method == "gin" || method == "gist" {
+                table.trigram.insert(first.clone());
+            }
         }
         if row.try_get::<bool, _>(1)?
             && !table.unique.contains(&columns)

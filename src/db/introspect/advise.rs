@@ -1,0 +1,81 @@
+//! Index advice: the fields an admin filters, sorts or searches on that no index of the live
+//! database supports, with the statement that would add one. On PostgreSQL, substring search
+//! (`ILIKE '%…%'`) needs a trigram index; elsewhere no index helps it, and the advice says so.
+
+use super::Table;
+use crate::db::Dialect;
+use crate::schema::{Entity, Schema};
+
+/// One line of advice per field (and per searched entity), each naming entity and field.
+pub fn advise(schema: &Schema, tables: &[Table], dialect: Dialect) -> Vec<String> {
+    let mut advice = Vec::new();
+    for entity in schema.entities() {
+        let Some(table) = tables
+            .iter()
+            .find(|t| t.qualified == entity.table || t.name == entity.table)
+        else {
+            continue;
+        };
+        let quote = |name: &str| {
+            let mut out = String::new();
+            dialect.quote(name, &mut out);
+            out
+        };
+        for (name, why) in wanted(entity) {
+            let Some(field) = entity.find_field(&name) else {
+                continue;
+            };
+            let column = &field.column;
+            if table.indexed.contains(column) || table.primary_key.first() == Some(column) {
+                continue;
+            }
+            let index = quote(&format!("{}_{}_idx", table.name, column));
+            advice.push(format!(
+                "entity \"{}\", field \"{}\": {why} without an index: CREATE INDEX {index} ON {} ({});",
+                entity.name,
+                field.name,
+                quote(&entity.table),
+                quote(column)
+            ));
+        }
+        for name in &entity.search {
+            let Some(field) = entity.find_field(name) else {
+                continue;
+            };
+            let column = &field.column;
+            match dialect {
+                Dialect::Postgres if !table.trigram.contains(column) => {
+                    let index = quote(&format!("{}_{}_trgm", table.name, column));
+                    advice.push(format!(
+                        "entity \"{}\", field \"{}\": quick search scans the table: CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX {index} ON {} USING gin ({} gin_trgm_ops);",
+                        entity.name,
+                        field.name,
+                        quote(&entity.table),
+                        quote(column)
+                    ));
+                }
+                Dialect::Postgres => {}
+                Dialect::MySql | Dialect::Sqlite => advice.push(format!(
+                    "entity \"{}\", field \"{}\": quick search (a substring match) scans the table; no index of this database helps it",
+                    entity.name, field.name
+                )),
+            }
+        }
+    }
+    advice
+}
+
+/// The fields a list filters or sorts on, and why: the filter widgets and the default sort.
+fn wanted(entity: &Entity) -> Vec<(String, &'static str)> {
+    let mut wanted: Vec<(String, &'static str)> = entity
+        .filters
+        .iter()
+        .map(|f| (f.clone(), "filtered on"))
+        .collect();
+    if let Some((field, _)) = &entity.default_sort
+        && !wanted.iter().any(|(name, _)| name == field)
+    {
+        wanted.push((field.clone(), "sorted on by default"));
+    }
+    wanted
+}
