@@ -75,6 +75,7 @@ pub struct AdminBuilder {
     introspect: Option<db::introspect::Options>,
     auth: Option<Arc<dyn auth::AuthPolicy>>,
     secret: Option<Vec<u8>>,
+    fallback_secret: Option<Vec<u8>>,
 }
 
 impl AdminBuilder {
@@ -125,6 +126,13 @@ impl AdminBuilder {
     /// `[auth] secret`, else `AUTOADMIN_SECRET`). At least 32 bytes.
     pub fn secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
         self.secret = Some(secret.into());
+        self
+    }
+
+    /// A secret used only when none is given otherwise (builder, config, environment):
+    /// for development, where tokens need not outlive the process.
+    pub fn fallback_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.fallback_secret = Some(secret.into());
         self
     }
 
@@ -190,6 +198,7 @@ impl AdminBuilder {
                             .ok()
                             .map(String::into_bytes)
                     })
+                    .or(self.fallback_secret)
                     .ok_or_else(|| {
                         BuildError::Auth(
                             "no secret: set AUTOADMIN_SECRET (or [auth] secret)".into(),

@@ -293,15 +293,9 @@ async fn serve(
     if let Some(url) = database_url {
         builder = builder.database_url(url);
     }
-    let has_secret = std::env::var_os("AUTOADMIN_SECRET").is_some()
-        || config
-            .iter()
-            .any(|file| std::fs::read_to_string(file).is_ok_and(|t| t.contains("secret =")));
-    if insecure_dev && !has_secret {
-        eprintln!(
-            "warning: --insecure-dev: tokens are signed with a secret made up for this process"
-        );
-        builder = builder.secret(random_secret());
+    if insecure_dev {
+        // Used only when no secret is configured: tokens then die with the process.
+        builder = builder.fallback_secret(random_secret());
     }
     let admin = builder.build().await?;
     if admin.is_open() {

@@ -63,7 +63,7 @@ pub(super) struct Change<'a> {
 
 /// The INSERT of the audit row for `change` to a record of `entity`, or `None` when the
 /// schema has no audit log (it is added by the admin builder).
-pub(super) fn row(db: &Db, entity: &EntityRef, change: &Change<'_>) -> Option<Sql> {
+fn row(db: &Db, entity: &EntityRef, change: &Change<'_>) -> Option<Sql> {
     let audit = EntityRef::new(&entity.schema, ENTITY)?;
     if entity.name == ENTITY {
         return None;
@@ -141,10 +141,27 @@ fn diff(before: &Record, after: &Record) -> (Record, Record) {
     (old, new)
 }
 
-/// Writes the audit row inside the write's transaction; the statement's own
-/// RETURNING/decoding is not needed, so it only executes.
-pub(super) async fn record(conn: &mut Conn<'_>, sql: Option<Sql>) -> Result<(), sqlx::Error> {
-    if let Some(sql) = sql {
+impl<'a> Change<'a> {
+    /// The deletion of `record`.
+    pub fn deleted(actor: Option<&'a str>, record: &'a Record) -> Change<'a> {
+        Change {
+            actor,
+            action: "delete",
+            before: Some(record),
+            after: None,
+            passwords: Vec::new(),
+        }
+    }
+}
+
+/// Writes the audit row of `change` inside the write's transaction (`conn`).
+pub(super) async fn record(
+    conn: &mut Conn<'_>,
+    db: &Db,
+    entity: &EntityRef,
+    change: &Change<'_>,
+) -> Result<(), sqlx::Error> {
+    if let Some(sql) = row(db, entity, change) {
         // PostgreSQL and SQLite add RETURNING to inserts: fetching drains it.
         let mut rows = conn.fetch(&sql);
         use futures_util::TryStreamExt;

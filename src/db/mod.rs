@@ -574,7 +574,7 @@ impl Db {
             after: Some(&record),
             passwords,
         };
-        audit::record(&mut tx.conn(), audit::row(self, entity, &change))
+        audit::record(&mut tx.conn(), self, entity, &change)
             .await
             .map_err(fail)?;
         tx.commit().await.map_err(fail)?;
@@ -690,7 +690,7 @@ impl Db {
             after: Some(&record),
             passwords,
         };
-        audit::record(&mut tx.conn(), audit::row(self, entity, &change))
+        audit::record(&mut tx.conn(), self, entity, &change)
             .await
             .map_err(fail)?;
         tx.commit().await.map_err(fail)?;
@@ -718,14 +718,8 @@ impl Db {
                 .ok_or(Error::NotFound)?;
             let delete = sql::delete(dialect, &db.catalog, &entity, key);
             tx.conn().execute(&delete).await.map_err(fail)?;
-            let change = audit::Change {
-                actor: actor.as_deref(),
-                action: "delete",
-                before: Some(&existing),
-                after: None,
-                passwords: Vec::new(),
-            };
-            audit::record(&mut tx.conn(), audit::row(&db, &entity, &change))
+            let change = audit::Change::deleted(actor.as_deref(), &existing);
+            audit::record(&mut tx.conn(), &db, &entity, &change)
                 .await
                 .map_err(fail)?;
             tx.commit().await.map_err(fail)?;
@@ -770,14 +764,8 @@ impl Db {
                 let delete = sql::delete_keys(dialect, &db.catalog, &entity, &keys);
                 tx.conn().execute(&delete).await.map_err(fail)?;
                 for record in &records {
-                    let change = audit::Change {
-                        actor: actor.as_deref(),
-                        action: "delete",
-                        before: Some(record),
-                        after: None,
-                        passwords: Vec::new(),
-                    };
-                    audit::record(&mut tx.conn(), audit::row(&db, &entity, &change))
+                    let change = audit::Change::deleted(actor.as_deref(), record);
+                    audit::record(&mut tx.conn(), &db, &entity, &change)
                         .await
                         .map_err(fail)?;
                 }

@@ -1,7 +1,11 @@
 //! autoadmin's own table: each user's session generation. Tokens carry the generation they
 //! were made at; logout raises it, so every token of the user stops working on every instance.
 
-use super::{Db, Dialect, Error, Pool};
+use futures_util::TryStreamExt;
+
+use super::sql::Sql;
+use super::{Db, Dialect, Error};
+use crate::schema::Value;
 
 const CREATE: &str = "CREATE TABLE IF NOT EXISTS autoadmin_sessions (user_name VARCHAR(200) NOT NULL PRIMARY KEY, generation BIGINT NOT NULL)";
 
@@ -12,33 +16,25 @@ impl Db {
     }
 
     pub async fn session_generation(&self, user: &str) -> Result<i64, Error> {
-        let sql = "SELECT generation FROM autoadmin_sessions WHERE user_name = ";
-        let found: Option<i64> = match &self.pool {
-            Pool::Postgres(pool) => {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("{sql}$1")))
-                    .bind(user)
-                    .fetch_optional(pool)
-                    .await
-            }
-            Pool::MySql(pool) => {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("{sql}?")))
-                    .bind(user)
-                    .fetch_optional(pool)
-                    .await
-            }
-            Pool::Sqlite(pool) => {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("{sql}?")))
-                    .bind(user)
-                    .fetch_optional(pool)
-                    .await
-            }
-        }
-        .map_err(|err| Error::Unavailable(err.to_string()))?;
-        Ok(found.unwrap_or(0))
+        let mut text = "SELECT generation FROM autoadmin_sessions WHERE user_name = ".to_owned();
+        self.dialect().placeholder(1, &mut text);
+        let sql = Sql {
+            text,
+            binds: vec![Value::Text(user.to_owned())],
+        };
+        let unavailable = |err: sqlx::Error| Error::Unavailable(err.to_string());
+        let mut pooled = self.acquire().await?;
+        let mut conn = pooled.conn();
+        let mut rows = conn.fetch(&sql);
+        let generation = match rows.try_next().await.map_err(unavailable)? {
+            Some(row) => row.count().map_err(unavailable)?,
+            None => 0,
+        };
+        Ok(i64::try_from(generation).unwrap_or(i64::MAX))
     }
 
     pub async fn bump_session_generation(&self, user: &str) -> Result<(), Error> {
-        let upsert = match self.dialect() {
+        let text = match self.dialect() {
             Dialect::MySql => {
                 "INSERT INTO autoadmin_sessions (user_name, generation) VALUES (?, 1) ON DUPLICATE KEY UPDATE generation = generation + 1"
             }
@@ -49,11 +45,16 @@ impl Db {
                 "INSERT INTO autoadmin_sessions (user_name, generation) VALUES (?, 1) ON CONFLICT (user_name) DO UPDATE SET generation = generation + 1"
             }
         };
-        let done = match &self.pool {
-            Pool::Postgres(pool) => sqlx::query(upsert).bind(user).execute(pool).await.map(drop),
-            Pool::MySql(pool) => sqlx::query(upsert).bind(user).execute(pool).await.map(drop),
-            Pool::Sqlite(pool) => sqlx::query(upsert).bind(user).execute(pool).await.map(drop),
+        let sql = Sql {
+            text: text.to_owned(),
+            binds: vec![Value::Text(user.to_owned())],
         };
-        done.map_err(|err| Error::Unavailable(err.to_string()))
+        let mut pooled = self.acquire().await?;
+        pooled
+            .conn()
+            .execute(&sql)
+            .await
+            .map(drop)
+            .map_err(|err| Error::Unavailable(err.to_string()))
     }
 }

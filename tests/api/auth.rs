@@ -491,3 +491,65 @@ pub async fn a_host_policy_decides(backend: Backend) {
     // No built-in login here.
     assert_eq!(login(&app, "root", "root-pass").await.status(), 404);
 }
+
+/// A fallback secret (serve --insecure-dev) signs tokens only when none is configured.
+pub async fn a_fallback_secret_never_replaces_the_configured_one(backend: Backend) {
+    let with_secret = config();
+    let Some(app) = crate::common::spawn_app_with(backend, &[backend.blog_schema()], |b| {
+        b.config_toml(&with_secret, "test.toml")
+            .fallback_secret("f".repeat(40))
+    })
+    .await
+    else {
+        return;
+    };
+    let forged_with_fallback = autoadmin::auth::token::sign(
+        "f".repeat(40).as_bytes(),
+        &autoadmin::auth::token::Claims {
+            sub: "root".into(),
+            generation: 0,
+            exp: chrono::Utc::now().timestamp() + 600,
+        },
+    );
+    assert_eq!(
+        call(
+            &app,
+            Method::GET,
+            "/tags",
+            Some(&forged_with_fallback),
+            None
+        )
+        .await
+        .0,
+        401
+    );
+    let real = token(&app, "root").await;
+    assert_eq!(
+        call(&app, Method::GET, "/tags", Some(&real), None).await.0,
+        200
+    );
+    drop(app);
+    // Without a configured secret, the fallback lets the admin start and sign.
+    let without = with_secret.replace(&format!("secret = \"{SECRET}\"\n"), "");
+    assert_ne!(without, with_secret);
+    let Some(app) = crate::common::spawn_app_with(backend, &[backend.blog_schema()], |b| {
+        b.config_toml(&without, "test.toml")
+            .fallback_secret("f".repeat(40))
+    })
+    .await
+    else {
+        return;
+    };
+    assert_eq!(
+        call(
+            &app,
+            Method::GET,
+            "/tags",
+            Some(&forged_with_fallback),
+            None
+        )
+        .await
+        .0,
+        200
+    );
+}

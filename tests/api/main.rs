@@ -54,6 +54,7 @@ backend_tests!(
     auth::config_json_shows_what_the_user_may_do,
     auth::login_attempts_are_rate_limited,
     auth::a_host_policy_decides,
+    auth::a_fallback_secret_never_replaces_the_configured_one,
     hostile::hostile_inputs_are_rejected_or_harmless,
     audit::every_write_is_audited,
     audit::failed_writes_leave_no_audit_row,
