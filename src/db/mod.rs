@@ -5,10 +5,40 @@
 //! differences, and the per-backend modules only bind one value, decode one column and
 //! classify one error. This module knows nothing of HTTP.
 
+/// Runs a read on a pooled connection: `read!(db, fail, |conn| future)`. A connection
+/// found dead (the server restarted or ended it) is closed and the read runs again on
+/// another: at most once per pooled connection, so this ends, and a read changes nothing,
+/// so it may run twice. (A macro: an async closure here makes the futures that call it
+/// lose `Send` to a compiler limitation.)
+macro_rules! read {
+    ($db:expr, $fail:expr, |$conn:ident| $work:expr) => {{
+        let db: &$crate::db::Db = $db;
+        let mut retries = 0;
+        loop {
+            let mut pooled = db.acquire().await?;
+            let result = {
+                let $conn = &mut pooled.conn();
+                $work.await
+            };
+            pooled.finished(&result);
+            match result {
+                Err(error)
+                    if $crate::db::pool::is_dead(Some(&error))
+                        && retries < db.max_connections() =>
+                {
+                    retries += 1;
+                }
+                result => break result.map_err($fail),
+            }
+        }
+    }};
+}
+
 pub mod audit;
 mod dialect;
 pub mod introspect;
 mod mysql;
+pub(crate) mod pool;
 mod postgres;
 mod sessions;
 pub mod sql;
@@ -22,8 +52,7 @@ use std::time::Duration;
 use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value as Json};
-use sqlx::pool::PoolConnection;
-use sqlx::{MySql, MySqlConnection, PgConnection, Postgres, Sqlite, SqliteConnection};
+use sqlx::{MySqlConnection, PgConnection, SqliteConnection};
 use tokio_util::task::TaskTracker;
 
 pub use dialect::Dialect;
@@ -51,17 +80,6 @@ impl From<&AdminSettings> for Settings {
             acquire_timeout: admin.acquire_timeout,
             statement_timeout: admin.statement_timeout,
         }
-    }
-}
-
-impl Settings {
-    fn pool_options<DB: sqlx::Database>(
-        &self,
-        options: sqlx::pool::PoolOptions<DB>,
-    ) -> sqlx::pool::PoolOptions<DB> {
-        options
-            .max_connections(self.max_connections)
-            .acquire_timeout(self.acquire_timeout)
     }
 }
 
@@ -282,9 +300,9 @@ impl std::ops::Deref for EntityRef {
 
 #[derive(Clone, Debug)]
 enum Pool {
-    Postgres(sqlx::PgPool),
-    MySql(sqlx::MySqlPool),
-    Sqlite(sqlx::SqlitePool),
+    Postgres(pool::Pool<PgConnection>),
+    MySql(pool::Pool<MySqlConnection>),
+    Sqlite(pool::Pool<SqliteConnection>),
 }
 
 /// The database: a pool of one of the three backends, the catalog read at start, and the
@@ -333,11 +351,13 @@ impl Db {
     /// Reads the column types that need casts for the schema's tables.
     pub async fn load_catalog(&mut self, schema: &Schema) -> Result<(), Error> {
         let tables: Vec<String> = schema.entities().iter().map(|e| e.table.clone()).collect();
-        let catalog = match &self.pool {
-            Pool::Postgres(pool) => postgres::load_catalog(pool, &tables).await,
-            Pool::MySql(pool) => mysql::load_catalog(pool, &tables).await,
-            Pool::Sqlite(_) => Ok(Catalog::default()),
+        let mut pooled = self.acquire().await?;
+        let catalog = match &mut pooled {
+            Pooled::Postgres(lease) => postgres::load_catalog(lease.raw(), &tables).await,
+            Pooled::MySql(lease) => mysql::load_catalog(lease.raw(), &tables).await,
+            Pooled::Sqlite(_) => Ok(Catalog::default()),
         };
+        pooled.finished(&catalog);
         self.catalog = Arc::new(catalog.map_err(|err| Error::Unavailable(err.to_string()))?);
         Ok(())
     }
@@ -352,23 +372,10 @@ impl Db {
 
     /// Runs SQL the caller wrote itself (migrations, seeds): never request input.
     pub async fn execute_script(&self, script: &str) -> Result<(), Error> {
-        let run = async {
-            match &self.pool {
-                Pool::Postgres(pool) => sqlx::raw_sql(sqlx::AssertSqlSafe(script))
-                    .execute(pool)
-                    .await
-                    .map(drop),
-                Pool::MySql(pool) => sqlx::raw_sql(sqlx::AssertSqlSafe(script))
-                    .execute(pool)
-                    .await
-                    .map(drop),
-                Pool::Sqlite(pool) => sqlx::raw_sql(sqlx::AssertSqlSafe(script))
-                    .execute(pool)
-                    .await
-                    .map(drop),
-            }
-        };
-        run.await.map_err(|err| Error::Internal(err.to_string()))
+        let mut pooled = self.acquire().await?;
+        let done = pooled.conn().execute_raw(script).await;
+        pooled.finished(&done);
+        done.map_err(|err| Error::Internal(err.to_string()))
     }
 
     /// 200-worthy when the database answers a trivial query.
@@ -377,13 +384,11 @@ impl Db {
             text: "SELECT 1".to_owned(),
             binds: Vec::new(),
         };
-        let mut pooled = self.acquire().await?;
-        pooled
-            .conn()
-            .execute(&sql)
-            .await
-            .map(drop)
-            .map_err(|err| Error::Unavailable(err.to_string()))
+        read!(
+            self,
+            |err| Error::Unavailable(err.to_string()),
+            |conn| async { conn.execute(&sql).await.map(drop) }
+        )
     }
 
     /// Stops accepting writes and streams, waits for the running ones, then closes the pool.
@@ -406,15 +411,36 @@ impl Db {
         result.map_err(connection_error)
     }
 
-    async fn begin(&self) -> Result<Tx, Error> {
-        let result = match &self.pool {
-            Pool::Postgres(pool) => pool.begin().await.map(Tx::Postgres),
-            Pool::MySql(pool) => pool.begin().await.map(Tx::MySql),
-            // IMMEDIATE takes the write lock up front, so a read-then-write transaction
-            // cannot deadlock against another writer.
-            Pool::Sqlite(pool) => pool.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite),
+    fn max_connections(&self) -> usize {
+        match &self.pool {
+            Pool::Postgres(pool) => pool.max_connections(),
+            Pool::MySql(pool) => pool.max_connections(),
+            Pool::Sqlite(pool) => pool.max_connections(),
+        }
+    }
+
+    /// BEGIN on a pooled connection; like a read, it moves on from dead connections.
+    /// [`Tx::end`] commits or rolls back.
+    async fn begin(&self, fail: impl Fn(sqlx::Error) -> Error) -> Result<Tx, Error> {
+        // IMMEDIATE takes SQLite's write lock up front, so a read-then-write transaction
+        // cannot deadlock against another writer.
+        let begin = match self.dialect() {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres | Dialect::MySql => "BEGIN",
         };
-        result.map_err(connection_error)
+        let mut retries = 0;
+        loop {
+            let mut pooled = self.acquire().await?;
+            let started = pooled.conn().execute_raw(begin).await;
+            pooled.finished(&started);
+            match started {
+                Ok(()) => return Ok(Tx { pooled }),
+                Err(error) if pool::is_dead(Some(&error)) && retries < self.max_connections() => {
+                    retries += 1;
+                }
+                Err(error) => return Err(fail(error)),
+            }
+        }
     }
 
     /// One page of an entity's records and the total count.
@@ -428,14 +454,7 @@ impl Db {
         let page_sql = sql::list(dialect, &self.catalog, entity, list_query);
         let fail = |err| Error::from_sqlx(err, dialect, entity, Operation::Read);
         // The page and its total on two connections at once.
-        let page = async {
-            let mut pooled = self.acquire().await?;
-            pooled
-                .conn()
-                .fetch_all(&page_sql, entity)
-                .await
-                .map_err(fail)
-        };
+        let page = async { read!(self, fail, |conn| conn.fetch_all(&page_sql, entity)) };
         let (records, total) = tokio::try_join!(page, self.total(entity, list_query, threshold))?;
         Ok(Page { records, total })
     }
@@ -454,42 +473,37 @@ impl Db {
         match list_query.count {
             CountMode::None => Ok(Total::Unknown),
             CountMode::Exact => Ok(Total::Exact(self.count(entity, list_query).await?)),
+            CountMode::Estimated if dialect == Dialect::Sqlite => {
+                let capped = sql::capped_count(
+                    dialect,
+                    &self.catalog,
+                    entity,
+                    list_query,
+                    threshold.saturating_add(1),
+                );
+                let n = read!(self, fail, |conn| conn.fetch_count(&capped))?;
+                Ok(if n > threshold {
+                    Total::Unknown
+                } else {
+                    Total::Exact(n)
+                })
+            }
             CountMode::Estimated => {
-                let mut pooled = self.acquire().await?;
-                if dialect == Dialect::Sqlite {
-                    let capped = sql::capped_count(
-                        dialect,
-                        &self.catalog,
-                        entity,
-                        list_query,
-                        threshold.saturating_add(1),
-                    );
-                    let n = pooled.conn().fetch_count(&capped).await.map_err(fail)?;
-                    return Ok(if n > threshold {
-                        Total::Unknown
-                    } else {
-                        Total::Exact(n)
-                    });
-                }
                 let explain = sql::explain_count(dialect, &self.catalog, entity, list_query);
-                let estimate = {
-                    let mut conn = pooled.conn();
-                    let mut rows = conn.fetch(&explain);
-                    let first = rows.try_next().await.map_err(fail)?;
-                    while rows.try_next().await.map_err(fail)?.is_some() {}
-                    first.and_then(|row| row.estimated_rows())
-                };
-                match estimate {
-                    Some(n) if n >= threshold => Ok(Total::Estimated(n)),
-                    // Few rows: counting them is cheap and exact.
-                    _ => Ok(Total::Exact(
-                        pooled
-                            .conn()
-                            .fetch_count(&sql::count(dialect, &self.catalog, entity, list_query))
-                            .await
-                            .map_err(fail)?,
-                    )),
-                }
+                let count = sql::count(dialect, &self.catalog, entity, list_query);
+                read!(self, fail, |conn| async {
+                    let estimate = {
+                        let mut rows = conn.fetch(&explain);
+                        let first = rows.try_next().await?;
+                        while rows.try_next().await?.is_some() {}
+                        first.and_then(|row| row.estimated_rows())
+                    };
+                    Ok(match estimate {
+                        Some(n) if n >= threshold => Total::Estimated(n),
+                        // Few rows: counting them is cheap and exact.
+                        _ => Total::Exact(conn.fetch_count(&count).await?),
+                    })
+                })
             }
         }
     }
@@ -498,25 +512,23 @@ impl Db {
     pub async fn count(&self, entity: &Entity, list_query: &ListQuery) -> Result<u64, Error> {
         let dialect = self.dialect();
         let count_sql = sql::count(dialect, &self.catalog, entity, list_query);
-        let mut pooled = self.acquire().await?;
-        pooled
-            .conn()
-            .fetch_count(&count_sql)
-            .await
-            .map_err(|err| Error::from_sqlx(err, dialect, entity, Operation::Read))
+        read!(
+            self,
+            |err| Error::from_sqlx(err, dialect, entity, Operation::Read),
+            |conn| conn.fetch_count(&count_sql)
+        )
     }
 
     /// One record by key.
     pub async fn get(&self, entity: &Entity, key: Value) -> Result<Record, Error> {
         let dialect = self.dialect();
         let sql = sql::get(dialect, &self.catalog, entity, key, false);
-        let mut pooled = self.acquire().await?;
-        pooled
-            .conn()
-            .fetch_optional(&sql, entity)
-            .await
-            .map_err(|err| Error::from_sqlx(err, dialect, entity, Operation::Read))?
-            .ok_or(Error::NotFound)
+        read!(
+            self,
+            |err| Error::from_sqlx(err, dialect, entity, Operation::Read),
+            |conn| conn.fetch_optional(&sql, entity)
+        )?
+        .ok_or(Error::NotFound)
     }
 
     /// Validates and inserts a record; returns it as stored. `actor` is recorded in the
@@ -550,35 +562,38 @@ impl Db {
         let passwords = audit::passwords(entity, &changes);
         let dialect = self.dialect();
         let fail = |err| Error::from_sqlx(err, dialect, entity, Operation::Write);
-        let mut tx = self.begin().await?;
         let insert = sql::insert(dialect, &self.catalog, entity, changes);
-        let record = if dialect.has_returning() {
-            tx.conn()
-                .fetch_optional(&insert, entity)
+        let mut tx = self.begin(fail).await?;
+        let result = async {
+            let record = if dialect.has_returning() {
+                tx.conn()
+                    .fetch_optional(&insert, entity)
+                    .await
+                    .map_err(fail)?
+            } else {
+                let done = tx.conn().execute(&insert).await.map_err(fail)?;
+                let key = key.or(done.last_insert_id.map(Value::Int)).ok_or_else(|| {
+                    Error::Internal("the database did not report the new key".into())
+                })?;
+                let get = sql::get(dialect, &self.catalog, entity, key, false);
+                tx.conn().fetch_optional(&get, entity).await.map_err(fail)?
+            };
+            let record =
+                record.ok_or_else(|| Error::Internal("the inserted row was not found".into()))?;
+            let change = audit::Change {
+                actor,
+                action: "create",
+                before: None,
+                after: Some(&record),
+                passwords,
+            };
+            audit::record(&mut tx.conn(), self, entity, &change)
                 .await
-                .map_err(fail)?
-        } else {
-            let done = tx.conn().execute(&insert).await.map_err(fail)?;
-            let key = key
-                .or(done.last_insert_id.map(Value::Int))
-                .ok_or_else(|| Error::Internal("the database did not report the new key".into()))?;
-            let get = sql::get(dialect, &self.catalog, entity, key, false);
-            tx.conn().fetch_optional(&get, entity).await.map_err(fail)?
-        };
-        let record =
-            record.ok_or_else(|| Error::Internal("the inserted row was not found".into()))?;
-        let change = audit::Change {
-            actor,
-            action: "create",
-            before: None,
-            after: Some(&record),
-            passwords,
-        };
-        audit::record(&mut tx.conn(), self, entity, &change)
-            .await
-            .map_err(fail)?;
-        tx.commit().await.map_err(fail)?;
-        Ok(record)
+                .map_err(fail)?;
+            Ok(record)
+        }
+        .await;
+        tx.end(result, fail).await
     }
 
     /// A foreign-key failure whose column the database did not name (SQLite never does):
@@ -657,44 +672,48 @@ impl Db {
     ) -> Result<Record, Error> {
         let dialect = self.dialect();
         let fail = |err| Error::from_sqlx(err, dialect, entity, Operation::Write);
-        let mut tx = self.begin().await?;
-        let get = sql::get(dialect, &self.catalog, entity, key.clone(), true);
-        let existing = tx
-            .conn()
-            .fetch_optional(&get, entity)
-            .await
-            .map_err(fail)?
-            .ok_or(Error::NotFound)?;
-        let changes = schema::prepare_update(entity, body, &existing).map_err(Error::Rejected)?;
-        if changes.is_empty() {
-            return Ok(existing);
-        }
-        written.clone_from(&changes);
-        let passwords = audit::passwords(entity, &changes);
-        let update = sql::update(dialect, &self.catalog, entity, key.clone(), changes);
-        let record = if dialect.has_returning() {
-            tx.conn()
-                .fetch_optional(&update, entity)
+        let mut tx = self.begin(fail).await?;
+        let result = async {
+            let get = sql::get(dialect, &self.catalog, entity, key.clone(), true);
+            let existing = tx
+                .conn()
+                .fetch_optional(&get, entity)
                 .await
                 .map_err(fail)?
-        } else {
-            tx.conn().execute(&update).await.map_err(fail)?;
-            let get = sql::get(dialect, &self.catalog, entity, key, false);
-            tx.conn().fetch_optional(&get, entity).await.map_err(fail)?
-        };
-        let record = record.ok_or(Error::NotFound)?;
-        let change = audit::Change {
-            actor,
-            action: "update",
-            before: Some(&existing),
-            after: Some(&record),
-            passwords,
-        };
-        audit::record(&mut tx.conn(), self, entity, &change)
-            .await
-            .map_err(fail)?;
-        tx.commit().await.map_err(fail)?;
-        Ok(record)
+                .ok_or(Error::NotFound)?;
+            let changes =
+                schema::prepare_update(entity, body, &existing).map_err(Error::Rejected)?;
+            if changes.is_empty() {
+                return Ok(existing);
+            }
+            written.clone_from(&changes);
+            let passwords = audit::passwords(entity, &changes);
+            let update = sql::update(dialect, &self.catalog, entity, key.clone(), changes);
+            let record = if dialect.has_returning() {
+                tx.conn()
+                    .fetch_optional(&update, entity)
+                    .await
+                    .map_err(fail)?
+            } else {
+                tx.conn().execute(&update).await.map_err(fail)?;
+                let get = sql::get(dialect, &self.catalog, entity, key, false);
+                tx.conn().fetch_optional(&get, entity).await.map_err(fail)?
+            };
+            let record = record.ok_or(Error::NotFound)?;
+            let change = audit::Change {
+                actor,
+                action: "update",
+                before: Some(&existing),
+                after: Some(&record),
+                passwords,
+            };
+            audit::record(&mut tx.conn(), self, entity, &change)
+                .await
+                .map_err(fail)?;
+            Ok(record)
+        }
+        .await;
+        tx.end(result, fail).await
     }
 
     /// Deletes one record; returns it as it was.
@@ -708,22 +727,25 @@ impl Db {
         self.run_write(async move {
             let dialect = db.dialect();
             let fail = |err| Error::from_sqlx(err, dialect, &entity, Operation::Delete);
-            let mut tx = db.begin().await?;
-            let get = sql::get(dialect, &db.catalog, &entity, key.clone(), true);
-            let existing = tx
-                .conn()
-                .fetch_optional(&get, &entity)
-                .await
-                .map_err(fail)?
-                .ok_or(Error::NotFound)?;
-            let delete = sql::delete(dialect, &db.catalog, &entity, key);
-            tx.conn().execute(&delete).await.map_err(fail)?;
-            let change = audit::Change::deleted(actor.as_deref(), &existing);
-            audit::record(&mut tx.conn(), &db, &entity, &change)
-                .await
-                .map_err(fail)?;
-            tx.commit().await.map_err(fail)?;
-            Ok(existing)
+            let mut tx = db.begin(fail).await?;
+            let result = async {
+                let get = sql::get(dialect, &db.catalog, &entity, key.clone(), true);
+                let existing = tx
+                    .conn()
+                    .fetch_optional(&get, &entity)
+                    .await
+                    .map_err(fail)?
+                    .ok_or(Error::NotFound)?;
+                let delete = sql::delete(dialect, &db.catalog, &entity, key);
+                tx.conn().execute(&delete).await.map_err(fail)?;
+                let change = audit::Change::deleted(actor.as_deref(), &existing);
+                audit::record(&mut tx.conn(), &db, &entity, &change)
+                    .await
+                    .map_err(fail)?;
+                Ok(existing)
+            }
+            .await;
+            tx.end(result, fail).await
         })
         .await
     }
@@ -745,32 +767,35 @@ impl Db {
             .run_write(async move {
                 let dialect = db.dialect();
                 let fail = |err| Error::from_sqlx(err, dialect, &entity, Operation::Delete);
-                let mut tx = db.begin().await?;
-                let select = sql::existing_records(dialect, &db.catalog, &entity, &keys, true);
-                let records = tx.conn().fetch_all(&select, &entity).await.map_err(fail)?;
-                let found: std::collections::HashSet<String> = records
-                    .iter()
-                    .filter_map(|r| r.get(&entity.primary_key).map(key_text))
-                    .collect();
-                let requested: Vec<Json> = keys.iter().map(key_json).collect();
-                let missing: Vec<Json> = requested
-                    .iter()
-                    .filter(|k| !found.contains(&key_text(k)))
-                    .cloned()
-                    .collect();
-                if !missing.is_empty() {
-                    return Err(Error::KeysNotFound(missing));
+                let mut tx = db.begin(fail).await?;
+                let result = async {
+                    let select = sql::existing_records(dialect, &db.catalog, &entity, &keys, true);
+                    let records = tx.conn().fetch_all(&select, &entity).await.map_err(fail)?;
+                    let found: std::collections::HashSet<String> = records
+                        .iter()
+                        .filter_map(|r| r.get(&entity.primary_key).map(key_text))
+                        .collect();
+                    let requested: Vec<Json> = keys.iter().map(key_json).collect();
+                    let missing: Vec<Json> = requested
+                        .iter()
+                        .filter(|k| !found.contains(&key_text(k)))
+                        .cloned()
+                        .collect();
+                    if !missing.is_empty() {
+                        return Err(Error::KeysNotFound(missing));
+                    }
+                    let delete = sql::delete_keys(dialect, &db.catalog, &entity, &keys);
+                    tx.conn().execute(&delete).await.map_err(fail)?;
+                    for record in &records {
+                        let change = audit::Change::deleted(actor.as_deref(), record);
+                        audit::record(&mut tx.conn(), &db, &entity, &change)
+                            .await
+                            .map_err(fail)?;
+                    }
+                    Ok(requested)
                 }
-                let delete = sql::delete_keys(dialect, &db.catalog, &entity, &keys);
-                tx.conn().execute(&delete).await.map_err(fail)?;
-                for record in &records {
-                    let change = audit::Change::deleted(actor.as_deref(), record);
-                    audit::record(&mut tx.conn(), &db, &entity, &change)
-                        .await
-                        .map_err(fail)?;
-                }
-                tx.commit().await.map_err(fail)?;
-                Ok(requested)
+                .await;
+                tx.end(result, fail).await
             })
             .await?;
         Ok(deleted)
@@ -821,45 +846,56 @@ fn connection_error(error: sqlx::Error) -> Error {
     }
 }
 
-/// A connection from the pool.
+/// A connection lent by the pool; see [`pool::Lease`] for when it goes back.
 enum Pooled {
-    Postgres(PoolConnection<Postgres>),
-    MySql(PoolConnection<MySql>),
-    Sqlite(PoolConnection<Sqlite>),
+    Postgres(pool::Lease<PgConnection>),
+    MySql(pool::Lease<MySqlConnection>),
+    Sqlite(pool::Lease<SqliteConnection>),
 }
 
 impl Pooled {
     fn conn(&mut self) -> Conn<'_> {
         match self {
-            Pooled::Postgres(c) => Conn::Postgres(c),
-            Pooled::MySql(c) => Conn::MySql(c),
-            Pooled::Sqlite(c) => Conn::Sqlite(c),
+            Pooled::Postgres(c) => Conn::Postgres(c.raw()),
+            Pooled::MySql(c) => Conn::MySql(c.raw()),
+            Pooled::Sqlite(c) => Conn::Sqlite(c.raw()),
+        }
+    }
+
+    /// Records how the work on the connection ended, which decides whether it is reused.
+    fn finished<T>(&mut self, result: &Result<T, sqlx::Error>) {
+        match self {
+            Pooled::Postgres(c) => c.finished(result),
+            Pooled::MySql(c) => c.finished(result),
+            Pooled::Sqlite(c) => c.finished(result),
         }
     }
 }
 
-/// A transaction; dropped without commit, it rolls back.
-enum Tx {
-    Postgres(sqlx::Transaction<'static, Postgres>),
-    MySql(sqlx::Transaction<'static, MySql>),
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+/// A connection inside BEGIN; [`Db::transaction`] ends it. Dropped before that (it cannot
+/// be, writes run to the end in their own task), the connection is closed, which rolls
+/// back.
+struct Tx {
+    pooled: Pooled,
 }
 
 impl Tx {
     fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Tx::Postgres(tx) => Conn::Postgres(tx),
-            Tx::MySql(tx) => Conn::MySql(tx),
-            Tx::Sqlite(tx) => Conn::Sqlite(tx),
-        }
+        self.pooled.conn()
     }
 
-    async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Postgres(tx) => tx.commit().await,
-            Tx::MySql(tx) => tx.commit().await,
-            Tx::Sqlite(tx) => tx.commit().await,
-        }
+    /// Commits after `result` succeeded, rolls back after it failed.
+    async fn end<T>(
+        mut self,
+        result: Result<T, Error>,
+        fail: impl Fn(sqlx::Error) -> Error,
+    ) -> Result<T, Error> {
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let done = self.pooled.conn().execute_raw(end).await;
+        self.pooled.finished(&done);
+        let value = result?;
+        done.map_err(fail)?;
+        Ok(value)
     }
 }
 
@@ -1005,6 +1041,17 @@ impl Conn<'_> {
         let row = rows.try_next().await?.ok_or(sqlx::Error::RowNotFound)?;
         while rows.try_next().await?.is_some() {}
         row.count()
+    }
+
+    /// Runs SQL without parameters through the simple protocol: transaction control
+    /// (which MySQL will not prepare) and scripts the program wrote itself.
+    async fn execute_raw(&mut self, script: &str) -> Result<(), sqlx::Error> {
+        let script = sqlx::raw_sql(sqlx::AssertSqlSafe(script.to_owned()));
+        match self {
+            Conn::Postgres(c) => script.execute(&mut **c).await.map(drop),
+            Conn::MySql(c) => script.execute(&mut **c).await.map(drop),
+            Conn::Sqlite(c) => script.execute(&mut **c).await.map(drop),
+        }
     }
 
     async fn execute(&mut self, sql: &Sql) -> Result<Executed, sqlx::Error> {

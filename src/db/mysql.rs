@@ -6,11 +6,14 @@ use std::str::FromStr;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde_json::Value as Json;
 use sqlx::mysql::{
-    MySqlArguments, MySqlConnectOptions, MySqlDatabaseError, MySqlPool, MySqlPoolOptions, MySqlRow,
+    MySqlArguments, MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlRow,
 };
 use sqlx::query::Query;
-use sqlx::{AssertSqlSafe, Column, Executor, MySql, Row, TypeInfo, ValueRef};
+use std::sync::Arc;
 
+use sqlx::{AssertSqlSafe, Column, Connection, Executor, MySql, Row, TypeInfo, ValueRef};
+
+use super::pool::{Connect, Pool};
 use super::sql::Sql;
 use super::{PRIMARY_KEY, Settings, Violation, ViolationKind};
 use crate::schema::value::{date_to_json, datetime_to_json, int_to_json, time_to_json};
@@ -49,7 +52,7 @@ pub(super) fn decode(row: &MySqlRow, i: usize, field_type: FieldType) -> Result<
     if row.try_get_raw(i)?.is_null() {
         return Ok(Json::Null);
     }
-    let type_name = row.column(i).type_info().name().to_owned();
+    let type_name = row.column(i).type_info().name();
     let is_int = matches!(
         type_name.split(' ').next(),
         Some("TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "BOOLEAN" | "YEAR")
@@ -64,7 +67,7 @@ pub(super) fn decode(row: &MySqlRow, i: usize, field_type: FieldType) -> Result<
             }
         }
         _ if is_int => int_to_json(row.try_get_unchecked::<i64, _>(i)?),
-        _ => match type_name.as_str() {
+        _ => match type_name {
             "FLOAT" => float_to_json(row.try_get::<f32, _>(i)?.into()),
             "DOUBLE" => float_to_json(row.try_get::<f64, _>(i)?),
             "DATE" => date_to_json(row.try_get::<NaiveDate, _>(i)?),
@@ -135,49 +138,58 @@ pub(super) fn classify(error: &(dyn sqlx::error::DatabaseError + 'static)) -> Op
     Some(Violation { kind, column })
 }
 
-pub(super) async fn connect(url: &str, settings: &Settings) -> Result<MySqlPool, sqlx::Error> {
+pub(super) async fn connect(
+    url: &str,
+    settings: &Settings,
+) -> Result<Pool<MySqlConnection>, sqlx::Error> {
     let options = MySqlConnectOptions::from_str(url)?.timezone(Some("+00:00".to_owned()));
     let statement_timeout = settings.statement_timeout;
-    // One direct connection first: it fails at once with the real cause (refused, bad
-    // password, unknown database) where the pool would retry until its timeout.
-    sqlx::Connection::close(
-        <sqlx::MySqlConnection as sqlx::Connection>::connect_with(&options).await?,
-    )
-    .await?;
-    settings
-        .pool_options::<MySql>(MySqlPoolOptions::new())
-        .after_connect(move |connection, _meta| {
-            Box::pin(async move {
-                // Strict mode turns silent truncation into errors; the statement timeout has
-                // a different name on MariaDB (seconds) and MySQL (milliseconds, SELECT only).
-                connection
-                    .execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')")
-                    .await?;
-                let version: String = sqlx::query_scalar("SELECT VERSION()")
-                    .fetch_one(&mut *connection)
-                    .await?;
-                let set_timeout = if version.contains("MariaDB") {
-                    format!(
-                        "SET SESSION max_statement_time = {}",
-                        statement_timeout.as_secs_f64()
-                    )
-                } else {
-                    format!(
-                        "SET SESSION max_execution_time = {}",
-                        statement_timeout.as_millis()
-                    )
-                };
-                connection.execute(AssertSqlSafe(set_timeout)).await?;
-                Ok(())
-            })
-        })
-        .connect_with(options)
-        .await
+    // One connection first: it fails at once with the real cause (refused, bad password,
+    // unknown database) where a pool would retry until its timeout.
+    let first = open(&options, statement_timeout).await?;
+    let connect: Connect<MySqlConnection> = Arc::new(move || {
+        let options = options.clone();
+        Box::pin(async move { open(&options, statement_timeout).await })
+    });
+    Ok(Pool::new(
+        first,
+        connect,
+        settings.max_connections,
+        settings.acquire_timeout,
+    ))
+}
+
+async fn open(
+    options: &MySqlConnectOptions,
+    statement_timeout: std::time::Duration,
+) -> Result<MySqlConnection, sqlx::Error> {
+    let mut connection = MySqlConnection::connect_with(options).await?;
+    // Strict mode turns silent truncation into errors; the statement timeout has
+    // a different name on MariaDB (seconds) and MySQL (milliseconds, SELECT only).
+    connection
+        .execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')")
+        .await?;
+    let version: String = sqlx::query_scalar("SELECT VERSION()")
+        .fetch_one(&mut connection)
+        .await?;
+    let set_timeout = if version.contains("MariaDB") {
+        format!(
+            "SET SESSION max_statement_time = {}",
+            statement_timeout.as_secs_f64()
+        )
+    } else {
+        format!(
+            "SET SESSION max_execution_time = {}",
+            statement_timeout.as_millis()
+        )
+    };
+    connection.execute(AssertSqlSafe(set_timeout)).await?;
+    Ok(connection)
 }
 
 /// The ENUM columns of the given tables, with their values in declaration order.
 pub(super) async fn load_catalog(
-    pool: &MySqlPool,
+    conn: &mut MySqlConnection,
     tables: &[String],
 ) -> Result<super::Catalog, sqlx::Error> {
     let mut catalog = super::Catalog::default();
@@ -185,7 +197,7 @@ pub(super) async fn load_catalog(
         "SELECT CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR)
          FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND DATA_TYPE = 'enum'",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for row in rows {
         let table: String = row.try_get_unchecked(0)?;

@@ -4,12 +4,13 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde_json::Value as Json;
-use sqlx::postgres::{
-    PgArguments, PgConnectOptions, PgDatabaseError, PgPool, PgPoolOptions, PgRow,
-};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgDatabaseError, PgRow};
 use sqlx::query::Query;
-use sqlx::{AssertSqlSafe, Column, Postgres, Row, TypeInfo, ValueRef};
+use std::sync::Arc;
 
+use sqlx::{AssertSqlSafe, Column, Connection, Postgres, Row, TypeInfo, ValueRef};
+
+use super::pool::{Connect, Pool};
 use super::{Catalog, Settings, Violation, ViolationKind};
 use crate::schema::value::{date_to_json, datetime_to_json, int_to_json, time_to_json};
 use crate::schema::{FieldType, Kind, Value};
@@ -57,8 +58,8 @@ pub(super) fn decode(row: &PgRow, i: usize, field_type: FieldType) -> Result<Jso
     if row.try_get_raw(i)?.is_null() {
         return Ok(Json::Null);
     }
-    let type_name = row.column(i).type_info().name().to_owned();
-    Ok(match (field_type, type_name.as_str()) {
+    let type_name = row.column(i).type_info().name();
+    Ok(match (field_type, type_name) {
         (_, "INT2") => int_to_json(row.try_get::<i16, _>(i)?.into()),
         (_, "INT4") => int_to_json(row.try_get::<i32, _>(i)?.into()),
         (_, "INT8") => int_to_json(row.try_get::<i64, _>(i)?),
@@ -126,28 +127,37 @@ pub(super) fn classify(error: &(dyn sqlx::error::DatabaseError + 'static)) -> Op
     })
 }
 
-pub(super) async fn connect(url: &str, settings: &Settings) -> Result<PgPool, sqlx::Error> {
+pub(super) async fn connect(
+    url: &str,
+    settings: &Settings,
+) -> Result<Pool<PgConnection>, sqlx::Error> {
     let statement_timeout = settings.statement_timeout.as_millis().to_string();
     let options = PgConnectOptions::from_str(url)?.options([
         ("statement_timeout", statement_timeout.as_str()),
         // Columns without a time zone are read and written as UTC.
         ("TimeZone", "UTC"),
     ]);
-    // One direct connection first: it fails at once with the real cause (refused, bad
-    // password, unknown database) where the pool would retry until its timeout.
-    sqlx::Connection::close(
-        <sqlx::PgConnection as sqlx::Connection>::connect_with(&options).await?,
-    )
-    .await?;
-    settings
-        .pool_options::<Postgres>(PgPoolOptions::new())
-        .connect_with(options)
-        .await
+    // One connection first: it fails at once with the real cause (refused, bad password,
+    // unknown database) where a pool would retry until its timeout.
+    let first = PgConnection::connect_with(&options).await?;
+    let connect: Connect<PgConnection> = Arc::new(move || {
+        let options = options.clone();
+        Box::pin(async move { PgConnection::connect_with(&options).await })
+    });
+    Ok(Pool::new(
+        first,
+        connect,
+        settings.max_connections,
+        settings.acquire_timeout,
+    ))
 }
 
 /// For each column of the given tables whose type takes text only through a cast (enums,
 /// domains, json, inet...), the type to cast to.
-pub(super) async fn load_catalog(pool: &PgPool, tables: &[String]) -> Result<Catalog, sqlx::Error> {
+pub(super) async fn load_catalog(
+    conn: &mut PgConnection,
+    tables: &[String],
+) -> Result<Catalog, sqlx::Error> {
     // `schema.table` names its schema; a bare name is found on the search path.
     let names: Vec<String> = tables
         .iter()
@@ -168,7 +178,7 @@ pub(super) async fn load_catalog(pool: &PgPool, tables: &[String]) -> Result<Cat
     )
     .bind(names)
     .bind(schemas)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let mut catalog = Catalog::default();
     for row in rows {

@@ -23,13 +23,15 @@ impl Db {
             binds: vec![Value::Text(user.to_owned())],
         };
         let unavailable = |err: sqlx::Error| Error::Unavailable(err.to_string());
-        let mut pooled = self.acquire().await?;
-        let mut conn = pooled.conn();
-        let mut rows = conn.fetch(&sql);
-        let generation = match rows.try_next().await.map_err(unavailable)? {
-            Some(row) => row.count().map_err(unavailable)?,
-            None => 0,
-        };
+        let generation = read!(self, unavailable, |conn| async {
+            let mut rows = conn.fetch(&sql);
+            let generation = match rows.try_next().await? {
+                Some(row) => row.count()?,
+                None => 0,
+            };
+            while rows.try_next().await?.is_some() {}
+            Ok(generation)
+        })?;
         Ok(i64::try_from(generation).unwrap_or(i64::MAX))
     }
 
@@ -49,12 +51,11 @@ impl Db {
             text: text.to_owned(),
             binds: vec![Value::Text(user.to_owned())],
         };
-        let mut pooled = self.acquire().await?;
-        pooled
-            .conn()
-            .execute(&sql)
-            .await
-            .map(drop)
-            .map_err(|err| Error::Unavailable(err.to_string()))
+        // Not a read, but idempotent enough: a bump that reached a dead connection never ran.
+        read!(
+            self,
+            |err| Error::Unavailable(err.to_string()),
+            |conn| async { conn.execute(&sql).await.map(drop) }
+        )
     }
 }

@@ -6,12 +6,14 @@ use std::str::FromStr;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde_json::Value as Json;
 use sqlx::query::Query;
-use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow,
-};
-use sqlx::{AssertSqlSafe, Row, Sqlite, TypeInfo, ValueRef};
+use std::sync::Arc;
 
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteRow,
+};
+use sqlx::{AssertSqlSafe, Connection, Row, Sqlite, TypeInfo, ValueRef};
+
+use super::pool::{Connect, Pool};
 use super::sql::Sql;
 use super::{Settings, Violation, ViolationKind};
 use crate::schema::value::{date_to_json, datetime_to_json, int_to_json, time_to_json};
@@ -161,20 +163,23 @@ pub(super) async fn connect(
     url: &str,
     settings: &Settings,
     create: bool,
-) -> Result<SqlitePool, sqlx::Error> {
+) -> Result<Pool<SqliteConnection>, sqlx::Error> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(create)
         .foreign_keys(true)
         .journal_mode(SqliteJournalMode::Wal)
         .busy_timeout(settings.statement_timeout);
-    // One direct connection first: it fails at once with the real cause (refused, bad
-    // password, unknown database) where the pool would retry until its timeout.
-    sqlx::Connection::close(
-        <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options).await?,
-    )
-    .await?;
-    settings
-        .pool_options::<Sqlite>(SqlitePoolOptions::new())
-        .connect_with(options)
-        .await
+    // One connection first: it fails at once with the real cause (no such file, not a
+    // database) where a pool would retry until its timeout.
+    let first = SqliteConnection::connect_with(&options).await?;
+    let connect: Connect<SqliteConnection> = Arc::new(move || {
+        let options = options.clone();
+        Box::pin(async move { SqliteConnection::connect_with(&options).await })
+    });
+    Ok(Pool::new(
+        first,
+        connect,
+        settings.max_connections,
+        settings.acquire_timeout,
+    ))
 }

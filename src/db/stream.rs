@@ -92,6 +92,8 @@ impl Db {
                 let mut conn = pooled.conn();
                 let mut rows = conn.fetch(&sql);
                 let mut batch = Vec::with_capacity(BATCH);
+                // Left before the last row (the client went away, an error), the
+                // connection is closed rather than reused: `finished` is not reached.
                 while let Some(row) = rows.try_next().await.map_err(fail)? {
                     let values = types
                         .iter()
@@ -107,6 +109,8 @@ impl Db {
                         return Ok(());
                     }
                 }
+                drop(rows);
+                pooled.finished(&Ok::<(), sqlx::Error>(()));
                 // Always one last message, so the receiver knows the query ran.
                 let _ = sender.send(Ok(batch)).await;
                 Ok(())

@@ -245,6 +245,21 @@ impl TestDb {
         }
     }
 
+    /// How many connections the database server has open to this database, besides the
+    /// one asking.
+    pub async fn server_connections(&self) -> i64 {
+        let sql = match self.backend {
+            Backend::Postgres => {
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            }
+            Backend::MySql => {
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE db = DATABASE() AND id <> CONNECTION_ID()"
+            }
+            Backend::Sqlite => panic!("SQLite has no server"),
+        };
+        self.scalar(sql).await.unwrap().parse().unwrap()
+    }
+
     /// PostgreSQL only: refuse (or accept again) new connections to this database.
     pub async fn allow_connections(&self, allow: bool) {
         let (server_url, name) = self.server_and_name();

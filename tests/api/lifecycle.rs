@@ -249,6 +249,40 @@ pub async fn database_outage_is_503_then_recovers(backend: Backend) {
     }
 }
 
+/// The pool keeps its connections: sequential requests reuse them, concurrent ones never
+/// open more than `max_connections` (10 by default), and once the server has ended them all,
+/// reads and writes carry on, on new ones.
+pub async fn connections_are_reused_bounded_and_replaced(backend: Backend) {
+    if backend == Backend::Sqlite {
+        return;
+    }
+    let Some(app) = blog_app(backend).await else {
+        return;
+    };
+    let id = one_post(&app).await;
+    for _ in 0..30 {
+        assert_eq!(app.get(&format!("/posts/{id}")).await.status, 200);
+    }
+    let open = app.db.server_connections().await;
+    assert!(
+        (1..=2).contains(&open),
+        "sequential requests reuse their connections: {open} open"
+    );
+    let replies = futures_util::future::join_all((0..40).map(|_| app.get("/posts"))).await;
+    assert!(replies.iter().all(|r| r.status == 200));
+    let open = app.db.server_connections().await;
+    assert!(
+        (1..=10).contains(&open),
+        "40 concurrent lists use at most max_connections: {open} open"
+    );
+    app.db.kill_connections().await;
+    let created = app
+        .post("/posts", json!({"title": "After", "author_id": 1}))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(app.get(&format!("/posts/{id}")).await.status, 200);
+}
+
 /// The OpenAPI document is generated from the descriptors and names the path it is served at.
 pub async fn openapi_document_is_served(backend: Backend) {
     let Some(app) = blog_app(backend).await else {

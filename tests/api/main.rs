@@ -43,6 +43,7 @@ backend_tests!(
     lifecycle::timeouts_answer_503_and_change_nothing,
     lifecycle::request_timeout_answers_503_and_the_write_still_completes,
     lifecycle::database_outage_is_503_then_recovers,
+    lifecycle::connections_are_reused_bounded_and_replaced,
     typed::typed_validation_joins_field_rules,
     introspection::introspection_matches_the_golden_file,
     introspection::serving_without_a_config,

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashSet};
 pub use advise::advise;
 pub use check::check;
 
-use super::{Db, Error, Pool};
+use super::{Db, Error, Pooled};
 use crate::schema::{Entity, Field, FieldType, default_label};
 
 /// Which tables to read.
@@ -87,14 +87,16 @@ impl Db {
     pub async fn introspect(&self, options: &Options) -> Result<Vec<Table>, Error> {
         let unavailable =
             |err: sqlx::Error| Error::Unavailable(format!("reading the catalog: {err}"));
-        let mut tables = match &self.pool {
-            Pool::Postgres(pool) => {
-                postgres::read(pool, options.schema.as_deref().unwrap_or("public")).await
+        let mut pooled = self.acquire().await?;
+        let read = match &mut pooled {
+            Pooled::Postgres(lease) => {
+                postgres::read(lease.raw(), options.schema.as_deref().unwrap_or("public")).await
             }
-            Pool::MySql(pool) => mysql::read(pool).await,
-            Pool::Sqlite(pool) => sqlite::read(pool).await,
-        }
-        .map_err(unavailable)?;
+            Pooled::MySql(lease) => mysql::read(lease.raw()).await,
+            Pooled::Sqlite(lease) => sqlite::read(lease.raw()).await,
+        };
+        pooled.finished(&read);
+        let mut tables = read.map_err(unavailable)?;
         // autoadmin's own tables (sessions, audit log) are not the user's data.
         tables.retain(|t| !t.name.starts_with("autoadmin_"));
         tables.retain(|t| {

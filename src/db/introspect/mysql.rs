@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::{MySqlPool, Row};
+use sqlx::{MySqlConnection, Row};
 
 use super::{Column, ForeignKey, Table, classify, length_of, quoted_literals};
 
@@ -14,13 +14,13 @@ fn text(row: &sqlx::mysql::MySqlRow, i: usize) -> Result<String, sqlx::Error> {
         .unwrap_or_default())
 }
 
-pub(super) async fn read(pool: &MySqlPool) -> Result<Vec<Table>, sqlx::Error> {
+pub(super) async fn read(conn: &mut MySqlConnection) -> Result<Vec<Table>, sqlx::Error> {
     let mut tables: HashMap<String, Table> = HashMap::new();
     let rows = sqlx::query(
         "SELECT CAST(TABLE_NAME AS CHAR), CAST(TABLE_TYPE AS CHAR) FROM information_schema.TABLES
          WHERE TABLE_SCHEMA = DATABASE()",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for row in rows {
         let name = text(&row, 0)?;
@@ -43,7 +43,7 @@ pub(super) async fn read(pool: &MySqlPool) -> Result<Vec<Table>, sqlx::Error> {
          FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()
          ORDER BY TABLE_NAME, ORDINAL_POSITION",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for row in rows {
         let Some(table) = tables.get_mut(&text(&row, 0)?) else {
@@ -86,7 +86,7 @@ pub(super) async fn read(pool: &MySqlPool) -> Result<Vec<Table>, sqlx::Error> {
          FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE()
          ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let mut foreign: Vec<((String, String), ForeignKey)> = Vec::new();
     for row in rows {
@@ -129,7 +129,7 @@ pub(super) async fn read(pool: &MySqlPool) -> Result<Vec<Table>, sqlx::Error> {
          FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()
          ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let mut indexes: Vec<((String, String), bool, Vec<String>)> = Vec::new();
     for row in rows {
@@ -160,7 +160,7 @@ pub(super) async fn read(pool: &MySqlPool) -> Result<Vec<Table>, sqlx::Error> {
            ON tc.CONSTRAINT_SCHEMA = cc.CONSTRAINT_SCHEMA AND tc.CONSTRAINT_NAME = cc.CONSTRAINT_NAME
          WHERE cc.CONSTRAINT_SCHEMA = DATABASE() AND tc.CONSTRAINT_TYPE = 'CHECK'",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
     .unwrap_or_default();
     for row in checks {

@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use sqlx::{PgPool, Row};
+use sqlx::{PgConnection, Row};
 
 use super::{Column, ForeignKey, Table, classify, quoted_literals};
 
-pub(super) async fn read(pool: &PgPool, schema: &str) -> Result<Vec<Table>, sqlx::Error> {
+pub(super) async fn read(conn: &mut PgConnection, schema: &str) -> Result<Vec<Table>, sqlx::Error> {
     let mut tables: HashMap<i64, Table> = HashMap::new();
     let rows = sqlx::query(
         "SELECT c.oid::int8, c.relname::text, c.relkind::text
@@ -15,7 +15,7 @@ pub(super) async fn read(pool: &PgPool, schema: &str) -> Result<Vec<Table>, sqlx
          WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm')",
     )
     .bind(schema)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for row in rows {
         let name: String = row.try_get(1)?;
@@ -54,7 +54,7 @@ pub(super) async fn read(pool: &PgPool, schema: &str) -> Result<Vec<Table>, sqlx
          ORDER BY a.attrelid, a.attnum",
     )
     .bind(schema)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for row in rows {
         let Some(table) = tables.get_mut(&row.try_get::<i64, _>(0)?) else {
@@ -106,7 +106,7 @@ pub(super) async fn read(pool: &PgPool, schema: &str) -> Result<Vec<Table>, sqlx
          ORDER BY con.conrelid, con.conname",
     )
     .bind(schema)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for row in rows {
         let Some(table) = tables.get_mut(&row.try_get::<i64, _>(0)?) else {
@@ -154,7 +154,7 @@ pub(super) async fn read(pool: &PgPool, schema: &str) -> Result<Vec<Table>, sqlx
          WHERE n.nspname = $1 AND i.indpred IS NULL",
     )
     .bind(schema)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for row in rows {
         let Some(table) = tables.get_mut(&row.try_get::<i64, _>(0)?) else {

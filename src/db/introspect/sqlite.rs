@@ -1,13 +1,12 @@
 //! SQLite: `sqlite_master` and the table pragmas. Declared types follow SQLite's affinity
 //! rules, so they are read by their words (`VARCHAR(200)`, `BOOLEAN`, `DATETIME`...).
 
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, SqliteConnection};
 
 use super::{Column, ForeignKey, Table, length_of, quoted_literals};
 use crate::schema::FieldType;
 
-pub(super) async fn read(pool: &SqlitePool) -> Result<Vec<Table>, sqlx::Error> {
-    let mut conn = pool.acquire().await?;
+pub(super) async fn read(conn: &mut SqliteConnection) -> Result<Vec<Table>, sqlx::Error> {
     let masters = sqlx::query(
         "SELECT name, type, coalesce(sql, '') FROM sqlite_master
          WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
