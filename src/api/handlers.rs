@@ -135,15 +135,10 @@ pub async fn list(
     let page = state.db.list(&entity, &list_query, threshold).await?;
     // After a cursor the offset is unknown.
     let start = list_query.after.is_none().then(|| list_query.page.offset());
-    let mut headers = list_headers(
-        &entity.name,
-        start,
-        Some(page.records.len() as u64),
-        page.total,
-    );
+    let mut headers = list_headers(&entity.name, start, Some(page.rows as u64), page.total);
     // A full page may have a next one: its link, by keyset (fast however deep).
-    if let (Page::Window { limit, .. }, Some(last)) = (list_query.page, page.records.last())
-        && page.records.len() as u64 == limit
+    if let (Page::Window { limit, .. }, Some(last)) = (list_query.page, &page.last)
+        && page.rows as u64 == limit
     {
         let values = list_query
             .sort
@@ -162,7 +157,8 @@ pub async fn list(
             headers.insert(header::LINK, value);
         }
     }
-    Ok((headers, Json(page.records)).into_response())
+    let json = HeaderValue::from_static("application/json");
+    Ok((headers, [(header::CONTENT_TYPE, json)], page.json).into_response())
 }
 
 /// This request's address with its offset replaced by `cursor`.

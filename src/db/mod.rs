@@ -259,10 +259,15 @@ impl Violation {
     }
 }
 
-/// A page of records and the total number of matching rows.
+/// A page of records, already written as the JSON array the API sends (each row straight
+/// from the driver's buffer into this one: no map per record), and the total number of
+/// matching rows.
 #[derive(Debug)]
 pub struct Page {
-    pub records: Vec<Record>,
+    pub json: Vec<u8>,
+    pub rows: usize,
+    /// The last record, whose sort values make the next page's cursor.
+    pub last: Option<Record>,
     pub total: Total,
 }
 
@@ -454,9 +459,15 @@ impl Db {
         let page_sql = sql::list(dialect, &self.catalog, entity, list_query);
         let fail = |err| Error::from_sqlx(err, dialect, entity, Operation::Read);
         // The page and its total on two connections at once.
-        let page = async { read!(self, fail, |conn| conn.fetch_all(&page_sql, entity)) };
-        let (records, total) = tokio::try_join!(page, self.total(entity, list_query, threshold))?;
-        Ok(Page { records, total })
+        let page = async { read!(self, fail, |conn| conn.write_page(&page_sql, entity)) };
+        let ((json, rows, last), total) =
+            tokio::try_join!(page, self.total(entity, list_query, threshold))?;
+        Ok(Page {
+            json,
+            rows,
+            last,
+            total,
+        })
     }
 
     /// The total of `list_query` in its count mode: exact; estimated (exact below
@@ -942,6 +953,23 @@ impl Row {
         Ok(record)
     }
 
+    /// Writes the row as a JSON object of the entity's readable fields, in order.
+    fn write_json(&self, entity: &Entity, out: &mut Vec<u8>) -> Result<(), sqlx::Error> {
+        out.push(b'{');
+        for (i, field) in entity.readable_fields().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let value = self.decode(i, field.value_type())?;
+            // Writing to a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *out, field.name.as_str());
+            out.push(b':');
+            let _ = serde_json::to_writer(&mut *out, &value);
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
     /// The row estimate of an EXPLAIN: PostgreSQL's JSON plan, MySQL's `rows` column.
     fn estimated_rows(&self) -> Option<u64> {
         use sqlx::Row as _;
@@ -1022,6 +1050,30 @@ impl Conn<'_> {
             records.push(row.record(entity)?);
         }
         Ok(records)
+    }
+
+    /// The rows of a page as a JSON array, their number and the last one as a record.
+    async fn write_page(
+        &mut self,
+        sql: &Sql,
+        entity: &Entity,
+    ) -> Result<(Vec<u8>, usize, Option<Record>), sqlx::Error> {
+        let mut rows = self.fetch(sql);
+        let mut json = Vec::with_capacity(8192);
+        json.push(b'[');
+        let mut count = 0;
+        let mut last = None;
+        while let Some(row) = rows.try_next().await? {
+            if count > 0 {
+                json.push(b',');
+            }
+            row.write_json(entity, &mut json)?;
+            count += 1;
+            last = Some(row);
+        }
+        json.push(b']');
+        let last = last.map(|row| row.record(entity)).transpose()?;
+        Ok((json, count, last))
     }
 
     async fn fetch_optional(
