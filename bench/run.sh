@@ -21,6 +21,7 @@ need psql || missing+=(postgresql-client)
 need pgbench || missing+=(postgresql)
 need mysql || missing+=(mariadb-client)
 need python3 || missing+=(python3)
+need curl || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi

@@ -220,14 +220,14 @@ impl AdminBuilder {
             (None, None) => (Arc::new(auth::Open) as Arc<dyn auth::AuthPolicy>, None),
         };
         Ok(Admin {
-            state: AppState {
+            state: AppState::new(api::State {
                 schema,
                 db,
                 settings: Arc::new(settings),
                 auth,
                 builtin,
                 open,
-            },
+            }),
             notes: Arc::new(notes),
         })
     }

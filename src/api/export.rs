@@ -128,14 +128,16 @@ fn push_cell(out: &mut String, text: &str, textual: bool) {
     if neutralise {
         out.push('\'');
     }
-    for c in text.chars() {
-        if c == '"' {
-            out.push('"');
-        }
-        out.push(c);
-    }
     if quote {
+        for (i, part) in text.split('"').enumerate() {
+            if i > 0 {
+                out.push_str("\"\"");
+            }
+            out.push_str(part);
+        }
         out.push('"');
+    } else {
+        out.push_str(text);
     }
 }
 

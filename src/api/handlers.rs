@@ -233,11 +233,13 @@ pub async fn get(
     State(state): State<AppState>,
     who: Principal,
     params: PathParams<(String, String)>,
-) -> Result<Json<Record>> {
+) -> Result<Response> {
     let target = Target::resolve(&state, params)?;
     who.require(&target.entity.name, Action::View)?;
-    let record = state.db.get(&target.entity, target.key.clone()).await;
-    Ok(Json(record.map_err(|err| target.error(err))?))
+    let record = state.db.get_json(&target.entity, target.key.clone()).await;
+    let json = record.map_err(|err| target.error(err))?;
+    let content_type = HeaderValue::from_static("application/json");
+    Ok(([(header::CONTENT_TYPE, content_type)], json).into_response())
 }
 
 pub async fn create(

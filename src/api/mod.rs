@@ -30,9 +30,27 @@ use crate::schema::{AdminSettings, Schema};
 
 pub use error::ApiError;
 
-/// What every handler can reach.
+/// What every handler can reach. Extractors clone it on every request, so it is one `Arc`
+/// (a single reference count to bump) rather than a bundle of them.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<State>);
+
+impl AppState {
+    pub fn new(state: State) -> AppState {
+        AppState(Arc::new(state))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct State {
     pub schema: Schema,
     pub db: Db,
     pub settings: Arc<AdminSettings>,

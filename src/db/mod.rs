@@ -542,6 +542,18 @@ impl Db {
         .ok_or(Error::NotFound)
     }
 
+    /// [`Db::get`] as the JSON object the API sends, written straight from the row.
+    pub async fn get_json(&self, entity: &Entity, key: Value) -> Result<Vec<u8>, Error> {
+        let dialect = self.dialect();
+        let sql = sql::get(dialect, &self.catalog, entity, key, false);
+        read!(
+            self,
+            |err| Error::from_sqlx(err, dialect, entity, Operation::Read),
+            |conn| conn.fetch_optional_json(&sql, entity)
+        )?
+        .ok_or(Error::NotFound)
+    }
+
     /// Validates and inserts a record; returns it as stored. `actor` is recorded in the
     /// audit log with the change, in the same transaction.
     pub async fn create(
@@ -1086,6 +1098,23 @@ impl Conn<'_> {
         // Drain, so the connection is ready for the next statement.
         while rows.try_next().await?.is_some() {}
         first.map(|row| row.record(entity)).transpose()
+    }
+
+    /// The first row as a JSON object (see [`Row::write_json`]), without a record between.
+    async fn fetch_optional_json(
+        &mut self,
+        sql: &Sql,
+        entity: &Entity,
+    ) -> Result<Option<Vec<u8>>, sqlx::Error> {
+        let mut rows = self.fetch(sql);
+        let mut json = None;
+        if let Some(row) = rows.try_next().await? {
+            let mut out = Vec::with_capacity(512);
+            row.write_json(entity, &mut out)?;
+            json = Some(out);
+        }
+        while rows.try_next().await?.is_some() {}
+        Ok(json)
     }
 
     async fn fetch_count(&mut self, sql: &Sql) -> Result<u64, sqlx::Error> {

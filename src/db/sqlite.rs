@@ -58,13 +58,13 @@ pub(super) fn decode(
     if raw.is_null() {
         return Ok(Json::Null);
     }
-    let class = raw.type_info().name().to_owned();
+    let info = raw.type_info();
     let bad = |what: &str| sqlx::Error::Decode(format!("column {i}: {what}").into());
-    Ok(match (field_type, class.as_str()) {
+    Ok(match (field_type, info.name()) {
         (FieldType::Boolean, "INTEGER") => Json::Bool(row.try_get::<i64, _>(i)? != 0),
         (FieldType::Boolean, _) => {
-            let text = row.try_get_unchecked::<String, _>(i)?;
-            Json::Bool(matches!(text.as_str(), "1" | "true" | "TRUE" | "t"))
+            let text = row.try_get_unchecked::<&str, _>(i)?;
+            Json::Bool(matches!(text, "1" | "true" | "TRUE" | "t"))
         }
         (FieldType::Integer | FieldType::Reference, "INTEGER") => {
             int_to_json(row.try_get::<i64, _>(i)?)
@@ -74,8 +74,8 @@ pub(super) fn decode(
         }
         (FieldType::Float, "INTEGER") => Json::from(row.try_get::<i64, _>(i)? as f64),
         (FieldType::Date, _) => {
-            let text = row.try_get_unchecked::<String, _>(i)?;
-            let date = NaiveDate::parse_from_str(text.get(..10).unwrap_or(&text), "%Y-%m-%d")
+            let text = row.try_get_unchecked::<&str, _>(i)?;
+            let date = NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d")
                 .map_err(|_| bad("not a date"))?;
             date_to_json(date)
         }
@@ -86,13 +86,13 @@ pub(super) fn decode(
             datetime_to_json(datetime)
         }
         (FieldType::Datetime, _) => {
-            let text = row.try_get_unchecked::<String, _>(i)?;
-            datetime_to_json(parse_datetime(&text).ok_or_else(|| bad("not a date and time"))?)
+            let text = row.try_get_unchecked::<&str, _>(i)?;
+            datetime_to_json(parse_datetime(text).ok_or_else(|| bad("not a date and time"))?)
         }
         (FieldType::Time, _) => {
-            let text = row.try_get_unchecked::<String, _>(i)?;
-            let time = NaiveTime::parse_from_str(&text, "%H:%M:%S%.f")
-                .or_else(|_| NaiveTime::parse_from_str(&text, "%H:%M"))
+            let text = row.try_get_unchecked::<&str, _>(i)?;
+            let time = NaiveTime::parse_from_str(text, "%H:%M:%S%.f")
+                .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M"))
                 .map_err(|_| bad("not a time"))?;
             time_to_json(time)
         }
@@ -107,6 +107,9 @@ pub(super) fn decode(
 }
 
 fn parse_datetime(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    if let Some(naive) = sqlite_datetime(text) {
+        return Some(naive.and_utc());
+    }
     if let Ok(with_offset) = chrono::DateTime::parse_from_rfc3339(text) {
         return Some(with_offset.to_utc());
     }
@@ -118,6 +121,41 @@ fn parse_datetime(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     .iter()
     .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
     .map(|naive| naive.and_utc())
+}
+
+/// SQLite's own `YYYY-MM-DD HH:MM:SS[.fff]` (what CURRENT_TIMESTAMP and this crate write),
+/// read without a format string: exports decode one per row, and chrono's strftime parser
+/// was a tenth of their time.
+fn sqlite_datetime(text: &str) -> Option<NaiveDateTime> {
+    let b = text.as_bytes();
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        let digits = &b[range];
+        digits
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then(|| digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let nanos = match &b[19..] {
+        [] => 0,
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            let n = number(20..b.len())?;
+            n * 10u32.pow(9 - digits.len() as u32)
+        }
+        _ => return None,
+    };
+    let date = NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)?;
+    let time =
+        NaiveTime::from_hms_nano_opt(number(11..13)?, number(14..16)?, number(17..19)?, nanos)?;
+    Some(date.and_time(time))
 }
 
 /// SQLite names `table.column` in its messages: `UNIQUE constraint failed: authors.email`.
@@ -168,7 +206,10 @@ pub(super) async fn connect(
         .create_if_missing(create)
         .foreign_keys(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .busy_timeout(settings.statement_timeout);
+        .busy_timeout(settings.statement_timeout)
+        // sqlx's worker thread hands rows over one by one through this channel; the
+        // default (50) makes a long read wake the reader far more often.
+        .row_buffer_size(256);
     // One connection first: it fails at once with the real cause (no such file, not a
     // database) where a pool would retry until its timeout.
     let first = SqliteConnection::connect_with(&options).await?;
@@ -182,4 +223,53 @@ pub(super) async fn connect(
         settings.max_connections,
         settings.acquire_timeout,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Option<String> {
+        parse_datetime(text).map(|dt| dt.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    }
+
+    #[test]
+    fn reads_sqlite_timestamps_without_a_format_string() {
+        let fast = |text| sqlite_datetime(text).map(|n| n.and_utc().to_rfc3339());
+        assert_eq!(
+            fast("2024-05-01 10:00:00").as_deref(),
+            Some("2024-05-01T10:00:00+00:00")
+        );
+        assert_eq!(
+            fast("2024-05-01 10:00:00.25").as_deref(),
+            Some("2024-05-01T10:00:00.250+00:00")
+        );
+        assert_eq!(
+            at("2024-05-01 10:00:00.123456789").as_deref(),
+            Some("2024-05-01T10:00:00.123456789Z")
+        );
+        // Not the fast path's shape: the other formats still apply.
+        for other in [
+            "2024-05-01T10:00:00Z",
+            "2024-05-01T10:00:00",
+            "2024-05-01 10:00",
+        ] {
+            assert_eq!(sqlite_datetime(other), None, "{other}");
+            assert!(at(other).is_some(), "{other}");
+        }
+        // More digits than nanoseconds: chrono's parser (which truncates) decides.
+        assert_eq!(sqlite_datetime("2024-05-01 10:00:00.1234567890"), None);
+        // Impossible or malformed values are refused, not wrapped around.
+        for bad in [
+            "2024-02-30 10:00:00",
+            "2024-05-01 24:00:00",
+            "2024-05-01 10:00:00.",
+            "2024-05-01 10:00:00x",
+            "2024-0a-01 10:00:00",
+            "2024-05-01 +1:00:00",
+            "",
+        ] {
+            assert_eq!(at(bad), None, "{bad}");
+        }
+    }
 }
