@@ -158,6 +158,23 @@ def bench_config(work):
     return path
 
 
+def auth_config(binary, config, work):
+    """The bench config with the built-in login: one user, `bench`, role admin."""
+    path = work / "bench-auth.toml"
+    if not path.exists():
+        password_hash = output([binary, "hash-password"], input="bench-pass\n").strip()
+        path.write_text(config.read_text() + f"""
+[auth]
+secret = "{'b' * 48}"
+
+  [[auth.user]]
+  name = "bench"
+  role = "admin"
+  password_hash = "{password_hash}"
+""")
+    return path
+
+
 # ---------------------------------------------------------------- the server
 
 class Server:
@@ -233,12 +250,13 @@ def workloads(posts):
     }
 
 
-def wrk_script(work, name, method, path, body, posts):
+def wrk_script(work, name, method, path, body, posts, token=None):
     lua = work / f"{name}.lua"
+    auth = f'wrk.headers["Authorization"] = "Bearer {token}"\n' if token else ""
     if "{id}" in path:
         head, tail = path.split("{id}")
         lua.write_text(f"""math.randomseed(7)
-request = function()
+{auth}request = function()
   return wrk.format("GET", "{head}" .. math.random(1, {posts}) .. "{tail}")
 end
 """)
@@ -436,6 +454,20 @@ def bench_backend(name, url, args, work, binary, config, rows):
             measure("W5", "W5+trgm")
     measure("W4")
     server.stop()
+    # W3 again, authenticated: the built-in login, a Bearer token on every request.
+    server = Server(binary, auth_config(binary, config, work), url, args.port, work, name + "-auth")
+    _, _, body = server.get("/admin/api/login", "POST",
+                            json.dumps({"username": "bench", "password": "bench-pass"}).encode())
+    token = json.loads(body)["token"]
+    _, method, path, _ = specs["W3"]
+    lua = wrk_script(work, "W3auth", method, path, None, args.posts, token)
+    if not args.smoke:
+        wrk(server, lua, argparse.Namespace(connections=args.connections, duration=1))
+    results["W3 auth"] = wrk(server, lua, args)
+    if "floor" in results["W3"]:
+        results["W3 auth"]["floor"] = results["W3"]["floor"]
+    log(f"   W3 auth: {results['W3 auth']['rps']:.0f} req/s, p99 {results['W3 auth']['p99']:.2f} ms")
+    server.stop()
     created = rows(url)
     if created <= args.posts:
         raise SystemExit(f"{name}: W4 created no row")
@@ -524,7 +556,8 @@ def report(args, backends, export, size, starts, big, started):
                f"warm-up; autoadmin's pool: {args.pool} connections. pgbench: `-M prepared -c {args.pool} -j 2 "
                f"-T {args.duration}` on the statements that autoadmin sent for one request of the workload, "
                f"read from PostgreSQL's log, with the same bound values (W3: a random id per transaction). "
-               f"Server: `{os.path.relpath(args.binary, ROOT)} serve --insecure-dev` (no authentication). "
+               f"Server: `{os.path.relpath(args.binary, ROOT)} serve --insecure-dev` (no authentication, but for "
+               f"W3 auth: the built-in login, a Bearer token per request, its floor W3's). "
                f"Latencies in ms.")
     for name, results in backends.items():
         out.append("")
@@ -545,7 +578,10 @@ def report(args, backends, export, size, starts, big, started):
             out.append(row)
     out.append("")
     out.append("Workloads: " + "; ".join(f"**{k}** {v[0]}" for k, v in workloads(args.posts).items())
-               + "; **W5+trgm** W5 after the pg_trgm index that `autoadmin check --advise` prints.")
+               + "; **W5+trgm** W5 after the pg_trgm index that `autoadmin check --advise` prints"
+               + "; **W3 auth** W3 with `[auth]` configured, as every deployment is: a Bearer token checked "
+               + "on each request (signature, expiry, and the user's session generation, read again at "
+               + "most once per `revocation_delay_secs`).")
     if "postgres" in backends:
         out.append("")
         out.append("The SQL of the floor, as captured:")

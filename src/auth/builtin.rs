@@ -5,7 +5,8 @@
 //! instance reads.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use argon2::Argon2;
 use argon2::password_hash::{
@@ -47,6 +48,11 @@ pub struct AuthConfig {
     pub login_failures_per_user: u32,
     #[serde(default = "default_window")]
     pub login_window_minutes: u64,
+    /// How long a user's session generation, once read, is trusted before it is read again:
+    /// the longest a logout on another instance takes to reach this one (a logout here
+    /// counts at once). 0 reads it on every request, a database round trip each.
+    #[serde(default = "default_revocation_delay")]
+    pub revocation_delay_secs: u64,
     #[serde(default, rename = "role")]
     pub roles: Vec<RoleConfig>,
     #[serde(default, rename = "user")]
@@ -67,6 +73,10 @@ fn default_per_user() -> u32 {
 
 fn default_window() -> u64 {
     15
+}
+
+fn default_revocation_delay() -> u64 {
+    1
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -157,6 +167,9 @@ pub struct Builtin {
     /// Verified against when the user does not exist, so timing does not tell.
     dummy_hash: String,
     limiter: super::limit::LoginLimiter,
+    /// Each user's generation as last read, and when (bounded by the configured users).
+    generations: Mutex<HashMap<String, (i64, Instant)>>,
+    revocation_delay: Duration,
 }
 
 /// A successful login.
@@ -184,6 +197,8 @@ impl Builtin {
                 config.login_attempts_per_address.max(1),
                 config.login_failures_per_user.max(1),
             ),
+            generations: Mutex::new(HashMap::new()),
+            revocation_delay: Duration::from_secs(config.revocation_delay_secs),
         })
     }
 
@@ -227,19 +242,49 @@ impl Builtin {
         })
     }
 
-    /// Revokes every token of `user`.
+    /// Revokes every token of `user`: on this instance at once, on the others within
+    /// `revocation_delay_secs`.
     pub async fn logout(&self, user: &str) -> Result<(), Error> {
         self.db
             .bump_session_generation(user)
             .await
-            .map_err(|err| Error::Unavailable(err.to_string()))
+            .map_err(|err| Error::Unavailable(err.to_string()))?;
+        self.generation(user).await.map(drop)
     }
 
+    /// The user's generation as the database has it now (and remembered).
     async fn generation(&self, user: &str) -> Result<i64, Error> {
-        self.db
+        let read = self
+            .db
             .session_generation(user)
             .await
-            .map_err(|err| Error::Unavailable(err.to_string()))
+            .map_err(|err| Error::Unavailable(err.to_string()))?;
+        let mut generations = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = generations
+            .entry(user.to_owned())
+            .or_insert((read, Instant::now()));
+        // Generations only grow: a read that started before a logout and ends after it
+        // must not bring the old one back.
+        if read >= entry.0 {
+            *entry = (read, Instant::now());
+        }
+        Ok(entry.0)
+    }
+
+    /// The user's generation, read again only when the remembered one is older than the
+    /// revocation delay: otherwise every request would cost a round trip to the database.
+    async fn current_generation(&self, user: &str) -> Result<i64, Error> {
+        let remembered = self
+            .generations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(user)
+            .filter(|(_, at)| at.elapsed() < self.revocation_delay)
+            .map(|(generation, _)| *generation);
+        match remembered {
+            Some(generation) => Ok(generation),
+            None => self.generation(user).await,
+        }
     }
 
     /// Whether the session cookie should be `Secure` for this request.
@@ -298,7 +343,7 @@ impl AuthPolicy for Builtin {
                     "the token's user no longer exists".into(),
                 ));
             };
-            if self.generation(&claims.sub).await? != claims.generation {
+            if self.current_generation(&claims.sub).await? != claims.generation {
                 return Err(Error::Unauthorized(
                     "the token was revoked (logged out): log in again".into(),
                 ));

@@ -553,3 +553,61 @@ pub async fn a_fallback_secret_never_replaces_the_configured_one(backend: Backen
         200
     );
 }
+
+/// A logout on another instance (which raises the user's generation in the database, as done
+/// here by hand): with the default `revocation_delay_secs` this instance refuses the user's
+/// token within about a second; with 0, on the very next request.
+pub async fn logout_elsewhere_reaches_this_instance(backend: Backend) {
+    use std::time::{Duration, Instant};
+    for delay in [None, Some(0)] {
+        let mut config = config();
+        if let Some(delay) = delay {
+            let secret = format!("secret = \"{SECRET}\"\n");
+            config = config.replacen(
+                &secret,
+                &format!("{secret}revocation_delay_secs = {delay}\n"),
+                1,
+            );
+        }
+        let Some(app) = spawn_app(backend, &[backend.blog_schema()], &config).await else {
+            return;
+        };
+        let rita = token(&app, "rita").await;
+        assert_eq!(
+            call(&app, Method::GET, "/tags", Some(&rita), None).await.0,
+            200
+        );
+        app.db
+            .execute("INSERT INTO autoadmin_sessions (user_name, generation) VALUES ('rita', 1)")
+            .await;
+        let logged_out = Instant::now();
+        let mut accepted = 0;
+        let refused = loop {
+            let (status, body) = call(&app, Method::GET, "/tags", Some(&rita), None).await;
+            if status == 401 {
+                assert_eq!(
+                    body["message"],
+                    "the token was revoked (logged out): log in again"
+                );
+                break logged_out.elapsed();
+            }
+            assert_eq!(status, 200, "{body}");
+            accepted += 1;
+            assert!(
+                logged_out.elapsed() < Duration::from_secs(10),
+                "delay {delay:?}: the revoked token still works"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        match delay {
+            Some(0) => assert_eq!(accepted, 0, "read on every request"),
+            _ => assert!(refused < Duration::from_secs(5), "{refused:?}"),
+        }
+        // The other users are not affected.
+        let root = token(&app, "root").await;
+        assert_eq!(
+            call(&app, Method::GET, "/tags", Some(&root), None).await.0,
+            200
+        );
+    }
+}

@@ -56,6 +56,7 @@ backend_tests!(
     auth::login_attempts_are_rate_limited,
     auth::a_host_policy_decides,
     auth::a_fallback_secret_never_replaces_the_configured_one,
+    auth::logout_elsewhere_reaches_this_instance,
     hostile::hostile_inputs_are_rejected_or_harmless,
     audit::every_write_is_audited,
     audit::failed_writes_leave_no_audit_row,
