@@ -9,6 +9,7 @@ use crate::schema::{Entity, Schema};
 /// One line of advice per field (and per searched entity), each naming entity and field.
 pub fn advise(schema: &Schema, tables: &[Table], dialect: Dialect) -> Vec<String> {
     let mut advice = Vec::new();
+    let mut once = Once::default();
     for entity in schema.entities() {
         let Some(table) = tables
             .iter()
@@ -30,13 +31,13 @@ pub fn advise(schema: &Schema, tables: &[Table], dialect: Dialect) -> Vec<String
                 continue;
             }
             let index = quote(&format!("{}_{}_idx", table.name, column));
-            advice.push(format!(
-                "entity \"{}\", field \"{}\": {why} without an index: CREATE INDEX {index} ON {} ({});",
-                entity.name,
-                field.name,
+            let statement = format!(
+                "CREATE INDEX {index} ON {} ({});",
                 quote(&entity.table),
                 quote(column)
-            ));
+            );
+            let what = format!("{why} without an index");
+            once.push(&mut advice, entity, &field.name, &what, statement);
         }
         for name in &entity.search {
             let Some(field) = entity.find_field(name) else {
@@ -46,13 +47,13 @@ pub fn advise(schema: &Schema, tables: &[Table], dialect: Dialect) -> Vec<String
             match dialect {
                 Dialect::Postgres if !table.trigram.contains(column) => {
                     let index = quote(&format!("{}_{}_trgm", table.name, column));
-                    advice.push(format!(
-                        "entity \"{}\", field \"{}\": quick search scans the table: CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX {index} ON {} USING gin ({} gin_trgm_ops);",
-                        entity.name,
-                        field.name,
+                    let statement = format!(
+                        "CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX {index} ON {} USING gin ({} gin_trgm_ops);",
                         quote(&entity.table),
                         quote(column)
-                    ));
+                    );
+                    let what = "quick search scans the table";
+                    once.push(&mut advice, entity, &field.name, what, statement);
                 }
                 Dialect::Postgres => {}
                 Dialect::MySql | Dialect::Sqlite => advice.push(format!(
@@ -63,6 +64,31 @@ pub fn advise(schema: &Schema, tables: &[Table], dialect: Dialect) -> Vec<String
         }
     }
     advice
+}
+
+/// Each statement once: entities over the same table (a second view of it) point back to
+/// the entity whose line has it.
+#[derive(Default)]
+struct Once(std::collections::HashMap<String, String>);
+
+impl Once {
+    fn push(
+        &mut self,
+        advice: &mut Vec<String>,
+        entity: &Entity,
+        field: &str,
+        what: &str,
+        statement: String,
+    ) {
+        let head = format!("entity \"{}\", field \"{field}\": {what}", entity.name);
+        match self.0.get(&statement) {
+            Some(first) => advice.push(format!("{head}: the index advised for entity \"{first}\"")),
+            None => {
+                advice.push(format!("{head}: {statement}"));
+                self.0.insert(statement, entity.name.clone());
+            }
+        }
+    }
 }
 
 /// The fields a list filters or sorts on, and why: the filter widgets and the default sort.
