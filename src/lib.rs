@@ -316,6 +316,10 @@ pub async fn serve(
     let app = app.layer(tower_http::trace::TraceLayer::new_for_http());
     // The peer address reaches handlers (login rate limiting keys on it).
     let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Each response is one write: Nagle's algorithm could only hold it back.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        let _ = stream.set_nodelay(true);
+    });
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await?;
