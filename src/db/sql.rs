@@ -202,6 +202,13 @@ impl<'a> Builder<'a> {
                     (Direction::Desc, true) => {
                         self.push("1 = 0");
                     }
+                    // The key is never NULL: a bare range, which an index serves (with the
+                    // `OR … IS NULL`, PostgreSQL walks the index from the top and filters:
+                    // page 40,000 of 10M rows took 0.9 s instead of 2 ms).
+                    (Direction::Desc, false) if field.name == self.entity.primary_key => {
+                        self.push(&column).push(" < ");
+                        self.bind(field, value);
+                    }
                     (Direction::Desc, false) => {
                         self.push("(").push(&column).push(" < ");
                         self.bind(field, value);
@@ -604,6 +611,38 @@ mod tests {
         catalog.insert("posts", "status", "post_status");
         let sql = list(dialect, &catalog, &entity, &list_query);
         assert_eq!(sql.text, want);
+    }
+
+    /// The WHERE of the page after a row, by keyset.
+    fn after_sql(sort: &str, values: Vec<serde_json::Value>) -> String {
+        let entity = posts();
+        let first = query::parse(&entity, sort, None, Limits::default()).unwrap();
+        let cursor = query::cursor(&entity, &first.sort, values);
+        let next = format!("{sort}&_cursor={cursor}");
+        let list_query = query::parse(&entity, &next, None, Limits::default()).unwrap();
+        let sql = list(Dialect::Postgres, &Catalog::default(), &entity, &list_query).text;
+        let start = sql.find(" WHERE ").unwrap() + 7;
+        sql[start..sql.find(" ORDER BY").unwrap()].to_owned()
+    }
+
+    #[test]
+    fn keyset_conditions_keep_nulls_but_not_on_the_key() {
+        // The key is never NULL: a plain range, which its index serves.
+        assert_eq!(
+            after_sql(
+                "_sortField=id&_sortDir=DESC",
+                vec![serde_json::json!(100026)]
+            ),
+            "((\"id\" < $1))"
+        );
+        // Any other column may hold NULLs, which sort last when descending.
+        assert_eq!(
+            after_sql(
+                "_sortField=title&_sortDir=DESC",
+                vec![serde_json::json!("m"), serde_json::json!(7)]
+            ),
+            "(((\"title\" < $1 OR \"title\" IS NULL)) OR (\"title\" = $2 AND \"id\" < $3))"
+        );
     }
 
     #[test]
