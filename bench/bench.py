@@ -441,6 +441,12 @@ def bench_backend(name, url, args, work, binary, config, rows):
 
     for key in ["W1", "W1e", "W2", "W3", "W5"]:
         measure(key)
+        if key == "W3" and name == "postgres":
+            floor = http_floor(url, args, work, binary)
+            if floor:
+                if "floor" in results["W3"]:
+                    floor["floor"] = results["W3"]["floor"]
+                results["W3 axum+sqlx"] = floor
     if name == "postgres" and not args.smoke:
         # What `check --advise` says for the search, applied, then W5 again.
         advice = output([binary, "check", "--config", str(config), "--database-url", url, "--advise"])
@@ -472,6 +478,43 @@ def bench_backend(name, url, args, work, binary, config, rows):
     if created <= args.posts:
         raise SystemExit(f"{name}: W4 created no row")
     return results
+
+
+def http_floor(url, args, work, binary):
+    """W3 against examples/http_floor.rs (built beside the binary): axum and sqlx doing the
+    same SELECT with no admin in between."""
+    exe = Path(binary).parent / "examples" / "http_floor"
+    if not exe.exists():
+        log(f"   W3 axum+sqlx: skipped, {exe} is not built")
+        return None
+    port = args.port + 10
+    log_path = work / "http-floor.log"
+    process = subprocess.Popen([str(exe), url, f"127.0.0.1:{port}"], stdout=open(log_path, "w"),
+                               stderr=subprocess.STDOUT)
+    target = argparse.Namespace(base=f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(target.base + "/posts/1", timeout=1)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"http_floor did not start:\n{log_path.read_text()[-2000:]}")
+                time.sleep(0.01)
+        lua = wrk_script(work, "W3floor", "GET", "/posts/{id}", None, args.posts)
+        if not args.smoke:
+            wrk(target, lua, argparse.Namespace(connections=args.connections, duration=1))
+        result = wrk(target, lua, args)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    log(f"   W3 axum+sqlx: {result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, p99 {result['p99']:.2f} ms")
+    return result
 
 
 def count_posts(url):
@@ -579,6 +622,8 @@ def report(args, backends, export, size, starts, big, started):
     out.append("")
     out.append("Workloads: " + "; ".join(f"**{k}** {v[0]}" for k, v in workloads(args.posts).items())
                + "; **W5+trgm** W5 after the pg_trgm index that `autoadmin check --advise` prints"
+               + "; **W3 axum+sqlx** W3 served by `examples/http_floor.rs`: axum and sqlx doing the same "
+               + "SELECT with no admin in between, the HTTP floor"
                + "; **W3 auth** W3 with `[auth]` configured, as every deployment is: a Bearer token checked "
                + "on each request (signature, expiry, and the user's session generation, read again at "
                + "most once per `revocation_delay_secs`).")

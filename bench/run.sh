@@ -27,6 +27,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [[ " $* " != *" --binary "* ]]; then
-  cargo build --release --locked --quiet
+  cargo build --release --locked --quiet --bin autoadmin --example http_floor
 fi
 exec python3 bench/bench.py "$@"
