@@ -318,6 +318,12 @@ pub struct Db {
     pool: Pool,
     catalog: Arc<Catalog>,
     tasks: TaskTracker,
+    /// SQLite has one writer at a time. Writes wait for it here, first come first served,
+    /// rather than in SQLite's busy handler, which sleeps and retries: with 16 writers a
+    /// request could wait 1.8 s (p99 of W4) while the file was free most of the time.
+    writer: Arc<tokio::sync::Mutex<()>>,
+    /// How long a write waits for its turn (the statement timeout).
+    write_wait: Duration,
 }
 
 impl Db {
@@ -350,6 +356,8 @@ impl Db {
             pool,
             catalog: Arc::new(Catalog::default()),
             tasks: TaskTracker::new(),
+            writer: Arc::new(tokio::sync::Mutex::new(())),
+            write_wait: settings.statement_timeout,
         })
     }
 
@@ -429,17 +437,32 @@ impl Db {
     async fn begin(&self, fail: impl Fn(sqlx::Error) -> Error) -> Result<Tx, Error> {
         // IMMEDIATE takes SQLite's write lock up front, so a read-then-write transaction
         // cannot deadlock against another writer.
-        let begin = match self.dialect() {
-            Dialect::Sqlite => "BEGIN IMMEDIATE",
-            Dialect::Postgres | Dialect::MySql => "BEGIN",
-        };
+        let (begin, writer) =
+            match self.dialect() {
+                Dialect::Sqlite => {
+                    let turn = self.writer.clone().lock_owned();
+                    let turn = tokio::time::timeout(self.write_wait, turn).await.map_err(|_| {
+                    Error::Unavailable(format!(
+                        "the database is busy: the writes before this one took more than {} s",
+                        self.write_wait.as_secs()
+                    ))
+                })?;
+                    ("BEGIN IMMEDIATE", Some(turn))
+                }
+                Dialect::Postgres | Dialect::MySql => ("BEGIN", None),
+            };
         let mut retries = 0;
         loop {
             let mut pooled = self.acquire().await?;
             let started = pooled.conn().execute_raw(begin).await;
             pooled.finished(&started);
             match started {
-                Ok(()) => return Ok(Tx { pooled }),
+                Ok(()) => {
+                    return Ok(Tx {
+                        pooled,
+                        _writer: writer,
+                    });
+                }
                 Err(error) if pool::is_dead(Some(&error)) && retries < self.max_connections() => {
                     retries += 1;
                 }
@@ -900,6 +923,8 @@ impl Pooled {
 /// back.
 struct Tx {
     pooled: Pooled,
+    /// SQLite: this process's turn to write, held until COMMIT or ROLLBACK.
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl Tx {

@@ -38,6 +38,8 @@ backend_tests!(
     lifecycle::write_finishes_after_client_disconnects,
     lifecycle::shutdown_finishes_in_flight_requests,
     lifecycle::health_answers,
+    lifecycle::concurrent_writes_all_land,
+    lifecycle::a_locked_sqlite_file_gives_503,
     lifecycle::openapi_document_is_served,
     lifecycle::admin_app_is_served,
     lifecycle::timeouts_answer_503_and_change_nothing,
