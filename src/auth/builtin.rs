@@ -264,8 +264,9 @@ impl Builtin {
             .entry(user.to_owned())
             .or_insert((read, Instant::now()));
         // Generations only grow: a read that started before a logout and ends after it
-        // must not bring the old one back.
-        if read >= entry.0 {
+        // must not bring the old one back. (One remembered longer than the delay gives way,
+        // so that the table stays the authority if someone resets it.)
+        if read >= entry.0 || entry.1.elapsed() >= self.revocation_delay {
             *entry = (read, Instant::now());
         }
         Ok(entry.0)

@@ -437,20 +437,11 @@ impl Db {
     async fn begin(&self, fail: impl Fn(sqlx::Error) -> Error) -> Result<Tx, Error> {
         // IMMEDIATE takes SQLite's write lock up front, so a read-then-write transaction
         // cannot deadlock against another writer.
-        let (begin, writer) =
-            match self.dialect() {
-                Dialect::Sqlite => {
-                    let turn = self.writer.clone().lock_owned();
-                    let turn = tokio::time::timeout(self.write_wait, turn).await.map_err(|_| {
-                    Error::Unavailable(format!(
-                        "the database is busy: the writes before this one took more than {} s",
-                        self.write_wait.as_secs()
-                    ))
-                })?;
-                    ("BEGIN IMMEDIATE", Some(turn))
-                }
-                Dialect::Postgres | Dialect::MySql => ("BEGIN", None),
-            };
+        let begin = match self.dialect() {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres | Dialect::MySql => "BEGIN",
+        };
+        let writer = self.turn_to_write().await?;
         let mut retries = 0;
         loop {
             let mut pooled = self.acquire().await?;
@@ -468,6 +459,21 @@ impl Db {
                 }
                 Err(error) => return Err(fail(error)),
             }
+        }
+    }
+
+    /// On SQLite, this process's turn to write (the `writer` field says why); elsewhere nothing.
+    async fn turn_to_write(&self) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, Error> {
+        if self.dialect() != Dialect::Sqlite {
+            return Ok(None);
+        }
+        let turn = self.writer.clone().lock_owned();
+        match tokio::time::timeout(self.write_wait, turn).await {
+            Ok(turn) => Ok(Some(turn)),
+            Err(_) => Err(Error::Unavailable(format!(
+                "the database is busy: the writes before this one took more than {} s",
+                self.write_wait.as_secs()
+            ))),
         }
     }
 
