@@ -3,15 +3,25 @@
 //!
 //! # Layout
 //!
+//! A request flows one way, one stage per folder:
+//!
+//! ```text
+//! api/ (HTTP, extractors) → auth/ (Principal) → query/ (ListQuery) → db/ (SQL, rows) → api/ (response)
+//! ```
+//!
+//! - [`config`]: the configuration file as a whole: `[admin]` settings, `[auth]`, and the
+//!   `[[entity]]` tables handed to `schema`; TOML printing.
 //! - [`schema`]: entity descriptors (TOML or Rust builder), their checks, and validation of
-//!   records against their rules. No HTTP, no SQL.
-//! - [`query`]: list query strings → typed [`query::ListQuery`]. Pure.
-//! - [`db`]: the only SQL; one enum over the three sqlx pools, statements built once with
-//!   per-dialect differences in [`db::Dialect`].
+//!   records against their rules. No HTTP, no SQL, no users, no settings.
+//! - [`query`]: the list protocol: query strings → typed [`query::ListQuery`], the table of
+//!   its parameters, cursors and next-page links, batch ids. Pure.
+//! - [`db`]: the only SQL; statements built once, backend differences in [`db::Dialect`]
+//!   and one file per backend; every write on one transaction path. No HTTP.
 //! - [`auth`]: the AuthPolicy trait, per-entity permissions, the built-in users and tokens.
-//! - [`api`]: the axum router, thin handlers, and the one error type with its JSON shape.
-//! - [`openapi`]: the OpenAPI 3.1 document, generated from the schema.
-//! - [`ui`]: the embedded admin app and its generated `config.json`.
+//! - [`api`]: everything HTTP: the router, thin handlers, extractors, the app's files, the
+//!   one error type with its JSON shape, the server loop.
+//! - [`openapi`] and [`ui`]: documents generated from the schema: the OpenAPI 3.1 document
+//!   and the admin app's `config.json`.
 //! - [`demo`]: the embedded blog schema, seed and descriptors of `autoadmin demo`.
 //! - this file: [`Admin`] (built with [`Admin::builder`]) and [`serve`].
 //!
@@ -28,6 +38,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod config;
 pub mod db;
 pub mod demo;
 pub mod openapi;
@@ -39,12 +50,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
 use tokio::net::TcpListener;
 
 use crate::api::AppState;
+use crate::config::AdminSettings;
 use crate::db::Db;
-use crate::schema::{AdminSettings, Entity, Schema};
+use crate::schema::{Entity, Schema};
 
 pub use crate::schema::{Field, FieldType};
 
@@ -147,7 +158,7 @@ impl AdminBuilder {
         let mut file_settings = None;
         let mut auth_config = None;
         let mut entities = Vec::new();
-        let mut add = |loaded: schema::LoadedConfig, has_admin: bool| {
+        let mut add = |loaded: config::LoadedConfig, has_admin: bool| {
             if has_admin && file_settings.is_none() {
                 file_settings = Some(loaded.admin);
             }
@@ -157,10 +168,10 @@ impl AdminBuilder {
             entities.extend(loaded.schema.entities().iter().cloned());
         };
         if !self.config_files.is_empty() {
-            add(schema::load_files(&self.config_files)?, true);
+            add(config::load_files(&self.config_files)?, true);
         }
         for (text, origin) in &self.config_texts {
-            add(schema::load_str(text, origin)?, true);
+            add(config::load_str(text, origin)?, true);
         }
         let file_settings = file_settings.unwrap_or_default();
         entities.extend(self.entities);
@@ -248,26 +259,14 @@ impl Admin {
 
     /// The admin's routes (`/api/...`), to nest at the base path of your choice.
     pub fn router(&self) -> Router {
-        let router = Router::new()
-            .route("/", get(ui::index))
-            .route("/config.json", get(ui::config_json))
-            .route("/assets/{*path}", get(ui::assets))
-            .with_state(self.state.clone())
-            .nest("/api", api::router(self.state.clone()));
-        let router = api::with_context(router, &self.state.settings)
-            .layer(tower_http::compression::CompressionLayer::new());
-        match api::cors(&self.state.settings) {
-            Some(cors) => router.layer(cors),
-            None => router,
-        }
+        api::router(self.state.clone())
     }
 
     /// Mounts the admin in `app` at `base` (e.g. `/admin`): the API at `{base}/api`, the app
     /// at `{base}/`. Prefer this to `app.nest(base, admin.router())`, which cannot route
     /// `{base}/` itself.
     pub fn nest_in(&self, app: Router, base: &str) -> Router {
-        app.route(&format!("{base}/"), get(ui::index))
-            .nest(base, self.router())
+        api::nest_in(app, base, self.state.clone())
     }
 
     /// Whether requests are authenticated (a host policy or the built-in one), or the admin
@@ -313,16 +312,7 @@ pub async fn serve(
         let outer = admin.nest_in(Router::new(), &base);
         api::with_context(outer, admin.settings())
     };
-    let app = app.layer(tower_http::trace::TraceLayer::new_for_http());
-    // The peer address reaches handlers (login rate limiting keys on it).
-    let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    // Each response is one write: Nagle's algorithm could only hold it back.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
-        let _ = stream.set_nodelay(true);
-    });
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    api::serve(listener, app, shutdown).await?;
     admin.close().await;
     Ok(())
 }
@@ -339,7 +329,7 @@ pub async fn introspect_toml(
     db.close().await;
     let (entities, notes) = db::introspect::describe(&tables?);
     let schema = Schema::new(entities)?;
-    Ok(schema::print_toml(
+    Ok(config::print_toml(
         Some(&settings),
         schema.entities(),
         &notes,

@@ -149,7 +149,7 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Config { config } => {
-            let loaded = autoadmin::schema::load_files(&config)?;
+            let loaded = autoadmin::config::load_files(&config)?;
             let api = format!("{}/api", loaded.admin.base_path);
             let document = autoadmin::ui::config(&loaded.schema, &loaded.admin, &api);
             println!("{}", serde_json::to_string_pretty(&document)?);
@@ -160,7 +160,7 @@ async fn run() -> anyhow::Result<()> {
             database_url,
             advise,
         } => {
-            let loaded = autoadmin::schema::load_files(&config)?;
+            let loaded = autoadmin::config::load_files(&config)?;
             let names: Vec<&str> = loaded
                 .schema
                 .entities()

@@ -496,7 +496,7 @@ mod tests {
 
     #[test]
     fn documents_the_blog() {
-        let config = crate::schema::load_str(crate::demo::CONFIG, "blog.toml").unwrap();
+        let config = crate::config::load_str(crate::demo::CONFIG, "blog.toml").unwrap();
         let doc = document(&config.schema, "Blog", "/admin/api");
         assert_eq!(doc["openapi"], "3.1.0");
         let create = &doc["components"]["schemas"]["PostsCreate"];

@@ -245,7 +245,7 @@ async fn introspect_check_and_serve_without_a_config() {
     );
     let toml = String::from_utf8(output.stdout).unwrap();
     assert_eq!(toml.matches("[[entity]]").count(), 4);
-    autoadmin::schema::load_str(&toml, "introspected.toml").expect("loads back");
+    autoadmin::config::load_str(&toml, "introspected.toml").expect("loads back");
 
     // check: the file fits; a wrong one does not, and says why.
     let file = temp_path("introspected.toml");

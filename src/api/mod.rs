@@ -1,34 +1,51 @@
-//! The REST API: routes, handlers, the error shape. Handlers are thin; they never build SQL.
+//! Everything HTTP: the API's routes and thin handlers, the admin app's files and
+//! `config.json`, the extractors that resolve entities, records and principals, the one
+//! error type with its JSON shape, request ids, timeouts, CORS, and the server loop. Handlers
+//! read as the pipeline: resolve → authorize → parse (`crate::query`) → `crate::db` →
+//! respond. They never build SQL.
 //!
 //! | route                    | handler          |
 //! |--------------------------|------------------|
-//! | `GET    /health`         | [`handlers::health`] |
-//! | `GET    /openapi.json`   | [`handlers::openapi`] |
-//! | `GET    /{entity}`       | [`handlers::list`]   |
-//! | `POST   /{entity}`       | [`handlers::create`] |
-//! | `GET    /{entity}/{id}`  | [`handlers::get`]    |
-//! | `PUT/PATCH /{entity}/{id}` | [`handlers::update`] |
-//! | `DELETE /{entity}/{id}`  | [`handlers::delete`] |
-//! | `DELETE /{entity}?ids=[..]` | [`handlers::delete_many`] |
-//! | `GET    /{entity}/export.csv` | [`handlers::export_csv`] |
+//! | `GET    /health`         | [`meta::health`] |
+//! | `GET    /openapi.json`   | [`meta::openapi`] |
+//! | `POST   /login`, `/logout` | [`session`] |
+//! | `GET    /{entity}`       | [`list::list`]   |
+//! | `GET    /{entity}/export.csv` | [`list::export_csv`] |
+//! | `POST   /{entity}`       | [`record::create`] |
+//! | `GET    /{entity}/{id}`  | [`record::get`]    |
+//! | `PUT/PATCH /{entity}/{id}` | [`record::update`] |
+//! | `DELETE /{entity}/{id}`  | [`record::delete`] |
+//! | `DELETE /{entity}?ids=[..]` | [`record::delete_many`] |
+//!
+//! The app, beside the API: `GET {base}/` and `{base}/assets/…` ([`app`]),
+//! `GET {base}/config.json` ([`app::config_json`]).
 
+mod app;
 mod body;
+mod cors;
 pub mod error;
 mod export;
-mod handlers;
+pub mod extract;
+mod list;
+mod meta;
+mod record;
 pub mod request_id;
+mod server;
 mod session;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 
+use crate::config::AdminSettings;
 use crate::db::Db;
-use crate::schema::{AdminSettings, Schema};
+use crate::schema::Schema;
 
+pub use app::CONTENT_SECURITY_POLICY;
 pub use error::ApiError;
+pub use server::serve;
 
 /// What every handler can reach. Extractors clone it on every request, so it is one `Arc`
 /// (a single reference count to bump) rather than a bundle of them.
@@ -65,80 +82,56 @@ pub struct State {
 /// Request bodies above this are refused with 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// The API router, to be nested at `{base}/api` (inside [`with_context`]).
-pub fn router(state: AppState) -> Router {
+/// The API's routes, to be nested at `{base}/api` (inside [`with_context`]).
+fn api(state: AppState) -> Router {
     Router::new()
-        .route("/health", get(handlers::health))
-        .route("/login", axum::routing::post(session::login))
-        .route("/logout", axum::routing::post(session::logout))
-        .route("/openapi.json", get(handlers::openapi))
+        .route("/health", get(meta::health))
+        .route("/login", post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/openapi.json", get(meta::openapi))
         .route(
             "/{entity}",
-            get(handlers::list)
-                .post(handlers::create)
-                .delete(handlers::delete_many),
+            get(list::list)
+                .post(record::create)
+                .delete(record::delete_many),
         )
-        .route("/{entity}/export.csv", get(handlers::export_csv))
+        .route("/{entity}/export.csv", get(list::export_csv))
         .route(
             "/{entity}/{id}",
-            get(handlers::get)
-                .put(handlers::update)
-                .patch(handlers::update)
-                .delete(handlers::delete),
+            get(record::get)
+                .put(record::update)
+                .patch(record::update)
+                .delete(record::delete),
         )
-        .fallback(handlers::not_found)
-        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .fallback(meta::not_found)
+        .method_not_allowed_fallback(meta::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
 
-/// The CORS layer for `cors_origins`, or `None` when CORS is off. Exposes the paging headers
-/// (react-admin reads them) and allows the headers admin clients send.
-pub fn cors(settings: &AdminSettings) -> Option<tower_http::cors::CorsLayer> {
-    use axum::http::{HeaderName, HeaderValue, Method, header};
-    use tower_http::cors::{AllowOrigin, CorsLayer};
-    if settings.cors_origins.is_empty() {
-        return None;
+/// The admin's routes: the app at `/`, its files and `config.json`, the API at `/api`; to be
+/// nested at the base path of your choice.
+pub fn router(state: AppState) -> Router {
+    let settings = state.settings.clone();
+    let router = Router::new()
+        .route("/", get(app::index))
+        .route("/config.json", get(app::config_json))
+        .route("/assets/{*path}", get(app::assets))
+        .with_state(state.clone())
+        .nest("/api", api(state));
+    let router =
+        with_context(router, &settings).layer(tower_http::compression::CompressionLayer::new());
+    match cors::layer(&settings) {
+        Some(cors) => router.layer(cors),
+        None => router,
     }
-    let origin = if settings.cors_origins.iter().any(|o| o == "*") {
-        AllowOrigin::any()
-    } else {
-        // Checked when the config was loaded.
-        AllowOrigin::list(
-            settings
-                .cors_origins
-                .iter()
-                .filter_map(|o| HeaderValue::from_str(o).ok()),
-        )
-    };
-    Some(
-        CorsLayer::new()
-            .allow_origin(origin)
-            .allow_methods([
-                Method::GET,
-                Method::POST,
-                Method::PUT,
-                Method::PATCH,
-                Method::DELETE,
-                Method::OPTIONS,
-            ])
-            .allow_headers([
-                header::RANGE,
-                header::AUTHORIZATION,
-                header::CONTENT_TYPE,
-                HeaderName::from_static("x-requested-with"),
-                HeaderName::from_static("x-request-id"),
-            ])
-            .expose_headers([
-                HeaderName::from_static("x-total-count"),
-                HeaderName::from_static("x-total-count-kind"),
-                header::CONTENT_RANGE,
-                header::LINK,
-                header::LOCATION,
-                HeaderName::from_static("x-request-id"),
-            ])
-            .max_age(std::time::Duration::from_secs(600)),
-    )
+}
+
+/// Mounts the admin in `app` at `base` (e.g. `/admin`): the API at `{base}/api`, the app
+/// at `{base}/`. (`app.nest(base, router)` alone cannot route `{base}/` itself.)
+pub fn nest_in(app: Router, base: &str, state: AppState) -> Router {
+    app.route(&format!("{base}/"), get(app::index))
+        .nest(base, router(state))
 }
 
 /// Gives every route of `router` a request id and a time limit, and a JSON 404 for paths
@@ -146,7 +139,7 @@ pub fn cors(settings: &AdminSettings) -> Option<tower_http::cors::CorsLayer> {
 /// level that is nested gets one.)
 pub fn with_context(router: Router, settings: &AdminSettings) -> Router {
     router
-        .fallback(handlers::not_found)
+        .fallback(meta::not_found)
         .layer(axum::middleware::from_fn_with_state(
             settings.request_timeout,
             request_id::middleware,

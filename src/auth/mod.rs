@@ -112,15 +112,3 @@ impl AuthPolicy for Open {
         Box::pin(async { Ok(Principal::everyone()) })
     }
 }
-
-/// The principal of a request, as the admin's policy sees it; rejects with 401/403.
-impl axum::extract::FromRequestParts<crate::api::AppState> for Principal {
-    type Rejection = crate::api::ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &crate::api::AppState,
-    ) -> Result<Principal, Self::Rejection> {
-        Ok(state.auth.authenticate(parts).await?)
-    }
-}

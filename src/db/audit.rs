@@ -6,8 +6,8 @@
 use serde_json::{Map, Value as Json};
 
 use super::sql::{self, Sql};
-use super::{Conn, Db, Dialect, EntityRef, Error, Record};
-use crate::schema::{Entity, Field, FieldType, Value};
+use super::{Db, EntityRef, Error, Record};
+use crate::schema::{Entity, Field, FieldType, Kind, Value};
 
 /// The entity name of the audit log.
 pub const ENTITY: &str = "_audit";
@@ -36,50 +36,75 @@ pub fn entity() -> Entity {
 impl Db {
     /// Creates the audit table if it is not there.
     pub async fn ensure_audit_table(&self) -> Result<(), Error> {
-        let ddl = match self.dialect() {
-            Dialect::Postgres => {
-                "CREATE TABLE IF NOT EXISTS autoadmin_audit (id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL, actor VARCHAR(200), entity VARCHAR(200) NOT NULL, record_id VARCHAR(200) NOT NULL, action VARCHAR(20) NOT NULL, old_values JSONB, new_values JSONB); CREATE INDEX IF NOT EXISTS autoadmin_audit_record ON autoadmin_audit (entity, record_id)"
-            }
-            Dialect::MySql => {
-                "CREATE TABLE IF NOT EXISTS autoadmin_audit (id BIGINT AUTO_INCREMENT PRIMARY KEY, at DATETIME(6) NOT NULL, actor VARCHAR(200), entity VARCHAR(200) NOT NULL, record_id VARCHAR(200) NOT NULL, action VARCHAR(20) NOT NULL, old_values JSON, new_values JSON, INDEX autoadmin_audit_record (entity, record_id)) DEFAULT CHARSET = utf8mb4"
-            }
-            Dialect::Sqlite => {
-                "CREATE TABLE IF NOT EXISTS autoadmin_audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TIMESTAMP NOT NULL, actor VARCHAR(200), entity VARCHAR(200) NOT NULL, record_id VARCHAR(200) NOT NULL, action VARCHAR(20) NOT NULL, old_values JSON, new_values JSON); CREATE INDEX IF NOT EXISTS autoadmin_audit_record ON autoadmin_audit (entity, record_id)"
-            }
-        };
-        self.execute_script(ddl).await
+        self.execute_script(self.dialect().audit_table()).await
     }
 }
 
-/// What a write did, for its audit row.
-pub(super) struct Change<'a> {
-    pub actor: Option<&'a str>,
+/// What a write did to one record, for its audit row.
+pub(super) struct Change {
     pub action: &'static str,
-    pub before: Option<&'a Record>,
-    pub after: Option<&'a Record>,
+    pub before: Option<Record>,
+    pub after: Option<Record>,
     /// Password fields the write set: recorded as changed, never their value.
     pub passwords: Vec<String>,
 }
 
-/// The INSERT of the audit row for `change` to a record of `entity`, or `None` when the
-/// schema has no audit log (it is added by the admin builder).
-fn row(db: &Db, entity: &EntityRef, change: &Change<'_>) -> Option<Sql> {
-    let audit = EntityRef::new(&entity.schema, ENTITY)?;
+impl Change {
+    /// The creation of `record`.
+    pub fn created(record: Record, passwords: Vec<String>) -> Change {
+        Change {
+            action: "create",
+            before: None,
+            after: Some(record),
+            passwords,
+        }
+    }
+
+    /// An update from `before` to `after`.
+    pub fn updated(before: Record, after: Record, passwords: Vec<String>) -> Change {
+        Change {
+            action: "update",
+            before: Some(before),
+            after: Some(after),
+            passwords,
+        }
+    }
+
+    /// The deletion of `record`.
+    pub fn deleted(record: Record) -> Change {
+        Change {
+            action: "delete",
+            before: Some(record),
+            after: None,
+            passwords: Vec::new(),
+        }
+    }
+}
+
+/// The INSERT of the audit row for `change` to a record of `entity` by `actor`, or `None`
+/// when the schema has no audit log (the admin builder adds it) or the record is the log's.
+pub(super) fn insert(
+    db: &Db,
+    entity: &EntityRef,
+    actor: Option<&str>,
+    change: &Change,
+) -> Option<Sql> {
+    let audit = entity.sibling(ENTITY)?;
     if entity.name == ENTITY {
         return None;
     }
-    let record = change.after.or(change.before)?;
+    let record = change.after.as_ref().or(change.before.as_ref())?;
     let key = match record.get(&entity.primary_key) {
         Some(Json::String(s)) => s.clone(),
         Some(other) => other.to_string(),
         None => String::new(),
     };
-    let (before, after) = match (change.before, change.after) {
+    let (before, after) = match (&change.before, &change.after) {
         (Some(before), Some(after)) => {
             let (old, new) = diff(before, after);
             (Some(old), Some(new))
         }
-        (before, after) => (before.cloned(), after.cloned()),
+        (before, after) => (before.clone(), after.clone()),
     };
     let redact = |values: Option<Map<String, Json>>| {
         let mut values = values?;
@@ -93,16 +118,11 @@ fn row(db: &Db, entity: &EntityRef, change: &Change<'_>) -> Option<Sql> {
         Some(_) => redact(before),
         None => None,
     };
-    let value = |v: Option<Json>| v.map_or(Value::Null(crate::schema::Kind::Json), Value::Json);
+    let value = |v: Option<Json>| v.map_or(Value::Null(Kind::Json), Value::Json);
     let text = |s: &str| Value::Text(s.to_owned());
     let columns = [
         ("at", Value::DateTime(chrono::Utc::now())),
-        (
-            "actor",
-            change
-                .actor
-                .map_or(Value::Null(crate::schema::Kind::Text), text),
-        ),
+        ("actor", actor.map_or(Value::Null(Kind::Text), text)),
         ("entity", text(&entity.name)),
         ("record_id", Value::Text(key)),
         ("action", text(change.action)),
@@ -139,35 +159,6 @@ fn diff(before: &Record, after: &Record) -> (Record, Record) {
         }
     }
     (old, new)
-}
-
-impl<'a> Change<'a> {
-    /// The deletion of `record`.
-    pub fn deleted(actor: Option<&'a str>, record: &'a Record) -> Change<'a> {
-        Change {
-            actor,
-            action: "delete",
-            before: Some(record),
-            after: None,
-            passwords: Vec::new(),
-        }
-    }
-}
-
-/// Writes the audit row of `change` inside the write's transaction (`conn`).
-pub(super) async fn record(
-    conn: &mut Conn<'_>,
-    db: &Db,
-    entity: &EntityRef,
-    change: &Change<'_>,
-) -> Result<(), sqlx::Error> {
-    if let Some(sql) = row(db, entity, change) {
-        // PostgreSQL and SQLite add RETURNING to inserts: fetching drains it.
-        let mut rows = conn.fetch(&sql);
-        use futures_util::TryStreamExt;
-        while rows.try_next().await?.is_some() {}
-    }
-    Ok(())
 }
 
 /// Password fields among the written ones.

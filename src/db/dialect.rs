@@ -1,7 +1,10 @@
 //! Every SQL difference between the three backends, in one place: quoting, placeholders,
-//! casts, RETURNING, substring matching, null-safe inequality.
+//! casts, RETURNING, substring matching, null-safe inequality, NULL ordering, transaction
+//! start, EXPLAIN, and the DDL of autoadmin's own tables (`migrations/{backend}/`). What a
+//! backend does differently beyond SQL text (binding, decoding, reading errors, connecting)
+//! is in its own file.
 
-use crate::schema::{FieldType, Kind};
+use crate::schema::{Direction, FieldType, Kind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -117,6 +120,99 @@ impl Dialect {
             Dialect::Postgres => format!("{left} IS DISTINCT FROM {{}}"),
             Dialect::MySql => format!("NOT ({left} <=> {{}})"),
             Dialect::Sqlite => format!("{left} IS NOT {{}}"),
+        }
+    }
+}
+
+impl Dialect {
+    /// The statement that starts a write transaction. IMMEDIATE takes SQLite's write lock
+    /// up front, so a read-then-write transaction cannot deadlock against another writer.
+    pub fn begin(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres | Dialect::MySql => "BEGIN",
+        }
+    }
+
+    /// Whether the database has one writer at a time (SQLite), so that writes take turns
+    /// in the process rather than in the database's busy handler.
+    pub fn has_one_writer(self) -> bool {
+        self == Dialect::Sqlite
+    }
+
+    /// The start of a plan whose row estimate stands in for a count.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "EXPLAIN (FORMAT JSON) ",
+            Dialect::MySql | Dialect::Sqlite => "EXPLAIN ",
+        }
+    }
+
+    /// Whether [`Dialect::explain`]'s plan carries a row estimate.
+    pub fn has_estimates(self) -> bool {
+        self != Dialect::Sqlite
+    }
+
+    /// What follows `INSERT INTO t` for a row of defaults only.
+    pub fn default_values(self) -> &'static str {
+        match self {
+            Dialect::MySql => " () VALUES ()",
+            Dialect::Postgres | Dialect::Sqlite => " DEFAULT VALUES",
+        }
+    }
+
+    /// What makes NULL sort as the smallest value of a nullable column, as it does on
+    /// SQLite and MySQL already: PostgreSQL must be told.
+    pub fn nulls_smallest(self, direction: Direction) -> Option<&'static str> {
+        match (self, direction) {
+            (Dialect::Postgres, Direction::Asc) => Some(" NULLS FIRST"),
+            (Dialect::Postgres, Direction::Desc) => Some(" NULLS LAST"),
+            (Dialect::MySql | Dialect::Sqlite, _) => None,
+        }
+    }
+
+    /// The index that serves substring search (`ILIKE '%…%'`) on a column: PostgreSQL's
+    /// trigram index; elsewhere no index helps (`None`).
+    pub fn substring_index(self, index: &str, table: &str, column: &str) -> Option<String> {
+        match self {
+            Dialect::Postgres => Some(format!(
+                "CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX {index} ON {table} USING gin ({column} gin_trgm_ops);"
+            )),
+            Dialect::MySql | Dialect::Sqlite => None,
+        }
+    }
+
+    /// The DDL of autoadmin's audit table.
+    pub fn audit_table(self) -> &'static str {
+        match self {
+            Dialect::Postgres => include_str!("../../migrations/postgres/autoadmin_audit.sql"),
+            Dialect::MySql => include_str!("../../migrations/mysql/autoadmin_audit.sql"),
+            Dialect::Sqlite => include_str!("../../migrations/sqlite/autoadmin_audit.sql"),
+        }
+    }
+
+    /// The DDL of autoadmin's session table.
+    pub fn sessions_table(self) -> &'static str {
+        match self {
+            Dialect::Postgres => include_str!("../../migrations/postgres/autoadmin_sessions.sql"),
+            Dialect::MySql => include_str!("../../migrations/mysql/autoadmin_sessions.sql"),
+            Dialect::Sqlite => include_str!("../../migrations/sqlite/autoadmin_sessions.sql"),
+        }
+    }
+
+    /// Raises a user's session generation (inserting 1 the first time); one parameter, the
+    /// user's name.
+    pub fn bump_session(self) -> &'static str {
+        match self {
+            Dialect::MySql => {
+                "INSERT INTO autoadmin_sessions (user_name, generation) VALUES (?, 1) ON DUPLICATE KEY UPDATE generation = generation + 1"
+            }
+            Dialect::Postgres => {
+                "INSERT INTO autoadmin_sessions (user_name, generation) VALUES ($1, 1) ON CONFLICT (user_name) DO UPDATE SET generation = autoadmin_sessions.generation + 1"
+            }
+            Dialect::Sqlite => {
+                "INSERT INTO autoadmin_sessions (user_name, generation) VALUES (?, 1) ON CONFLICT (user_name) DO UPDATE SET generation = generation + 1"
+            }
         }
     }
 }

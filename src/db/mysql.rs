@@ -13,9 +13,11 @@ use std::sync::Arc;
 
 use sqlx::{AssertSqlSafe, Column, Connection, Executor, MySql, Row, TypeInfo, ValueRef};
 
+use super::driver::Executed;
+use super::error::{PRIMARY_KEY, Violation, ViolationKind};
 use super::pool::{Connect, Pool};
 use super::sql::Sql;
-use super::{PRIMARY_KEY, Settings, Violation, ViolationKind};
+use super::{Catalog, Settings};
 use crate::schema::value::{date_to_json, datetime_to_json, int_to_json, time_to_json};
 use crate::schema::{FieldType, Value};
 
@@ -25,6 +27,45 @@ pub(super) fn query(sql: &Sql) -> Query<'static, MySql, MySqlArguments> {
         query = bind(query, value);
     }
     query
+}
+
+/// Runs a statement without rows; an insert reports the key it generated (0: none).
+pub(super) async fn execute(
+    conn: &mut MySqlConnection,
+    sql: &Sql,
+) -> Result<Executed, sqlx::Error> {
+    let done = query(sql).execute(conn).await?;
+    Ok(Executed {
+        last_insert_id: i64::try_from(done.last_insert_id())
+            .ok()
+            .filter(|id| *id != 0),
+    })
+}
+
+/// The row estimate of `EXPLAIN`: its `rows` times the share `filtered` keeps.
+pub(super) fn estimated_rows(row: &MySqlRow) -> Option<u64> {
+    // EXPLAIN's columns arrive as integers on MySQL and as text on MariaDB.
+    let number = |name: &str| -> Option<f64> {
+        let raw = row.try_get_raw(name).ok()?;
+        if raw.is_null() {
+            return None;
+        }
+        let type_name = raw.type_info().name().to_owned();
+        if type_name.contains("INT") {
+            row.try_get_unchecked::<i64, _>(name).ok().map(|n| n as f64)
+        } else if type_name == "FLOAT" || type_name == "DOUBLE" || type_name == "DECIMAL" {
+            row.try_get_unchecked::<f64, _>(name).ok()
+        } else {
+            row.try_get_unchecked::<String, _>(name)
+                .ok()?
+                .trim()
+                .parse()
+                .ok()
+        }
+    };
+    let rows = number("rows")?;
+    let filtered = number("filtered").unwrap_or(100.0);
+    Some((rows * filtered / 100.0).max(0.0) as u64)
 }
 
 fn bind<'q>(
@@ -198,8 +239,8 @@ async fn open(
 pub(super) async fn load_catalog(
     conn: &mut MySqlConnection,
     tables: &[String],
-) -> Result<super::Catalog, sqlx::Error> {
-    let mut catalog = super::Catalog::default();
+) -> Result<Catalog, sqlx::Error> {
+    let mut catalog = Catalog::default();
     let rows = sqlx::query(
         "SELECT CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR)
          FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND DATA_TYPE = 'enum'",

@@ -10,8 +10,10 @@ use std::sync::Arc;
 
 use sqlx::{AssertSqlSafe, Column, Connection, Postgres, Row, TypeInfo, ValueRef};
 
+use super::driver::Executed;
+use super::error::{Violation, ViolationKind};
 use super::pool::{Connect, Pool};
-use super::{Catalog, Settings, Violation, ViolationKind};
+use super::{Catalog, Settings};
 use crate::schema::value::{date_to_json, datetime_to_json, int_to_json, time_to_json};
 use crate::schema::{FieldType, Kind, Value};
 
@@ -23,6 +25,25 @@ pub(super) fn query(sql: &Sql) -> Query<'static, Postgres, PgArguments> {
         query = bind(query, value);
     }
     query
+}
+
+/// Runs a statement without rows. PostgreSQL reports generated keys only through RETURNING.
+pub(super) async fn execute(conn: &mut PgConnection, sql: &Sql) -> Result<Executed, sqlx::Error> {
+    query(sql).execute(conn).await?;
+    Ok(Executed {
+        last_insert_id: None,
+    })
+}
+
+/// The row estimate of `EXPLAIN (FORMAT JSON)`: the top plan node's.
+pub(super) fn estimated_rows(row: &PgRow) -> Option<u64> {
+    let plan: sqlx::types::Json<Json> = row.try_get(0).ok()?;
+    plan.0
+        .get(0)?
+        .get("Plan")?
+        .get("Plan Rows")?
+        .as_f64()
+        .map(|n| n as u64)
 }
 
 fn bind<'q>(

@@ -13,9 +13,11 @@ use sqlx::sqlite::{
 };
 use sqlx::{AssertSqlSafe, Connection, Row, Sqlite, TypeInfo, ValueRef};
 
+use super::Settings;
+use super::driver::Executed;
+use super::error::{Violation, ViolationKind};
 use super::pool::{Connect, Pool};
 use super::sql::Sql;
-use super::{Settings, Violation, ViolationKind};
 use crate::schema::value::{date_to_json, datetime_to_json, int_to_json, time_to_json};
 use crate::schema::{FieldType, Value};
 
@@ -25,6 +27,17 @@ pub(super) fn query(sql: &Sql) -> Query<'static, Sqlite, SqliteArguments> {
         query = bind(query, value);
     }
     query
+}
+
+/// Runs a statement without rows; an insert reports its rowid (the integer key).
+pub(super) async fn execute(
+    conn: &mut SqliteConnection,
+    sql: &Sql,
+) -> Result<Executed, sqlx::Error> {
+    let done = query(sql).execute(conn).await?;
+    Ok(Executed {
+        last_insert_id: Some(done.last_insert_rowid()),
+    })
 }
 
 fn bind<'q>(

@@ -12,8 +12,9 @@ use futures_util::{Stream, StreamExt, TryStreamExt};
 use serde_json::Value as Json;
 use tokio::sync::mpsc;
 
+use super::error::Operation;
 use super::sql::{self, Display, Sql};
-use super::{Db, EntityRef, Error, Operation};
+use super::{Db, EntityRef, Error};
 use crate::query::ListQuery;
 use crate::schema::{Entity, Field, FieldType};
 
@@ -88,7 +89,7 @@ impl Db {
             let dialect = db.dialect();
             let fail = |err| Error::from_sqlx(err, dialect, &entity, Operation::Read);
             let run = async {
-                let mut pooled = db.acquire().await?;
+                let mut pooled = db.pool.acquire().await?;
                 let mut conn = pooled.conn();
                 let mut rows = conn.fetch(&sql);
                 let mut batch = Vec::with_capacity(BATCH);
@@ -145,7 +146,7 @@ fn displays(entity: &EntityRef) -> Vec<Display<'_>> {
     entity
         .readable_fields()
         .filter_map(|field| {
-            let target: &Entity = entity.schema.entity(field.target.as_deref()?)?;
+            let target: &Entity = entity.schema().entity(field.target.as_deref()?)?;
             let shown = target.find_field(field.display.as_deref()?)?;
             Some(Display {
                 field,

@@ -3,44 +3,122 @@
 
 use serde_json::Value as Json;
 
+use super::params::{Params, Purpose};
 use super::{Comparison, Condition, Error, Filter, readable_field};
 use crate::schema::{Entity, Field, FieldType, value};
 
-/// Operators that may end a json-server parameter name (`views_gte`), longest first.
-const SUFFIXES: [&str; 11] = [
-    "is_null", "ilike", "like", "gte", "lte", "nin", "ne", "eq", "gt", "lt", "in",
+/// Which fields an operator applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applies {
+    /// Every field but json.
+    Comparable,
+    /// Fields with an order: not boolean, not json.
+    Ordered,
+    /// Text and uuid fields.
+    Textual,
+    /// Every field.
+    Any,
+}
+
+/// An operator of the filter language.
+#[derive(Clone, Copy, Debug)]
+pub struct Operator {
+    pub name: &'static str,
+    pub applies: Applies,
+    pub doc: &'static str,
+}
+
+const fn operator(name: &'static str, applies: Applies, doc: &'static str) -> Operator {
+    Operator { name, applies, doc }
+}
+
+/// Every operator of a filter object (`{"views": {"gte": 10}}`), which also ends
+/// json-server's parameters (`views_gte=10`). `le` and `ge` are accepted for `lte`, `gte`.
+pub const OPERATORS: &[Operator] = &[
+    operator("eq", Applies::Comparable, "equals"),
+    operator(
+        "ne",
+        Applies::Comparable,
+        "differs from (rows without a value included)",
+    ),
+    operator("lt", Applies::Ordered, "less than"),
+    operator("lte", Applies::Ordered, "at most"),
+    operator("gt", Applies::Ordered, "greater than"),
+    operator("gte", Applies::Ordered, "at least"),
+    operator("in", Applies::Comparable, "any of (a list)"),
+    operator(
+        "nin",
+        Applies::Comparable,
+        "none of (a list; rows without a value included)",
+    ),
+    operator("like", Applies::Textual, "contains (case-sensitive)"),
+    operator("ilike", Applies::Textual, "contains (case-insensitive)"),
+    operator(
+        "is_null",
+        Applies::Any,
+        "has no value (true) or has one (false)",
+    ),
 ];
+
+/// The operators' names, for messages.
+pub(super) fn operator_names() -> String {
+    OPERATORS
+        .iter()
+        .map(|o| o.name)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Applies {
+    pub fn to(self, field: &Field) -> bool {
+        let value_type = field.value_type();
+        match self {
+            Applies::Comparable => value_type != FieldType::Json,
+            Applies::Ordered => !matches!(value_type, FieldType::Boolean | FieldType::Json),
+            Applies::Textual => field.field_type.is_textual() || value_type == FieldType::Uuid,
+            Applies::Any => true,
+        }
+    }
+}
 
 /// Builds one condition, checking that the operator applies to the field's type and
 /// converting the operand to it.
 pub fn condition_for(field: &Field, operator: &str, operand: &Json) -> Result<Condition, Error> {
-    let value_type = field.value_type();
-    let not_applicable = || Error::OperatorNotApplicable {
-        field: field.name.clone(),
-        operator: operator.to_owned(),
-        field_type: field.field_type,
+    let name = match operator {
+        "le" => "lte",
+        "ge" => "gte",
+        other => other,
     };
+    let Some(known) = OPERATORS.iter().find(|o| o.name == name) else {
+        return Err(Error::UnknownOperator {
+            field: field.name.clone(),
+            operator: operator.to_owned(),
+        });
+    };
+    if !known.applies.to(field) {
+        return Err(Error::OperatorNotApplicable {
+            field: field.name.clone(),
+            operator: operator.to_owned(),
+            field_type: field.field_type,
+        });
+    }
     let bad_value = |message: String| Error::BadValue {
         field: field.name.clone(),
         message,
     };
-    let convert =
-        |json: &Json| value::from_json(value_type, json, &field.choices).map_err(&bad_value);
-    let ordered = !matches!(value_type, FieldType::Boolean | FieldType::Json);
-    let comparable = value_type != FieldType::Json;
-    let comparison = match operator {
+    let convert = |json: &Json| {
+        value::from_json(field.value_type(), json, &field.choices).map_err(&bad_value)
+    };
+    let comparison = match name {
         "eq" => Some(Comparison::Eq),
         "ne" => Some(Comparison::Ne),
         "lt" => Some(Comparison::Lt),
-        "lte" | "le" => Some(Comparison::Lte),
+        "lte" => Some(Comparison::Lte),
         "gt" => Some(Comparison::Gt),
-        "gte" | "ge" => Some(Comparison::Gte),
+        "gte" => Some(Comparison::Gte),
         _ => None,
     };
     if let Some(comparison) = comparison {
-        if !comparable || (!ordered && !matches!(comparison, Comparison::Eq | Comparison::Ne)) {
-            return Err(not_applicable());
-        }
         let value = convert(operand)?;
         return Ok(match (comparison, value.is_null()) {
             (Comparison::Eq, true) => Condition::IsNull(true),
@@ -49,11 +127,8 @@ pub fn condition_for(field: &Field, operator: &str, operand: &Json) -> Result<Co
             (_, false) => Condition::Compare(comparison, value),
         });
     }
-    match operator {
+    match name {
         "in" | "nin" => {
-            if !comparable {
-                return Err(not_applicable());
-            }
             let Json::Array(items) = operand else {
                 return Err(bad_value(format!("must be a list for \"{operator}\"")));
             };
@@ -62,16 +137,13 @@ pub fn condition_for(field: &Field, operator: &str, operand: &Json) -> Result<Co
                 .filter(|item| !item.is_null())
                 .map(convert)
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(if operator == "in" {
+            Ok(if name == "in" {
                 Condition::In(values)
             } else {
                 Condition::NotIn(values)
             })
         }
         "like" | "ilike" => {
-            if !(field.field_type.is_textual() || value_type == FieldType::Uuid) {
-                return Err(not_applicable());
-            }
             let text = match operand {
                 Json::String(s) if s.contains('\0') => {
                     return Err(bad_value("must not contain the NUL character".into()));
@@ -82,23 +154,54 @@ pub fn condition_for(field: &Field, operator: &str, operand: &Json) -> Result<Co
             };
             Ok(Condition::Contains {
                 text,
-                case_sensitive: operator == "like",
+                case_sensitive: name == "like",
             })
         }
-        "is_null" => match operand {
+        // is_null
+        _ => match operand {
             Json::Bool(b) => Ok(Condition::IsNull(*b)),
             _ => Err(bad_value("must be true or false for \"is_null\"".into())),
         },
-        _ => Err(Error::UnknownOperator {
-            field: field.name.clone(),
-            operator: operator.to_owned(),
-        }),
     }
+}
+
+/// The filter objects (`_filters` or `filter`) and the quick search (`q`, or the filter
+/// object's `q` key, as react-admin sends it).
+pub(super) fn parse(
+    entity: &Entity,
+    params: &mut Params,
+) -> Result<(Vec<Filter>, Option<String>), Error> {
+    let mut taken = params.purpose(Purpose::Filter)?;
+    let (filters, filter_search) = match (taken.get("_filters"), taken.get("filter")) {
+        (Some(text), _) => parse_object(entity, "_filters", &text)?,
+        (None, Some(text)) => parse_object(entity, "filter", &text)?,
+        (None, None) => (Vec::new(), None),
+    };
+    let search = match (params.purpose(Purpose::Search)?.get("q"), filter_search) {
+        (Some(_), Some(_)) => return Err(Error::Conflict("q".into(), "filter.q".into())),
+        (q, from_filter) => q.or(from_filter).filter(|text| !text.is_empty()),
+    };
+    if search.as_deref().is_some_and(|q| q.contains('\0')) {
+        return Err(Error::BadParameter {
+            name: "q".into(),
+            message: "must not contain the NUL character".into(),
+        });
+    }
+    if search.is_some() && entity.search.is_empty() {
+        return Err(Error::BadParameter {
+            name: "q".into(),
+            message: format!(
+                "cannot be used: entity \"{}\" has no search fields",
+                entity.name
+            ),
+        });
+    }
+    Ok((filters, search))
 }
 
 /// A filter object of `_filters` or `filter`: returns the filters and, from react-admin's
 /// full-text convention, the `q` key as a search.
-pub(super) fn parse_object(
+fn parse_object(
     entity: &Entity,
     name: &str,
     text: &str,
@@ -218,9 +321,9 @@ pub(super) fn parse_plain(
 
 /// `views_gte` → (views, "gte"), when `views` is a readable field.
 fn split_suffix(entity: &Entity, name: &str) -> Option<(usize, &'static str)> {
-    SUFFIXES.iter().find_map(|suffix| {
-        let field = name.strip_suffix(suffix)?.strip_suffix('_')?;
+    OPERATORS.iter().find_map(|operator| {
+        let field = name.strip_suffix(operator.name)?.strip_suffix('_')?;
         let index = readable_field(entity, field, "filter").ok()?;
-        Some((index, *suffix))
+        Some((index, operator.name))
     })
 }

@@ -1,96 +1,13 @@
-//! TOML descriptor files → [`Schema`] and [`AdminSettings`].
+//! TOML entity tables → [`Schema`]. The file as a whole (`[admin]`, `[auth]`, `[[entity]]`)
+//! is read by `crate::config`, which hands the `[[entity]]` tables here.
 //!
 //! Parsing goes in two steps (ripgrep's low/high split): each `[[entity]]` and
 //! `[[entity.field]]` table is read on its own, so that every message can name the file, the
 //! entity and the field; then [`Schema::check`] checks the whole.
 
-use std::path::Path;
-use std::time::Duration;
-
 use serde::Deserialize;
 
 use super::{Entity, Error, Field, FieldType, Pattern, Relation, Schema, default_label};
-
-/// The `[admin]` table: settings of the admin as a whole.
-#[derive(Clone, Debug)]
-pub struct AdminSettings {
-    pub title: String,
-    pub base_path: String,
-    pub database_url: Option<String>,
-    pub bind: Option<String>,
-    /// Upper bound of `_perPage`.
-    pub max_per_page: u64,
-    /// Rows returned by a list request without paging parameters.
-    pub max_rows: u64,
-    pub request_timeout: Duration,
-    pub acquire_timeout: Duration,
-    pub statement_timeout: Duration,
-    pub max_connections: u32,
-    /// Below this many rows an `estimated` count is exact.
-    pub count_threshold: u64,
-    /// Origins allowed to call the API from a browser (CORS); empty: CORS is off. `"*"`
-    /// allows any origin.
-    pub cors_origins: Vec<String>,
-    /// The admin app's language (`en`, `fr`); `None`: the browser's.
-    pub locale: Option<String>,
-}
-
-impl Default for AdminSettings {
-    fn default() -> Self {
-        AdminSettings {
-            title: "Admin".to_owned(),
-            base_path: "/admin".to_owned(),
-            database_url: None,
-            bind: None,
-            max_per_page: 1000,
-            max_rows: 10_000,
-            request_timeout: Duration::from_secs(30),
-            acquire_timeout: Duration::from_secs(5),
-            statement_timeout: Duration::from_secs(30),
-            max_connections: 10,
-            count_threshold: 100_000,
-            cors_origins: Vec::new(),
-            locale: None,
-        }
-    }
-}
-
-/// What a set of descriptor files declares.
-#[derive(Clone, Debug)]
-pub struct LoadedConfig {
-    pub admin: AdminSettings,
-    pub schema: Schema,
-    /// The `[auth]` table, for the built-in policy (checked when the admin is built).
-    pub auth: Option<crate::auth::builtin::AuthConfig>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    admin: Option<RawAdmin>,
-    auth: Option<toml::Table>,
-    #[serde(default)]
-    entity: Vec<toml::Table>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAdmin {
-    title: Option<String>,
-    base_path: Option<String>,
-    database_url: Option<String>,
-    bind: Option<String>,
-    max_per_page: Option<u64>,
-    max_rows: Option<u64>,
-    request_timeout_secs: Option<u64>,
-    acquire_timeout_secs: Option<u64>,
-    statement_timeout_secs: Option<u64>,
-    max_connections: Option<u32>,
-    count_threshold: Option<u64>,
-    #[serde(default)]
-    cors_origins: Vec<String>,
-    locale: Option<String>,
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -158,101 +75,31 @@ struct RawField {
     generated: Option<bool>,
 }
 
-/// Loads and checks several files as one schema; the first `[admin]` table wins.
-pub fn load_files<P: AsRef<Path>>(paths: &[P]) -> Result<LoadedConfig, Error> {
-    let mut admin = None;
-    let mut auth = None;
-    let mut entities = Vec::new();
-    for path in paths {
-        let path = path.as_ref();
-        let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|err| Error {
-            file: origin.clone(),
-            entity: None,
-            field: None,
-            message: format!("cannot read: {err}"),
-        })?;
-        let (file_admin, file_entities, file_auth) = parse(&text, &origin)?;
-        if admin.is_none() {
-            admin = file_admin;
-        }
-        if auth.is_none() {
-            auth = file_auth;
-        }
-        entities.extend(file_entities);
-    }
-    let origin = match paths {
-        [one] => one.as_ref().display().to_string(),
-        _ => "config".to_owned(),
-    };
-    finish(admin, entities, auth, &origin)
-}
-
-/// Loads one descriptor document; `origin` names it in messages.
-pub fn load_str(text: &str, origin: &str) -> Result<LoadedConfig, Error> {
-    let (admin, entities, auth) = parse(text, origin)?;
-    finish(admin, entities, auth, origin)
-}
-
-fn finish(
-    admin: Option<AdminSettings>,
-    entities: Vec<(Entity, String)>,
-    auth: Option<crate::auth::builtin::AuthConfig>,
-    origin: &str,
-) -> Result<LoadedConfig, Error> {
+/// Checks the entities of one or several files as one schema; an error names the file that
+/// declared the entity at fault. `origin` names the whole (one file, or "config").
+pub fn schema(entities: Vec<(Entity, String)>, origin: &str) -> Result<Schema, Error> {
     let origins: Vec<(String, String)> = entities
         .iter()
         .map(|(e, file)| (e.name.clone(), file.clone()))
         .collect();
-    let schema = Schema::check(entities.into_iter().map(|(e, _)| e).collect(), origin).map_err(
-        |mut err| {
-            // Name the file that declared the entity, when several were loaded.
-            if let Some((_, file)) = origins.iter().find(|(e, _)| Some(e) == err.entity.as_ref()) {
-                err.file = file.clone();
-            }
-            err
-        },
-    )?;
-    Ok(LoadedConfig {
-        admin: admin.unwrap_or_default(),
-        schema,
-        auth,
+    Schema::check(entities.into_iter().map(|(e, _)| e).collect(), origin).map_err(|mut err| {
+        if let Some((_, file)) = origins.iter().find(|(e, _)| Some(e) == err.entity.as_ref()) {
+            err.file = file.clone();
+        }
+        err
     })
 }
 
-type Parsed = (
-    Option<AdminSettings>,
-    Vec<(Entity, String)>,
-    Option<crate::auth::builtin::AuthConfig>,
-);
-
-fn parse(text: &str, origin: &str) -> Result<Parsed, Error> {
-    let error = |entity: Option<&str>, field: Option<&str>, message: String| Error {
+/// The `[[entity]]` tables of the file `origin`, each read on its own.
+pub fn entities(tables: Vec<toml::Table>, origin: &str) -> Result<Vec<(Entity, String)>, Error> {
+    let error = |entity: &str, field: Option<&str>, message: String| Error {
         file: origin.to_owned(),
-        entity: entity.map(str::to_owned),
+        entity: Some(entity.to_owned()),
         field: field.map(str::to_owned),
         message,
     };
-    let raw: RawFile =
-        toml::from_str(text).map_err(|err| error(None, None, one_line(&err.to_string())))?;
-    let admin = raw
-        .admin
-        .map(settings)
-        .transpose()
-        .map_err(|m| error(None, None, m))?;
-    let auth = raw
-        .auth
-        .map(|table| toml::Value::Table(table).try_into::<crate::auth::builtin::AuthConfig>())
-        .transpose()
-        .map_err(|err| {
-            error(
-                None,
-                None,
-                format!("[auth]: {}", one_line(&err.to_string())),
-            )
-        })?;
     let mut entities = Vec::new();
-    for (position, table) in raw.entity.into_iter().enumerate() {
+    for (position, table) in tables.into_iter().enumerate() {
         let fallback = format!("#{}", position + 1);
         let name = table
             .get("name")
@@ -261,88 +108,12 @@ fn parse(text: &str, origin: &str) -> Result<Parsed, Error> {
         let label = name.as_deref().unwrap_or(&fallback);
         let raw_entity: RawEntity = toml::Value::Table(table)
             .try_into()
-            .map_err(|err: toml::de::Error| error(Some(label), None, one_line(&err.to_string())))?;
+            .map_err(|err: toml::de::Error| error(label, None, one_line(&err.to_string())))?;
         let entity = entity(raw_entity)
-            .map_err(|(field, message)| error(Some(label), field.as_deref(), message))?;
+            .map_err(|(field, message)| error(label, field.as_deref(), message))?;
         entities.push((entity, origin.to_owned()));
     }
-    Ok((admin, entities, auth))
-}
-
-fn settings(raw: RawAdmin) -> Result<AdminSettings, String> {
-    let defaults = AdminSettings::default();
-    let base_path = raw.base_path.unwrap_or(defaults.base_path);
-    if !(base_path.is_empty() || base_path.starts_with('/') && !base_path.ends_with('/')) {
-        return Err(format!(
-            "base_path \"{base_path}\" must start with '/' and not end with one (or be empty)"
-        ));
-    }
-    let secs = |value: Option<u64>, default: Duration, name: &str| match value {
-        Some(0) => Err(format!("{name} must be at least 1")),
-        Some(n) => Ok(Duration::from_secs(n)),
-        None => Ok(default),
-    };
-    Ok(AdminSettings {
-        title: raw.title.unwrap_or(defaults.title),
-        base_path,
-        database_url: raw.database_url,
-        bind: raw.bind,
-        max_per_page: raw.max_per_page.unwrap_or(defaults.max_per_page).max(1),
-        max_rows: raw.max_rows.unwrap_or(defaults.max_rows).max(1),
-        request_timeout: secs(
-            raw.request_timeout_secs,
-            defaults.request_timeout,
-            "request_timeout_secs",
-        )?,
-        acquire_timeout: secs(
-            raw.acquire_timeout_secs,
-            defaults.acquire_timeout,
-            "acquire_timeout_secs",
-        )?,
-        statement_timeout: secs(
-            raw.statement_timeout_secs,
-            defaults.statement_timeout,
-            "statement_timeout_secs",
-        )?,
-        max_connections: raw
-            .max_connections
-            .unwrap_or(defaults.max_connections)
-            .max(1),
-        count_threshold: raw.count_threshold.unwrap_or(defaults.count_threshold),
-        cors_origins: check_origins(raw.cors_origins)?,
-        locale: match raw.locale {
-            Some(locale) if !LOCALES.contains(&locale.as_str()) => {
-                return Err(format!(
-                    "locale \"{locale}\" is not one of: {}",
-                    LOCALES.join(", ")
-                ));
-            }
-            locale => locale,
-        },
-    })
-}
-
-/// The languages the admin app ships (frontend/i18n/).
-pub const LOCALES: [&str; 2] = ["en", "fr"];
-
-/// `"*"` or `scheme://host[:port]`, exactly as browsers send them in `Origin`.
-fn check_origins(origins: Vec<String>) -> Result<Vec<String>, String> {
-    for origin in &origins {
-        if origin == "*" {
-            continue;
-        }
-        let valid = origin.split_once("://").is_some_and(|(scheme, rest)| {
-            matches!(scheme, "http" | "https")
-                && !rest.is_empty()
-                && !rest.contains(['/', '?', '#', ' '])
-        });
-        if !valid {
-            return Err(format!(
-                "cors_origins: \"{origin}\" is not an origin (scheme://host[:port], no path) or \"*\""
-            ));
-        }
-    }
-    Ok(origins)
+    Ok(entities)
 }
 
 type FieldError = (Option<String>, String);
@@ -480,103 +251,11 @@ fn toml_to_json(value: toml::Value) -> Result<serde_json::Value, String> {
 }
 
 /// toml's messages span several lines (with a source excerpt); ours are one line each.
-fn one_line(message: &str) -> String {
+pub(crate) fn one_line(message: &str) -> String {
     message
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('|') && l != &"^")
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const GOOD: &str = r#"
-[admin]
-title = "Blog"
-
-[[entity]]
-name = "authors"
-  [[entity.field]]
-  name = "id"
-  type = "integer"
-  [[entity.field]]
-  name = "name"
-  type = "string"
-  required = true
-
-[[entity]]
-name = "posts"
-default_sort = "-id"
-filters = ["author_id"]
-  [[entity.field]]
-  name = "id"
-  type = "integer"
-  [[entity.field]]
-  name = "author_id"
-  type = "reference"
-  target = "authors"
-  display = "name"
-"#;
-
-    fn check(toml: &str, want: &str) {
-        let got = load_str(toml, "blog.toml").map(|_| "ok".to_owned());
-        assert_eq!(got.unwrap_or_else(|e| e.to_string()), want);
-    }
-
-    #[test]
-    fn loads_a_good_file() {
-        let config = load_str(GOOD, "blog.toml").unwrap();
-        assert_eq!(config.admin.title, "Blog");
-        let posts = config.schema.entity("posts").unwrap();
-        assert_eq!(
-            posts.find_field("author_id").unwrap().value_type(),
-            FieldType::Integer
-        );
-    }
-
-    #[test]
-    fn bad_files_name_file_entity_and_field() {
-        check(
-            &GOOD.replace("type = \"string\"", "type = \"strin\""),
-            "blog.toml: entity \"authors\", field \"name\": unknown type \"strin\" (known types: integer, float, decimal, string, text, boolean, date, datetime, time, uuid, json, email, url, choice, reference, password)",
-        );
-        check(
-            &GOOD.replace("target = \"authors\"", "target = \"writers\""),
-            "blog.toml: entity \"posts\", field \"author_id\": reference target \"writers\" is not an entity",
-        );
-        check(
-            &GOOD.replace("filters = [\"author_id\"]", "filters = [\"writer\"]"),
-            "blog.toml: entity \"posts\", field \"writer\": filters names an unknown field",
-        );
-        check(
-            &GOOD.replace("default_sort = \"-id\"", "default_sort = \"-idx\""),
-            "blog.toml: entity \"posts\", field \"idx\": default_sort names an unknown field",
-        );
-        check(
-            &GOOD.replace("name = \"posts\"", "name = \"authors\""),
-            "blog.toml: entity \"authors\": duplicate entity name",
-        );
-        check(
-            &GOOD.replace("default_sort = \"-id\"", "primary_key = \"post_id\""),
-            "blog.toml: entity \"posts\", field \"post_id\": primary key \"post_id\" is not a declared field",
-        );
-        check(
-            &GOOD.replace("required = true", "requird = true"),
-            "blog.toml: entity \"authors\", field \"name\": unknown field `requird`, expected one of `name`, `type`, `column`, `label`, `required`, `nullable`, `min_length`, `max_length`, `min`, `max`, `pattern`, `email`, `url`, `choices`, `read_only`, `default`, `unique`, `target`, `display`, `generated`",
-        );
-        check(
-            &GOOD.replace(
-                "title = \"Blog\"",
-                "title = \"Blog\"\ncors_origins = [\"https://a.example/admin\"]",
-            ),
-            "blog.toml: cors_origins: \"https://a.example/admin\" is not an origin (scheme://host[:port], no path) or \"*\"",
-        );
-        check(
-            &GOOD.replace("display = \"name\"", "display = \"nom\""),
-            "blog.toml: entity \"posts\", field \"author_id\": display field \"nom\" is not a field of \"authors\"",
-        );
-    }
 }

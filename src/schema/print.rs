@@ -1,30 +1,15 @@
-//! Descriptors back to TOML: the inverse of [`super::load_str`], so that a schema made in
+//! Descriptors back to TOML: the inverse of [`super::load`], so that a schema made in
 //! code or by introspection becomes a file a person can edit, and loading it back gives the
 //! same schema (`print(load(print(s))) == print(s)`). Only what differs from the defaults
 //! is written, in a fixed order.
 
 use std::fmt::Write;
 
-use super::{AdminSettings, Direction, Entity, Field, FieldType, default_label};
+use super::{Direction, Entity, Field, FieldType, default_label};
 
-/// The whole file: an `[admin]` table (when `admin` is given), a comment block of `notes`,
-/// and every entity.
-pub fn print_toml(admin: Option<&AdminSettings>, entities: &[Entity], notes: &[String]) -> String {
+/// Every entity as `[[entity]]` tables (the `[admin]` table is `crate::config`'s).
+pub fn print_entities(entities: &[Entity]) -> String {
     let mut out = String::new();
-    for note in notes {
-        for line in note.lines() {
-            let _ = writeln!(out, "# {line}");
-        }
-    }
-    if !notes.is_empty() {
-        out.push('\n');
-    }
-    if let Some(admin) = admin {
-        out.push_str("[admin]\n");
-        let _ = writeln!(out, "title = {}", quote(&admin.title));
-        let _ = writeln!(out, "base_path = {}", quote(&admin.base_path));
-        out.push('\n');
-    }
     for (i, entity) in entities.iter().enumerate() {
         if i > 0 {
             out.push('\n');
@@ -36,15 +21,15 @@ pub fn print_toml(admin: Option<&AdminSettings>, entities: &[Entity], notes: &[S
 
 fn print_entity(out: &mut String, entity: &Entity) {
     out.push_str("[[entity]]\n");
-    let _ = writeln!(out, "name = {}", quote(&entity.name));
+    let _ = writeln!(out, "name = {}", quote_toml(&entity.name));
     if entity.table != entity.name {
-        let _ = writeln!(out, "table = {}", quote(&entity.table));
+        let _ = writeln!(out, "table = {}", quote_toml(&entity.table));
     }
     if entity.primary_key != "id" {
-        let _ = writeln!(out, "primary_key = {}", quote(&entity.primary_key));
+        let _ = writeln!(out, "primary_key = {}", quote_toml(&entity.primary_key));
     }
     if entity.label != default_label(&entity.name) {
-        let _ = writeln!(out, "label = {}", quote(&entity.label));
+        let _ = writeln!(out, "label = {}", quote_toml(&entity.label));
     }
     if entity.per_page != 25 {
         let _ = writeln!(out, "per_page = {}", entity.per_page);
@@ -55,7 +40,11 @@ fn print_entity(out: &mut String, entity: &Entity) {
         } else {
             ""
         };
-        let _ = writeln!(out, "default_sort = {}", quote(&format!("{sign}{field}")));
+        let _ = writeln!(
+            out,
+            "default_sort = {}",
+            quote_toml(&format!("{sign}{field}"))
+        );
     }
     for (key, list) in [
         ("list_columns", &entity.list_columns),
@@ -70,7 +59,7 @@ fn print_entity(out: &mut String, entity: &Entity) {
         out.push_str("read_only = true\n");
     }
     if entity.count != super::CountMode::Exact {
-        let _ = writeln!(out, "count = {}", quote(entity.count.name()));
+        let _ = writeln!(out, "count = {}", quote_toml(entity.count.name()));
     }
     if let Some(n) = entity.max_rows {
         let _ = writeln!(out, "max_rows = {n}");
@@ -82,24 +71,24 @@ fn print_entity(out: &mut String, entity: &Entity) {
     for relation in &entity.relations {
         out.push('\n');
         out.push_str("  [[entity.relation]]\n");
-        let _ = writeln!(out, "  name = {}", quote(&relation.name));
-        let _ = writeln!(out, "  target = {}", quote(&relation.target));
-        let _ = writeln!(out, "  foreign_key = {}", quote(&relation.foreign_key));
+        let _ = writeln!(out, "  name = {}", quote_toml(&relation.name));
+        let _ = writeln!(out, "  target = {}", quote_toml(&relation.target));
+        let _ = writeln!(out, "  foreign_key = {}", quote_toml(&relation.foreign_key));
         if relation.label != default_label(&relation.name) {
-            let _ = writeln!(out, "  label = {}", quote(&relation.label));
+            let _ = writeln!(out, "  label = {}", quote_toml(&relation.label));
         }
     }
 }
 
 fn print_field(out: &mut String, field: &Field) {
     out.push_str("  [[entity.field]]\n");
-    let _ = writeln!(out, "  name = {}", quote(&field.name));
-    let _ = writeln!(out, "  type = {}", quote(field.field_type.name()));
+    let _ = writeln!(out, "  name = {}", quote_toml(&field.name));
+    let _ = writeln!(out, "  type = {}", quote_toml(field.field_type.name()));
     if field.column != field.name {
-        let _ = writeln!(out, "  column = {}", quote(&field.column));
+        let _ = writeln!(out, "  column = {}", quote_toml(&field.column));
     }
     if field.label != default_label(&field.name) {
-        let _ = writeln!(out, "  label = {}", quote(&field.label));
+        let _ = writeln!(out, "  label = {}", quote_toml(&field.label));
     }
     if field.required {
         out.push_str("  required = true\n");
@@ -120,7 +109,7 @@ fn print_field(out: &mut String, field: &Field) {
         let _ = writeln!(out, "  max = {}", number(n));
     }
     if let Some(pattern) = &field.pattern {
-        let _ = writeln!(out, "  pattern = {}", quote(&pattern.source));
+        let _ = writeln!(out, "  pattern = {}", quote_toml(&pattern.source));
     }
     if field.field_type == FieldType::Choice {
         let _ = writeln!(out, "  choices = {}", array(&field.choices));
@@ -135,10 +124,10 @@ fn print_field(out: &mut String, field: &Field) {
         out.push_str("  unique = true\n");
     }
     if let Some(target) = &field.target {
-        let _ = writeln!(out, "  target = {}", quote(target));
+        let _ = writeln!(out, "  target = {}", quote_toml(target));
     }
     if let Some(display) = &field.display {
-        let _ = writeln!(out, "  display = {}", quote(display));
+        let _ = writeln!(out, "  display = {}", quote_toml(display));
     }
     if let Some(generated) = field.generated {
         let _ = writeln!(out, "  generated = {generated}");
@@ -146,12 +135,12 @@ fn print_field(out: &mut String, field: &Field) {
 }
 
 /// A TOML basic string: quotes, backslashes and control characters escaped.
-fn quote(text: &str) -> String {
+pub fn quote_toml(text: &str) -> String {
     toml::Value::String(text.to_owned()).to_string()
 }
 
 fn array(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| quote(s)).collect();
+    let quoted: Vec<String> = items.iter().map(|s| quote_toml(s)).collect();
     format!("[{}]", quoted.join(", "))
 }
 
@@ -165,7 +154,7 @@ fn number(n: f64) -> String {
 
 fn json_to_toml(value: &serde_json::Value) -> String {
     match value {
-        serde_json::Value::String(s) => quote(s),
+        serde_json::Value::String(s) => quote_toml(s),
         serde_json::Value::Bool(b) => b.to_string(),
         serde_json::Value::Number(n) => n.to_string(),
         serde_json::Value::Array(items) => {
@@ -175,29 +164,10 @@ fn json_to_toml(value: &serde_json::Value) -> String {
         serde_json::Value::Object(map) => {
             let parts: Vec<String> = map
                 .iter()
-                .map(|(k, v)| format!("{} = {}", quote(k), json_to_toml(v)))
+                .map(|(k, v)| format!("{} = {}", quote_toml(k), json_to_toml(v)))
                 .collect();
             format!("{{ {} }}", parts.join(", "))
         }
         serde_json::Value::Null => "\"\"".to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::schema::load_str;
-
-    #[test]
-    fn the_blog_round_trips() {
-        let loaded = load_str(crate::demo::CONFIG, "blog.toml").unwrap();
-        let printed = print_toml(Some(&loaded.admin), loaded.schema.entities(), &[]);
-        let again = load_str(&printed, "printed.toml").unwrap();
-        assert_eq!(
-            print_toml(Some(&again.admin), again.schema.entities(), &[]),
-            printed
-        );
-        assert!(printed.contains("default_sort = \"-published_at\""));
-        assert!(printed.contains("  pattern = \"^[a-z0-9-]+$\""));
     }
 }

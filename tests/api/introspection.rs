@@ -37,8 +37,8 @@ pub async fn introspection_matches_the_golden_file(backend: Backend) {
     );
 
     // It loads back without edits, and printing what was loaded gives the same file.
-    let loaded = autoadmin::schema::load_str(&printed, "introspected.toml").expect("loads back");
-    let again = autoadmin::schema::print_toml(Some(&loaded.admin), loaded.schema.entities(), &[]);
+    let loaded = autoadmin::config::load_str(&printed, "introspected.toml").expect("loads back");
+    let again = autoadmin::config::print_toml(Some(&loaded.admin), loaded.schema.entities(), &[]);
     let without_notes: String = printed
         .lines()
         .skip_while(|l| l.starts_with('#') || l.is_empty())
@@ -164,7 +164,7 @@ table = "people"
   type = "reference"
   target = "logs"
 "#;
-    let loaded = autoadmin::schema::load_str(config, "bad.toml").unwrap();
+    let loaded = autoadmin::config::load_str(config, "bad.toml").unwrap();
     let problems: Vec<String> =
         autoadmin::check_against_database(&loaded.schema, &db.url, "bad.toml")
             .await
@@ -268,7 +268,7 @@ pub async fn index_advice_and_its_statements(backend: Backend) {
         "{}\n[[entity]]\nname = \"popular\"\ntable = \"posts\"\nfilters = [\"views\"]\n\n  [[entity.field]]\n  name = \"id\"\n  type = \"integer\"\n\n  [[entity.field]]\n  name = \"views\"\n  type = \"integer\"\n",
         autoadmin::demo::CONFIG
     );
-    let loaded = autoadmin::schema::load_str(&config, "blog.toml").unwrap();
+    let loaded = autoadmin::config::load_str(&config, "blog.toml").unwrap();
     let advice = autoadmin::index_advice(&loaded.schema, &db.url)
         .await
         .unwrap();

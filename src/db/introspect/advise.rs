@@ -44,19 +44,14 @@ pub fn advise(schema: &Schema, tables: &[Table], dialect: Dialect) -> Vec<String
                 continue;
             };
             let column = &field.column;
-            match dialect {
-                Dialect::Postgres if !table.trigram.contains(column) => {
-                    let index = quote(&format!("{}_{}_trgm", table.name, column));
-                    let statement = format!(
-                        "CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX {index} ON {} USING gin ({} gin_trgm_ops);",
-                        quote(&entity.table),
-                        quote(column)
-                    );
+            let index = quote(&format!("{}_{}_trgm", table.name, column));
+            match dialect.substring_index(&index, &quote(&entity.table), &quote(column)) {
+                Some(statement) if !table.trigram.contains(column) => {
                     let what = "quick search scans the table";
                     once.push(&mut advice, entity, &field.name, what, statement);
                 }
-                Dialect::Postgres => {}
-                Dialect::MySql | Dialect::Sqlite => advice.push(format!(
+                Some(_) => {}
+                None => advice.push(format!(
                     "entity \"{}\", field \"{}\": quick search (a substring match) scans the table; no index of this database helps it",
                     entity.name, field.name
                 )),

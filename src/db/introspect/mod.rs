@@ -5,16 +5,16 @@
 
 mod advise;
 mod check;
-mod mysql;
-mod postgres;
-mod sqlite;
+pub(super) mod mysql;
+pub(super) mod postgres;
+pub(super) mod sqlite;
 
 use std::collections::{BTreeMap, HashSet};
 
 pub use advise::advise;
 pub use check::check;
 
-use super::{Db, Error, Pooled};
+use super::{Db, Error};
 use crate::schema::{Entity, Field, FieldType, default_label};
 
 /// Which tables to read.
@@ -87,16 +87,9 @@ impl Db {
     pub async fn introspect(&self, options: &Options) -> Result<Vec<Table>, Error> {
         let unavailable =
             |err: sqlx::Error| Error::Unavailable(format!("reading the catalog: {err}"));
-        let mut pooled = self.acquire().await?;
-        let read = match &mut pooled {
-            Pooled::Postgres(lease) => {
-                postgres::read(lease.raw(), options.schema.as_deref().unwrap_or("public")).await
-            }
-            Pooled::MySql(lease) => mysql::read(lease.raw()).await,
-            Pooled::Sqlite(lease) => sqlite::read(lease.raw()).await,
-        };
-        pooled.finished(&read);
-        let mut tables = read.map_err(unavailable)?;
+        let mut pooled = self.pool.acquire().await?;
+        let schema = options.schema.as_deref().unwrap_or("public");
+        let mut tables = pooled.introspect(schema).await.map_err(unavailable)?;
         // autoadmin's own tables (sessions, audit log) are not the user's data.
         tables.retain(|t| !t.name.starts_with("autoadmin_"));
         tables.retain(|t| {

@@ -14,7 +14,7 @@ fn text(row: &sqlx::mysql::MySqlRow, i: usize) -> Result<String, sqlx::Error> {
         .unwrap_or_default())
 }
 
-pub(super) async fn read(conn: &mut MySqlConnection) -> Result<Vec<Table>, sqlx::Error> {
+pub(in crate::db) async fn read(conn: &mut MySqlConnection) -> Result<Vec<Table>, sqlx::Error> {
     let mut tables: HashMap<String, Table> = HashMap::new();
     let rows = sqlx::query(
         "SELECT CAST(TABLE_NAME AS CHAR), CAST(TABLE_TYPE AS CHAR) FROM information_schema.TABLES

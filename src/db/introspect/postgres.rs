@@ -7,7 +7,10 @@ use sqlx::{PgConnection, Row};
 
 use super::{Column, ForeignKey, Table, classify, quoted_literals};
 
-pub(super) async fn read(conn: &mut PgConnection, schema: &str) -> Result<Vec<Table>, sqlx::Error> {
+pub(in crate::db) async fn read(
+    conn: &mut PgConnection,
+    schema: &str,
+) -> Result<Vec<Table>, sqlx::Error> {
     let mut tables: HashMap<i64, Table> = HashMap::new();
     let rows = sqlx::query(
         "SELECT c.oid::int8, c.relname::text, c.relkind::text

@@ -6,7 +6,7 @@ use sqlx::{Row, SqliteConnection};
 use super::{Column, ForeignKey, Table, length_of, quoted_literals};
 use crate::schema::FieldType;
 
-pub(super) async fn read(conn: &mut SqliteConnection) -> Result<Vec<Table>, sqlx::Error> {
+pub(in crate::db) async fn read(conn: &mut SqliteConnection) -> Result<Vec<Table>, sqlx::Error> {
     let masters = sqlx::query(
         "SELECT name, type, coalesce(sql, '') FROM sqlite_master
          WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",

@@ -1,0 +1,110 @@
+//! The admin app over HTTP: the static files of `frontend/`, embedded in the binary, and the
+//! `config.json` the app reads (the document itself is `crate::ui`'s).
+//!
+//! Files are served with their MIME type, a strong ETag (their SHA-256) and `no-cache`, so a
+//! browser revalidates cheaply and never runs a stale file; compression is the router's job.
+//! HTML gets a strict Content-Security-Policy: the app has no inline script or style.
+
+use axum::body::Body;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use rust_embed::Embed;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::auth::Principal;
+
+#[derive(Embed)]
+#[folder = "frontend/"]
+struct Assets;
+
+/// The policy of every HTML page: only this origin's scripts, styles, images and API.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// `GET {base}/`: the app's page. `{base}` without the slash redirects to it, as the app's
+/// relative URLs need it.
+pub async fn index(OriginalUri(uri): OriginalUri, headers: HeaderMap) -> Response {
+    if !uri.path().ends_with('/') {
+        return Redirect::permanent(&format!("{}/", uri.path())).into_response();
+    }
+    asset("index.html", &headers)
+}
+
+/// `GET {base}/assets/{*path}`.
+pub async fn assets(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    if path
+        .split('/')
+        .any(|part| part.is_empty() || part.starts_with('.'))
+    {
+        return ApiError::not_found(format!("no asset \"{path}\"")).into_response();
+    }
+    asset(&format!("assets/{path}"), &headers)
+}
+
+fn asset(path: &str, request_headers: &HeaderMap) -> Response {
+    let Some(file) = Assets::get(path) else {
+        return ApiError::not_found(format!("no asset \"{path}\"")).into_response();
+    };
+    let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()));
+    let not_modified = request_headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        Body::from(file.data.into_owned()).into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime(path)));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    if path.ends_with(".html") {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+    }
+    response
+}
+
+fn mime(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        _ => "application/octet-stream",
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `GET {base}/config.json`.
+pub async fn config_json(
+    State(state): State<AppState>,
+    who: Result<Principal, ApiError>,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    let who = match who {
+        Ok(who) => who,
+        // The app shows its login form on 401; it needs the title and the API's address.
+        Err(error) => return error.into_response(),
+    };
+    let base = uri.path().strip_suffix("/config.json").unwrap_or("");
+    let mut body = crate::ui::config(&state.schema, &state.settings, &format!("{base}/api"));
+    crate::ui::restrict(&mut body, &who, state.builtin.is_some());
+    let mut response = axum::Json(body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}

@@ -1,0 +1,52 @@
+//! CORS: off by default; `cors_origins` enables it for the origins it names.
+
+use crate::config::AdminSettings;
+
+/// The CORS layer for `cors_origins`, or `None` when CORS is off. Exposes the paging headers
+/// (react-admin reads them) and allows the headers admin clients send.
+pub fn layer(settings: &AdminSettings) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if settings.cors_origins.is_empty() {
+        return None;
+    }
+    let origin = if settings.cors_origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        // Checked when the config was loaded.
+        AllowOrigin::list(
+            settings
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        )
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(origin)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+                Method::OPTIONS,
+            ])
+            .allow_headers([
+                header::RANGE,
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static("x-requested-with"),
+                HeaderName::from_static("x-request-id"),
+            ])
+            .expose_headers([
+                HeaderName::from_static("x-total-count"),
+                HeaderName::from_static("x-total-count-kind"),
+                header::CONTENT_RANGE,
+                header::LINK,
+                header::LOCATION,
+                HeaderName::from_static("x-request-id"),
+            ])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}

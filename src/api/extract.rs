@@ -1,0 +1,81 @@
+//! Extractors that resolve what a request names, each owning its rejection in the error
+//! shape: the entity of `/{entity}` (404 when there is none), the record of
+//! `/{entity}/{id}` (and 400 for an id that is not of the key's type), and who is asking
+//! ([`Principal`], 401/403 from the admin's policy).
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::auth::Principal;
+use crate::db::EntityRef;
+use crate::query;
+use crate::schema::Value;
+
+/// The entity a `/{entity}…` route names.
+pub struct EntityPath(pub EntityRef);
+
+/// The record a `/{entity}/{id}…` route names: its entity, its key, and the id as sent
+/// (for messages).
+pub struct RecordPath {
+    pub entity: EntityRef,
+    pub key: Value,
+    pub id: String,
+}
+
+fn entity(state: &AppState, name: &str) -> Result<EntityRef, ApiError> {
+    EntityRef::new(&state.schema, name)
+        .ok_or_else(|| ApiError::not_found(format!("unknown entity \"{name}\"")))
+}
+
+async fn path<T>(parts: &mut Parts, state: &AppState) -> Result<T, ApiError>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    Path::<T>::from_request_parts(parts, state)
+        .await
+        .map(|Path(value)| value)
+        .map_err(|rejection| ApiError::bad_request(format!("bad path: {}", rejection.body_text())))
+}
+
+impl FromRequestParts<AppState> for EntityPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let name: String = path(parts, state).await?;
+        entity(state, &name).map(EntityPath)
+    }
+}
+
+impl FromRequestParts<AppState> for RecordPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (name, id): (String, String) = path(parts, state).await?;
+        let entity = entity(state, &name)?;
+        let key = query::parse_id(&entity, &id)?;
+        Ok(RecordPath { entity, key, id })
+    }
+}
+
+impl RecordPath {
+    /// The db layer's "not found", naming the record.
+    pub fn error(&self, error: crate::db::Error) -> ApiError {
+        ApiError::from(error).with_not_found(|| {
+            format!(
+                "no record of \"{}\" has id \"{}\"",
+                self.entity.name, self.id
+            )
+        })
+    }
+}
+
+/// The principal of a request, as the admin's policy sees it; rejects with 401/403.
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(state.auth.authenticate(parts).await?)
+    }
+}

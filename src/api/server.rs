@@ -1,0 +1,23 @@
+//! The server loop: an already-bound listener, the admin's router, graceful shutdown.
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+/// Serves `app` on `listener` until `shutdown` resolves; then stops accepting and lets
+/// in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app.layer(tower_http::trace::TraceLayer::new_for_http());
+    // The peer address reaches handlers (login rate limiting keys on it).
+    let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Each response is one write: Nagle's algorithm could only hold it back.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        let _ = stream.set_nodelay(true);
+    });
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,163 @@
+//! Reads: a list page and its total, a count, one record, the health check. A read runs on
+//! any pooled connection and, when that connection turns out dead, once more on another
+//! (`read!`).
+
+use super::error::Operation;
+use super::sql::{self, Sql};
+use super::{Db, Error, Record};
+use crate::query::ListQuery;
+use crate::schema::{CountMode, Entity, Value};
+
+/// Runs a read on a pooled connection: `read!(db, fail, |conn| future)`. A connection
+/// found dead (the server restarted or ended it) is closed and the read runs again on
+/// another: at most once per pooled connection, so this ends, and a read changes nothing,
+/// so it may run twice. (A macro: an async closure here makes the futures that call it
+/// lose `Send` to a compiler limitation.)
+macro_rules! read {
+    ($db:expr, $fail:expr, |$conn:ident| $work:expr) => {{
+        let db: &$crate::db::Db = $db;
+        let mut retries = 0;
+        loop {
+            let mut pooled = db.pool.acquire().await?;
+            let result = {
+                let $conn = &mut pooled.conn();
+                $work.await
+            };
+            pooled.finished(&result);
+            match result {
+                Err(error)
+                    if $crate::db::pool::is_dead(Some(&error))
+                        && retries < db.pool.max_connections() =>
+                {
+                    retries += 1;
+                }
+                result => break result.map_err($fail),
+            }
+        }
+    }};
+}
+
+/// A page of records, already written as the JSON array the API sends (each row straight
+/// from the driver's buffer into this one: no map per record), and the total number of
+/// matching rows.
+#[derive(Debug)]
+pub struct Page {
+    pub json: Vec<u8>,
+    pub rows: usize,
+    /// The last record, whose sort values make the next page's cursor.
+    pub last: Option<Record>,
+    pub total: Total,
+}
+
+/// A list's total, as exact as its count mode allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Total {
+    Exact(u64),
+    Estimated(u64),
+    Unknown,
+}
+
+impl Db {
+    /// How a read of `entity` failed, in client terms.
+    fn read_error<'a>(&self, entity: &'a Entity) -> impl Fn(sqlx::Error) -> Error + 'a {
+        let dialect = self.dialect();
+        move |err| Error::from_sqlx(err, dialect, entity, Operation::Read)
+    }
+
+    /// 200-worthy when the database answers a trivial query.
+    pub async fn health(&self) -> Result<(), Error> {
+        let sql = Sql::new("SELECT 1", Vec::new());
+        read!(
+            self,
+            |err| Error::Unavailable(err.to_string()),
+            |conn| async { conn.execute(&sql).await.map(drop) }
+        )
+    }
+
+    /// One page of an entity's records and the total count.
+    pub async fn list(
+        &self,
+        entity: &Entity,
+        list_query: &ListQuery,
+        threshold: u64,
+    ) -> Result<Page, Error> {
+        let page_sql = sql::list(self.dialect(), &self.catalog, entity, list_query);
+        let fail = self.read_error(entity);
+        // The page and its total on two connections at once.
+        let page = async { read!(self, &fail, |conn| conn.write_page(&page_sql, entity)) };
+        let ((json, rows, last), total) =
+            tokio::try_join!(page, self.total(entity, list_query, threshold))?;
+        Ok(Page {
+            json,
+            rows,
+            last,
+            total,
+        })
+    }
+
+    /// The total of `list_query` in its count mode: exact; estimated (exact below
+    /// `threshold`, the planner's estimate above it; where plans carry no estimate, a count
+    /// capped at the threshold, unknown above it); or unknown.
+    pub async fn total(
+        &self,
+        entity: &Entity,
+        list_query: &ListQuery,
+        threshold: u64,
+    ) -> Result<Total, Error> {
+        let dialect = self.dialect();
+        let fail = self.read_error(entity);
+        match list_query.count {
+            CountMode::None => Ok(Total::Unknown),
+            CountMode::Exact => Ok(Total::Exact(self.count(entity, list_query).await?)),
+            CountMode::Estimated if !dialect.has_estimates() => {
+                let capped = sql::capped_count(
+                    dialect,
+                    &self.catalog,
+                    entity,
+                    list_query,
+                    threshold.saturating_add(1),
+                );
+                let n = read!(self, &fail, |conn| conn.fetch_count(&capped))?;
+                Ok(if n > threshold {
+                    Total::Unknown
+                } else {
+                    Total::Exact(n)
+                })
+            }
+            CountMode::Estimated => {
+                let explain = sql::explain_count(dialect, &self.catalog, entity, list_query);
+                let count = sql::count(dialect, &self.catalog, entity, list_query);
+                read!(self, &fail, |conn| async {
+                    Ok(match conn.fetch_estimate(&explain).await? {
+                        Some(n) if n >= threshold => Total::Estimated(n),
+                        // Few rows: counting them is cheap and exact.
+                        _ => Total::Exact(conn.fetch_count(&count).await?),
+                    })
+                })
+            }
+        }
+    }
+
+    /// The number of rows matching `list_query`'s filters and search.
+    pub async fn count(&self, entity: &Entity, list_query: &ListQuery) -> Result<u64, Error> {
+        let count_sql = sql::count(self.dialect(), &self.catalog, entity, list_query);
+        read!(self, self.read_error(entity), |conn| conn
+            .fetch_count(&count_sql))
+    }
+
+    /// One record by key.
+    pub async fn get(&self, entity: &Entity, key: Value) -> Result<Record, Error> {
+        let sql = sql::get(self.dialect(), &self.catalog, entity, key, false);
+        read!(self, self.read_error(entity), |conn| conn
+            .fetch_optional(&sql, entity))?
+        .ok_or(Error::NotFound)
+    }
+
+    /// [`Db::get`] as the JSON object the API sends, written straight from the row.
+    pub async fn get_json(&self, entity: &Entity, key: Value) -> Result<Vec<u8>, Error> {
+        let sql = sql::get(self.dialect(), &self.catalog, entity, key, false);
+        read!(self, self.read_error(entity), |conn| conn
+            .fetch_optional_json(&sql, entity))?
+        .ok_or(Error::NotFound)
+    }
+}

@@ -1,0 +1,364 @@
+//! The statement builder: identifiers quoted and placeholders numbered by the [`Dialect`],
+//! values collected in order for binding. User input reaches the text only as placeholders.
+
+use crate::query::{Comparison, Condition, Filter, ListQuery};
+use crate::schema::{Direction, Entity, Field, Kind, Value};
+
+use super::super::Catalog;
+use super::super::dialect::Dialect;
+use super::Sql;
+
+/// Builds one statement for one entity.
+pub(super) struct Builder<'a> {
+    pub dialect: Dialect,
+    pub entity: &'a Entity,
+    catalog: &'a Catalog,
+    pub text: String,
+    binds: Vec<Value>,
+    /// The main table's alias when the statement joins others.
+    pub alias: Option<&'static str>,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(dialect: Dialect, entity: &'a Entity, catalog: &'a Catalog) -> Builder<'a> {
+        Builder {
+            dialect,
+            entity,
+            catalog,
+            text: String::with_capacity(256),
+            binds: Vec::new(),
+            alias: None,
+        }
+    }
+
+    pub fn finish(self) -> Sql {
+        Sql {
+            text: self.text,
+            binds: self.binds,
+        }
+    }
+
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+
+    pub fn quoted(&self, ident: &str) -> String {
+        let mut out = String::new();
+        self.dialect.quote(ident, &mut out);
+        out
+    }
+
+    pub fn table(&mut self) -> &mut Self {
+        self.dialect.quote(&self.entity.table, &mut self.text);
+        self
+    }
+
+    pub fn column(&mut self, field: &Field) -> &mut Self {
+        let column = self.column_ref(field);
+        self.push(&column)
+    }
+
+    /// A column of the main table, qualified by its alias when there is one.
+    fn column_ref(&self, field: &Field) -> String {
+        let mut out = String::new();
+        if let Some(alias) = self.alias {
+            self.dialect.quote(alias, &mut out);
+            out.push('.');
+        }
+        self.dialect.quote(&field.column, &mut out);
+        out
+    }
+
+    /// Binds a value destined for (or compared with) `field`'s column.
+    pub fn bind(&mut self, field: &Field, value: Value) -> &mut Self {
+        let column_type = self.catalog.column_type(&self.entity.table, &field.column);
+        let cast = self.dialect.placeholder_cast(kind_of(&value), column_type);
+        self.binds.push(value);
+        let n = self.binds.len();
+        match cast {
+            Some(cast) => {
+                self.text.push_str("CAST(");
+                self.dialect.placeholder(n, &mut self.text);
+                self.text.push_str(" AS ");
+                self.text.push_str(&cast);
+                self.text.push(')');
+            }
+            None => self.dialect.placeholder(n, &mut self.text),
+        }
+        self
+    }
+
+    /// Writes `template` with each `{}` replaced by a placeholder for the next value.
+    fn push_with_binds(&mut self, template: &str, field: &Field, values: Vec<Value>) {
+        let mut values = values.into_iter();
+        let mut parts = template.split("{}").peekable();
+        while let Some(part) = parts.next() {
+            self.push(part);
+            if parts.peek().is_some() {
+                let value = values.next().expect("one value per placeholder");
+                self.bind(field, value);
+            }
+        }
+    }
+
+    /// The select list: every readable field, in order, so rows decode by position.
+    pub fn select_list(&mut self) -> &mut Self {
+        for (i, field) in self.entity.readable_fields().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            let column = self.column_ref(field);
+            self.dialect
+                .select_expr(field.field_type, &column, &mut self.text);
+        }
+        self
+    }
+
+    pub fn where_key(&mut self, key: Value) -> &mut Self {
+        let field = self.entity.key_field();
+        self.push(" WHERE ")
+            .column(field)
+            .push(" = ")
+            .bind(field, key)
+    }
+
+    /// `WHERE key IN (...)`; `keys` must not be empty (`IN ()` is not SQL).
+    pub fn where_keys(&mut self, keys: &[Value]) -> &mut Self {
+        let key = self.entity.key_field();
+        self.push(" WHERE ").column(key).push(" IN (");
+        self.bind_list(key, keys);
+        self.push(")")
+    }
+
+    pub fn where_list(&mut self, list_query: &ListQuery) {
+        self.where_conditions(list_query, false);
+    }
+
+    /// The list's filters and search and, with `keyset`, its cursor condition.
+    pub fn where_conditions(&mut self, list_query: &ListQuery, keyset: bool) {
+        let mut first = true;
+        let mut and = |b: &mut Self| {
+            b.push(if first { " WHERE " } else { " AND " });
+            first = false;
+        };
+        if let (true, Some(after)) = (keyset, &list_query.after) {
+            and(self);
+            self.after(list_query, after);
+        }
+        for filter in &list_query.filters {
+            and(self);
+            self.condition(filter);
+        }
+        if let Some(needle) = &list_query.search {
+            and(self);
+            self.push("(");
+            for (i, name) in self.entity.search.iter().enumerate() {
+                if i > 0 {
+                    self.push(" OR ");
+                }
+                let field = self.entity.find_field(name).expect("search fields checked");
+                self.contains(field, needle, false);
+            }
+            self.push(")");
+        }
+    }
+
+    /// The rows after `values` in the list's order: for keys k1..kn, the OR over i of
+    /// (k1 = v1 AND ... AND k(i-1) = v(i-1) AND ki beyond vi), where NULL sorts as the
+    /// smallest value (as `order_by` makes it on every backend).
+    fn after(&mut self, list_query: &ListQuery, values: &[Value]) {
+        self.push("(");
+        for i in 0..list_query.sort.len() {
+            if i > 0 {
+                self.push(" OR ");
+            }
+            self.push("(");
+            for (j, key) in list_query.sort.iter().enumerate().take(i + 1) {
+                if j > 0 {
+                    self.push(" AND ");
+                }
+                let field = &self.entity.fields[key.field];
+                let column = self.column_ref(field);
+                let value = self.keyset_value(field, values[j].clone());
+                if j < i {
+                    if value.is_null() {
+                        self.push(&column).push(" IS NULL");
+                    } else {
+                        self.push(&column).push(" = ");
+                        self.bind(field, value);
+                    }
+                    continue;
+                }
+                match (key.direction, value.is_null()) {
+                    // Beyond NULL ascending: any value.
+                    (Direction::Asc, true) => {
+                        self.push(&column).push(" IS NOT NULL");
+                    }
+                    (Direction::Asc, false) => {
+                        self.push(&column).push(" > ");
+                        self.bind(field, value);
+                    }
+                    // Nothing is below NULL.
+                    (Direction::Desc, true) => {
+                        self.push("1 = 0");
+                    }
+                    // The key is never NULL: a bare range, which an index serves (with the
+                    // `OR … IS NULL`, PostgreSQL walks the index from the top and filters:
+                    // page 40,000 of 10M rows took 0.9 s instead of 2 ms).
+                    (Direction::Desc, false) if field.name == self.entity.primary_key => {
+                        self.push(&column).push(" < ");
+                        self.bind(field, value);
+                    }
+                    (Direction::Desc, false) => {
+                        self.push("(").push(&column).push(" < ");
+                        self.bind(field, value);
+                        self.push(" OR ").push(&column).push(" IS NULL)");
+                    }
+                }
+            }
+            self.push(")");
+        }
+        self.push(")");
+    }
+
+    /// A MySQL ENUM compares by its index only with a number (with text, alphabetically,
+    /// unlike its order): keyset conditions bind the index. (The catalog records MySQL's
+    /// ENUM columns only.)
+    fn keyset_value(&self, field: &Field, value: Value) -> Value {
+        if let Value::Text(text) = &value
+            && let Some(index) = self
+                .catalog
+                .enum_index(&self.entity.table, &field.column, text)
+        {
+            return Value::Int(index);
+        }
+        value
+    }
+
+    fn condition(&mut self, filter: &Filter) {
+        let field = &self.entity.fields[filter.field];
+        let column = self.column_ref(field);
+        match &filter.condition {
+            Condition::Compare(Comparison::Ne, value) => {
+                let template = self.dialect.null_safe_ne(&column);
+                self.push_with_binds(&template, field, vec![value.clone()]);
+            }
+            Condition::Compare(comparison, value) => {
+                self.push(&column)
+                    .push(" ")
+                    .push(comparison.symbol())
+                    .push(" ");
+                self.bind(field, value.clone());
+            }
+            Condition::In(values) if values.is_empty() => {
+                self.push("1 = 0");
+            }
+            Condition::NotIn(values) if values.is_empty() => {
+                self.push("1 = 1");
+            }
+            Condition::In(values) => {
+                self.push(&column).push(" IN (");
+                self.bind_list(field, values);
+                self.push(")");
+            }
+            Condition::NotIn(values) => {
+                // Like `ne`, `nin` keeps the rows where the field has no value.
+                self.push("(")
+                    .push(&column)
+                    .push(" IS NULL OR ")
+                    .push(&column)
+                    .push(" NOT IN (");
+                self.bind_list(field, values);
+                self.push("))");
+            }
+            Condition::Contains {
+                text,
+                case_sensitive,
+            } => self.contains(field, text, *case_sensitive),
+            Condition::IsNull(true) => {
+                self.push(&column).push(" IS NULL");
+            }
+            Condition::IsNull(false) => {
+                self.push(&column).push(" IS NOT NULL");
+            }
+        }
+    }
+
+    pub fn bind_list(&mut self, field: &Field, values: &[Value]) -> &mut Self {
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(field, value.clone());
+        }
+        self
+    }
+
+    fn contains(&mut self, field: &Field, needle: &str, case_sensitive: bool) {
+        let column = self.column_ref(field);
+        let text_expr = self.dialect.as_text(field.value_type(), &column);
+        let (template, pattern) = self.dialect.contains(&text_expr, needle, case_sensitive);
+        // The pattern is text whatever the column's type: bind it without a column cast.
+        let mut parts = template.split("{}");
+        self.push(parts.next().unwrap_or_default());
+        self.binds.push(Value::Text(pattern));
+        self.dialect.placeholder(self.binds.len(), &mut self.text);
+        self.push(parts.next().unwrap_or_default());
+    }
+
+    pub fn order_by(&mut self, list_query: &ListQuery) {
+        for (i, key) in list_query.sort.iter().enumerate() {
+            self.push(if i == 0 { " ORDER BY " } else { ", " });
+            let field = &self.entity.fields[key.field];
+            self.column(field);
+            self.push(match key.direction {
+                Direction::Asc => " ASC",
+                Direction::Desc => " DESC",
+            });
+            // NULL sorts as the smallest value on every backend.
+            if field.is_nullable()
+                && field.name != self.entity.primary_key
+                && let Some(nulls) = self.dialect.nulls_smallest(key.direction)
+            {
+                self.push(nulls);
+            }
+        }
+    }
+
+    pub fn limit_offset(&mut self, limit: u64, offset: u64) {
+        self.push(" LIMIT ");
+        self.bind_int(limit);
+        self.push(" OFFSET ");
+        self.bind_int(offset);
+    }
+
+    pub fn bind_int(&mut self, n: u64) {
+        self.binds
+            .push(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)));
+        self.dialect.placeholder(self.binds.len(), &mut self.text);
+    }
+
+    pub fn returning(&mut self) {
+        if self.dialect.has_returning() {
+            self.push(" RETURNING ");
+            self.select_list();
+        }
+    }
+}
+
+fn kind_of(value: &Value) -> Kind {
+    match value {
+        Value::Null(kind) => *kind,
+        Value::Bool(_) => Kind::Bool,
+        Value::Int(_) => Kind::Int,
+        Value::Float(_) => Kind::Float,
+        Value::Decimal(_) => Kind::Decimal,
+        Value::Text(_) => Kind::Text,
+        Value::Date(_) => Kind::Date,
+        Value::DateTime(_) => Kind::DateTime,
+        Value::Time(_) => Kind::Time,
+        Value::Uuid(_) => Kind::Uuid,
+        Value::Json(_) => Kind::Json,
+    }
+}

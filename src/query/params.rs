@@ -1,0 +1,298 @@
+//! The parameters of a list request, in one table ([`PARAMETERS`]): each one's name, the wire
+//! dialects it belongs to, its purpose and its documentation. The table drives the parser
+//! (which names are known, which cannot be combined), the OpenAPI document's parameters and
+//! the messages of both.
+
+use super::Error;
+
+/// The wire dialects of list requests, as a set: a parameter may belong to several.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dialects(u8);
+
+impl Dialects {
+    /// ng-admin / aiohttp_admin: `_page`, `_perPage`, `_sortField`, `_sortDir`, `_filters`.
+    pub const NG_ADMIN: Dialects = Dialects(1);
+    /// react-admin's simple-rest: `range`, `sort`, `filter` (and the `Range` header).
+    pub const SIMPLE_REST: Dialects = Dialects(2);
+    /// react-admin's json-server, paged: `_page`, `_limit`.
+    pub const JSON_SERVER_PAGE: Dialects = Dialects(4);
+    /// react-admin's json-server, by rows: `_start`, `_end`; and `_sort`, `_order`.
+    pub const JSON_SERVER: Dialects = Dialects(8);
+    /// Every dialect (`q`, `_count`, `_cursor`).
+    pub const ALL: Dialects = Dialects(15);
+
+    const fn or(self, other: Dialects) -> Dialects {
+        Dialects(self.0 | other.0)
+    }
+
+    fn overlaps(self, other: Dialects) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// The dialects' names, for documentation.
+    pub fn names(self) -> Vec<&'static str> {
+        if self == Dialects::ALL {
+            return vec!["every dialect"];
+        }
+        let mut names = Vec::new();
+        for (set, name) in [
+            (Dialects::NG_ADMIN, "ng-admin"),
+            (Dialects::SIMPLE_REST, "simple-rest"),
+            (
+                Dialects::JSON_SERVER_PAGE.or(Dialects::JSON_SERVER),
+                "json-server",
+            ),
+        ] {
+            if self.overlaps(set) {
+                names.push(name);
+            }
+        }
+        names
+    }
+}
+
+/// What a parameter is for. Two parameters of one purpose whose dialects do not overlap
+/// cannot be combined (`_page` with `range`: which one says where the page starts?).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Filter,
+    Search,
+    Sort,
+    Page,
+    Count,
+    Cursor,
+}
+
+/// The shape of a parameter's value, for the OpenAPI document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// A whole number from `min`.
+    Whole { min: u64 },
+    /// Text (JSON text where the documentation says so).
+    Text,
+    /// The name of a readable field of the entity.
+    SortField,
+    /// `ASC` or `DESC` in either case.
+    Direction,
+    /// `exact`, `estimated` or `none`.
+    CountMode,
+}
+
+/// One parameter of a list request.
+#[derive(Clone, Copy, Debug)]
+pub struct Parameter {
+    pub name: &'static str,
+    pub dialects: Dialects,
+    pub purpose: Purpose,
+    pub shape: Shape,
+    /// Whether a list without paging (an export) takes it too.
+    pub unpaged: bool,
+    pub doc: &'static str,
+}
+
+const fn parameter(
+    name: &'static str,
+    dialects: Dialects,
+    purpose: Purpose,
+    shape: Shape,
+    doc: &'static str,
+) -> Parameter {
+    let unpaged = !matches!(purpose, Purpose::Page | Purpose::Cursor);
+    Parameter {
+        name,
+        dialects,
+        purpose,
+        shape,
+        unpaged,
+        doc,
+    }
+}
+
+/// Every named parameter of a list request, in the order the parser takes them. Besides
+/// these, json-server's field filters (`views=3`, `views_gte=3`...) are built from the
+/// entity's fields and `super::filter::OPERATORS`.
+pub const PARAMETERS: &[Parameter] = &[
+    parameter(
+        "_filters",
+        Dialects::NG_ADMIN,
+        Purpose::Filter,
+        Shape::Text,
+        "A JSON object of field: value | [values] | {operator: value}.",
+    ),
+    parameter(
+        "filter",
+        Dialects::SIMPLE_REST,
+        Purpose::Filter,
+        Shape::Text,
+        "The same JSON object as _filters; its key q is the quick search.",
+    ),
+    parameter(
+        "q",
+        Dialects::ALL,
+        Purpose::Search,
+        Shape::Text,
+        "Quick search: case-insensitive substring over the entity's search fields.",
+    ),
+    parameter(
+        "_sortField",
+        Dialects::NG_ADMIN,
+        Purpose::Sort,
+        Shape::SortField,
+        "Sort field.",
+    ),
+    parameter(
+        "_sortDir",
+        Dialects::NG_ADMIN,
+        Purpose::Sort,
+        Shape::Direction,
+        "Sort direction.",
+    ),
+    parameter(
+        "sort",
+        Dialects::SIMPLE_REST,
+        Purpose::Sort,
+        Shape::Text,
+        "[\"field\", \"ASC\"|\"DESC\"], JSON.",
+    ),
+    parameter(
+        "_sort",
+        Dialects::JSON_SERVER,
+        Purpose::Sort,
+        Shape::Text,
+        "Comma-separated fields, -field for descending.",
+    ),
+    parameter(
+        "_order",
+        Dialects::JSON_SERVER,
+        Purpose::Sort,
+        Shape::Text,
+        "Comma-separated asc|desc, one per _sort field.",
+    ),
+    parameter(
+        "_page",
+        Dialects::NG_ADMIN.or(Dialects::JSON_SERVER_PAGE),
+        Purpose::Page,
+        Shape::Whole { min: 1 },
+        "1-based page number.",
+    ),
+    parameter(
+        "_perPage",
+        Dialects::NG_ADMIN,
+        Purpose::Page,
+        Shape::Whole { min: 1 },
+        "Page size (capped at the admin's max_per_page).",
+    ),
+    parameter(
+        "_limit",
+        Dialects::JSON_SERVER_PAGE,
+        Purpose::Page,
+        Shape::Whole { min: 1 },
+        "Page size (capped at the admin's max_per_page).",
+    ),
+    parameter(
+        "range",
+        Dialects::SIMPLE_REST,
+        Purpose::Page,
+        Shape::Text,
+        "[first, last] rows, JSON, both included.",
+    ),
+    parameter(
+        "_start",
+        Dialects::JSON_SERVER,
+        Purpose::Page,
+        Shape::Whole { min: 0 },
+        "First row (0-based).",
+    ),
+    parameter(
+        "_end",
+        Dialects::JSON_SERVER,
+        Purpose::Page,
+        Shape::Whole { min: 0 },
+        "The row after the last.",
+    ),
+    parameter(
+        "_count",
+        Dialects::ALL,
+        Purpose::Count,
+        Shape::CountMode,
+        "Count the total less exactly than the entity does (never more).",
+    ),
+    parameter(
+        "_cursor",
+        Dialects::ALL,
+        Purpose::Cursor,
+        Shape::Text,
+        "The page after a row, by keyset: the cursor of a previous page's Link rel=\"next\" (with the same sort). Replaces the page number or offset.",
+    ),
+];
+
+fn find(name: &str) -> Option<&'static Parameter> {
+    PARAMETERS.iter().find(|p| p.name == name)
+}
+
+/// The decoded query string: name → values, in order of appearance.
+pub(super) struct Params(Vec<(String, Vec<String>)>);
+
+impl Params {
+    pub fn decode(query_string: &str) -> Result<Params, Error> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query_string)
+            .map_err(|err| Error::Undecodable(err.to_string()))?;
+        let mut params: Vec<(String, Vec<String>)> = Vec::new();
+        for (name, value) in pairs {
+            match params.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, values)) => values.push(value),
+                None => params.push((name, vec![value])),
+            }
+        }
+        Ok(Params(params))
+    }
+
+    /// Takes a parameter that may appear at most once.
+    pub fn one(&mut self, name: &str) -> Result<Option<String>, Error> {
+        let Some(position) = self.0.iter().position(|(n, _)| n == name) else {
+            return Ok(None);
+        };
+        let (name, mut values) = self.0.remove(position);
+        if values.len() > 1 {
+            return Err(Error::Repeated(name));
+        }
+        Ok(values.pop())
+    }
+
+    /// Takes every parameter of `purpose` (each at most once), and refuses two of them
+    /// that belong to different dialects.
+    pub fn purpose(&mut self, purpose: Purpose) -> Result<Taken, Error> {
+        let mut taken = Vec::new();
+        for parameter in PARAMETERS.iter().filter(|p| p.purpose == purpose) {
+            if let Some(value) = self.one(parameter.name)? {
+                taken.push((parameter.name, value));
+            }
+        }
+        for (i, (first, _)) in taken.iter().enumerate() {
+            for (second, _) in &taken[i + 1..] {
+                let (a, b) = (find(first), find(second));
+                if let (Some(a), Some(b)) = (a, b)
+                    && !a.dialects.overlaps(b.dialects)
+                {
+                    return Err(Error::Conflict((*first).into(), (*second).into()));
+                }
+            }
+        }
+        Ok(Taken(taken))
+    }
+
+    /// What no table entry took: json-server's field filters (or unknown parameters).
+    pub fn rest(self) -> Vec<(String, Vec<String>)> {
+        self.0
+    }
+}
+
+/// The values of one purpose's parameters.
+pub(super) struct Taken(Vec<(&'static str, String)>);
+
+impl Taken {
+    pub fn get(&mut self, name: &str) -> Option<String> {
+        let position = self.0.iter().position(|(n, _)| *n == name)?;
+        Some(self.0.remove(position).1)
+    }
+}

@@ -1,0 +1,249 @@
+//! The checks of a whole schema: each entity and field on its own, then what crosses
+//! entities (reference targets and their key types, display fields, relations). Every message
+//! names the file, the entity and the field.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use super::{Entity, Field, FieldType, Schema, value};
+
+impl Schema {
+    /// Checks every entity (see [`Error`]) and resolves reference key types.
+    pub fn new(entities: Vec<Entity>) -> Result<Schema, Error> {
+        Schema::check(entities, "<code>")
+    }
+
+    pub(crate) fn check(mut entities: Vec<Entity>, origin: &str) -> Result<Schema, Error> {
+        let at = |entity: &str, field: Option<&str>, message: String| Error {
+            file: origin.to_owned(),
+            entity: Some(entity.to_owned()),
+            field: field.map(str::to_owned),
+            message,
+        };
+        let mut seen = std::collections::HashSet::new();
+        for entity in &entities {
+            if !seen.insert(entity.name.as_str()) {
+                return Err(at(&entity.name, None, "duplicate entity name".into()));
+            }
+            check_entity(entity).map_err(|(field, message)| at(&entity.name, field, message))?;
+        }
+        // References: the target must exist, and its key type becomes the field's value type.
+        let key_types: BTreeMap<String, FieldType> = entities
+            .iter()
+            .map(|e| (e.name.clone(), e.key_field().field_type))
+            .collect();
+        let by_name: BTreeMap<String, Vec<String>> = entities
+            .iter()
+            .map(|e| {
+                let names = e.readable_fields().map(|f| f.name.clone()).collect();
+                (e.name.clone(), names)
+            })
+            .collect();
+        for entity in &mut entities {
+            for field in &mut entity.fields {
+                if field.field_type != FieldType::Reference {
+                    continue;
+                }
+                let target = field.target.clone().unwrap_or_default();
+                let Some(key_type) = key_types.get(&target) else {
+                    return Err(at(
+                        &entity.name,
+                        Some(&field.name),
+                        format!("reference target \"{target}\" is not an entity"),
+                    ));
+                };
+                field.key_type = Some(*key_type);
+                if let Some(display) = &field.display
+                    && !by_name[&target].contains(display)
+                {
+                    return Err(at(
+                        &entity.name,
+                        Some(&field.name),
+                        format!("display field \"{display}\" is not a field of \"{target}\""),
+                    ));
+                }
+            }
+            for relation in &entity.relations {
+                let Some(fields) = by_name.get(&relation.target) else {
+                    return Err(at(
+                        &entity.name,
+                        Some(&relation.name),
+                        format!("relation target \"{}\" is not an entity", relation.target),
+                    ));
+                };
+                if !fields.contains(&relation.foreign_key) {
+                    return Err(at(
+                        &entity.name,
+                        Some(&relation.name),
+                        format!(
+                            "foreign key \"{}\" is not a field of \"{}\"",
+                            relation.foreign_key, relation.target
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(Schema {
+            entities: Arc::new(entities),
+        })
+    }
+}
+
+/// A descriptor that does not hold together; names where, so the user can fix it.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub struct Error {
+    pub file: String,
+    pub entity: Option<String>,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(entity) = &self.entity {
+            write!(f, ": entity \"{entity}\"")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ", field \"{field}\"")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Checks one entity on its own; returns the offending field (if any) and the message.
+fn check_entity(entity: &Entity) -> Result<(), (Option<&str>, String)> {
+    if !is_name(&entity.name) {
+        return Err((
+            None,
+            "entity names use letters, digits, '_' and '-' only (they appear in URLs)".into(),
+        ));
+    }
+    if entity.fields.is_empty() {
+        return Err((None, "has no fields".into()));
+    }
+    if entity.per_page == 0 {
+        return Err((None, "per_page must be at least 1".into()));
+    }
+    let mut names = std::collections::HashSet::new();
+    for field in &entity.fields {
+        let name = field.name.as_str();
+        if !names.insert(name) {
+            return Err((Some(name), "duplicate field name".into()));
+        }
+        if name.is_empty() || field.column.is_empty() {
+            return Err((
+                Some(name),
+                "field and column names must not be empty".into(),
+            ));
+        }
+        check_field(field).map_err(|message| (Some(name), message))?;
+    }
+    let Some(key) = entity.find_field(&entity.primary_key) else {
+        return Err((
+            Some(entity.primary_key.as_str()),
+            format!(
+                "primary key \"{}\" is not a declared field",
+                entity.primary_key
+            ),
+        ));
+    };
+    if !key.field_type.can_be_key() {
+        return Err((
+            Some(key.name.as_str()),
+            format!(
+                "a primary key must be integer, string or uuid, not {}",
+                key.field_type
+            ),
+        ));
+    }
+    let readable = |name: &str| entity.find_field(name).is_some_and(Field::is_readable);
+    for (list, what) in [
+        (&entity.list_columns, "list_columns"),
+        (&entity.search, "search"),
+        (&entity.filters, "filters"),
+    ] {
+        for name in list {
+            if !readable(name) {
+                return Err((
+                    Some(name.as_str()),
+                    format!("{what} names an unknown field"),
+                ));
+            }
+        }
+    }
+    for name in &entity.search {
+        if !entity
+            .find_field(name)
+            .is_some_and(|f| f.field_type.is_textual() || f.field_type == FieldType::Uuid)
+        {
+            return Err((Some(name.as_str()), "search fields must hold text".into()));
+        }
+    }
+    if let Some((name, _)) = &entity.default_sort
+        && !readable(name)
+    {
+        return Err((
+            Some(name.as_str()),
+            "default_sort names an unknown field".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn check_field(field: &Field) -> Result<(), String> {
+    let t = field.field_type;
+    if (field.min_length.is_some() || field.max_length.is_some() || field.pattern.is_some())
+        && !t.is_textual()
+    {
+        return Err(format!(
+            "min_length, max_length and pattern apply to text fields, not {t}"
+        ));
+    }
+    if let (Some(lo), Some(hi)) = (field.min_length, field.max_length)
+        && lo > hi
+    {
+        return Err("min_length is greater than max_length".into());
+    }
+    if (field.min.is_some() || field.max.is_some()) && !t.is_numeric() {
+        return Err(format!("min and max apply to numeric fields, not {t}"));
+    }
+    if let (Some(lo), Some(hi)) = (field.min, field.max)
+        && lo > hi
+    {
+        return Err("min is greater than max".into());
+    }
+    match t {
+        FieldType::Choice if field.choices.is_empty() => {
+            return Err("a choice field needs a non-empty choices list".into());
+        }
+        FieldType::Reference if field.target.is_none() => {
+            return Err("a reference field needs a target entity".into());
+        }
+        _ => {}
+    }
+    if !field.choices.is_empty() && t != FieldType::Choice {
+        return Err(format!("choices apply to choice fields, not {t}"));
+    }
+    if field.target.is_some() && t != FieldType::Reference {
+        return Err(format!("target applies to reference fields, not {t}"));
+    }
+    if field.required && field.nullable == Some(true) {
+        return Err("a required field cannot be nullable".into());
+    }
+    if let Some(default) = &field.default
+        && let Err(message) = value::from_json(t, default, &field.choices)
+    {
+        return Err(format!("default {default}: {message}"));
+    }
+    Ok(())
+}
+
+/// URL-safe names: entities appear as path segments.
+fn is_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}

@@ -1,0 +1,199 @@
+//! An entity: a table (or view) exposed as a resource, its fields, relations, list settings,
+//! with the builder methods that declare them in code.
+
+use super::typed::TypedValidator;
+use super::{Field, FieldType, default_label};
+
+/// A one-to-many relation shown on the detail page (ng-admin's referenced_list).
+#[derive(Clone, Debug)]
+pub struct Relation {
+    pub name: String,
+    pub target: String,
+    pub foreign_key: String,
+    pub label: String,
+}
+
+/// How a list's total is counted, from most to least exact (and costly).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CountMode {
+    /// No total: paging by next/previous only.
+    None,
+    /// Exact below the admin's threshold, the database's estimate above it.
+    Estimated,
+    /// `COUNT(*)`.
+    Exact,
+}
+
+impl CountMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            CountMode::None => "none",
+            CountMode::Estimated => "estimated",
+            CountMode::Exact => "exact",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<CountMode> {
+        [CountMode::None, CountMode::Estimated, CountMode::Exact]
+            .into_iter()
+            .find(|m| m.name() == name)
+    }
+}
+
+/// Sort direction of a sort key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Asc,
+    Desc,
+}
+
+/// A table (or view) exposed as a resource at `{base}/api/{name}`.
+#[derive(Clone, Debug)]
+pub struct Entity {
+    pub name: String,
+    pub table: String,
+    pub primary_key: String,
+    pub label: String,
+    pub per_page: u64,
+    pub default_sort: Option<(String, Direction)>,
+    pub list_columns: Vec<String>,
+    pub search: Vec<String>,
+    pub filters: Vec<String>,
+    pub read_only: bool,
+    /// Rows of a list without paging parameters; `None`: the admin's `max_rows`.
+    pub max_rows: Option<u64>,
+    /// How totals are counted; a request may ask for less, never more.
+    pub count: CountMode,
+    pub fields: Vec<Field>,
+    pub relations: Vec<Relation>,
+    pub(crate) typed: Option<TypedValidator>,
+}
+
+impl Entity {
+    pub fn new(name: impl Into<String>) -> Entity {
+        let name = name.into();
+        Entity {
+            table: name.clone(),
+            label: default_label(&name),
+            name,
+            primary_key: "id".to_owned(),
+            per_page: 25,
+            default_sort: None,
+            list_columns: Vec::new(),
+            search: Vec::new(),
+            filters: Vec::new(),
+            read_only: false,
+            max_rows: None,
+            count: CountMode::Exact,
+            fields: Vec::new(),
+            relations: Vec::new(),
+            typed: None,
+        }
+    }
+
+    pub fn table(mut self, table: impl Into<String>) -> Entity {
+        self.table = table.into();
+        self
+    }
+    pub fn primary_key(mut self, field: impl Into<String>) -> Entity {
+        self.primary_key = field.into();
+        self
+    }
+    pub fn label(mut self, label: impl Into<String>) -> Entity {
+        self.label = label.into();
+        self
+    }
+    pub fn per_page(mut self, n: u64) -> Entity {
+        self.per_page = n;
+        self
+    }
+    /// `"-published_at"` sorts descending.
+    pub fn default_sort(mut self, spec: &str) -> Entity {
+        self.default_sort = Some(parse_sort_spec(spec));
+        self
+    }
+    pub fn list_columns<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Entity {
+        self.list_columns = names.into_iter().map(Into::into).collect();
+        self
+    }
+    pub fn search<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Entity {
+        self.search = names.into_iter().map(Into::into).collect();
+        self
+    }
+    pub fn filters<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Entity {
+        self.filters = names.into_iter().map(Into::into).collect();
+        self
+    }
+    pub fn read_only(mut self) -> Entity {
+        self.read_only = true;
+        self
+    }
+    pub fn count(mut self, mode: CountMode) -> Entity {
+        self.count = mode;
+        self
+    }
+    pub fn max_rows(mut self, n: u64) -> Entity {
+        self.max_rows = Some(n);
+        self
+    }
+    pub fn field(mut self, field: Field) -> Entity {
+        self.fields.push(field);
+        self
+    }
+    pub fn relation(
+        mut self,
+        name: impl Into<String>,
+        target: impl Into<String>,
+        foreign_key: impl Into<String>,
+    ) -> Entity {
+        let name = name.into();
+        self.relations.push(Relation {
+            label: default_label(&name),
+            name,
+            target: target.into(),
+            foreign_key: foreign_key.into(),
+        });
+        self
+    }
+    /// Attaches a Rust type whose `validator::Validate` rules run in addition to the field
+    /// rules on every create and update.
+    pub fn validate_with<T>(mut self) -> Entity
+    where
+        T: serde::de::DeserializeOwned + validator::Validate + 'static,
+    {
+        self.typed = Some(TypedValidator::new::<T>());
+        self
+    }
+
+    pub fn find_field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    pub fn key_field(&self) -> &Field {
+        // Schema::new guarantees the key field exists.
+        self.find_field(&self.primary_key)
+            .expect("primary key field checked by Schema::new")
+    }
+
+    /// Whether the database generates the key, so a client-sent key is ignored on create.
+    pub fn key_is_generated(&self) -> bool {
+        let key = self.key_field();
+        key.generated
+            .unwrap_or(key.field_type == FieldType::Integer)
+    }
+
+    pub fn readable_fields(&self) -> impl Iterator<Item = &Field> {
+        self.fields.iter().filter(|f| f.is_readable())
+    }
+
+    pub(crate) fn typed_validator(&self) -> Option<&TypedValidator> {
+        self.typed.as_ref()
+    }
+}
+
+pub(crate) fn parse_sort_spec(spec: &str) -> (String, Direction) {
+    match spec.strip_prefix('-') {
+        Some(name) => (name.to_owned(), Direction::Desc),
+        None => (spec.to_owned(), Direction::Asc),
+    }
+}
