@@ -1,11 +1,14 @@
 //! The OpenAPI 3.1 document of the API, generated from the [`Schema`] (never by inspecting
-//! handlers, never written by hand): every path, every list parameter of the three dialects,
+//! handlers, never written by hand): every path, every list parameter of the three dialects
+//! (from `crate::query`'s table of them),
 //! request and response schemas per entity with their validation rules, and the error shape.
 //!
 //! Emitted as plain `serde_json`: the schema is known only at run time.
 
 use serde_json::{Map, Value as Json, json};
 
+use crate::query::OPERATORS;
+use crate::query::params::{PARAMETERS, Shape};
 use crate::schema::{Entity, Field, FieldType, Schema};
 
 /// The document for an API served at `server_url` (e.g. `/admin/api`).
@@ -281,57 +284,32 @@ fn health() -> Json {
     json!({"get": {"operationId": "health", "summary": "Whether the database answers", "responses": responses}})
 }
 
-/// Query parameters of a list: the three dialects and json-server's per-field filters.
+/// Query parameters of a list: the parameter table of `crate::query` (all three dialects)
+/// and json-server's per-field filters, one per field and operator that applies to it.
 fn list_parameters(entity: &Entity, paging: bool) -> Vec<Json> {
     let sortable: Vec<&str> = entity.readable_fields().map(|f| f.name.as_str()).collect();
     let query = |name: &str, schema: Json, description: &str| json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description});
     let mut parameters = Vec::new();
-    if paging {
-        parameters.extend([
-            query(
-                "_page",
-                json!({"type": "integer", "minimum": 1}),
-                "ng-admin / json-server: 1-based page number.",
-            ),
-            query(
-                "_perPage",
-                json!({"type": "integer", "minimum": 1}),
-                "ng-admin: page size (capped).",
-            ),
-            query(
-                "_limit",
-                json!({"type": "integer", "minimum": 1}),
-                "json-server: page size (capped).",
-            ),
-            query(
-                "range",
-                json!({"type": "string"}),
-                "simple-rest: [first, last] rows, JSON, both included.",
-            ),
-            query(
-                "_start",
-                json!({"type": "integer", "minimum": 0}),
-                "json-server: first row.",
-            ),
-            query(
-                "_end",
-                json!({"type": "integer", "minimum": 0}),
-                "json-server: row after the last.",
-            ),
-        ]);
+    for parameter in PARAMETERS.iter().filter(|p| paging || p.unpaged) {
+        let schema = match parameter.shape {
+            Shape::Whole { min } => json!({"type": "integer", "minimum": min}),
+            Shape::Text => json!({"type": "string"}),
+            Shape::SortField => json!({"type": "string", "enum": sortable}),
+            Shape::Direction => json!({"type": "string", "enum": ["ASC", "DESC", "asc", "desc"]}),
+            Shape::CountMode => json!({"type": "string", "enum": ["exact", "estimated", "none"]}),
+        };
+        let dialects = parameter.dialects.names().join(", ");
+        parameters.push(query(
+            parameter.name,
+            schema,
+            &format!("{dialects}: {}", parameter.doc),
+        ));
     }
-    parameters.extend([
-        query("_sortField", json!({"type": "string", "enum": sortable}), "ng-admin: sort field."),
-        query("_sortDir", json!({"type": "string", "enum": ["ASC", "DESC", "asc", "desc"]}), "ng-admin: sort direction."),
-        query("sort", json!({"type": "string"}), "simple-rest: [\"field\", \"ASC\"|\"DESC\"], JSON."),
-        query("_sort", json!({"type": "string"}), "json-server: comma-separated fields, -field for descending."),
-        query("_order", json!({"type": "string"}), "json-server: comma-separated asc|desc."),
-        query("_filters", json!({"type": "string"}), "ng-admin: a JSON object of field: value | [values] | {operator: value}; operators eq ne lt lte gt gte in nin like ilike is_null."),
-        query("filter", json!({"type": "string"}), "simple-rest: the same JSON object; its key q is the quick search."),
-        query("q", json!({"type": "string"}), "Quick search: case-insensitive substring over the entity's search fields."),
-        query("_count", json!({"type": "string", "enum": ["exact", "estimated", "none"]}), "Count the total less exactly than the entity does (never more)."),
-    ]);
+    let taken = |name: &str| PARAMETERS.iter().any(|p| p.name == name);
     for field in entity.readable_fields() {
+        if field.value_type() == FieldType::Json || taken(&field.name) {
+            continue;
+        }
         let value = match field.value_type() {
             FieldType::Integer => json!({"type": "integer"}),
             FieldType::Float => json!({"type": "number"}),
@@ -339,35 +317,29 @@ fn list_parameters(entity: &Entity, paging: bool) -> Vec<Json> {
             FieldType::Choice => json!({"type": "string", "enum": field.choices}),
             _ => json!({"type": "string"}),
         };
-        if field.value_type() == FieldType::Json {
-            continue;
-        }
         let name = &field.name;
         parameters.push(query(
             name,
             value.clone(),
             &format!("json-server: {name} equals (repeat for any of several)."),
         ));
-        let ordered = field.value_type() != FieldType::Boolean;
-        for (suffix, what) in [
-            ("gte", "at least"),
-            ("lte", "at most"),
-            ("ne", "not equal to"),
-        ] {
-            if ordered || suffix == "ne" {
+        for operator in OPERATORS
+            .iter()
+            .filter(|o| o.name != "eq" && o.applies.to(field))
+        {
+            let schema = match operator.name {
+                "is_null" => json!({"type": "boolean"}),
+                "like" | "ilike" => json!({"type": "string"}),
+                _ => value.clone(),
+            };
+            let plain = format!("{name}_{}", operator.name);
+            if !taken(&plain) {
                 parameters.push(query(
-                    &format!("{name}_{suffix}"),
-                    value.clone(),
-                    &format!("json-server: {name} {what}."),
+                    &plain,
+                    schema,
+                    &format!("json-server: {name} {}.", operator.doc),
                 ));
             }
-        }
-        if field.field_type.is_textual() || field.value_type() == FieldType::Uuid {
-            parameters.push(query(
-                &format!("{name}_like"),
-                json!({"type": "string"}),
-                &format!("json-server: {name} contains (case-insensitive)."),
-            ));
         }
     }
     parameters
@@ -523,5 +495,31 @@ mod tests {
         );
         assert!(doc["paths"]["/posts/{id}"]["put"].is_object());
         assert!(doc["paths"]["/posts/export.csv"]["get"].is_object());
+        // Every parameter of the query module's table, the cursor included; an export
+        // takes no paging.
+        let names = |path: &str| -> Vec<String> {
+            doc["paths"][path]["get"]["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let list = names("/posts");
+        for parameter in PARAMETERS {
+            assert!(
+                list.contains(&parameter.name.to_owned()),
+                "{}",
+                parameter.name
+            );
+        }
+        for operator in ["views_lt", "views_is_null", "title_ilike", "status_nin"] {
+            assert!(list.contains(&operator.to_owned()), "{operator}");
+        }
+        assert!(!list.contains(&"views_like".to_owned()), "like is for text");
+        let export = names("/posts/export.csv");
+        assert!(!export.contains(&"_cursor".to_owned()));
+        assert!(!export.contains(&"_page".to_owned()));
+        assert!(export.contains(&"_filters".to_owned()));
     }
 }

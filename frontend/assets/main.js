@@ -5,43 +5,58 @@
 //         #/{entity}/{id}  ·  #/{entity}/{id}/edit
 
 import { h, mount } from './dom.js';
-import * as api from './api.js';
-import { setLocale, t } from './i18n.js';
+import { ApiError, createClient } from './api.js';
+import { languageOf, t } from './i18n.js';
+import { can } from './access.js';
 import { describe } from './errors.js';
 import * as dashboard from './views/dashboard.js';
 import * as listView from './views/list.js';
 import * as showView from './views/show.js';
 import * as formView from './views/form.js';
 
-const state = { config: null, guard: null, lastHash: location.hash, route: 0 };
+// The app's state: the config, the API client, the guard against leaving unsaved changes,
+// the route being drawn, and the element to focus once a view is drawn again.
+const state = {
+  config: null,
+  guard: null,
+  lastHash: location.hash,
+  route: 0,
+  refocus: null,
+  api: createClient({
+    onActivity: (busy) => {
+      const progress = document.getElementById('progress');
+      if (progress) progress.hidden = !busy;
+      document.body.setAttribute('aria-busy', busy ? 'true' : 'false');
+    },
+    // A token that expires or is revoked while the app is open: back to the login form.
+    onUnauthorized: () => location.reload(),
+  }),
+};
+
+/** The language of every message: the page's `lang`, which i18n.js reads. */
+function setLanguage(requested) {
+  document.documentElement.lang = languageOf(requested);
+}
 
 async function boot() {
   const root = document.getElementById('app');
   let config;
   try {
-    const response = await fetch('config.json', { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
-    if (response.status === 401) {
-      await setLocale(navigator.language);
+    config = await state.api.config();
+    if (config === null) {
+      setLanguage(navigator.language);
       mount(root, loginForm());
       return;
     }
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    config = await response.json();
   } catch (error) {
     mount(root, h('p', { class: 'fatal', role: 'alert' }, `config.json: ${error.message}`));
     return;
   }
   state.config = config;
-  api.setBase(config.api);
-  await setLocale(config.locale || navigator.language);
+  state.api.setBase(config.api);
+  setLanguage(config.locale || navigator.language);
   document.title = config.title;
   mount(root, layout(config));
-  api.onActivity((busy) => {
-    document.getElementById('progress').hidden = !busy;
-    document.body.setAttribute('aria-busy', busy ? 'true' : 'false');
-  });
-  // A token that expires or is revoked while the app is open: back to the login form.
-  window.addEventListener('autoadmin:unauthorized', () => location.reload());
   window.addEventListener('hashchange', onHashChange);
   window.addEventListener('beforeunload', (event) => {
     if (state.guard?.()) {
@@ -67,21 +82,13 @@ function loginForm() {
     event.preventDefault();
     error.textContent = '';
     try {
-      const response = await fetch('api/login', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'X-Requested-With': 'autoadmin' },
-        credentials: 'same-origin',
-        body: JSON.stringify({ username: username.value, password: password.value }),
-      });
-      if (!response.ok) {
-        const body = await response.json().catch(() => ({}));
-        error.textContent = response.status === 401 ? t('login.failed') : (body.message ?? `HTTP ${response.status}`);
-        password.select();
-        return;
-      }
+      await state.api.login(username.value, password.value);
       location.reload();
-    } catch {
-      error.textContent = t('error.network');
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 401) error.textContent = t('login.failed');
+      else if (failure instanceof ApiError && failure.status === 0) error.textContent = t('error.network');
+      else error.textContent = failure.message;
+      password.select();
     }
   });
   setTimeout(() => username.focus(), 0);
@@ -90,7 +97,7 @@ function loginForm() {
 
 async function logout() {
   try {
-    await api.request('POST', '/logout');
+    await state.api.logout();
   } finally {
     location.hash = '#/';
     location.reload();
@@ -152,6 +159,7 @@ async function route() {
   const context = {
     config: state.config,
     configOf,
+    api: state.api,
     query,
     navigate: (hash) => { location.hash = hash; },
     setQuery: (params) => {
@@ -165,15 +173,22 @@ async function route() {
     setGuard: (fn) => { state.guard = fn; },
     fail: (error) => failed(main, error),
     stale: () => number !== state.route,
+    // The element to focus once the view is drawn again (the list redraws on every change).
+    focusAfterRender: (id) => { state.refocus = id; },
+    takeFocus: () => {
+      const id = state.refocus;
+      state.refocus = null;
+      return id;
+    },
   };
   const entity = parts.length ? configOf(parts[0]) : null;
   try {
     if (parts.length === 0) await dashboard.render(main, context);
     else if (!entity) notFound(main);
     else if (parts.length === 1) await listView.render(main, entity, context);
-    else if (parts.length === 2 && parts[1] === 'create' && !entity.read_only && entity.permissions?.add !== false) await formView.render(main, entity, null, context);
+    else if (parts.length === 2 && parts[1] === 'create' && can(entity, 'add')) await formView.render(main, entity, null, context);
     else if (parts.length === 2) await showView.render(main, entity, parts[1], context);
-    else if (parts.length === 3 && parts[2] === 'edit' && !entity.read_only && entity.permissions?.edit !== false) await formView.render(main, entity, parts[1], context);
+    else if (parts.length === 3 && parts[2] === 'edit' && can(entity, 'edit')) await formView.render(main, entity, parts[1], context);
     else notFound(main);
   } catch (error) {
     failed(main, error);
@@ -187,8 +202,8 @@ function notFound(main) {
 
 /** A view that could not load: 404 and 403 get their pages, the rest a toast. */
 function failed(main, error) {
-  if (error instanceof api.ApiError && error.status === 404) return notFound(main);
-  if (error instanceof api.ApiError && error.status === 403) {
+  if (error instanceof ApiError && error.status === 404) return notFound(main);
+  if (error instanceof ApiError && error.status === 403) {
     return mount(main, h('h1', {}, t('page.forbidden_title')), h('p', {}, t('page.forbidden_text')));
   }
   toast(describe(error), 'error');

@@ -3,15 +3,14 @@
 // setError(message), focus() }.
 
 import { h, debounce } from './dom.js';
-import * as api from './api.js';
 import { t } from './i18n.js';
 
-let counter = 0;
-const nextId = (name) => `f-${name}-${++counter}`;
-
-/** A form row for `field`, showing `value`; `mode` is 'create' or 'edit'. */
-export function fieldWidget(field, value, { mode, configOf, onChange }) {
-  const id = nextId(field.name);
+/**
+ * A form row for `field`, showing `value`; `mode` is 'create' or 'edit'. Its element ids
+ * start with `idPrefix`, which is unique in the page per form (one form, one prefix).
+ */
+export function fieldWidget(field, value, { mode, configOf, onChange, api, idPrefix = 'f' }) {
+  const id = `${idPrefix}-${field.name}`;
   const errorId = `${id}-error`;
   const disabled = field.read_only;
   const common = { id, name: field.name, 'aria-describedby': errorId, disabled, oninput: onChange, onchange: onChange };
@@ -71,7 +70,7 @@ export function fieldWidget(field, value, { mode, configOf, onChange }) {
       read = () => (input.value === '' ? undefined : input.value);
       break;
     case 'reference':
-      return referenceWidget(field, value, { id, error, errorId, configOf, onChange });
+      return referenceWidget(field, value, { id, error, errorId, configOf, onChange, api });
     default: {
       const type = field.type === 'email' ? 'email' : field.type === 'url' ? 'url' : 'text';
       // The descriptor's pattern is checked in check(), as the server does (unanchored): the
@@ -144,7 +143,7 @@ function check(field, input, read) {
  * A reference: a search box that asks the server (not capped: each search brings up to 20
  * matches, refine by typing) and a select of the matches, which holds the value.
  */
-function referenceWidget(field, value, { id, error, errorId, configOf, onChange }) {
+function referenceWidget(field, value, { id, error, errorId, configOf, onChange, api }) {
   const target = configOf(field.target);
   const shown = field.display ?? target.primary_key;
   const searchId = `${id}-search`;
@@ -163,7 +162,7 @@ function referenceWidget(field, value, { id, error, errorId, configOf, onChange 
   };
   const find = debounce(async () => {
     const selected = current === null || current === undefined ? null : String(current);
-    fill(await referenceOptions(target, shown, search.value, selected));
+    fill(await referenceOptions(api, target, shown, search.value, selected));
     if (selected) select.value = selected;
   }, 250);
   search.addEventListener('input', find);
@@ -192,8 +191,9 @@ function matches(pattern, text) {
 /**
  * Up to 20 records of `target` matching `text` (its quick search, else its `shown` field),
  * with the `current` one always among them: a reference picker is never capped, it narrows.
+ * `api` is the app's client.
  */
-export async function referenceOptions(target, shown, text, current) {
+export async function referenceOptions(api, target, shown, text, current) {
   const query = { page: 1, perPage: 20, sort: shown };
   const needle = text.trim();
   if (needle) {

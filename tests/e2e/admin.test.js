@@ -5,54 +5,29 @@
 //   AUTOADMIN_BIN=target/debug/autoadmin node --test tests/e2e/
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startDemo, launchBrowser, root } from './demo.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = process.env.AUTOADMIN_BIN ?? join(root, 'target', 'debug', 'autoadmin');
-const port = 18200 + Math.floor(Math.random() * 500);
-const base = `http://127.0.0.1:${port}/admin/`;
-const api = `http://127.0.0.1:${port}/admin/api`;
-let server;
-let work;
+const PASSWORD = 'e2e-demo-pass';
+let demo;
+let base;
+let api;
 let browser;
 let context;
 let page;
 let consoleErrors;
 let token;
-const PASSWORD = 'e2e-demo-pass';
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'autoadmin-e2e-'));
-  server = spawn(bin, ['demo', '--bind', `127.0.0.1:${port}`, '--database', join(work, 'demo.sqlite')], {
-    stdio: 'ignore',
-    env: { ...process.env, AUTOADMIN_DEMO_PASSWORD: PASSWORD },
-  });
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${api}/health`)).ok) break;
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const login = await fetch(`${api}/login`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
-  });
-  token = (await login.json()).token;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  demo = await startDemo(PASSWORD);
+  ({ base, api, token } = demo);
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
-  rmSync(work, { recursive: true, force: true });
+  demo?.stop();
 });
 
 beforeEach(async () => {
@@ -361,11 +336,7 @@ test('the login screen, the user area and logout', async () => {
   await visitorPage.locator('#login-username').waitFor();
   await visitor.close();
   // Logout revoked every token of admin, the other tests' too: log in again for them.
-  const again = await fetch(`${api}/login`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
-  });
-  token = (await again.json()).token;
+  token = await demo.login();
 });
 
 test('the pager copes with estimated and unknown totals', async () => {

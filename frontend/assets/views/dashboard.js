@@ -1,7 +1,7 @@
 // The dashboard: the latest records of each entity.
 
 import { h, mount } from '../dom.js';
-import * as api from '../api.js';
+import { ApiError } from '../api.js';
 import { display } from '../format.js';
 import { t } from '../i18n.js';
 
@@ -20,14 +20,14 @@ export async function render(main, ctx) {
 
 async function load(entity, body, ctx) {
   try {
-    const { rows } = await api.list(entity.name, { page: 1, perPage: 5, sort: entity.default_sort.field, dir: entity.default_sort.direction });
+    const { rows } = await ctx.api.list(entity.name, { page: 1, perPage: 5, sort: entity.default_sort.field, dir: entity.default_sort.direction });
     const columns = entity.list_columns.slice(0, 3).map((name) => entity.fields.find((f) => f.name === name));
     if (!rows.length) return mount(body, h('p', { class: 'muted' }, t('list.empty')));
     return mount(body, h('ul', { class: 'latest' }, rows.map((row) => h('li', {},
       h('a', { href: `#/${entity.name}/${encodeURIComponent(row[entity.primary_key])}` },
         columns.filter((f) => f && f.type !== 'reference').map((f, i) => [i ? ' · ' : '', display(f, row[f.name])]))))));
   } catch (error) {
-    if (error instanceof api.ApiError && error.status === 403) return body.remove();
+    if (error instanceof ApiError && error.status === 403) return body.remove();
     return mount(body, h('p', { class: 'muted' }, error.message));
   }
 }

@@ -3,14 +3,14 @@
 // changes are lost.
 
 import { h, mount } from '../dom.js';
-import * as api from '../api.js';
+import { ApiError } from '../api.js';
 import { fieldWidget } from '../widgets.js';
 import { t } from '../i18n.js';
 import { describe } from '../errors.js';
 
 export async function render(main, entity, id, ctx) {
   const editing = id !== null;
-  const record = editing ? await api.getOne(entity.name, id) : null;
+  const record = editing ? await ctx.api.getOne(entity.name, id) : null;
   if (ctx.stale()) return;
   const key = record?.[entity.primary_key];
   const title = editing ? t('form.edit_title', { entity: entity.label, id: key }) : t('form.create_title', { entity: entity.label });
@@ -25,7 +25,7 @@ export async function render(main, entity, id, ctx) {
   });
   const widgets = fields.map((field) => {
     const value = editing ? record[field.name] : field.default ?? undefined;
-    return fieldWidget(field, value, { mode: editing ? 'edit' : 'create', configOf: ctx.configOf, onChange: markDirty });
+    return fieldWidget(field, value, { mode: editing ? 'edit' : 'create', configOf: ctx.configOf, onChange: markDirty, api: ctx.api });
   });
   const submit = h('button', { type: 'submit', class: 'primary', id: 'save' }, t('common.save'));
   const form = h('form', { class: 'record-form', novalidate: true }, widgets.map((w) => w.element),
@@ -48,13 +48,13 @@ export async function render(main, entity, id, ctx) {
     }
     submit.disabled = true;
     try {
-      const saved = editing ? await api.update(entity.name, key, body) : await api.create(entity.name, body);
+      const saved = editing ? await ctx.api.update(entity.name, key, body) : await ctx.api.create(entity.name, body);
       dirty = false;
       ctx.toast(editing ? t('form.saved') : t('form.created'), 'success');
       ctx.navigate(`#/${entity.name}/${encodeURIComponent(saved[entity.primary_key])}`);
     } catch (error) {
       submit.disabled = false;
-      const fieldErrors = error instanceof api.ApiError ? error.errors : {};
+      const fieldErrors = error instanceof ApiError ? error.errors : {};
       let first = null;
       for (const widget of widgets) {
         const message = fieldErrors[widget.field.name];

@@ -2,13 +2,13 @@
 // its own paging.
 
 import { h, mount } from '../dom.js';
-import * as api from '../api.js';
+import { can } from '../access.js';
 import { display, formatDateTime } from '../format.js';
 import { t, formatNumber } from '../i18n.js';
 import { describe } from '../errors.js';
 
 export async function render(main, entity, id, ctx) {
-  const record = await api.getOne(entity.name, id);
+  const record = await ctx.api.getOne(entity.name, id);
   if (ctx.stale()) return;
   const key = record[entity.primary_key];
   const readable = entity.fields.filter((f) => f.type !== 'password');
@@ -16,7 +16,7 @@ export async function render(main, entity, id, ctx) {
   await Promise.all(readable.filter((f) => f.type === 'reference' && f.display && record[f.name] !== null).map(async (field) => {
     const target = ctx.configOf(field.target);
     try {
-      refs.set(field.name, await api.byKeys(target.name, target.primary_key, [record[field.name]]));
+      refs.set(field.name, await ctx.api.byKeys(target.name, target.primary_key, [record[field.name]]));
     } catch {
       refs.set(field.name, new Map());
     }
@@ -26,7 +26,7 @@ export async function render(main, entity, id, ctx) {
   const remove = async () => {
     if (!(await ctx.confirm(t('delete.confirm', { entity: entity.label, id: key })))) return;
     try {
-      await api.remove(entity.name, key);
+      await ctx.api.remove(entity.name, key);
       ctx.toast(t('delete.done'), 'success');
       ctx.navigate(`#/${entity.name}`);
     } catch (error) {
@@ -38,8 +38,8 @@ export async function render(main, entity, id, ctx) {
       h('h1', {}, `${entity.label} #${key}`),
       h('div', { class: 'toolbar' },
         h('a', { class: 'button', href: `#/${entity.name}` }, t('common.back')),
-        entity.read_only || entity.permissions?.edit === false ? null : h('a', { class: 'button primary', id: 'edit', href: `#/${entity.name}/${encodeURIComponent(key)}/edit` }, t('common.edit')),
-        entity.read_only || entity.permissions?.delete === false ? null : h('button', { type: 'button', class: 'danger', id: 'delete', onclick: remove }, t('common.delete')))),
+        !can(entity, 'edit') ? null : h('a', { class: 'button primary', id: 'edit', href: `#/${entity.name}/${encodeURIComponent(key)}/edit` }, t('common.edit')),
+        !can(entity, 'delete') ? null : h('button', { type: 'button', class: 'danger', id: 'delete', onclick: remove }, t('common.delete')))),
     h('dl', { class: 'record' }, readable.map((field) => [
       h('dt', {}, field.label),
       h('dd', { 'data-field': field.name }, display(field, record[field.name], { refs: refs.get(field.name), configOf: ctx.configOf, full: true })),
@@ -62,7 +62,7 @@ function history(entity, key, ctx) {
   };
   const load = async (page) => {
     try {
-      const { rows, total } = await api.list('_audit', {
+      const { rows, total } = await ctx.api.list('_audit', {
         page, perPage, sort: 'id', dir: 'DESC', filters: { entity: entity.name, record_id: String(key) },
       });
       if (!rows.length) return mount(body, h('p', { class: 'muted' }, t('show.no_related')));
@@ -98,7 +98,7 @@ function related(relation, key, ctx) {
   const perPage = 10;
   const load = async (page) => {
     try {
-      const { rows, total } = await api.list(target.name, {
+      const { rows, total } = await ctx.api.list(target.name, {
         page, perPage, sort: target.default_sort.field, dir: target.default_sort.direction,
         filters: { [relation.foreign_key]: key },
       });

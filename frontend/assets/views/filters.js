@@ -1,0 +1,121 @@
+// The filters of a list: the active ones, each with a widget for its field's type, and
+// "Add filter". Their state lives in the list's URL (`filters={"status":{"eq":"draft"}}`);
+// `apiFilters` turns it into the API's `_filters`.
+
+import { h, debounce } from '../dom.js';
+import { t } from '../i18n.js';
+import { referenceOptions } from '../widgets.js';
+
+/** The filter bar. `go(changes, focusId)` moves the list; `ctx` is the view's context. */
+export function filterBar(entity, state, fields, go, ctx) {
+  const available = entity.filters.filter((name) => !(name in state.filters) && fields.get(name));
+  const set = (name, condition) => go({ filters: { ...state.filters, [name]: condition }, page: 1 });
+  const active = Object.entries(state.filters).map(([name, condition]) => {
+    const field = fields.get(name);
+    if (!field) return null;
+    const remove = h('button', {
+      type: 'button', class: 'remove-filter', id: `filter-remove-${name}`, 'aria-label': t('list.remove_filter', { field: field.label }),
+      onclick: () => {
+        const rest = { ...state.filters };
+        delete rest[name];
+        go({ filters: rest, page: 1 }, 'add-filter');
+      },
+    }, '×');
+    return h('div', { class: 'filter' }, filterWidget(field, condition, (c) => set(name, c), ctx), remove);
+  });
+  const add = available.length
+    ? h('select', {
+      id: 'add-filter', 'aria-label': t('list.add_filter'),
+      onchange: (e) => {
+        if (e.target.value) go({ filters: { ...state.filters, [e.target.value]: {} } }, `filter-${e.target.value}`);
+      },
+    }, h('option', { value: '' }, t('list.add_filter')), available.map((name) => h('option', { value: name }, fields.get(name).label)))
+    : null;
+  return h('div', { class: 'filters' }, active, add);
+}
+
+function filterWidget(field, condition, set, ctx) {
+  const id = `filter-${field.name}`;
+  const label = (forId, text) => h('label', { for: forId }, text);
+  const onChange = (read) => (e) => set(read(e.target));
+  switch (field.type) {
+    case 'choice':
+    case 'boolean': {
+      const values = field.type === 'choice' ? field.choices.map((c) => [c, c]) : [['true', t('common.yes')], ['false', t('common.no')]];
+      const current = condition.eq === undefined ? '' : String(condition.eq);
+      return [label(id, field.label), h('select', {
+        id, onchange: onChange((el) => (el.value === '' ? {} : { eq: field.type === 'boolean' ? el.value === 'true' : el.value })),
+      }, h('option', { value: '' }, t('common.any')), values.map(([v, text]) => h('option', { value: v, selected: v === current }, text)))];
+    }
+    case 'integer':
+    case 'float':
+    case 'decimal':
+    case 'date':
+    case 'datetime': {
+      const type = field.type === 'date' || field.type === 'datetime' ? 'date' : field.type === 'decimal' ? 'text' : 'number';
+      const [lowText, highText] = type === 'date' ? [t('list.from'), t('list.to')] : [t('list.min'), t('list.max')];
+      const bound = (op, text) => {
+        const inputId = `${id}-${op}`;
+        return [h('label', { for: inputId, class: 'sub' }, text), h('input', {
+          id: inputId, type, step: type === 'number' ? 'any' : undefined, value: condition[op] ?? '', size: 10,
+          onchange: (e) => {
+            const next = { ...condition };
+            if (e.target.value === '') delete next[op];
+            else next[op] = type === 'number' ? Number(e.target.value) : e.target.value;
+            set(next);
+          },
+        })];
+      };
+      return [h('span', { class: 'filter-label', id }, field.label), bound('gte', lowText), bound('lte', highText)];
+    }
+    case 'reference':
+      return referenceFilter(field, condition, set, ctx, id);
+    default:
+      return [label(id, `${field.label} (${t('list.contains')})`), h('input', {
+        id, type: 'search', value: condition.ilike ?? '',
+        onchange: onChange((el) => (el.value === '' ? {} : { ilike: el.value })),
+      })];
+  }
+}
+
+/** A reference filter: search the target, pick one. */
+function referenceFilter(field, condition, set, ctx, id) {
+  const target = ctx.configOf(field.target);
+  const shown = field.display ?? target.primary_key;
+  const select = h('select', { id, onchange: (e) => set(e.target.value === '' ? {} : { eq: target.key_type === 'integer' ? Number(e.target.value) : e.target.value }) },
+    h('option', { value: '' }, t('common.any')));
+  const search = h('input', { type: 'search', id: `${id}-search`, 'aria-label': t('form.search_reference', { entity: target.label }), placeholder: t('form.search_reference', { entity: target.label }) });
+  const load = debounce(async () => {
+    const current = condition.eq === undefined ? null : String(condition.eq);
+    const rows = await referenceOptions(ctx.api, target, shown, search.value, current);
+    select.replaceChildren(h('option', { value: '' }, t('common.any')),
+      rows.map((r) => h('option', { value: String(r[target.primary_key]), selected: String(r[target.primary_key]) === current }, `${r[shown] ?? ''} (#${r[target.primary_key]})`)));
+  }, 250);
+  search.addEventListener('input', load);
+  load();
+  return [h('label', { for: id }, field.label), search, select];
+}
+
+/** The URL's filter state into the API's `_filters`: empty conditions dropped, date ranges
+ * of datetime fields made inclusive of the last day. */
+export function apiFilters(filters, fields) {
+  const out = {};
+  for (const [name, condition] of Object.entries(filters)) {
+    const field = fields.get(name);
+    if (!field || !condition || typeof condition !== 'object') continue;
+    const copy = { ...condition };
+    if (field.type === 'datetime' && copy.lte) copy.lte = `${copy.lte}T23:59:59.999Z`;
+    if (Object.keys(copy).length) out[name] = copy;
+  }
+  return out;
+}
+
+export function parseFilters(text) {
+  if (!text) return {};
+  try {
+    const value = JSON.parse(text);
+    return value && typeof value === 'object' && !Array.isArray(value) ? value : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,55 @@
+// What the browser tests share: a demo server of their own (a fresh SQLite file, a random
+// port, a known password, a token), and Debian's chromium.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = process.env.AUTOADMIN_BIN ?? join(root, 'target', 'debug', 'autoadmin');
+
+/** Starts `autoadmin demo` with `password` for admin; resolves when it answers, logged in. */
+export async function startDemo(password) {
+  const port = 18200 + Math.floor(Math.random() * 1000);
+  const work = mkdtempSync(join(tmpdir(), 'autoadmin-e2e-'));
+  const server = spawn(bin, ['demo', '--bind', `127.0.0.1:${port}`, '--database', join(work, 'demo.sqlite')], {
+    stdio: 'ignore',
+    env: { ...process.env, AUTOADMIN_DEMO_PASSWORD: password },
+  });
+  const demo = {
+    base: `http://127.0.0.1:${port}/admin/`,
+    api: `http://127.0.0.1:${port}/admin/api`,
+    token: null,
+    /** A fresh token for admin (a logout revokes the old ones). */
+    async login() {
+      const response = await fetch(`${demo.api}/login`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password }),
+      });
+      demo.token = (await response.json()).token;
+      return demo.token;
+    },
+    stop() {
+      server.kill('SIGTERM');
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${demo.api}/health`)).ok) break;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await demo.login();
+  return demo;
+}
+
+/** Debian's chromium, headless, with no network of its own. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
