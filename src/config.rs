@@ -31,6 +31,8 @@ pub struct AdminSettings {
     pub max_connections: u32,
     /// Below this many rows an `estimated` count is exact.
     pub count_threshold: u64,
+    /// A delete that would take more rows with it (by cascade or SET NULL) is refused.
+    pub max_cascade_rows: u64,
     /// Origins allowed to call the API from a browser (CORS); empty: CORS is off. `"*"`
     /// allows any origin.
     pub cors_origins: Vec<String>,
@@ -52,6 +54,7 @@ impl Default for AdminSettings {
             statement_timeout: Duration::from_secs(30),
             max_connections: 10,
             count_threshold: 100_000,
+            max_cascade_rows: 10_000,
             cors_origins: Vec::new(),
             locale: None,
         }
@@ -73,6 +76,7 @@ impl From<&AdminSettings> for crate::db::Settings {
             max_connections: admin.max_connections,
             acquire_timeout: admin.acquire_timeout,
             statement_timeout: admin.statement_timeout,
+            max_cascade_rows: admin.max_cascade_rows,
         }
     }
 }
@@ -100,6 +104,7 @@ struct RawAdmin {
     statement_timeout_secs: Option<u64>,
     max_connections: Option<u32>,
     count_threshold: Option<u64>,
+    max_cascade_rows: Option<u64>,
     #[serde(default)]
     cors_origins: Vec<String>,
     locale: Option<String>,
@@ -214,6 +219,7 @@ fn settings(raw: RawAdmin) -> Result<AdminSettings, String> {
             .unwrap_or(defaults.max_connections)
             .max(1),
         count_threshold: raw.count_threshold.unwrap_or(defaults.count_threshold),
+        max_cascade_rows: raw.max_cascade_rows.unwrap_or(defaults.max_cascade_rows),
         cors_origins: check_origins(raw.cors_origins)?,
         locale: match raw.locale {
             Some(locale) if !LOCALES.contains(&locale.as_str()) => {
@@ -362,7 +368,7 @@ filters = ["author_id"]
         );
         check(
             &GOOD.replace("required = true", "requird = true"),
-            "blog.toml: entity \"authors\", field \"name\": unknown field `requird`, expected one of `name`, `type`, `column`, `label`, `required`, `nullable`, `min_length`, `max_length`, `min`, `max`, `pattern`, `email`, `url`, `choices`, `read_only`, `default`, `unique`, `target`, `display`, `generated`",
+            "blog.toml: entity \"authors\", field \"name\": unknown field `requird`, expected one of `name`, `type`, `column`, `label`, `required`, `nullable`, `min_length`, `max_length`, `min`, `max`, `pattern`, `email`, `url`, `choices`, `read_only`, `default`, `unique`, `blank`, `target`, `display`, `generated`",
         );
         check(
             &GOOD.replace(

@@ -197,6 +197,15 @@ impl AdminBuilder {
         let schema = Schema::new(entities)?;
         db.ensure_audit_table().await?;
         db.load_catalog(&schema).await?;
+        // Every table's foreign keys (cascades reach tables no entity declares).
+        let everything = db::introspect::Options {
+            schema: self.introspect.as_ref().and_then(|o| o.schema.clone()),
+            ..Default::default()
+        };
+        if let Err(error) = db.load_graph(&schema, &everything).await {
+            // Deletes then say only what the database answers; the admin still serves.
+            tracing::warn!("cannot read the foreign keys of the database: {error}");
+        }
         let open = self.auth.is_none() && auth_config.is_none();
         let (auth, builtin) = match (self.auth, auth_config) {
             (Some(policy), _) => (policy, None),

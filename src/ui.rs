@@ -89,6 +89,7 @@ fn field_config(field: &Field) -> Json {
         "type": field.field_type.name(),
         "value_type": field.value_type().name(),
         "required": field.required,
+        "blank": field.blank,
         "nullable": field.is_nullable(),
         "min_length": field.min_length,
         "max_length": field.max_length,

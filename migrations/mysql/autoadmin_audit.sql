@@ -8,5 +8,8 @@ CREATE TABLE IF NOT EXISTS autoadmin_audit (
   action VARCHAR(20) NOT NULL,
   old_values JSON,
   new_values JSON,
-  INDEX autoadmin_audit_record (entity, record_id)
+  request_id VARCHAR(64),
+  cause VARCHAR(250),
+  INDEX autoadmin_audit_record (entity, record_id),
+  INDEX autoadmin_audit_request (request_id)
 ) DEFAULT CHARSET = utf8mb4;

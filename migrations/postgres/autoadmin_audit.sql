@@ -7,6 +7,8 @@ CREATE TABLE IF NOT EXISTS autoadmin_audit (
   record_id VARCHAR(200) NOT NULL,
   action VARCHAR(20) NOT NULL,
   old_values JSONB,
-  new_values JSONB
+  new_values JSONB,
+  request_id VARCHAR(64),
+  cause VARCHAR(250)
 );
 CREATE INDEX IF NOT EXISTS autoadmin_audit_record ON autoadmin_audit (entity, record_id);

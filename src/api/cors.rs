@@ -36,6 +36,8 @@ pub fn layer(settings: &AdminSettings) -> Option<tower_http::cors::CorsLayer> {
                 header::RANGE,
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,
+                header::IF_MATCH,
+                header::IF_NONE_MATCH,
                 HeaderName::from_static("x-requested-with"),
                 HeaderName::from_static("x-request-id"),
             ])
@@ -45,6 +47,7 @@ pub fn layer(settings: &AdminSettings) -> Option<tower_http::cors::CorsLayer> {
                 header::CONTENT_RANGE,
                 header::LINK,
                 header::LOCATION,
+                header::ETAG,
                 HeaderName::from_static("x-request-id"),
             ])
             .max_age(std::time::Duration::from_secs(600)),

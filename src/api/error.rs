@@ -27,10 +27,19 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     errors: BTreeMap<String, String>,
+    /// More members of the body and the `ETag` header (412: the current record and its
+    /// version); boxed, as most errors have none.
+    extra: Option<Box<Extra>>,
     /// For 500 and 503: what is logged (never sent).
     detail: Option<String>,
     /// Seconds for `Retry-After` (429); 503 always says 1.
     retry_after: Option<u64>,
+}
+
+#[derive(Debug, Default)]
+struct Extra {
+    body: serde_json::Map<String, serde_json::Value>,
+    etag: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -39,6 +48,8 @@ struct Body<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     errors: &'a BTreeMap<String, String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    more: Option<&'a serde_json::Map<String, serde_json::Value>>,
     request_id: String,
 }
 
@@ -49,6 +60,7 @@ impl ApiError {
             code,
             message: message.into(),
             errors: BTreeMap::new(),
+            extra: None,
             detail: None,
             retry_after: None,
         }
@@ -191,6 +203,44 @@ impl From<db::Error> for ApiError {
                 }
                 api_error
             }
+            db::Error::PreconditionFailed { current, etag } => {
+                let mut error = ApiError::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "precondition_failed",
+                    format!(
+                        "the record was changed since you read it: its version is now {etag}; \
+                         the current record is in \"current\""
+                    ),
+                );
+                let mut extra = Extra::default();
+                extra.body.insert("current".into(), current.into());
+                extra.body.insert("etag".into(), etag.clone().into());
+                extra.etag = Some(etag);
+                error.extra = Some(Box::new(extra));
+                error
+            }
+            db::Error::PreconditionsFailed(changed) => {
+                let ids: Vec<String> = changed.iter().map(|(key, _, _)| key.to_string()).collect();
+                let mut error = ApiError::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "precondition_failed",
+                    format!(
+                        "records {} were changed since you read them; nothing was written",
+                        ids.join(", ")
+                    ),
+                );
+                let mut etags = serde_json::Map::new();
+                let mut current = Vec::new();
+                for (key, record, etag) in changed {
+                    etags.insert(crate::db::key_text(&key), etag.into());
+                    current.push(serde_json::Value::Object(record));
+                }
+                let mut extra = Extra::default();
+                extra.body.insert("current".into(), current.into());
+                extra.body.insert("etags".into(), etags.into());
+                error.extra = Some(Box::new(extra));
+                error
+            }
             db::Error::InvalidValue { field, message } => match field {
                 Some(field) => ApiError::invalid([(field, message)].into()),
                 None => ApiError::new(
@@ -217,9 +267,14 @@ impl IntoResponse for ApiError {
             code: self.code,
             message: &self.message,
             errors: &self.errors,
+            more: self.extra.as_ref().map(|extra| &extra.body),
             request_id,
         };
         let mut response = (self.status, Json(body)).into_response();
+        let etag = self.extra.as_ref().and_then(|extra| extra.etag.as_deref());
+        if let Some(etag) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
+            response.headers_mut().insert(header::ETAG, etag);
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -10,7 +10,7 @@ use super::AppState;
 use super::error::ApiError;
 use crate::auth::Principal;
 use crate::db::EntityRef;
-use crate::query;
+use crate::query::{self, Precondition};
 use crate::schema::Value;
 
 /// The entity a `/{entity}…` route names.
@@ -68,6 +68,26 @@ impl RecordPath {
                 self.entity.name, self.id
             )
         })
+    }
+}
+
+/// The `If-Match` of a write: the versions of the record the client read. Without it, the
+/// write does not check versions (as react-admin's and json-server's clients expect).
+pub struct IfMatch(pub Option<Precondition>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let Some(header) = parts.headers.get(axum::http::header::IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
+        let text = header
+            .to_str()
+            .map_err(|_| ApiError::bad_request("If-Match must be text"))?;
+        Precondition::parse(text)
+            .map(|precondition| IfMatch(Some(precondition)))
+            .map_err(ApiError::bad_request)
     }
 }
 

@@ -16,6 +16,7 @@
 //! | `PUT/PATCH /{entity}/{id}` | [`record::update`] |
 //! | `DELETE /{entity}/{id}`  | [`record::delete`] |
 //! | `DELETE /{entity}?ids=[..]` | [`record::delete_many`] |
+//! | `GET    /{entity}/{id}/dependents`, `/{entity}/dependents?ids=[..]` | [`dependents`] |
 //!
 //! The app, beside the API: `GET {base}/` and `{base}/assets/…` ([`app`]),
 //! `GET {base}/config.json` ([`app::config_json`]).
@@ -23,6 +24,7 @@
 mod app;
 mod body;
 mod cors;
+mod dependents;
 pub mod error;
 mod export;
 pub mod extract;
@@ -96,6 +98,8 @@ fn api(state: AppState) -> Router {
                 .delete(record::delete_many),
         )
         .route("/{entity}/export.csv", get(list::export_csv))
+        .route("/{entity}/dependents", get(dependents::many))
+        .route("/{entity}/{id}/dependents", get(dependents::one))
         .route(
             "/{entity}/{id}",
             get(record::get)

@@ -4,17 +4,25 @@
 
 use axum::Json;
 use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
 use super::body::JsonObject;
 use super::error::ApiError;
-use super::extract::{EntityPath, RecordPath};
+use super::extract::{EntityPath, IfMatch, RecordPath};
+use super::{AppState, request_id};
 use crate::auth::{Action, Principal};
-use crate::db::{EntityRef, Record};
+use crate::db::{self, EntityRef, Record};
 
 type Result<T> = std::result::Result<T, ApiError>;
+
+/// Who writes, in which request: what the audit log records.
+pub fn actor(who: &Principal) -> db::Actor {
+    db::Actor {
+        user: who.user.clone(),
+        request_id: Some(request_id::current()),
+    }
+}
 
 /// Writes go to entities that take them: a read-only one answers 405.
 fn writable(entity: &EntityRef) -> Result<()> {
@@ -28,16 +36,53 @@ fn writable(entity: &EntityRef) -> Result<()> {
     }
 }
 
+/// `GET /{entity}/{id}`: the record, with its version as `ETag`; 304 when `If-None-Match`
+/// names that version.
 pub async fn get(
     State(state): State<AppState>,
     who: Principal,
     target: RecordPath,
+    request_headers: HeaderMap,
 ) -> Result<Response> {
     who.require(&target.entity.name, Action::View)?;
-    let record = state.db.get_json(&target.entity, target.key.clone()).await;
-    let json = record.map_err(|err| target.error(err))?;
+    let (json, etag) = if target.entity.version_field.is_some() {
+        let record = state.db.get(&target.entity, target.key.clone()).await;
+        let record = record.map_err(|err| target.error(err))?;
+        let etag = db::etag(&target.entity, &record);
+        (serde_json::to_vec(&record).unwrap_or_default(), etag)
+    } else {
+        // The row goes straight into JSON; its version is that JSON's.
+        let json = state.db.get_json(&target.entity, target.key.clone()).await;
+        let json = json.map_err(|err| target.error(err))?;
+        let etag = db::etag_of_json(&json);
+        (json, etag)
+    };
+    let not_modified = request_headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*")
+        });
+    let etag = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\""));
+    if not_modified {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
     let content_type = HeaderValue::from_static("application/json");
-    Ok(([(header::CONTENT_TYPE, content_type)], json).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, content_type), (header::ETAG, etag)],
+        json,
+    )
+        .into_response())
+}
+
+/// A record as a response, with its version as `ETag`.
+fn with_etag(entity: &EntityRef, status: StatusCode, record: &Record) -> Response {
+    let mut response = (status, Json(record)).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&db::etag(entity, record)) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
 }
 
 pub async fn create(
@@ -49,11 +94,8 @@ pub async fn create(
 ) -> Result<Response> {
     writable(&entity)?;
     who.require(&entity.name, Action::Add)?;
-    let record = state
-        .db
-        .create(entity.clone(), body, who.user.clone())
-        .await?;
-    let mut response = (StatusCode::CREATED, Json(&record)).into_response();
+    let record = state.db.create(entity.clone(), body, actor(&who)).await?;
+    let mut response = with_etag(&entity, StatusCode::CREATED, &record);
     let id = match record.get(&entity.primary_key) {
         Some(serde_json::Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
@@ -70,12 +112,15 @@ pub async fn create(
     Ok(response)
 }
 
+/// `PUT`/`PATCH /{entity}/{id}`: with `If-Match`, only if the record still has that version
+/// (412 with the current record otherwise).
 pub async fn update(
     State(state): State<AppState>,
     who: Principal,
     target: RecordPath,
+    IfMatch(precondition): IfMatch,
     JsonObject(body): JsonObject,
-) -> Result<Json<Record>> {
+) -> Result<Response> {
     writable(&target.entity)?;
     who.require(&target.entity.name, Action::Edit)?;
     let record = state
@@ -84,41 +129,56 @@ pub async fn update(
             target.entity.clone(),
             target.key.clone(),
             body,
-            who.user.clone(),
+            actor(&who),
+            precondition,
         )
         .await;
-    Ok(Json(record.map_err(|err| target.error(err))?))
+    let record = record.map_err(|err| target.error(err))?;
+    Ok(with_etag(&target.entity, StatusCode::OK, &record))
 }
 
+/// `DELETE /{entity}/{id}`: with `If-Match`, only if the record still has that version.
 pub async fn delete(
     State(state): State<AppState>,
     who: Principal,
     target: RecordPath,
+    IfMatch(precondition): IfMatch,
 ) -> Result<Json<Record>> {
     writable(&target.entity)?;
     who.require(&target.entity.name, Action::Delete)?;
     let record = state
         .db
-        .delete(target.entity.clone(), target.key.clone(), who.user.clone())
+        .delete(
+            target.entity.clone(),
+            target.key.clone(),
+            actor(&who),
+            precondition,
+        )
         .await;
     Ok(Json(record.map_err(|err| target.error(err))?))
 }
 
-/// `DELETE /{entity}?ids=[1,2,3]`: all in one transaction, or nothing when any is missing.
-/// Answers the deleted ids.
+/// `DELETE /{entity}?ids=[1,2,3]`: all in one transaction, or nothing when any is missing
+/// (404) or, with `versions={"1": "<etag>", …}`, changed (412). Answers the deleted ids.
 pub async fn delete_many(
     State(state): State<AppState>,
     who: Principal,
     EntityPath(entity): EntityPath,
+    IfMatch(precondition): IfMatch,
     axum::extract::RawQuery(query_string): axum::extract::RawQuery,
 ) -> Result<Json<Vec<serde_json::Value>>> {
     writable(&entity)?;
     who.require(&entity.name, Action::Delete)?;
+    if precondition.is_some() {
+        return Err(ApiError::bad_request(
+            "a batch takes the version of each record in versions={\"id\": \"<etag>\", …}, not If-Match",
+        ));
+    }
     let query_string = query_string.unwrap_or_default();
-    let keys = crate::query::parse_ids(&entity, &query_string, state.settings.max_per_page)?;
+    let batch = crate::query::parse_ids(&entity, &query_string, state.settings.max_per_page)?;
     let deleted = state
         .db
-        .delete_many(entity.clone(), keys, who.user.clone())
+        .delete_many(entity.clone(), batch.keys, batch.versions, actor(&who))
         .await?;
     Ok(Json(deleted))
 }

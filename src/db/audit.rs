@@ -1,7 +1,8 @@
 //! The audit log: every create, update and delete writes a row (who, when, entity, record,
-//! action, the changed fields before and after, passwords redacted) in the same transaction as
-//! the change, to autoadmin's own table. The table is also a read-only entity, `_audit`, so it
-//! is listed, filtered and permission-checked like any other.
+//! action, the changed fields before and after, passwords redacted, the request, and the
+//! delete that caused it when it was a cascade) in the same transaction as the change, to
+//! autoadmin's own table. The table is also a read-only entity, `_audit`, so it is listed,
+//! filtered and permission-checked like any other.
 
 use serde_json::{Map, Value as Json};
 
@@ -22,7 +23,15 @@ pub fn entity() -> Entity {
         .default_sort("-id")
         .list_columns(["id", "at", "actor", "entity", "record_id", "action"])
         .search(["actor", "entity", "record_id"])
-        .filters(["at", "actor", "entity", "record_id", "action"])
+        .filters([
+            "at",
+            "actor",
+            "entity",
+            "record_id",
+            "action",
+            "request_id",
+            "cause",
+        ])
         .field(Field::integer("id").read_only())
         .field(Field::datetime("at").required())
         .field(Field::string("actor"))
@@ -31,74 +40,134 @@ pub fn entity() -> Entity {
         .field(Field::choice("action", ["create", "update", "delete"]).required())
         .field(Field::json("before").column("old_values"))
         .field(Field::json("after").column("new_values"))
+        .field(Field::string("request_id").label("Request"))
+        .field(Field::string("cause").label("Caused by"))
 }
 
 impl Db {
-    /// Creates the audit table if it is not there.
+    /// Creates the audit table if it is not there, and adds what older versions of it lack.
     pub async fn ensure_audit_table(&self) -> Result<(), Error> {
-        self.execute_script(self.dialect().audit_table()).await
+        self.execute_script(self.dialect().audit_table()).await?;
+        // Tables made before request ids and causes were recorded.
+        if self
+            .execute_script("SELECT request_id, cause FROM autoadmin_audit WHERE 1 = 0")
+            .await
+            .is_err()
+        {
+            for column in ["request_id VARCHAR(64)", "cause VARCHAR(250)"] {
+                // One of them may be there already.
+                let _ = self
+                    .execute_script(&format!("ALTER TABLE autoadmin_audit ADD COLUMN {column}"))
+                    .await;
+            }
+        }
+        // Restoring a delete finds its cascade by request.
+        let index =
+            self.dialect()
+                .create_index_if_missing("autoadmin_audit_request", TABLE, "request_id");
+        // MySQL has no IF NOT EXISTS here: there, an index made before fails, harmlessly.
+        let _ = self.execute_script(&index).await;
+        Ok(())
     }
 }
 
+/// Who made a write, and in which request: recorded on every audit row it writes.
+#[derive(Clone, Debug, Default)]
+pub struct Actor {
+    pub user: Option<String>,
+    pub request_id: Option<String>,
+}
+
 /// What a write did to one record, for its audit row.
+#[derive(Clone, Debug)]
 pub(super) struct Change {
+    /// The entity recorded: the record's entity, or its table's name when no entity
+    /// describes it (a row a cascade reached).
+    pub entity: String,
+    pub record_id: String,
     pub action: &'static str,
     pub before: Option<Record>,
     pub after: Option<Record>,
     /// Password fields the write set: recorded as changed, never their value.
     pub passwords: Vec<String>,
+    /// The delete that caused this change (`posts/7`), when the database did it by cascade.
+    pub cause: Option<String>,
+}
+
+/// A record's key as text, as the audit log keeps it.
+pub(super) fn record_id(entity: &Entity, record: &Record) -> String {
+    match record.get(&entity.primary_key) {
+        Some(Json::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
 }
 
 impl Change {
-    /// The creation of `record`.
-    pub fn created(record: Record, passwords: Vec<String>) -> Change {
+    fn new(
+        entity: &Entity,
+        action: &'static str,
+        before: Option<Record>,
+        after: Option<Record>,
+    ) -> Change {
+        let record = after.as_ref().or(before.as_ref());
         Change {
-            action: "create",
-            before: None,
-            after: Some(record),
+            entity: entity.name.clone(),
+            record_id: record.map(|r| record_id(entity, r)).unwrap_or_default(),
+            action,
+            before,
+            after,
+            passwords: Vec::new(),
+            cause: None,
+        }
+    }
+
+    /// The creation of `record`.
+    pub fn created(entity: &Entity, record: Record, passwords: Vec<String>) -> Change {
+        Change {
             passwords,
+            ..Change::new(entity, "create", None, Some(record))
         }
     }
 
     /// An update from `before` to `after`.
-    pub fn updated(before: Record, after: Record, passwords: Vec<String>) -> Change {
+    pub fn updated(
+        entity: &Entity,
+        before: Record,
+        after: Record,
+        passwords: Vec<String>,
+    ) -> Change {
         Change {
-            action: "update",
-            before: Some(before),
-            after: Some(after),
             passwords,
+            ..Change::new(entity, "update", Some(before), Some(after))
         }
     }
 
     /// The deletion of `record`.
-    pub fn deleted(record: Record) -> Change {
-        Change {
-            action: "delete",
-            before: Some(record),
-            after: None,
-            passwords: Vec::new(),
-        }
+    pub fn deleted(entity: &Entity, record: Record) -> Change {
+        Change::new(entity, "delete", Some(record), None)
+    }
+
+    /// The same change, made by the database because of the delete of `cause`.
+    pub fn caused_by(mut self, cause: String) -> Change {
+        self.cause = Some(cause);
+        self
     }
 }
 
-/// The INSERT of the audit row for `change` to a record of `entity` by `actor`, or `None`
-/// when the schema has no audit log (the admin builder adds it) or the record is the log's.
+/// The INSERT of the audit row for `change` by `actor`, or `None` when the schema has no
+/// audit log (the admin builder adds it) or the change is to the log itself. `schema_entity`
+/// is any entity of the schema (the log is found beside it).
 pub(super) fn insert(
     db: &Db,
-    entity: &EntityRef,
-    actor: Option<&str>,
+    schema_entity: &EntityRef,
+    actor: &Actor,
     change: &Change,
 ) -> Option<Sql> {
-    let audit = entity.sibling(ENTITY)?;
-    if entity.name == ENTITY {
+    let audit = schema_entity.sibling(ENTITY)?;
+    if change.entity == ENTITY {
         return None;
     }
-    let record = change.after.as_ref().or(change.before.as_ref())?;
-    let key = match record.get(&entity.primary_key) {
-        Some(Json::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => String::new(),
-    };
     let (before, after) = match (&change.before, &change.after) {
         (Some(before), Some(after)) => {
             let (old, new) = diff(before, after);
@@ -119,15 +188,17 @@ pub(super) fn insert(
         None => None,
     };
     let value = |v: Option<Json>| v.map_or(Value::Null(Kind::Json), Value::Json);
-    let text = |s: &str| Value::Text(s.to_owned());
+    let text = |s: Option<&str>| s.map_or(Value::Null(Kind::Text), |s| Value::Text(s.to_owned()));
     let columns = [
         ("at", Value::DateTime(chrono::Utc::now())),
-        ("actor", actor.map_or(Value::Null(Kind::Text), text)),
-        ("entity", text(&entity.name)),
-        ("record_id", Value::Text(key)),
-        ("action", text(change.action)),
+        ("actor", text(actor.user.as_deref())),
+        ("entity", text(Some(&change.entity))),
+        ("record_id", text(Some(&change.record_id))),
+        ("action", text(Some(change.action))),
         ("before", value(before)),
         ("after", value(after)),
+        ("request_id", text(actor.request_id.as_deref())),
+        ("cause", text(change.cause.as_deref())),
     ];
     let changes = columns
         .into_iter()

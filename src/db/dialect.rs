@@ -182,6 +182,17 @@ impl Dialect {
         }
     }
 
+    /// `CREATE INDEX` of autoadmin's own tables, that does nothing when the index is there
+    /// (MySQL cannot say so: there it fails instead, which the caller ignores).
+    pub fn create_index_if_missing(self, name: &str, table: &str, column: &str) -> String {
+        match self {
+            Dialect::Postgres | Dialect::Sqlite => {
+                format!("CREATE INDEX IF NOT EXISTS {name} ON {table} ({column})")
+            }
+            Dialect::MySql => format!("CREATE INDEX {name} ON {table} ({column})"),
+        }
+    }
+
     /// The DDL of autoadmin's audit table.
     pub fn audit_table(self) -> &'static str {
         match self {

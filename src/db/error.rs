@@ -4,7 +4,7 @@
 use serde_json::Value as Json;
 
 use super::driver;
-use super::{Dialect, Entity};
+use super::{Dialect, Entity, Record};
 use crate::schema::WriteError;
 
 /// What went wrong in the database layer, in terms a client can be told.
@@ -17,6 +17,14 @@ pub enum Error {
     KeysNotFound(Vec<Json>),
     #[error("the record is invalid")]
     Rejected(WriteError),
+    /// The record's version is no longer the one the write asked for: here is the current
+    /// record and its version. Nothing was written.
+    #[error("the record was changed: its version is now {etag}")]
+    PreconditionFailed { current: Record, etag: String },
+    /// The same for a batch: the records whose version changed (their keys as sent, the
+    /// current records, their versions). Nothing was written.
+    #[error("{} records were changed", .0.len())]
+    PreconditionsFailed(Vec<(Json, Record, String)>),
     /// A unique or foreign-key violation; `field` when the database named the column.
     #[error("{message}")]
     Conflict {

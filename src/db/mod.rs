@@ -4,13 +4,16 @@
 //! |---|---|
 //! | `mod.rs` | [`Db`]: connect, catalog, health, close |
 //! | `read.rs` | reads (list, total, count, get) and the `read!` retry on a dead connection |
-//! | `write.rs` | the one transaction path every write takes, and the writes on it |
+//! | `tx.rs` | the one transaction path every write takes |
+//! | `write.rs` | the writes on it: create, update, delete, batch delete |
+//! | `graph.rs`, `cascade.rs` | the foreign keys, and what a delete takes through them |
 //! | `stream.rs` | streamed reads (unpaged lists, CSV export) |
 //! | `sql/` | statements built once for every backend |
 //! | `dialect.rs` | every difference in SQL text between the backends |
 //! | `driver.rs` | the enums over the three drivers, and the dispatch to a backend's file |
 //! | `postgres.rs`, `mysql.rs`, `sqlite.rs` | per backend: bind a value, decode a column, read an error, connect |
 //! | `pool.rs` | the connection pool |
+//! | `version.rs` | record versions (ETags) |
 //! | `error.rs`, `catalog.rs` | errors in client terms; what the catalog says about columns |
 //! | `audit.rs`, `sessions.rs` | autoadmin's own tables |
 //! | `introspect/` | reading a database's catalog into descriptors |
@@ -19,10 +22,12 @@
 mod read;
 
 pub mod audit;
+mod cascade;
 mod catalog;
 mod dialect;
 mod driver;
 mod error;
+mod graph;
 pub mod introspect;
 mod mysql;
 pub(crate) mod pool;
@@ -31,6 +36,8 @@ mod sessions;
 pub mod sql;
 mod sqlite;
 mod stream;
+mod tx;
+mod version;
 mod write;
 
 use std::sync::Arc;
@@ -39,23 +46,29 @@ use std::time::Duration;
 use serde_json::Map;
 use tokio_util::task::TaskTracker;
 
+pub use audit::Actor;
+pub use cascade::Dependent;
 pub use catalog::Catalog;
 pub use dialect::Dialect;
 pub use error::Error;
 pub use read::{Page, Total};
 pub use stream::{Batches, Column};
+pub use version::{etag, etag_of_json};
+pub use write::{key_json, key_text};
 
 use crate::schema::{Entity, Schema};
 
 /// A record as the API sends it: field name → JSON value.
 pub type Record = Map<String, serde_json::Value>;
 
-/// Connection settings.
+/// Connection settings, and the limits of writes.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
     pub statement_timeout: Duration,
+    /// A delete that would take more rows with it (cascades, SET NULL) is refused.
+    pub max_cascade_rows: u64,
 }
 
 /// An entity of a schema, cheap to clone and to move into a task.
@@ -105,6 +118,9 @@ pub struct Db {
     writer: Arc<tokio::sync::Mutex<()>>,
     /// How long a write waits for its turn (the statement timeout).
     write_wait: Duration,
+    /// The foreign keys of the database (read when the admin is built).
+    graph: Arc<graph::Graph>,
+    max_cascade_rows: u64,
 }
 
 impl Db {
@@ -117,7 +133,21 @@ impl Db {
             tasks: TaskTracker::new(),
             writer: Arc::new(tokio::sync::Mutex::new(())),
             write_wait: settings.statement_timeout,
+            graph: Arc::new(graph::Graph::default()),
+            max_cascade_rows: settings.max_cascade_rows,
         })
+    }
+
+    /// Reads the database's foreign keys (all of them, those no entity declares too), so
+    /// that deletes say and audit what they take. `schema` names the PostgreSQL schema.
+    pub async fn load_graph(
+        &mut self,
+        entities: &Schema,
+        options: &introspect::Options,
+    ) -> Result<(), Error> {
+        let tables = self.introspect(options).await?;
+        self.graph = Arc::new(graph::Graph::new(&tables, entities.entities()));
+        Ok(())
     }
 
     /// Reads the column types that need casts for the schema's tables.

@@ -1,11 +1,21 @@
-//! Record ids from a request: one in a path (`/posts/7`), or a batch (`?ids=[1,2,3]`),
-//! converted to the type of the entity's key.
+//! Record ids from a request: one in a path (`/posts/7`), or a batch (`?ids=[1,2,3]`, with
+//! the versions the client read: `&versions={"1":"…","2":"…"}`), converted to the type of
+//! the entity's key.
 
 use serde_json::Value as Json;
 
-use super::Error;
 use super::params::Params;
+use super::{Error, Precondition};
 use crate::schema::{Entity, Value, value};
+
+/// The records a batch request names.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Batch {
+    /// Each once, in the order given.
+    pub keys: Vec<Value>,
+    /// The version each of some of them must still have.
+    pub versions: Vec<(Value, Precondition)>,
+}
 
 /// The key of `entity` that the path segment `id` names.
 pub fn parse_id(entity: &Entity, id: &str) -> Result<Value, Error> {
@@ -16,11 +26,12 @@ pub fn parse_id(entity: &Entity, id: &str) -> Result<Value, Error> {
     })
 }
 
-/// The keys of a batch request's `ids=[1,2,3]` (its only parameter), each once, at most
-/// `max` of them.
-pub fn parse_ids(entity: &Entity, query_string: &str, max: u64) -> Result<Vec<Value>, Error> {
+/// The keys of a batch request's `ids=[1,2,3]`, each once, at most `max` of them, and the
+/// versions of `versions={"1": "<etag>", …}` (each id of it among the ids).
+pub fn parse_ids(entity: &Entity, query_string: &str, max: u64) -> Result<Batch, Error> {
     let mut params = Params::decode(query_string)?;
     let ids = params.one("ids")?;
+    let versions = params.one("versions")?;
     if let Some((name, _)) = params.rest().into_iter().next() {
         return Err(Error::UnknownParameter(name));
     }
@@ -45,5 +56,38 @@ pub fn parse_ids(entity: &Entity, query_string: &str, max: u64) -> Result<Vec<Va
             keys.push(key);
         }
     }
-    Ok(keys)
+    let versions = match versions {
+        None => Vec::new(),
+        Some(text) => parse_versions(entity, &text, &keys)?,
+    };
+    Ok(Batch { keys, versions })
+}
+
+/// `{"1": "\"etag\"", "2": "etag"}`: an entity tag (quotes optional) per id of the batch.
+fn parse_versions(
+    entity: &Entity,
+    text: &str,
+    keys: &[Value],
+) -> Result<Vec<(Value, Precondition)>, Error> {
+    let bad = |message: String| Error::BadParameter {
+        name: "versions".into(),
+        message,
+    };
+    let object: serde_json::Map<String, Json> = serde_json::from_str(text).map_err(|_| {
+        bad(format!(
+            "must be a JSON object of id: version (an ETag), not \"{text}\""
+        ))
+    })?;
+    let mut versions = Vec::with_capacity(object.len());
+    for (id, tag) in object {
+        let key = parse_id(entity, &id)?;
+        if !keys.contains(&key) {
+            return Err(bad(format!("names id \"{id}\", which ids does not")));
+        }
+        let Json::String(tag) = tag else {
+            return Err(bad(format!("the version of id \"{id}\" must be a string")));
+        };
+        versions.push((key, Precondition::tag(&tag)));
+    }
+    Ok(versions)
 }

@@ -19,6 +19,7 @@ mod filter;
 mod ids;
 mod page;
 pub mod params;
+mod precondition;
 mod sort;
 #[cfg(test)]
 mod tests;
@@ -27,8 +28,9 @@ use crate::schema::{CountMode, Direction, Entity, FieldType, Value};
 
 pub use cursor::{cursor, next_link};
 pub use filter::{Applies, OPERATORS, Operator, condition_for};
-pub use ids::{parse_id, parse_ids};
+pub use ids::{Batch, parse_id, parse_ids};
 use params::{Params, Purpose};
+pub use precondition::Precondition;
 
 /// A parsed list request.
 #[derive(Clone, Debug, PartialEq)]

@@ -234,11 +234,14 @@ fn find(name: &str) -> Option<&'static Parameter> {
 pub(super) struct Params(Vec<(String, Vec<String>)>);
 
 impl Params {
+    /// Splits and percent-decodes a query string (`+` is a space). Text that is not UTF-8
+    /// once decoded (`q=%FF`) is refused: read leniently it would become U+FFFD and match
+    /// nothing, quietly.
     pub fn decode(query_string: &str) -> Result<Params, Error> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query_string)
-            .map_err(|err| Error::Undecodable(err.to_string()))?;
         let mut params: Vec<(String, Vec<String>)> = Vec::new();
-        for (name, value) in pairs {
+        for pair in query_string.split('&').filter(|pair| !pair.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let (name, value) = (decode_component(name)?, decode_component(value)?);
             match params.iter_mut().find(|(n, _)| *n == name) {
                 Some((_, values)) => values.push(value),
                 None => params.push((name, vec![value])),
@@ -285,6 +288,32 @@ impl Params {
     pub fn rest(self) -> Vec<(String, Vec<String>)> {
         self.0
     }
+}
+
+/// One name or value of a query string, percent-decoded; a `%` not followed by two hex
+/// digits stays as it is (as browsers read it).
+fn decode_component(raw: &str) -> Result<String, Error> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(high), Some(low)) => {
+                    out.push((high * 16 + low) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| {
+        Error::Undecodable(format!("\"{raw}\" is not UTF-8 text once percent-decoded"))
+    })
 }
 
 /// The values of one purpose's parameters.

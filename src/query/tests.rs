@@ -132,6 +132,29 @@ fn paging_and_sorting() {
 }
 
 #[test]
+fn query_strings_must_be_utf8_once_decoded() {
+    check("q=%E2%82%AC", Ok("search €; sort id asc; all 500"));
+    check("q=a+b%2Bc", Ok("search a b+c; sort id asc; all 500"));
+    // A `%` without two hex digits is itself.
+    check("q=100%", Ok("search 100%; sort id asc; all 500"));
+    check("q=%zz", Ok("search %zz; sort id asc; all 500"));
+    check(
+        "q=%FF",
+        Err("the query string cannot be decoded: \"%FF\" is not UTF-8 text once percent-decoded"),
+    );
+    check(
+        "_filters=%7B%22name%22%3A%22%C3%28%22%7D",
+        Err(
+            "the query string cannot be decoded: \"%7B%22name%22%3A%22%C3%28%22%7D\" is not UTF-8 text once percent-decoded",
+        ),
+    );
+    check(
+        "%FF=1",
+        Err("the query string cannot be decoded: \"%FF\" is not UTF-8 text once percent-decoded"),
+    );
+}
+
+#[test]
 fn filters() {
     check(
         r#"_filters={"age":{"gt":30}}"#,

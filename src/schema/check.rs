@@ -41,6 +41,11 @@ impl Schema {
             })
             .collect();
         for entity in &mut entities {
+            if let Some(version) = entity.version_field.clone() {
+                for field in entity.fields.iter_mut().filter(|f| f.name == version) {
+                    field.read_only = true;
+                }
+            }
             for field in &mut entity.fields {
                 if field.field_type != FieldType::Reference {
                     continue;
@@ -181,6 +186,24 @@ fn check_entity(entity: &Entity) -> Result<(), (Option<&str>, String)> {
             return Err((Some(name.as_str()), "search fields must hold text".into()));
         }
     }
+    if let Some(name) = &entity.version_field {
+        match entity.find_field(name) {
+            Some(field)
+                if field.field_type == FieldType::Integer && field.name != entity.primary_key => {}
+            Some(_) => {
+                return Err((
+                    Some(name.as_str()),
+                    "version_field must be an integer field other than the key".into(),
+                ));
+            }
+            None => {
+                return Err((
+                    Some(name.as_str()),
+                    "version_field names an unknown field".into(),
+                ));
+            }
+        }
+    }
     if let Some((name, _)) = &entity.default_sort
         && !readable(name)
     {
@@ -228,6 +251,9 @@ fn check_field(field: &Field) -> Result<(), String> {
     }
     if field.target.is_some() && t != FieldType::Reference {
         return Err(format!("target applies to reference fields, not {t}"));
+    }
+    if field.blank && !t.is_textual() {
+        return Err(format!("blank applies to text fields, not {t}"));
     }
     if field.required && field.nullable == Some(true) {
         return Err("a required field cannot be nullable".into());

@@ -64,6 +64,9 @@ pub struct Entity {
     pub max_rows: Option<u64>,
     /// How totals are counted; a request may ask for less, never more.
     pub count: CountMode,
+    /// An integer field the server increments on every write: the record's version (its
+    /// ETag). `None`: the version is a hash of the stored record.
+    pub version_field: Option<String>,
     pub fields: Vec<Field>,
     pub relations: Vec<Relation>,
     pub(crate) typed: Option<TypedValidator>,
@@ -85,6 +88,7 @@ impl Entity {
             read_only: false,
             max_rows: None,
             count: CountMode::Exact,
+            version_field: None,
             fields: Vec::new(),
             relations: Vec::new(),
             typed: None,
@@ -132,6 +136,12 @@ impl Entity {
         self.count = mode;
         self
     }
+    /// Versions records by an integer field that every write increments (see
+    /// [`Entity::version_field`]); clients cannot write it.
+    pub fn version_field(mut self, field: impl Into<String>) -> Entity {
+        self.version_field = Some(field.into());
+        self
+    }
     pub fn max_rows(mut self, n: u64) -> Entity {
         self.max_rows = Some(n);
         self
@@ -167,6 +177,12 @@ impl Entity {
 
     pub fn find_field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The index of the `version_field` in `fields`.
+    pub fn version_index(&self) -> Option<usize> {
+        let name = self.version_field.as_deref()?;
+        self.fields.iter().position(|f| f.name == name)
     }
 
     pub fn key_field(&self) -> &Field {

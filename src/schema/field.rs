@@ -126,6 +126,9 @@ pub struct Field {
     pub read_only: bool,
     pub default: Option<serde_json::Value>,
     pub unique: bool,
+    /// With `required`: an empty (or blank) text is a value (Django's `blank=True`), so the
+    /// field only may not be null. Without it, a required text must hold more than spaces.
+    pub blank: bool,
     /// For references: the target entity's name and the field shown instead of the id.
     pub target: Option<String>,
     pub display: Option<String>,
@@ -162,6 +165,7 @@ impl Field {
             read_only: false,
             default: None,
             unique: false,
+            blank: false,
             target: None,
             display: None,
             generated: None,
@@ -273,6 +277,11 @@ impl Field {
     }
     pub fn default_value(mut self, value: serde_json::Value) -> Field {
         self.default = Some(value);
+        self
+    }
+    /// A required text that may be empty (see [`Field::blank`]).
+    pub fn blank(mut self) -> Field {
+        self.blank = true;
         self
     }
     pub fn unique(mut self) -> Field {

@@ -28,6 +28,7 @@ struct RawEntity {
     read_only: bool,
     max_rows: Option<u64>,
     count: Option<String>,
+    version_field: Option<String>,
     #[serde(default)]
     field: Vec<toml::Table>,
     #[serde(default)]
@@ -70,6 +71,8 @@ struct RawField {
     default: Option<toml::Value>,
     #[serde(default)]
     unique: bool,
+    #[serde(default)]
+    blank: bool,
     target: Option<String>,
     display: Option<String>,
     generated: Option<bool>,
@@ -143,6 +146,7 @@ fn entity(raw: RawEntity) -> Result<Entity, FieldError> {
         return Err((None, "max_rows must be at least 1".into()));
     }
     entity.max_rows = raw.max_rows;
+    entity.version_field = raw.version_field;
     if let Some(count) = raw.count {
         entity.count = super::CountMode::from_name(&count).ok_or_else(|| {
             (
@@ -222,6 +226,7 @@ fn field(raw: RawField) -> Result<Field, String> {
     field.read_only = raw.read_only;
     field.default = raw.default.map(toml_to_json).transpose()?;
     field.unique = raw.unique;
+    field.blank = raw.blank;
     field.target = raw.target;
     field.display = raw.display;
     field.generated = raw.generated;

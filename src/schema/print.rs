@@ -61,6 +61,9 @@ fn print_entity(out: &mut String, entity: &Entity) {
     if entity.count != super::CountMode::Exact {
         let _ = writeln!(out, "count = {}", quote_toml(entity.count.name()));
     }
+    if let Some(field) = &entity.version_field {
+        let _ = writeln!(out, "version_field = {}", quote_toml(field));
+    }
     if let Some(n) = entity.max_rows {
         let _ = writeln!(out, "max_rows = {n}");
     }
@@ -119,6 +122,9 @@ fn print_field(out: &mut String, field: &Field) {
     }
     if let Some(default) = &field.default {
         let _ = writeln!(out, "  default = {}", json_to_toml(default));
+    }
+    if field.blank {
+        out.push_str("  blank = true\n");
     }
     if field.unique {
         out.push_str("  unique = true\n");

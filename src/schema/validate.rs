@@ -30,13 +30,28 @@ pub fn prepare_create(entity: &Entity, body: &Map<String, Json>) -> Result<Chang
 }
 
 /// Prepares an update of `existing` (the stored record as we send it): only the fields in the
-/// body are written, but the merged record must satisfy every rule.
+/// body are checked and written, and of those only the ones whose value differs from the
+/// stored one (none: nothing to write). A field the body does not touch is never checked:
+/// its stored value is one the database holds.
 pub fn prepare_update(
     entity: &Entity,
     body: &Map<String, Json>,
     existing: &Map<String, Json>,
 ) -> Result<Changes, WriteError> {
-    prepare(entity, body, Some(existing))
+    let mut changes = prepare(entity, body, Some(existing))?;
+    changes.retain(|(index, value)| {
+        let field = &entity.fields[*index];
+        let stored = existing
+            .get(&field.name)
+            .and_then(|json| value::from_json(field.value_type(), json, &field.choices).ok());
+        match (value, stored) {
+            // A password is never read back: setting one is always a change.
+            (_, None) => true,
+            (Value::Decimal(new), Some(Value::Decimal(old))) => !value::same_decimal(new, &old),
+            (new, Some(old)) => *new != old,
+        }
+    });
+    Ok(changes)
 }
 
 fn prepare(
@@ -69,7 +84,8 @@ fn prepare(
         let candidate = match (provided, existing) {
             (Some(json), _) => Some(json),
             (None, None) if writable => field.default.as_ref(),
-            (None, Some(stored)) => stored.get(&field.name),
+            // An update checks only what it writes.
+            (None, Some(_)) => continue,
             (None, None) => None,
         };
         if field.read_only && !is_key {
@@ -95,7 +111,10 @@ fn prepare(
             merged.insert(key.clone(), json.clone());
         }
         for (name, message) in typed.validate(&merged) {
-            errors.entry(name).or_insert(message);
+            // On update, an untouched field's stored value is not the writer's to fix.
+            if creating || body.contains_key(&name) || entity.find_field(&name).is_none() {
+                errors.entry(name).or_insert(message);
+            }
         }
     }
     if errors.is_empty() {
@@ -124,18 +143,14 @@ fn check_field(
         Value::Text(text) => check_text(field, text)?,
         Value::Int(i) => check_range(field, *i as f64)?,
         Value::Float(f) => check_range(field, *f)?,
-        Value::Decimal(text) => {
-            if let Some(f) = value::decimal_as_f64(text) {
-                check_range(field, f)?;
-            }
-        }
+        Value::Decimal(text) => check_decimal_range(field, text)?,
         _ => {}
     }
     Ok(Some(value))
 }
 
 fn check_text(field: &Field, text: &str) -> Result<(), String> {
-    if field.required && text.trim().is_empty() {
+    if field.required && !field.blank && text.trim().is_empty() {
         return Err("is required".into());
     }
     let n_chars = text.chars().count() as u64;
@@ -173,6 +188,23 @@ fn check_range(field: &Field, n: f64) -> Result<(), String> {
     }
     if let Some(max) = field.max
         && n > max
+    {
+        return Err(format!("must be at most {max}"));
+    }
+    Ok(())
+}
+
+/// `min`/`max` of a decimal, compared exactly (not as floats: 5.000000000000000001 is more
+/// than 5).
+fn check_decimal_range(field: &Field, text: &str) -> Result<(), String> {
+    use std::cmp::Ordering;
+    if let Some(min) = field.min
+        && value::compare_decimal(text, min) == Some(Ordering::Less)
+    {
+        return Err(format!("must be at least {min}"));
+    }
+    if let Some(max) = field.max
+        && value::compare_decimal(text, max) == Some(Ordering::Greater)
     {
         return Err(format!("must be at most {max}"));
     }
@@ -265,7 +297,46 @@ mod tests {
     }
 
     #[test]
-    fn update_writes_only_given_fields_but_checks_the_merge() {
+    fn decimal_bounds_compare_exactly() {
+        let schema = Schema::new(vec![
+            Entity::new("prices")
+                .field(Field::integer("id"))
+                .field(Field::decimal("price").min(0.1).max(5.0)),
+        ])
+        .unwrap();
+        let entity = schema.entity("prices").unwrap();
+        let check = |price: &str| match prepare_create(entity, &body(json!({"price": price}))) {
+            Ok(_) => "ok".to_owned(),
+            Err(WriteError::Invalid(errors)) => errors["price"].clone(),
+            Err(other) => panic!("{other:?}"),
+        };
+        assert_eq!(check("5"), "ok");
+        assert_eq!(check("5.000000000000000000"), "ok");
+        assert_eq!(check("5.000000000000000001"), "must be at most 5");
+        assert_eq!(check("0.1"), "ok");
+        assert_eq!(check("0.0999999999999999999"), "must be at least 0.1");
+    }
+
+    #[test]
+    fn an_update_to_the_stored_values_changes_nothing() {
+        let entity = posts();
+        let existing = body(json!({"id": 1, "title": "Old", "status": "draft", "rating": 3}));
+        let same = body(json!({"title": "Old", "status": "draft", "rating": 3}));
+        assert_eq!(
+            prepare_update(&entity, &same, &existing).unwrap(),
+            Vec::new()
+        );
+        let changes = prepare_update(
+            &entity,
+            &body(json!({"title": "Old", "rating": 4})),
+            &existing,
+        )
+        .unwrap();
+        assert_eq!(names(&entity, &changes), ["rating=Int(4)"]);
+    }
+
+    #[test]
+    fn update_writes_and_checks_only_given_fields() {
         let entity = posts();
         let existing = body(json!({"id": 1, "title": "Old", "status": "draft", "rating": 3}));
         let changes = prepare_update(&entity, &body(json!({"rating": 4})), &existing).unwrap();
@@ -275,5 +346,36 @@ mod tests {
             err,
             WriteError::Invalid([("title".to_owned(), "is required".to_owned())].into())
         );
+        // Stored values the rules would refuse (a title made blank, or too long, outside
+        // autoadmin) do not stop a write of other fields.
+        let stored = body(json!({"id": 1, "title": "", "status": "draft", "rating": 9}));
+        let changes =
+            prepare_update(&entity, &body(json!({"status": "published"})), &stored).unwrap();
+        assert_eq!(names(&entity, &changes), ["status=Text(\"published\")"]);
+    }
+
+    #[test]
+    fn blank_text_is_a_value_when_the_field_says_so() {
+        let schema = Schema::new(vec![
+            Entity::new("users")
+                .field(Field::integer("id"))
+                .field(Field::string("first_name").required().blank())
+                .field(Field::string("last_name").required()),
+        ])
+        .unwrap();
+        let users = schema.entity("users").unwrap();
+        let err =
+            prepare_create(users, &body(json!({"first_name": "", "last_name": " "}))).unwrap_err();
+        assert_eq!(
+            err,
+            WriteError::Invalid([("last_name".to_owned(), "is required".to_owned())].into())
+        );
+        let err = prepare_create(users, &body(json!({"first_name": null, "last_name": "x"})))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            WriteError::Invalid([("first_name".to_owned(), "is required".to_owned())].into())
+        );
+        assert!(prepare_create(users, &body(json!({"first_name": "", "last_name": "x"}))).is_ok());
     }
 }

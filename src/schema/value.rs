@@ -167,8 +167,23 @@ pub fn plain_decimal(text: &str) -> Option<String> {
         .map(|d| d.normalize().to_string())
 }
 
-pub(crate) fn decimal_as_f64(text: &str) -> Option<f64> {
-    text.parse::<f64>().ok()
+/// A decimal's text compared exactly with a bound written in config: the bound's shortest
+/// text (`0.1`, not 0.1000000000000000055…) as a decimal. `None` if either does not parse.
+pub(crate) fn compare_decimal(text: &str, bound: f64) -> Option<std::cmp::Ordering> {
+    let value = text.parse::<rust_decimal::Decimal>().ok()?;
+    let bound = format!("{bound}").parse::<rust_decimal::Decimal>().ok()?;
+    Some(value.cmp(&bound))
+}
+
+/// Whether two decimals' texts are the same number (`4.50` and `4.5` are).
+pub(crate) fn same_decimal(a: &str, b: &str) -> bool {
+    match (
+        a.parse::<rust_decimal::Decimal>(),
+        b.parse::<rust_decimal::Decimal>(),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 fn to_bool(json: &Json) -> Result<bool, String> {

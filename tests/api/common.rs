@@ -355,6 +355,8 @@ pub struct TestApp {
     /// `http://127.0.0.1:PORT/admin/api`
     pub api: String,
     pub client: reqwest::Client,
+    /// The schema the server serves.
+    pub schema: Option<autoadmin::schema::Schema>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -377,10 +379,19 @@ pub async fn spawn_app_with(
     for script in scripts {
         db.execute(script).await;
     }
+    Some(spawn_on(db, configure).await)
+}
+
+/// A server over a database the test prepared, with the builder `configure` makes.
+pub async fn spawn_on(
+    db: TestDb,
+    configure: impl FnOnce(autoadmin::AdminBuilder) -> autoadmin::AdminBuilder,
+) -> TestApp {
     let admin = configure(autoadmin::Admin::builder().database_url(&db.url))
         .build()
         .await
         .expect("admin builds");
+    let schema = Some(admin.schema().clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let base = admin.settings().base_path.clone();
@@ -388,16 +399,17 @@ pub async fn spawn_app_with(
     let server = tokio::spawn(autoadmin::serve(listener, admin, async move {
         let _ = signal.await;
     }));
-    Some(TestApp {
+    TestApp {
         db,
         api: format!("http://{address}{base}/api"),
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap(),
+        schema,
         shutdown: Some(shutdown),
         server: Some(server),
-    })
+    }
 }
 
 /// The blog of the demo (schema and descriptors), empty.
@@ -530,7 +542,7 @@ impl Drop for TestApp {
     }
 }
 
-async fn reply(response: reqwest::Response) -> Reply {
+pub async fn reply(response: reqwest::Response) -> Reply {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let bytes = response.bytes().await.expect("body");

@@ -331,7 +331,7 @@ pub async fn batch_delete_is_all_or_nothing(backend: Backend) {
     assert_eq!(reply.status, 409, "{}", reply.body);
     assert_eq!(
         reply.error().1,
-        "the record is still referenced by other records"
+        "cannot delete: 1 record of posts references these records (by author_id)"
     );
     assert_eq!(app.db.count("authors").await, 2);
 

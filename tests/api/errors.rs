@@ -442,7 +442,7 @@ pub async fn bad_requests_are_4xx_in_the_error_shape(backend: Backend) {
             "/authors/1",
             409,
             "conflict",
-            "the record is still referenced by other records",
+            "cannot delete: 1 record of posts references this record (by author_id)",
         ),
     ];
     for c in &cases {

@@ -246,7 +246,10 @@ pub async fn options_choose_tables_and_schema(backend: Backend) {
                     .as_object()
                     .unwrap()
                     .clone(),
-                Some("test".to_owned()),
+                autoadmin::db::Actor {
+                    user: Some("test".to_owned()),
+                    request_id: None,
+                },
             )
             .await
             .unwrap();

@@ -4,16 +4,20 @@
 
 mod audit;
 mod auth;
+mod cascades;
 mod common;
 mod cors;
 mod crud;
+mod django;
 mod errors;
 mod hostile;
 mod introspection;
 mod lifecycle;
 mod list;
+mod ordering;
 mod typed;
 mod types;
+mod versions;
 
 backend_tests!(
     list::paging_headers_and_default_sort,
@@ -25,6 +29,7 @@ backend_tests!(
     list::csv_export,
     list::count_strategies,
     list::keyset_pages_walk_every_row,
+    ordering::decimals_sort_by_value,
     crud::create_get_update_delete,
     crud::delete_accepts_any_body,
     crud::uuid_and_text_keys,
@@ -52,6 +57,7 @@ backend_tests!(
     introspection::check_reports_every_mismatch,
     introspection::options_choose_tables_and_schema,
     introspection::index_advice_and_its_statements,
+    django::django_auth_users_are_editable,
     auth::every_route_needs_a_valid_token,
     auth::login_logout_cookies_and_csrf,
     auth::config_json_shows_what_the_user_may_do,
@@ -63,4 +69,11 @@ backend_tests!(
     audit::every_write_is_audited,
     audit::failed_writes_leave_no_audit_row,
     audit::passwords_are_redacted,
+    versions::if_match_writes_only_the_version_read,
+    versions::concurrent_writers_with_the_same_version_one_wins,
+    versions::version_field_counts_writes,
+    versions::a_batch_takes_a_version_per_id,
+    cascades::dependents_say_what_a_delete_takes,
+    cascades::cascades_are_audited,
+    cascades::too_big_a_cascade_is_refused,
 );

@@ -70,6 +70,45 @@ pub struct ForeignKey {
     pub columns: Vec<String>,
     pub target: String,
     pub target_columns: Vec<String>,
+    /// What deleting a target row does to the rows that reference it.
+    pub on_delete: OnDelete,
+}
+
+/// A foreign key's `ON DELETE` rule.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnDelete {
+    /// The referencing rows are deleted too.
+    Cascade,
+    /// Their referencing columns become NULL.
+    SetNull,
+    /// Their referencing columns take their defaults.
+    SetDefault,
+    /// The delete is refused while rows reference it (RESTRICT, and NO ACTION at the end of
+    /// the statement).
+    #[default]
+    Restrict,
+}
+
+impl OnDelete {
+    /// From a catalog's spelling: `CASCADE`, `SET NULL`, `c`, `n`... (anything else restricts).
+    pub fn from_rule(rule: &str) -> OnDelete {
+        match rule.trim().to_ascii_uppercase().as_str() {
+            "CASCADE" | "C" => OnDelete::Cascade,
+            "SET NULL" | "N" => OnDelete::SetNull,
+            "SET DEFAULT" | "D" => OnDelete::SetDefault,
+            _ => OnDelete::Restrict,
+        }
+    }
+
+    /// How the API names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            OnDelete::Cascade => "cascade",
+            OnDelete::SetNull => "set_null",
+            OnDelete::SetDefault => "set_default",
+            OnDelete::Restrict => "restrict",
+        }
+    }
 }
 
 impl Table {
@@ -351,11 +390,26 @@ fn field(
             .find(|t| t.name == target_table)
             .and_then(display_field);
     }
+    // NOT NULL is "not null", not "not blank" (Django's null and blank): a required text
+    // may be empty, as the database lets it be.
     field.required = !column.nullable
         && !column.has_default
         && !column.auto_increment
         && !column.computed
         && !is_key;
+    field.blank = field.required
+        && matches!(
+            field_type,
+            FieldType::String
+                | FieldType::Text
+                | FieldType::Email
+                | FieldType::Url
+                | FieldType::Password
+        );
+    // A NOT NULL column the database fills (a default): may be left out, not set to null.
+    if !column.nullable && !field.required && !is_key && !column.computed {
+        field.nullable = Some(false);
+    }
     field.read_only = column.computed || (is_key && column.auto_increment);
     field.unique = !is_key && table.is_unique(&column.name);
     if is_key {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use sqlx::{MySqlConnection, Row};
 
-use super::{Column, ForeignKey, Table, classify, length_of, quoted_literals};
+use super::{Column, ForeignKey, OnDelete, Table, classify, length_of, quoted_literals};
 
 /// information_schema's text columns arrive in varied types (and as binary on some
 /// versions): read them as text.
@@ -112,9 +112,22 @@ pub(in crate::db) async fn read(conn: &mut MySqlConnection) -> Result<Vec<Table>
                         columns: vec![column],
                         target,
                         target_columns: vec![text(&row, 4)?],
+                        on_delete: OnDelete::Restrict,
                     },
                 )),
             }
+        }
+    }
+    let rules = sqlx::query(
+        "SELECT CAST(TABLE_NAME AS CHAR), CAST(CONSTRAINT_NAME AS CHAR), CAST(DELETE_RULE AS CHAR)
+         FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rules {
+        let key = (text(&row, 0)?, text(&row, 1)?);
+        if let Some((_, fk)) = foreign.iter_mut().find(|(k, _)| *k == key) {
+            fk.on_delete = OnDelete::from_rule(&text(&row, 2)?);
         }
     }
     for ((table_name, _), fk) in foreign {

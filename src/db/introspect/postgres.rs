@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use sqlx::{PgConnection, Row};
 
-use super::{Column, ForeignKey, Table, classify, quoted_literals};
+use super::{Column, ForeignKey, OnDelete, Table, classify, quoted_literals};
 
 pub(in crate::db) async fn read(
     conn: &mut PgConnection,
@@ -100,7 +100,7 @@ pub(in crate::db) async fn read(
                 coalesce(fc.relname::text, ''),
                 array(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(num, i)
                       JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.i),
-                pg_get_constraintdef(con.oid)
+                pg_get_constraintdef(con.oid), con.confdeltype::text
          FROM pg_constraint con
          JOIN pg_class c ON c.oid = con.conrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -124,6 +124,7 @@ pub(in crate::db) async fn read(
                 columns,
                 target: row.try_get(3)?,
                 target_columns: row.try_get(4)?,
+                on_delete: OnDelete::from_rule(&row.try_get::<String, _>(6)?),
             }),
             // CHECK (status IN ('a', 'b')) on one column: its choices.
             _ => {

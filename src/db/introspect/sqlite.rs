@@ -3,7 +3,7 @@
 
 use sqlx::{Row, SqliteConnection};
 
-use super::{Column, ForeignKey, Table, length_of, quoted_literals};
+use super::{Column, ForeignKey, OnDelete, Table, length_of, quoted_literals};
 use crate::schema::FieldType;
 
 pub(in crate::db) async fn read(conn: &mut SqliteConnection) -> Result<Vec<Table>, sqlx::Error> {
@@ -64,7 +64,7 @@ pub(in crate::db) async fn read(conn: &mut SqliteConnection) -> Result<Vec<Table
             column.auto_increment = true;
             column.nullable = false;
         }
-        let fks = sqlx::query("SELECT id, \"from\", \"table\", coalesce(\"to\", '') FROM pragma_foreign_key_list(?) ORDER BY id, seq")
+        let fks = sqlx::query("SELECT id, \"from\", \"table\", coalesce(\"to\", ''), on_delete FROM pragma_foreign_key_list(?) ORDER BY id, seq")
             .bind(&name)
             .fetch_all(&mut *conn)
             .await?;
@@ -74,6 +74,7 @@ pub(in crate::db) async fn read(conn: &mut SqliteConnection) -> Result<Vec<Table
             let from: String = row.try_get(1)?;
             let target: String = row.try_get(2)?;
             let to: String = row.try_get(3)?;
+            let on_delete: String = row.try_get(4)?;
             match &mut current {
                 Some((fk_id, fk)) if *fk_id == id => {
                     fk.columns.push(from);
@@ -89,6 +90,7 @@ pub(in crate::db) async fn read(conn: &mut SqliteConnection) -> Result<Vec<Table
                             columns: vec![from],
                             target,
                             target_columns: vec![to],
+                            on_delete: OnDelete::from_rule(&on_delete),
                         },
                     ));
                 }

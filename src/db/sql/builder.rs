@@ -31,6 +31,33 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// An identifier from a descriptor or the catalog, quoted.
+    pub fn ident(&mut self, name: &str) -> &mut Self {
+        self.dialect.quote(name, &mut self.text);
+        self
+    }
+
+    /// Identifiers as one column (`"a"`) or a row of them (`("a", "b")`), each prefixed by
+    /// `alias.` when given.
+    pub fn idents(&mut self, alias: Option<&str>, names: &[String]) -> &mut Self {
+        if names.len() > 1 {
+            self.push("(");
+        }
+        for (i, name) in names.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            if let Some(alias) = alias {
+                self.ident(alias).push(".");
+            }
+            self.ident(name);
+        }
+        if names.len() > 1 {
+            self.push(")");
+        }
+        self
+    }
+
     pub fn finish(self) -> Sql {
         Sql {
             text: self.text,
@@ -72,7 +99,13 @@ impl<'a> Builder<'a> {
 
     /// Binds a value destined for (or compared with) `field`'s column.
     pub fn bind(&mut self, field: &Field, value: Value) -> &mut Self {
-        let column_type = self.catalog.column_type(&self.entity.table, &field.column);
+        let table = self.entity.table.clone();
+        self.bind_in(&table, field, value)
+    }
+
+    /// Binds a value compared with `field`'s column of another table than the statement's.
+    pub fn bind_in(&mut self, table: &str, field: &Field, value: Value) -> &mut Self {
+        let column_type = self.catalog.column_type(table, &field.column);
         let cast = self.dialect.placeholder_cast(kind_of(&value), column_type);
         self.binds.push(value);
         let n = self.binds.len();
@@ -307,11 +340,26 @@ impl<'a> Builder<'a> {
         self.push(parts.next().unwrap_or_default());
     }
 
+    /// A column of the main table, always qualified (by its alias, else its table's name):
+    /// in ORDER BY an unqualified name binds first to an output column of that name, which
+    /// for a decimal is its text (`CAST("price" AS TEXT)`): 99.78 would sort after 988.18.
+    fn qualified_column(&self, field: &Field) -> String {
+        let mut out = String::new();
+        match self.alias {
+            Some(alias) => self.dialect.quote(alias, &mut out),
+            None => self.dialect.quote(&self.entity.table, &mut out),
+        }
+        out.push('.');
+        self.dialect.quote(&field.column, &mut out);
+        out
+    }
+
     pub fn order_by(&mut self, list_query: &ListQuery) {
         for (i, key) in list_query.sort.iter().enumerate() {
             self.push(if i == 0 { " ORDER BY " } else { ", " });
             let field = &self.entity.fields[key.field];
-            self.column(field);
+            let column = self.qualified_column(field);
+            self.push(&column);
             self.push(match key.direction {
                 Direction::Asc => " ASC",
                 Direction::Desc => " DESC",

@@ -4,6 +4,7 @@
 //! place SQL text about an entity is made.
 
 mod builder;
+pub(super) mod graph;
 #[cfg(test)]
 mod tests;
 
@@ -172,7 +173,8 @@ pub fn insert(
     b.finish()
 }
 
-/// `UPDATE t SET ... WHERE key = ?`, with RETURNING where the backend has it.
+/// `UPDATE t SET ... WHERE key = ?`, with RETURNING where the backend has it; with a
+/// `version_field`, the version is incremented too.
 pub fn update(
     dialect: Dialect,
     catalog: &Catalog,
@@ -188,6 +190,11 @@ pub fn update(
         }
         let field = &entity.fields[index];
         b.column(field).push(" = ").bind(field, value);
+    }
+    if let Some(index) = entity.version_index() {
+        let version = &entity.fields[index];
+        b.push(", ").column(version).push(" = COALESCE(");
+        b.column(version).push(", 0) + 1");
     }
     b.where_key(key);
     b.returning();

@@ -66,16 +66,16 @@ fn list_sql_per_dialect() {
     check(
         Dialect::Postgres,
         r#"_filters={"status":"draft","rating":{"gte":"4.5"}}&q=a&_sortField=title&_page=2&_perPage=10"#,
-        "SELECT \"id\", \"title\", CAST(\"rating\" AS TEXT), \"status\" FROM \"posts\" WHERE \"status\" = CAST($1 AS post_status) AND \"rating\" >= CAST($2 AS numeric) AND (\"title\" ILIKE $3) ORDER BY \"title\" ASC NULLS FIRST, \"id\" ASC LIMIT $4 OFFSET $5",
+        "SELECT \"id\", \"title\", CAST(\"rating\" AS TEXT), \"status\" FROM \"posts\" WHERE \"status\" = CAST($1 AS post_status) AND \"rating\" >= CAST($2 AS numeric) AND (\"title\" ILIKE $3) ORDER BY \"posts\".\"title\" ASC NULLS FIRST, \"posts\".\"id\" ASC LIMIT $4 OFFSET $5",
     );
     check(
         Dialect::MySql,
         r#"_filters={"status":{"ne":"draft","nin":["published"]},"title":{"like":"A"}}"#,
-        "SELECT `id`, `title`, CAST(`rating` AS CHAR), `status` FROM `posts` WHERE NOT (`status` <=> ?) AND (`status` IS NULL OR `status` NOT IN (?)) AND `title` LIKE BINARY ? ORDER BY `id` ASC LIMIT ? OFFSET ?",
+        "SELECT `id`, `title`, CAST(`rating` AS CHAR), `status` FROM `posts` WHERE NOT (`status` <=> ?) AND (`status` IS NULL OR `status` NOT IN (?)) AND `title` LIKE BINARY ? ORDER BY `posts`.`id` ASC LIMIT ? OFFSET ?",
     );
     check(
         Dialect::Sqlite,
         r#"_filters={"id":[],"title":{"ilike":"a"}}"#,
-        "SELECT \"id\", \"title\", CAST(\"rating\" AS TEXT), \"status\" FROM \"posts\" WHERE 1 = 0 AND \"title\" LIKE ? ESCAPE '\\' ORDER BY \"id\" ASC LIMIT ? OFFSET ?",
+        "SELECT \"id\", \"title\", CAST(\"rating\" AS TEXT), \"status\" FROM \"posts\" WHERE 1 = 0 AND \"title\" LIKE ? ESCAPE '\\' ORDER BY \"posts\".\"id\" ASC LIMIT ? OFFSET ?",
     );
 }

@@ -33,6 +33,11 @@ pub fn document(schema: &Schema, title: &str, server_url: &str) -> Json {
         paths.insert(format!("/{name}"), collection(entity));
         paths.insert(format!("/{name}/{{id}}"), item(entity));
         paths.insert(format!("/{name}/export.csv"), export(entity));
+        paths.insert(format!("/{name}/dependents"), dependents(entity, false));
+        paths.insert(
+            format!("/{name}/{{id}}/dependents"),
+            dependents(entity, true),
+        );
     }
     json!({
         "openapi": "3.1.0",
@@ -222,10 +227,14 @@ fn error_schema() -> Json {
         "type": "object",
         "properties": {
             "code": {"type": "string", "enum": ["bad_request", "unauthorized", "forbidden", "not_found",
-                "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type",
-                "validation_failed", "too_many_requests", "unavailable", "internal"]},
+                "method_not_allowed", "conflict", "precondition_failed", "payload_too_large",
+                "unsupported_media_type", "validation_failed", "too_many_requests", "unavailable",
+                "internal"]},
             "message": {"type": "string"},
             "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+            "current": {"description": "412: the record as it is now (an array of them for a batch)."},
+            "etag": {"type": "string", "description": "412: the current record's version."},
+            "etags": {"type": "object", "additionalProperties": {"type": "string"}, "description": "412 of a batch: the current version of each changed record, by id."},
             "request_id": {"type": "string"},
         },
         "required": ["code", "message", "request_id"],
@@ -245,6 +254,10 @@ fn error_responses() -> Json {
         (
             "409",
             "A unique or foreign-key violation, or a record still referenced.",
+        ),
+        (
+            "412",
+            "The record was changed since the version in If-Match (or versions): the body has the current record; nothing was written.",
         ),
         ("413", "The body is larger than 1 MiB."),
         ("415", "The body is not JSON."),
@@ -393,7 +406,7 @@ fn collection(entity: &Entity) -> Json {
             "201".into(),
             json!({
                 "description": "The stored record, with defaults and the generated key.",
-                "headers": {"Location": {"schema": {"type": "string"}}},
+                "headers": {"Location": {"schema": {"type": "string"}}, "ETag": etag_header()["ETag"]},
                 "content": json_content(record.clone()),
             }),
         );
@@ -403,48 +416,114 @@ fn collection(entity: &Entity) -> Json {
             "requestBody": {"required": true, "content": json_content(reference(&format!("{}Create", type_name(name))))},
             "responses": created,
         }));
-        let mut deleted = errors(&["400", "401", "403", "404", "409", "503"]);
+        let mut deleted = errors(&["400", "401", "403", "404", "409", "412", "503"]);
         deleted.insert("200".into(), json!({"description": "The deleted ids.",
             "content": json_content(json!({"type": "array", "items": {"type": ["integer", "string"]}}))}));
         operations.insert("delete".into(), json!({
             "operationId": format!("delete_many_{name}"),
             "summary": format!("Delete several records of {name}, all or none"),
             "parameters": [{"name": "ids", "in": "query", "required": true, "schema": {"type": "string"},
-                "description": "A JSON list of ids, e.g. [1,2,3]."}],
+                "description": "A JSON list of ids, e.g. [1,2,3]."},
+                {"name": "versions", "in": "query", "required": false, "schema": {"type": "string"},
+                "description": "A JSON object of id: version (the ETag read, its quotes optional), e.g. {\"1\": \"AbC12\"}: delete only if every one still has that version (412 otherwise)."}],
             "responses": deleted,
         }));
     }
     Json::Object(operations)
 }
 
+/// The `ETag` header of a single-record response.
+fn etag_header() -> Json {
+    json!({"ETag": {"schema": {"type": "string"}, "description": "The record's version (a strong entity tag): send it back in If-Match to write only that version."}})
+}
+
+/// `If-Match` on a write of one record.
+fn if_match() -> Json {
+    json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"},
+        "description": "Write only if the record still has one of these versions (ETags, or *); 412 with the current record otherwise. Without it, the write does not check versions."})
+}
+
 fn item(entity: &Entity) -> Json {
     let name = &entity.name;
     let record = reference(&record_name(entity));
-    let ok = |description: &str| json!({"description": description, "content": json_content(record.clone())});
+    let ok = |description: &str| json!({"description": description, "headers": etag_header(), "content": json_content(record.clone())});
     let mut got = errors(&["400", "401", "403", "404", "503"]);
     got.insert("200".into(), ok("The record."));
+    got.insert(
+        "304".into(),
+        json!({"description": "If-None-Match names the record's current version.", "headers": etag_header()}),
+    );
+    let if_none_match = json!({"name": "If-None-Match", "in": "header", "required": false, "schema": {"type": "string"},
+        "description": "304 when the record still has one of these versions."});
     let mut operations = Map::new();
-    operations.insert("get".into(), json!({"operationId": format!("get_{name}"), "summary": format!("One record of {name}"), "responses": got}));
+    operations.insert(
+        "get".into(),
+        json!({"operationId": format!("get_{name}"), "summary": format!("One record of {name}"),
+        "parameters": [if_none_match], "responses": got}),
+    );
     if !entity.read_only {
         let update = reference(&format!("{}Update", type_name(name)));
         for method in ["put", "patch"] {
             let mut updated = errors(&[
-                "400", "401", "403", "404", "409", "413", "415", "422", "503",
+                "400", "401", "403", "404", "409", "412", "413", "415", "422", "503",
             ]);
             updated.insert("200".into(), ok("The stored record."));
             operations.insert(method.into(), json!({
                 "operationId": format!("{method}_{name}"),
                 "summary": format!("Update a record of {name}: fields left out keep their values"),
+                "parameters": [if_match()],
                 "requestBody": {"required": true, "content": json_content(update.clone())},
                 "responses": updated,
             }));
         }
-        let mut deleted = errors(&["400", "401", "403", "404", "409", "503"]);
-        deleted.insert("200".into(), ok("The deleted record."));
-        operations.insert("delete".into(), json!({"operationId": format!("delete_{name}"), "summary": format!("Delete a record of {name}"), "responses": deleted}));
+        let mut deleted = errors(&["400", "401", "403", "404", "409", "412", "503"]);
+        deleted.insert(
+            "200".into(),
+            json!({"description": "The deleted record.", "content": json_content(record.clone())}),
+        );
+        operations.insert("delete".into(), json!({"operationId": format!("delete_{name}"), "summary": format!("Delete a record of {name}"),
+            "parameters": [if_match()], "responses": deleted}));
     }
     operations.insert("parameters".into(), json!([key_parameter(entity)]));
     Json::Object(operations)
+}
+
+/// What a delete would take: `/{entity}/{id}/dependents` (`one`) or `/{entity}/dependents`.
+fn dependents(entity: &Entity, one: bool) -> Json {
+    let name = &entity.name;
+    let mut responses = errors(&["400", "401", "403", "404", "503"]);
+    responses.insert("200".into(), json!({
+        "description": "Per foreign key a delete reaches (transitively), the rows it would delete (cascade), change (set_null, set_default) or be refused by (restrict), with up to ten labels.",
+        "content": json_content(json!({
+            "type": "object",
+            "properties": {
+                "entity": {"type": "string"},
+                "ids": {"type": "array"},
+                "blocked": {"type": "boolean", "description": "A restricting key still references a record: the delete would be refused."},
+                "dependents": {"type": "array", "items": {"type": "object", "properties": {
+                    "entity": {"type": "string"}, "declared": {"type": "boolean"}, "table": {"type": "string"},
+                    "via": {"type": "array", "items": {"type": "string"}}, "of": {"type": "string"},
+                    "action": {"type": "string", "enum": ["cascade", "set_null", "set_default", "restrict"]},
+                    "count": {"type": "integer"}, "depth": {"type": "integer"},
+                    "labels": {"type": "array", "items": {"type": "object"}},
+                    "filter": {"type": ["object", "null"]},
+                }}},
+            },
+            "required": ["entity", "ids", "blocked", "dependents"],
+        })),
+    }));
+    let mut operation = json!({
+        "operationId": format!("dependents_{}{name}", if one { "" } else { "many_" }),
+        "summary": format!("What deleting records of {name} would take"),
+        "responses": responses,
+    });
+    operation["parameters"] = if one {
+        json!([key_parameter(entity)])
+    } else {
+        json!([{"name": "ids", "in": "query", "required": true, "schema": {"type": "string"},
+            "description": "A JSON list of ids, e.g. [1,2,3]."}])
+    };
+    json!({"get": operation})
 }
 
 fn export(entity: &Entity) -> Json {
@@ -463,63 +542,4 @@ fn export(entity: &Entity) -> Json {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn documents_the_blog() {
-        let config = crate::config::load_str(crate::demo::CONFIG, "blog.toml").unwrap();
-        let doc = document(&config.schema, "Blog", "/admin/api");
-        assert_eq!(doc["openapi"], "3.1.0");
-        let create = &doc["components"]["schemas"]["PostsCreate"];
-        assert_eq!(create["required"], json!(["title", "author_id"]));
-        assert_eq!(create["properties"]["title"]["maxLength"], 200);
-        assert_eq!(
-            create["properties"]["rating"]["type"],
-            json!(["string", "number", "null"])
-        );
-        assert_eq!(
-            create["properties"]["status"]["enum"],
-            json!(["draft", "published", "archived"])
-        );
-        assert_eq!(
-            doc["components"]["schemas"]["Authors"]["properties"]["birth_date"]["format"],
-            "date"
-        );
-        assert!(
-            doc["paths"]["/posts"]["get"]["parameters"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|p| p["name"] == "views_gte")
-        );
-        assert!(doc["paths"]["/posts/{id}"]["put"].is_object());
-        assert!(doc["paths"]["/posts/export.csv"]["get"].is_object());
-        // Every parameter of the query module's table, the cursor included; an export
-        // takes no paging.
-        let names = |path: &str| -> Vec<String> {
-            doc["paths"][path]["get"]["parameters"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p["name"].as_str().unwrap().to_owned())
-                .collect()
-        };
-        let list = names("/posts");
-        for parameter in PARAMETERS {
-            assert!(
-                list.contains(&parameter.name.to_owned()),
-                "{}",
-                parameter.name
-            );
-        }
-        for operator in ["views_lt", "views_is_null", "title_ilike", "status_nin"] {
-            assert!(list.contains(&operator.to_owned()), "{operator}");
-        }
-        assert!(!list.contains(&"views_like".to_owned()), "like is for text");
-        let export = names("/posts/export.csv");
-        assert!(!export.contains(&"_cursor".to_owned()));
-        assert!(!export.contains(&"_page".to_owned()));
-        assert!(export.contains(&"_filters".to_owned()));
-    }
-}
+mod tests;

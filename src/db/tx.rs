@@ -1,0 +1,272 @@
+//! The one transaction path every write takes ([`Db::write`]): its turn to write (SQLite),
+//! BEGIN, its statements, an audit row per change, COMMIT (ROLLBACK after any error), all in
+//! a task the [`Db`] tracks, so that a request dropped half-way (the client went away, the
+//! request timed out) cannot stop a transaction half-way, and shutdown waits for it. [`Tx`]
+//! is the transaction's connection, with the statements writes are made of.
+
+use futures_util::TryStreamExt;
+use futures_util::future::BoxFuture;
+
+use super::audit::{self, Actor, Change};
+use super::driver::{Executed, Pooled};
+use super::error::Operation;
+use super::{Db, EntityRef, Error, Record, pool, sql, version};
+use crate::query::Precondition;
+use crate::schema::{Changes, Entity, Value};
+
+/// What a write's statements did: the value to answer with, and the changes to audit.
+pub(super) struct Written<T> {
+    pub value: T,
+    pub changes: Vec<Change>,
+}
+
+impl<T> Written<T> {
+    pub fn new(value: T, changes: Vec<Change>) -> Written<T> {
+        Written { value, changes }
+    }
+}
+
+/// A connection inside BEGIN, writing records of one entity. [`Tx::end`] ends it; dropped
+/// before that (it cannot be: writes run to the end in their own task), the connection is
+/// closed, which rolls back.
+pub(super) struct Tx {
+    pooled: Pooled,
+    /// SQLite: this process's turn to write, held until COMMIT or ROLLBACK.
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+    pub db: Db,
+    pub entity: EntityRef,
+    operation: Operation,
+}
+
+impl Db {
+    /// The one path of every write: BEGIN, `statements`, the audit rows of the changes they
+    /// report, then COMMIT, or ROLLBACK after any error. Runs in a tracked task.
+    pub(super) async fn write<T, F>(
+        &self,
+        entity: EntityRef,
+        operation: Operation,
+        actor: Actor,
+        statements: F,
+    ) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<Written<T>, Error>> + Send + 'static,
+    {
+        if self.tasks.is_closed() {
+            return Err(Error::Unavailable("the server is shutting down".into()));
+        }
+        let db = self.clone();
+        let transaction = async move {
+            let mut tx = db.begin(entity, operation).await?;
+            let result = async {
+                let written = statements(&mut tx).await?;
+                for change in &written.changes {
+                    tx.audit(&actor, change).await?;
+                }
+                Ok(written.value)
+            }
+            .await;
+            tx.end(result).await
+        };
+        self.tasks
+            .spawn(transaction)
+            .await
+            .map_err(|err| Error::Internal(format!("write task failed: {err}")))?
+    }
+
+    /// BEGIN on a pooled connection; like a read, it moves on from dead connections.
+    async fn begin(&self, entity: EntityRef, operation: Operation) -> Result<Tx, Error> {
+        let writer = self.turn_to_write().await?;
+        let mut retries = 0;
+        loop {
+            let mut pooled = self.pool.acquire().await?;
+            let started = pooled.conn().execute_raw(self.dialect().begin()).await;
+            pooled.finished(&started);
+            match started {
+                Ok(()) => {
+                    return Ok(Tx {
+                        pooled,
+                        _writer: writer,
+                        db: self.clone(),
+                        entity,
+                        operation,
+                    });
+                }
+                Err(error)
+                    if pool::is_dead(Some(&error)) && retries < self.pool.max_connections() =>
+                {
+                    retries += 1;
+                }
+                Err(error) => {
+                    return Err(Error::from_sqlx(error, self.dialect(), &entity, operation));
+                }
+            }
+        }
+    }
+
+    /// Where the database has one writer, this process's turn to write (the `writer` field
+    /// says why); elsewhere nothing.
+    async fn turn_to_write(&self) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, Error> {
+        if !self.dialect().has_one_writer() {
+            return Ok(None);
+        }
+        let turn = self.writer.clone().lock_owned();
+        match tokio::time::timeout(self.write_wait, turn).await {
+            Ok(turn) => Ok(Some(turn)),
+            Err(_) => Err(Error::Unavailable(format!(
+                "the database is busy: the writes before this one took more than {} s",
+                self.write_wait.as_secs()
+            ))),
+        }
+    }
+}
+
+impl Tx {
+    /// Fails with the current record when it no longer has a version `precondition` names.
+    pub(super) fn check(
+        &self,
+        precondition: Option<&Precondition>,
+        current: &Record,
+    ) -> Result<(), Error> {
+        let Some(precondition) = precondition else {
+            return Ok(());
+        };
+        let etag = version::etag(&self.entity, current);
+        if precondition.matches(&etag) {
+            Ok(())
+        } else {
+            Err(Error::PreconditionFailed {
+                current: current.clone(),
+                etag,
+            })
+        }
+    }
+
+    pub(super) fn fail(&self, error: sqlx::Error) -> Error {
+        Error::from_sqlx(error, self.db.dialect(), &self.entity, self.operation)
+    }
+
+    pub(super) async fn fetch_optional(&mut self, sql: &sql::Sql) -> Result<Option<Record>, Error> {
+        let result = self.pooled.conn().fetch_optional(sql, &self.entity).await;
+        result.map_err(|err| self.fail(err))
+    }
+
+    pub(super) async fn execute(&mut self, sql: &sql::Sql) -> Result<Executed, Error> {
+        let result = self.pooled.conn().execute(sql).await;
+        result.map_err(|err| self.fail(err))
+    }
+
+    /// The record of `key`; `lock` holds its row until the transaction ends, where the
+    /// backend has row locks.
+    pub(super) async fn get(&mut self, key: Value, lock: bool) -> Result<Option<Record>, Error> {
+        let db = &self.db;
+        let get = sql::get(db.dialect(), &db.catalog, &self.entity, key, lock);
+        self.fetch_optional(&get).await
+    }
+
+    /// The rows of a statement as records of `entity`.
+    pub(super) async fn fetch_all(
+        &mut self,
+        sql: &sql::Sql,
+        entity: &Entity,
+    ) -> Result<Vec<Record>, Error> {
+        let result = self.pooled.conn().fetch_all(sql, entity).await;
+        result.map_err(|err| self.fail(err))
+    }
+
+    /// The first column of the first row of a statement, as a whole number.
+    pub(super) async fn count(&mut self, sql: &sql::Sql) -> Result<u64, Error> {
+        let result = self.pooled.conn().fetch_count(sql).await;
+        result.map_err(|err| self.fail(err))
+    }
+
+    /// The records of `keys`, their rows locked.
+    pub(super) async fn existing(&mut self, keys: &[Value]) -> Result<Vec<Record>, Error> {
+        let db = &self.db;
+        let select = sql::existing_records(db.dialect(), &db.catalog, &self.entity, keys, true);
+        let result = self.pooled.conn().fetch_all(&select, &self.entity).await;
+        result.map_err(|err| self.fail(err))
+    }
+
+    /// Inserts a row; returns it as stored (by RETURNING, or read again by its key where
+    /// the backend has no RETURNING).
+    pub(super) async fn insert(&mut self, mut changes: Changes) -> Result<Record, Error> {
+        let entity = self.entity.clone();
+        if let Some(index) = entity.version_index() {
+            changes.push((index, Value::Int(1)));
+        }
+        let key = changes
+            .iter()
+            .find(|(i, _)| entity.fields[*i].name == entity.primary_key)
+            .map(|(_, v)| v.clone());
+        let dialect = self.db.dialect();
+        let insert = sql::insert(dialect, &self.db.catalog, &entity, changes);
+        let record = if dialect.has_returning() {
+            self.fetch_optional(&insert).await?
+        } else {
+            let done = self.execute(&insert).await?;
+            let key = key
+                .or(done.last_insert_id.map(Value::Int))
+                .ok_or_else(|| Error::Internal("the database did not report the new key".into()))?;
+            self.get(key, false).await?
+        };
+        record.ok_or_else(|| Error::Internal("the inserted row was not found".into()))
+    }
+
+    /// Updates the row of `key`; returns it as stored, `None` if it is gone.
+    pub(super) async fn update(
+        &mut self,
+        key: Value,
+        changes: Changes,
+    ) -> Result<Option<Record>, Error> {
+        let dialect = self.db.dialect();
+        let update = sql::update(
+            dialect,
+            &self.db.catalog,
+            &self.entity,
+            key.clone(),
+            changes,
+        );
+        if dialect.has_returning() {
+            self.fetch_optional(&update).await
+        } else {
+            self.execute(&update).await?;
+            self.get(key, false).await
+        }
+    }
+
+    /// Deletes the rows of `keys` (not empty).
+    pub(super) async fn delete_keys(&mut self, keys: &[Value]) -> Result<(), Error> {
+        let db = &self.db;
+        let delete = sql::delete_keys(db.dialect(), &db.catalog, &self.entity, keys);
+        self.execute(&delete).await.map(drop)
+    }
+
+    /// Writes the audit row of `change`.
+    pub(super) async fn audit(&mut self, actor: &Actor, change: &Change) -> Result<(), Error> {
+        let Some(insert) = audit::insert(&self.db, &self.entity, actor, change) else {
+            return Ok(());
+        };
+        // PostgreSQL and SQLite add RETURNING to inserts: fetching drains it.
+        let result = {
+            let mut conn = self.pooled.conn();
+            let mut rows = conn.fetch(&insert);
+            async {
+                while rows.try_next().await?.is_some() {}
+                Ok(())
+            }
+            .await
+        };
+        result.map_err(|err| self.fail(err))
+    }
+
+    /// Commits after `result` succeeded, rolls back after it failed.
+    pub(super) async fn end<T>(mut self, result: Result<T, Error>) -> Result<T, Error> {
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let done = self.pooled.conn().execute_raw(end).await;
+        self.pooled.finished(&done);
+        let value = result?;
+        done.map_err(|err| self.fail(err))?;
+        Ok(value)
+    }
+}

@@ -1,0 +1,60 @@
+//! The document of the demo's blog: schemas with their rules, and every list parameter.
+
+use super::*;
+
+#[test]
+fn documents_the_blog() {
+    let config = crate::config::load_str(crate::demo::CONFIG, "blog.toml").unwrap();
+    let doc = document(&config.schema, "Blog", "/admin/api");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let create = &doc["components"]["schemas"]["PostsCreate"];
+    assert_eq!(create["required"], json!(["title", "author_id"]));
+    assert_eq!(create["properties"]["title"]["maxLength"], 200);
+    assert_eq!(
+        create["properties"]["rating"]["type"],
+        json!(["string", "number", "null"])
+    );
+    assert_eq!(
+        create["properties"]["status"]["enum"],
+        json!(["draft", "published", "archived"])
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["Authors"]["properties"]["birth_date"]["format"],
+        "date"
+    );
+    assert!(
+        doc["paths"]["/posts"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "views_gte")
+    );
+    assert!(doc["paths"]["/posts/{id}"]["put"].is_object());
+    assert!(doc["paths"]["/posts/export.csv"]["get"].is_object());
+    // Every parameter of the query module's table, the cursor included; an export
+    // takes no paging.
+    let names = |path: &str| -> Vec<String> {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let list = names("/posts");
+    for parameter in PARAMETERS {
+        assert!(
+            list.contains(&parameter.name.to_owned()),
+            "{}",
+            parameter.name
+        );
+    }
+    for operator in ["views_lt", "views_is_null", "title_ilike", "status_nin"] {
+        assert!(list.contains(&operator.to_owned()), "{operator}");
+    }
+    assert!(!list.contains(&"views_like".to_owned()), "like is for text");
+    let export = names("/posts/export.csv");
+    assert!(!export.contains(&"_cursor".to_owned()));
+    assert!(!export.contains(&"_page".to_owned()));
+    assert!(export.contains(&"_filters".to_owned()));
+}
