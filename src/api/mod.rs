@@ -17,6 +17,7 @@
 //! | `DELETE /{entity}/{id}`  | [`record::delete`] |
 //! | `DELETE /{entity}?ids=[..]` | [`record::delete_many`] |
 //! | `GET    /{entity}/{id}/dependents`, `/{entity}/dependents?ids=[..]` | [`dependents`] |
+//! | `POST   /_audit/{id}/restore` | [`restore::restore`] |
 //!
 //! The app, beside the API: `GET {base}/` and `{base}/assets/…` ([`app`]),
 //! `GET {base}/config.json` ([`app::config_json`]).
@@ -32,6 +33,7 @@ mod list;
 mod meta;
 mod record;
 pub mod request_id;
+mod restore;
 mod server;
 mod session;
 
@@ -100,6 +102,7 @@ fn api(state: AppState) -> Router {
         .route("/{entity}/export.csv", get(list::export_csv))
         .route("/{entity}/dependents", get(dependents::many))
         .route("/{entity}/{id}/dependents", get(dependents::one))
+        .route("/{entity}/{id}/restore", post(restore::restore))
         .route(
             "/{entity}/{id}",
             get(record::get)

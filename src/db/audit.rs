@@ -11,7 +11,7 @@ use super::{Db, EntityRef, Error, Record};
 use crate::schema::{Entity, Field, FieldType, Kind, Value};
 
 /// The entity name of the audit log.
-pub const ENTITY: &str = "_audit";
+pub const ENTITY: &str = crate::schema::AUDIT_ENTITY;
 const TABLE: &str = "autoadmin_audit";
 
 /// The audit log as an entity: read-only, newest first.

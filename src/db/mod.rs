@@ -7,6 +7,7 @@
 //! | `tx.rs` | the one transaction path every write takes |
 //! | `write.rs` | the writes on it: create, update, delete, batch delete |
 //! | `graph.rs`, `cascade.rs` | the foreign keys, and what a delete takes through them |
+//! | `restore.rs` | a delete brought back from the audit log, with its cascade |
 //! | `stream.rs` | streamed reads (unpaged lists, CSV export) |
 //! | `sql/` | statements built once for every backend |
 //! | `dialect.rs` | every difference in SQL text between the backends |
@@ -32,6 +33,7 @@ pub mod introspect;
 mod mysql;
 pub(crate) mod pool;
 mod postgres;
+mod restore;
 mod sessions;
 pub mod sql;
 mod sqlite;
@@ -52,6 +54,7 @@ pub use catalog::Catalog;
 pub use dialect::Dialect;
 pub use error::Error;
 pub use read::{Page, Total};
+pub use restore::Restored;
 pub use stream::{Batches, Column};
 pub use version::{etag, etag_of_json};
 pub use write::{key_json, key_text};

@@ -145,6 +145,17 @@ impl Db {
             .fetch_count(&count_sql))
     }
 
+    /// Every record `list_query` selects, as records (for the db layer's own reads).
+    pub(super) async fn all(
+        &self,
+        entity: &Entity,
+        list_query: &ListQuery,
+    ) -> Result<Vec<Record>, Error> {
+        let sql = sql::list(self.dialect(), &self.catalog, entity, list_query);
+        read!(self, self.read_error(entity), |conn| conn
+            .fetch_all(&sql, entity))
+    }
+
     /// One record by key.
     pub async fn get(&self, entity: &Entity, key: Value) -> Result<Record, Error> {
         let sql = sql::get(self.dialect(), &self.catalog, entity, key, false);

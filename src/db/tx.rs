@@ -190,9 +190,22 @@ impl Tx {
 
     /// Inserts a row; returns it as stored (by RETURNING, or read again by its key where
     /// the backend has no RETURNING).
-    pub(super) async fn insert(&mut self, mut changes: Changes) -> Result<Record, Error> {
+    pub(super) async fn insert(&mut self, changes: Changes) -> Result<Record, Error> {
         let entity = self.entity.clone();
-        if let Some(index) = entity.version_index() {
+        self.insert_into(&entity, changes).await
+    }
+
+    /// Inserts a row of `entity` (the transaction's, or another: a row a restore brings
+    /// back); returns it as stored (by RETURNING, or read again by its key where the backend
+    /// has no RETURNING). A versioned entity's row starts at version 1, unless given one.
+    pub(super) async fn insert_into(
+        &mut self,
+        entity: &Entity,
+        mut changes: Changes,
+    ) -> Result<Record, Error> {
+        if let Some(index) = entity.version_index()
+            && !changes.iter().any(|(i, _)| *i == index)
+        {
             changes.push((index, Value::Int(1)));
         }
         let key = changes
@@ -200,15 +213,16 @@ impl Tx {
             .find(|(i, _)| entity.fields[*i].name == entity.primary_key)
             .map(|(_, v)| v.clone());
         let dialect = self.db.dialect();
-        let insert = sql::insert(dialect, &self.db.catalog, &entity, changes);
+        let insert = sql::insert(dialect, &self.db.catalog, entity, changes);
         let record = if dialect.has_returning() {
-            self.fetch_optional(&insert).await?
+            self.fetch_all(&insert, entity).await?.pop()
         } else {
             let done = self.execute(&insert).await?;
             let key = key
                 .or(done.last_insert_id.map(Value::Int))
                 .ok_or_else(|| Error::Internal("the database did not report the new key".into()))?;
-            self.get(key, false).await?
+            let get = sql::get(dialect, &self.db.catalog, entity, key, false);
+            self.fetch_all(&get, entity).await?.pop()
         };
         record.ok_or_else(|| Error::Internal("the inserted row was not found".into()))
     }
@@ -257,6 +271,22 @@ impl Tx {
             }
             .await
         };
+        result.map_err(|err| self.fail(err))
+    }
+
+    /// Runs `statement` so that, if it fails, the transaction carries on as before it (a
+    /// savepoint): for statements whose failure is an answer, not an end.
+    pub(super) async fn attempt(&mut self, statement: &sql::Sql) -> Result<Executed, Error> {
+        let result = self.pooled.conn().execute_raw("SAVEPOINT aa_attempt").await;
+        result.map_err(|err| self.fail(err))?;
+        let result = self.pooled.conn().execute(statement).await;
+        let end = if result.is_ok() {
+            "RELEASE SAVEPOINT aa_attempt"
+        } else {
+            "ROLLBACK TO SAVEPOINT aa_attempt"
+        };
+        let ended = self.pooled.conn().execute_raw(end).await;
+        ended.map_err(|err| self.fail(err))?;
         result.map_err(|err| self.fail(err))
     }
 

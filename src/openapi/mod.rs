@@ -38,6 +38,9 @@ pub fn document(schema: &Schema, title: &str, server_url: &str) -> Json {
             format!("/{name}/{{id}}/dependents"),
             dependents(entity, true),
         );
+        if *name == crate::schema::AUDIT_ENTITY {
+            paths.insert(format!("/{name}/{{id}}/restore"), restore(entity));
+        }
     }
     json!({
         "openapi": "3.1.0",
@@ -524,6 +527,31 @@ fn dependents(entity: &Entity, one: bool) -> Json {
             "description": "A JSON list of ids, e.g. [1,2,3]."}])
     };
     json!({"get": operation})
+}
+
+/// `POST /_audit/{id}/restore`: undo of the delete an entry records.
+fn restore(audit: &Entity) -> Json {
+    let mut responses = errors(&["400", "401", "403", "404", "405", "409", "503"]);
+    responses.insert("200".into(), json!({
+        "description": "The record is back with its id, and the rows its delete took with it (by cascade) or changed (SET NULL) are as they were.",
+        "headers": etag_header(),
+        "content": json_content(json!({
+            "type": "object",
+            "properties": {
+                "entity": {"type": "string"},
+                "record": {"type": "object"},
+                "restored": {"type": "array", "items": {"type": "object", "properties": {
+                    "entity": {"type": "string"}, "count": {"type": "integer"}}}},
+            },
+            "required": ["entity", "record", "restored"],
+        })),
+    }));
+    json!({"post": {
+        "operationId": "restore",
+        "summary": "Bring back what the delete an audit entry records took (needs the add permission on its entity); 409 says why it cannot be",
+        "parameters": [key_parameter(audit)],
+        "responses": responses,
+    }})
 }
 
 fn export(entity: &Entity) -> Json {

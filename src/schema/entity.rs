@@ -4,6 +4,10 @@
 use super::typed::TypedValidator;
 use super::{Field, FieldType, default_label};
 
+/// The name of the audit log's entity (`crate::db` makes it): known here so that documents
+/// made from a schema can tell it.
+pub const AUDIT_ENTITY: &str = "_audit";
+
 /// A one-to-many relation shown on the detail page (ng-admin's referenced_list).
 #[derive(Clone, Debug)]
 pub struct Relation {

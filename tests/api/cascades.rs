@@ -371,3 +371,121 @@ pub async fn too_big_a_cascade_is_refused(backend: Backend) {
     let reply = app.delete(&format!("/articles/{}", w.second)).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
 }
+
+/// The audit entry of the delete of `entity` `id`.
+async fn delete_entry(app: &TestApp, entity: &str, id: i64) -> i64 {
+    let filters = json!({"entity": entity, "record_id": id.to_string(), "action": "delete"});
+    let log = app
+        .get(&format!(
+            "/_audit?_filters={}",
+            crate::common::urlencode(&filters.to_string())
+        ))
+        .await;
+    log.body[0]["id"].as_i64().expect("a delete entry")
+}
+
+pub async fn a_delete_is_restored_with_its_cascade(backend: Backend) {
+    let Some(w) = world(backend, None).await else {
+        return;
+    };
+    let app = &w.app;
+    let article = app.get(&format!("/articles/{}", w.first)).await.body;
+    assert_eq!(
+        app.delete(&format!("/articles/{}", w.first)).await.status,
+        200
+    );
+    let entry = delete_entry(app, "articles", w.first).await;
+    let reply = app
+        .post(&format!("/_audit/{entry}/restore"), json!({}))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["record"], article, "back with its id and values");
+    assert!(reply.header("etag").is_some());
+    let restored = &reply.body["restored"];
+    assert!(
+        restored
+            .as_array()
+            .unwrap()
+            .contains(&json!({"entity": "remarks", "count": 3})),
+        "{restored}"
+    );
+    assert!(
+        restored
+            .as_array()
+            .unwrap()
+            .contains(&json!({"entity": "article_labels", "count": 2})),
+        "{restored}"
+    );
+    // Everything as it was: the thread, the link rows, the pin.
+    assert_eq!(app.db.count("remarks").await, 4);
+    assert_eq!(app.db.count("article_labels").await, 2);
+    let parent = app
+        .db
+        .scalar(&format!(
+            "SELECT parent_id FROM remarks WHERE id = {}",
+            w.remarks[2]
+        ))
+        .await;
+    assert_eq!(parent, Some(w.remarks[1].to_string()));
+    let pinned = app
+        .db
+        .scalar(&format!("SELECT remark_id FROM pins WHERE id = {}", w.pin))
+        .await;
+    assert_eq!(pinned, Some(w.remarks[2].to_string()));
+    // The restore is audited too: a create per row (two articles and four remarks were
+    // made at first; one article, three remarks and two link rows came back).
+    let created = app
+        .db
+        .scalar("SELECT COUNT(*) FROM autoadmin_audit WHERE action = 'create' AND entity IN ('articles', 'remarks', 'article_labels')")
+        .await;
+    assert_eq!(
+        created.as_deref(),
+        Some(&*((2 + 4) + (1 + 3 + 2)).to_string())
+    );
+    // Once back, it cannot come back again.
+    let reply = app
+        .post(&format!("/_audit/{entry}/restore"), json!({}))
+        .await;
+    assert_eq!(reply.status, 409, "{}", reply.body);
+    assert!(reply.error().1.contains("taken again"), "{}", reply.body);
+    assert_eq!(app.db.count("remarks").await, 4, "nothing half-restored");
+    // A record whose reference is gone cannot come back: it says so.
+    let other = app.create("writers", json!({"name": "Bo"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let third = app
+        .create("articles", json!({"title": "Third", "writer_id": other}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(app.delete(&format!("/articles/{third}")).await.status, 200);
+    assert_eq!(app.delete(&format!("/writers/{other}")).await.status, 200);
+    let entry = delete_entry(app, "articles", third).await;
+    let reply = app
+        .post(&format!("/_audit/{entry}/restore"), json!({}))
+        .await;
+    assert_eq!(reply.status, 409, "{}", reply.body);
+    assert!(
+        reply.error().1.contains("references is gone"),
+        "{}",
+        reply.body
+    );
+    // Only deletes are restored, and only entries of the audit log.
+    let update = app
+        .patch(&format!("/articles/{}", w.second), json!({"title": "S2"}))
+        .await;
+    assert_eq!(update.status, 200);
+    let log = app
+        .get("/_audit?_sortField=id&_sortDir=DESC&_perPage=1")
+        .await;
+    let reply = app
+        .post(&format!("/_audit/{}/restore", log.body[0]["id"]), json!({}))
+        .await;
+    assert_eq!(reply.status, 409);
+    assert!(reply.error().1.contains("not a delete"));
+    assert_eq!(app.post("/articles/1/restore", json!({})).await.status, 404);
+    assert_eq!(
+        app.post("/_audit/999999/restore", json!({})).await.status,
+        404
+    );
+}

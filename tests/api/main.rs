@@ -76,4 +76,5 @@ backend_tests!(
     cascades::dependents_say_what_a_delete_takes,
     cascades::cascades_are_audited,
     cascades::too_big_a_cascade_is_refused,
+    cascades::a_delete_is_restored_with_its_cascade,
 );
