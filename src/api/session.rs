@@ -11,7 +11,7 @@ use super::AppState;
 use super::body::JsonObject;
 use super::error::ApiError;
 use crate::auth::Principal;
-use crate::auth::builtin::COOKIE;
+use crate::auth::builtin::{COOKIE, Whose};
 
 fn builtin(state: &AppState) -> Result<&crate::auth::builtin::Shared, ApiError> {
     state.builtin.as_ref().ok_or_else(|| {
@@ -79,18 +79,56 @@ pub async fn login(
     Ok(response)
 }
 
-/// Revokes every token of the user, on every instance, and clears the cookie.
+/// Ends sessions: without a body (or `{}`), the request's own, and clears the cookie;
+/// `{"everywhere": true}`, every session of the user (other devices, API tokens);
+/// `{"user": "bob"}`, every session of bob (the `admin` role only; the caller's own
+/// session goes on).
 pub async fn logout(
     State(state): State<AppState>,
-    who: Principal,
+    _who: Principal,
     parts: Parts,
+    body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let policy = builtin(&state)?;
-    if let Some(user) = &who.user {
-        policy.logout(user).await?;
+    let request: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|err| ApiError::bad_request(format!("the body is not valid JSON: {err}")))?
+    };
+    let Some(request) = request.as_object() else {
+        return Err(ApiError::bad_request("the body must be a JSON object"));
+    };
+    if let Some(key) = request
+        .keys()
+        .find(|k| !matches!(k.as_str(), "everywhere" | "user"))
+    {
+        return Err(ApiError::bad_request(format!(
+            "unknown key \"{key}\" (everywhere, user)"
+        )));
     }
-    let mut response = Json(json!({"logged_out": true})).into_response();
-    if let Some(value) = cookie("", &base_path(&parts), 0, policy.secure_cookie(&parts)) {
+    let whose = match (request.get("everywhere"), request.get("user")) {
+        (None | Some(serde_json::Value::Bool(false)), None) => Whose::This,
+        (Some(serde_json::Value::Bool(true)), None) => Whose::Mine,
+        (None, Some(serde_json::Value::String(user))) if !user.is_empty() => {
+            Whose::User(user.clone())
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "the body is {} (this session), {\"everywhere\": true} (every session of yours) or {\"user\": \"name\"} (every session of that user)",
+            ));
+        }
+    };
+    let ends_own = !matches!(whose, Whose::User(_));
+    let ended = match &whose {
+        Whose::This => json!("this session"),
+        Whose::Mine => json!("every session"),
+        Whose::User(user) => json!(format!("every session of {user}")),
+    };
+    policy.logout(&parts, whose).await?;
+    let mut response = Json(json!({"logged_out": true, "ended": ended})).into_response();
+    if ends_own && let Some(value) = cookie("", &base_path(&parts), 0, policy.secure_cookie(&parts))
+    {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     Ok(response)

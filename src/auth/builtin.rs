@@ -1,12 +1,12 @@
 //! The built-in policy: users with argon2 password hashes and roles from the config's
 //! `[auth]` table; `POST {base}/api/login` gives a signed, expiring token (a cookie for the
-//! admin app, and in the body for `Authorization: Bearer`); `POST {base}/api/logout` revokes
-//! every token of the user by raising their generation in autoadmin's own table, which every
-//! instance reads.
+//! admin app, and in the body for `Authorization: Bearer`); `POST {base}/api/logout` ends the
+//! token's session, or every session of the user (see `sessions.rs`), in autoadmin's own
+//! tables, which every instance reads.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{
@@ -16,6 +16,7 @@ use axum::http::request::Parts;
 use axum::http::{Method, header};
 use serde::Deserialize;
 
+use super::sessions::Sessions;
 use super::token::{self, Claims};
 use super::{Action, AuthFuture, AuthPolicy, Error, Principal};
 use crate::db::Db;
@@ -26,8 +27,8 @@ pub const COOKIE: &str = "autoadmin_token";
 /// Permissions per entity (or `"*"`).
 pub type Permissions = BTreeMap<String, BTreeSet<Action>>;
 
-/// The users of the config: name → (argon2 hash, permissions).
-type Users = HashMap<String, (String, Permissions)>;
+/// The users of the config: name → (argon2 hash, permissions, role).
+type Users = HashMap<String, (String, Permissions, String)>;
 
 /// The `[auth]` table.
 #[derive(Clone, Debug, Deserialize)]
@@ -138,7 +139,11 @@ impl AuthConfig {
             if users
                 .insert(
                     user.name.clone(),
-                    (user.password_hash.clone(), permissions.clone()),
+                    (
+                        user.password_hash.clone(),
+                        permissions.clone(),
+                        user.role.clone(),
+                    ),
                 )
                 .is_some()
             {
@@ -163,13 +168,10 @@ pub struct Builtin {
     ttl_seconds: i64,
     secure_cookie: Option<bool>,
     users: Users,
-    db: Db,
     /// Verified against when the user does not exist, so timing does not tell.
     dummy_hash: String,
     limiter: super::limit::LoginLimiter,
-    /// Each user's generation as last read, and when (bounded by the configured users).
-    generations: Mutex<HashMap<String, (i64, Instant)>>,
-    revocation_delay: Duration,
+    sessions: Sessions,
 }
 
 /// A successful login.
@@ -190,15 +192,13 @@ impl Builtin {
             secret,
             ttl_seconds: i64::try_from(config.token_ttl_minutes.max(1) * 60).unwrap_or(i64::MAX),
             secure_cookie: config.secure_cookie,
-            db,
             dummy_hash: hash_password("autoadmin: no such user"),
             limiter: super::limit::LoginLimiter::new(
                 std::time::Duration::from_secs(config.login_window_minutes.max(1) * 60),
                 config.login_attempts_per_address.max(1),
                 config.login_failures_per_user.max(1),
             ),
-            generations: Mutex::new(HashMap::new()),
-            revocation_delay: Duration::from_secs(config.revocation_delay_secs),
+            sessions: Sessions::new(db, Duration::from_secs(config.revocation_delay_secs)),
         })
     }
 
@@ -211,7 +211,7 @@ impl Builtin {
         let hash = self
             .users
             .get(name)
-            .map_or(self.dummy_hash.clone(), |(hash, _)| hash.clone());
+            .map_or(self.dummy_hash.clone(), |(hash, _, _)| hash.clone());
         let password = password.to_owned();
         let verified = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&hash)
@@ -229,12 +229,13 @@ impl Builtin {
             return Err(Error::Unauthorized("unknown user or wrong password".into()));
         }
         self.limiter.succeeded(name);
-        let generation = self.generation(name).await?;
+        let generation = self.sessions.generation(name).await?;
         let expires_at = chrono::Utc::now() + chrono::Duration::seconds(self.ttl_seconds);
         let claims = Claims {
             sub: name.to_owned(),
             generation,
             exp: expires_at.timestamp(),
+            sid: session_id(),
         };
         Ok(Login {
             token: token::sign(&self.secret, &claims),
@@ -242,50 +243,40 @@ impl Builtin {
         })
     }
 
-    /// Revokes every token of `user`: on this instance at once, on the others within
-    /// `revocation_delay_secs`.
-    pub async fn logout(&self, user: &str) -> Result<(), Error> {
-        self.db
-            .bump_session_generation(user)
-            .await
-            .map_err(|err| Error::Unavailable(err.to_string()))?;
-        self.generation(user).await.map(drop)
+    /// Ends a session: the request's own (`Whose::This`), every session of its user
+    /// (`Whose::Mine`), or every session of another user (`Whose::User`, for the `admin`
+    /// role only). On this instance at once, on the others within `revocation_delay_secs`.
+    pub async fn logout(&self, parts: &Parts, whose: Whose) -> Result<(), Error> {
+        let claims = self.claims(parts)?;
+        match whose {
+            Whose::This => self.sessions.end(&claims).await,
+            Whose::Mine => self.sessions.end_all(&claims.sub).await,
+            Whose::User(user) => {
+                let role = self
+                    .users
+                    .get(&claims.sub)
+                    .map(|(_, _, role)| role.as_str());
+                if role != Some("admin") {
+                    return Err(Error::Forbidden(
+                        "only a user of the admin role may end another user's sessions".into(),
+                    ));
+                }
+                if !self.users.contains_key(&user) {
+                    return Err(Error::NotFound(format!("no user \"{user}\"")));
+                }
+                self.sessions.end_all(&user).await
+            }
+        }
     }
 
-    /// The user's generation as the database has it now (and remembered).
-    async fn generation(&self, user: &str) -> Result<i64, Error> {
-        let read = self
-            .db
-            .session_generation(user)
-            .await
-            .map_err(|err| Error::Unavailable(err.to_string()))?;
-        let mut generations = self.generations.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = generations
-            .entry(user.to_owned())
-            .or_insert((read, Instant::now()));
-        // Generations only grow: a read that started before a logout and ends after it
-        // must not bring the old one back. (One remembered longer than the delay gives way,
-        // so that the table stays the authority if someone resets it.)
-        if read >= entry.0 || entry.1.elapsed() >= self.revocation_delay {
-            *entry = (read, Instant::now());
-        }
-        Ok(entry.0)
-    }
-
-    /// The user's generation, read again only when the remembered one is older than the
-    /// revocation delay: otherwise every request would cost a round trip to the database.
-    async fn current_generation(&self, user: &str) -> Result<i64, Error> {
-        let remembered = self
-            .generations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(user)
-            .filter(|(_, at)| at.elapsed() < self.revocation_delay)
-            .map(|(generation, _)| *generation);
-        match remembered {
-            Some(generation) => Ok(generation),
-            None => self.generation(user).await,
-        }
+    /// The claims of the request's token, whatever its session's state.
+    fn claims(&self, parts: &Parts) -> Result<Claims, Error> {
+        let (token, _) = credentials(parts)
+            .ok_or_else(|| Error::Unauthorized("authentication required: log in first".into()))?;
+        let now = chrono::Utc::now().timestamp();
+        token::verify(&self.secret, &token, now).ok_or_else(|| {
+            Error::Unauthorized("the token is invalid or has expired: log in again".into())
+        })
     }
 
     /// Whether the session cookie should be `Secure` for this request.
@@ -339,16 +330,12 @@ impl AuthPolicy for Builtin {
             let claims = token::verify(&self.secret, &token, now).ok_or_else(|| {
                 Error::Unauthorized("the token is invalid or has expired: log in again".into())
             })?;
-            let Some((_, permissions)) = self.users.get(&claims.sub) else {
+            let Some((_, permissions, _)) = self.users.get(&claims.sub) else {
                 return Err(Error::Unauthorized(
                     "the token's user no longer exists".into(),
                 ));
             };
-            if self.current_generation(&claims.sub).await? != claims.generation {
-                return Err(Error::Unauthorized(
-                    "the token was revoked (logged out): log in again".into(),
-                ));
-            }
+            self.sessions.check(&claims).await?;
             // A browser sends cookies with forged cross-site requests, but cannot add a custom
             // header to them: writes authenticated by cookie must carry one.
             let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -363,6 +350,26 @@ impl AuthPolicy for Builtin {
             })
         })
     }
+}
+
+/// Whose sessions a logout ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Whose {
+    /// The request's own session.
+    This,
+    /// Every session of the request's user ("log out everywhere").
+    Mine,
+    /// Every session of another user (an administrator's action).
+    User(String),
+}
+
+/// A session's id: random, unguessable, short.
+fn session_id() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Shared handle to the built-in policy, when it is the one in use.

@@ -7,6 +7,7 @@
 
 pub mod builtin;
 pub mod limit;
+mod sessions;
 pub mod token;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -90,6 +91,9 @@ pub enum Error {
     /// The policy could not decide (its store is down): 503.
     #[error("{0}")]
     Unavailable(String),
+    /// What the request names does not exist (a user whose sessions to end): 404.
+    #[error("{0}")]
+    NotFound(String),
     /// Too many login attempts: 429, retry after this many seconds.
     #[error("too many login attempts; try again in {0} s")]
     TooManyAttempts(u64),

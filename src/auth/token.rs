@@ -1,6 +1,7 @@
 //! Stateless signed tokens: `base64url(claims).base64url(HMAC-SHA256(secret, claims))`.
-//! Any instance with the secret can check one; revocation is the user's generation number,
-//! kept in the database, which logout increases.
+//! Any instance with the secret can check one. A token names its session (`sid`), which a
+//! logout ends, and the user's generation, which "log out everywhere" raises: both kept in
+//! the database, so every instance sees them.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -18,6 +19,10 @@ pub struct Claims {
     pub generation: i64,
     /// Expiry, seconds since the Unix epoch.
     pub exp: i64,
+    /// The session: a login's random id, which a logout revokes. (Tokens made before
+    /// sessions had ids have none, and end only with their generation.)
+    #[serde(default)]
+    pub sid: String,
 }
 
 pub fn sign(secret: &[u8], claims: &Claims) -> String {
@@ -50,6 +55,7 @@ mod tests {
             sub: "ann".into(),
             generation: 3,
             exp: 1000,
+            sid: "s1".into(),
         };
         let token = sign(b"secret", &claims);
         assert_eq!(verify(b"secret", &token, 999), Some(claims));

@@ -340,6 +340,18 @@ impl Conn<'_> {
             .ok_or(sqlx::Error::RowNotFound)
     }
 
+    /// The first column of every row, as text.
+    pub async fn fetch_texts(&mut self, sql: &Sql) -> Result<Vec<String>, sqlx::Error> {
+        let mut rows = self.fetch(sql);
+        let mut texts = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            if let Json::String(text) = row.decode(0, FieldType::String)? {
+                texts.push(text);
+            }
+        }
+        Ok(texts)
+    }
+
     /// The estimate of an EXPLAIN's first row.
     pub async fn fetch_estimate(&mut self, sql: &Sql) -> Result<Option<u64>, sqlx::Error> {
         let first = self.first_row(sql, Row::estimated_rows).await?;

@@ -129,6 +129,7 @@ pub async fn every_route_needs_a_valid_token(backend: Backend) {
             sub: "root".into(),
             generation: 0,
             exp: chrono::Utc::now().timestamp() - 5,
+            sid: "expired".into(),
         },
     );
     let forged = autoadmin::auth::token::sign(
@@ -137,6 +138,7 @@ pub async fn every_route_needs_a_valid_token(backend: Backend) {
             sub: "root".into(),
             generation: 0,
             exp: chrono::Utc::now().timestamp() + 600,
+            sid: "forged".into(),
         },
     );
     let revoked = token(&app, "ed").await;
@@ -325,7 +327,9 @@ pub async fn login_logout_cookies_and_csrf(backend: Backend) {
             .contains("; Secure")
     );
 
-    // Logout revokes the user's tokens and clears the cookie.
+    // Logout ends this session and clears the cookie; another session of the same user
+    // (another device, an API token) goes on.
+    let other = token(&app, "root").await;
     let logout = app
         .client
         .post(url("/logout"))
@@ -350,6 +354,11 @@ pub async fn login_logout_cookies_and_csrf(backend: Backend) {
         .unwrap();
     assert_eq!(after.status(), 401);
     assert_eq!(after.headers()["www-authenticate"], "Bearer");
+    assert_eq!(
+        call(&app, Method::GET, "/tags", Some(&other), None).await.0,
+        200,
+        "the other session goes on"
+    );
     // A new login works again.
     let again = token(&app, "root").await;
     assert_eq!(
@@ -509,6 +518,7 @@ pub async fn a_fallback_secret_never_replaces_the_configured_one(backend: Backen
             sub: "root".into(),
             generation: 0,
             exp: chrono::Utc::now().timestamp() + 600,
+            sid: "forged".into(),
         },
     );
     assert_eq!(
@@ -551,6 +561,53 @@ pub async fn a_fallback_secret_never_replaces_the_configured_one(backend: Backen
         .await
         .0,
         200
+    );
+}
+
+/// "Log out everywhere" ends every session of the user, an administrator can end another
+/// user's sessions, and nobody else can; bad bodies are 400.
+pub async fn sessions_end_one_all_or_another_users(backend: Backend) {
+    let Some(app) = secured(backend).await else {
+        return;
+    };
+    let logout = |token: String, body: Option<Json>| {
+        let app = &app;
+        async move { call(app, Method::POST, "/logout", Some(&token), body).await }
+    };
+    let works = |token: String| {
+        let app = &app;
+        async move { call(app, Method::GET, "/posts", Some(&token), None).await.0 == 200 }
+    };
+    let (first, second) = (token(&app, "rita").await, token(&app, "rita").await);
+    let (status, body) = logout(first.clone(), Some(json!({"everywhere": true}))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["ended"], "every session");
+    assert!(!works(first).await && !works(second).await);
+    // An administrator ends another user's sessions, and keeps their own.
+    let (root, ed) = (token(&app, "root").await, token(&app, "ed").await);
+    let (status, body) = logout(root.clone(), Some(json!({"user": "ed"}))).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!works(ed).await);
+    assert!(works(root.clone()).await);
+    // Nobody else may; an unknown user is 404; a bad body 400.
+    let (rita, ed) = (token(&app, "rita").await, token(&app, "ed").await);
+    let (status, body) = logout(rita.clone(), Some(json!({"user": "ed"}))).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(works(ed).await);
+    let (status, _) = logout(root.clone(), Some(json!({"user": "nobody"}))).await;
+    assert_eq!(status, 404);
+    for bad in [
+        json!({"everywhere": "yes"}),
+        json!({"all": true}),
+        json!([1]),
+        json!({"user": ""}),
+    ] {
+        let (status, body) = logout(root.clone(), Some(bad.clone())).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    assert!(
+        works(rita).await && works(root).await,
+        "refused requests end nothing"
     );
 }
 
@@ -607,6 +664,43 @@ pub async fn logout_elsewhere_reaches_this_instance(backend: Backend) {
         let root = token(&app, "root").await;
         assert_eq!(
             call(&app, Method::GET, "/tags", Some(&root), None).await.0,
+            200
+        );
+        // One session ended on another instance (a row of the ended sessions, written here
+        // by hand) reaches this one within the delay too; the user's other sessions go on.
+        let (ended, kept) = (token(&app, "ed").await, token(&app, "ed").await);
+        let claims = autoadmin::auth::token::verify(
+            SECRET.as_bytes(),
+            &ended,
+            chrono::Utc::now().timestamp(),
+        )
+        .unwrap();
+        app.db
+            .execute(&format!(
+                "INSERT INTO autoadmin_revoked_sessions (session_id, user_name, expires_at) VALUES ('{}', 'ed', {})",
+                claims.sid, claims.exp
+            ))
+            .await;
+        let started = Instant::now();
+        while call(&app, Method::GET, "/posts", Some(&ended), None)
+            .await
+            .0
+            == 200
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the ended session still works"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            call(&app, Method::GET, "/posts", Some(&ended), None)
+                .await
+                .0,
+            401
+        );
+        assert_eq!(
+            call(&app, Method::GET, "/posts", Some(&kept), None).await.0,
             200
         );
     }

@@ -65,6 +65,7 @@ backend_tests!(
     auth::a_host_policy_decides,
     auth::a_fallback_secret_never_replaces_the_configured_one,
     auth::logout_elsewhere_reaches_this_instance,
+    auth::sessions_end_one_all_or_another_users,
     hostile::hostile_inputs_are_rejected_or_harmless,
     audit::every_write_is_audited,
     audit::failed_writes_leave_no_audit_row,
