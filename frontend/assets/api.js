@@ -10,6 +10,8 @@ export class ApiError extends Error {
     this.code = body?.code ?? 'internal';
     this.errors = body?.errors ?? {};
     this.requestId = body?.request_id;
+    // The whole answer (412: the current record and its version).
+    this.body = body ?? {};
   }
 }
 
@@ -30,10 +32,14 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
     return target;
   };
 
-  /** One request to `target` (a URL); `{data, headers, status}`, or an ApiError. */
-  async function send(method, target, { body, quiet = false } = {}) {
+  /**
+   * One request to `target` (a URL); `{data, headers, status}`, or an ApiError. `quiet`:
+   * a 401 is the caller's to handle (a form asks for the password in place).
+   */
+  async function send(method, target, { body, quiet = false, ifMatch } = {}) {
     const headers = { Accept: 'application/json', 'X-Requested-With': 'autoadmin' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (ifMatch) headers['If-Match'] = ifMatch;
     inFlight += 1;
     onActivity(true);
     try {
@@ -64,8 +70,8 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
     }
   }
 
-  const request = (method, path, { query, body } = {}) =>
-    send(method, url(path, query), { body, quiet: path === '/logout' });
+  const request = (method, path, { query, body, quiet, ifMatch } = {}) =>
+    send(method, url(path, query), { body, ifMatch, quiet: quiet || path === '/logout' });
 
   /** One page of `entity`: `{rows, total, estimated}`. */
   async function list(entity, { page = 1, perPage = 25, sort, dir, filters, q, count } = {}) {
@@ -100,12 +106,37 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
       base = api;
     },
     login: (username, password) => send('POST', url('/login'), { body: { username, password }, quiet: true }),
-    logout: () => request('POST', '/logout'),
+    /** Ends this session, or (`everywhere`) every session of the user. */
+    logout: ({ everywhere = false } = {}) => request('POST', '/logout', { body: everywhere ? { everywhere: true } : {} }),
     getOne: async (entity, id) => (await request('GET', path(entity, id))).data,
-    create: async (entity, body) => (await request('POST', `/${entity}`, { body })).data,
-    update: async (entity, id, body) => (await request('PUT', path(entity, id), { body })).data,
-    remove: async (entity, id) => (await request('DELETE', path(entity, id))).data,
-    removeMany: async (entity, ids) => (await request('DELETE', `/${entity}`, { query: { ids: JSON.stringify(ids) } })).data,
+    /** A record and its version (`ETag`), to write back only that version. */
+    async getVersioned(entity, id) {
+      const { data, headers } = await request('GET', path(entity, id));
+      return { record: data, etag: headers.get('ETag') };
+    },
+    create: async (entity, body, { quiet } = {}) => (await request('POST', `/${entity}`, { body, quiet })).data,
+    /**
+     * Writes the fields of `body` (only those) if the record still has version `etag`:
+     * `{record, etag}`; a 412 ApiError carries the current record otherwise.
+     */
+    async update(entity, id, body, { etag, quiet } = {}) {
+      const { data, headers } = await request('PATCH', path(entity, id), { body, ifMatch: etag, quiet });
+      return { record: data, etag: headers.get('ETag') };
+    },
+    /** Deletes a record (only version `etag`, when given); `{record, requestId}`. */
+    async remove(entity, id, { etag } = {}) {
+      const { data, headers } = await request('DELETE', path(entity, id), { ifMatch: etag });
+      return { record: data, requestId: headers.get('X-Request-Id') };
+    },
+    /** Deletes records, all or none; `{ids, requestId}`. */
+    async removeMany(entity, ids) {
+      const { data, headers } = await request('DELETE', `/${entity}`, { query: { ids: JSON.stringify(ids) } });
+      return { ids: data, requestId: headers.get('X-Request-Id') };
+    },
+    /** What deleting the records of `ids` would take. */
+    dependents: async (entity, ids) => (await request('GET', `/${entity}/dependents`, { query: { ids: JSON.stringify(ids) } })).data,
+    /** Brings back the delete an audit entry records. */
+    restore: async (auditId) => (await request('POST', `/_audit/${encodeURIComponent(auditId)}/restore`, { body: {} })).data,
     /** Records of `entity` by key, in one request: a Map key → record. */
     async byKeys(entity, keyField, keys) {
       const unique = [...new Set(keys.filter((k) => k !== null && k !== undefined))];

@@ -22,14 +22,20 @@ const state = {
   lastHash: location.hash,
   route: 0,
   refocus: null,
+  // The password question being asked, when a session ended (one at a time).
+  relogin: null,
   api: createClient({
     onActivity: (busy) => {
       const progress = document.getElementById('progress');
       if (progress) progress.hidden = !busy;
       document.body.setAttribute('aria-busy', busy ? 'true' : 'false');
     },
-    // A token that expires or is revoked while the app is open: back to the login form.
-    onUnauthorized: () => location.reload(),
+    // A token that expires or is revoked while the app is open: back to the login form,
+    // unless there is typing to keep: then the password is asked in place.
+    onUnauthorized: () => {
+      if (state.guard?.()) passwordDialog();
+      else location.reload();
+    },
   }),
 };
 
@@ -95,9 +101,10 @@ function loginForm() {
   return h('main', { class: 'login-page', id: 'main' }, form);
 }
 
-async function logout() {
+/** Ends this session (or every session of the user) and starts again at the login form. */
+async function logout(everywhere = false) {
   try {
-    await state.api.logout();
+    await state.api.logout({ everywhere });
   } finally {
     location.hash = '#/';
     location.reload();
@@ -121,7 +128,8 @@ function layout(config) {
     h('header', { class: 'topbar' }, toggle, h('a', { class: 'brand', href: '#/' }, config.title),
       h('div', { class: 'user', id: 'user' },
         config.user?.name ? h('span', { class: 'user-name' }, config.user.name) : null,
-        config.user?.can_log_out ? h('button', { type: 'button', id: 'logout', onclick: logout }, t('login.logout')) : null)),
+        config.user?.can_log_out ? h('button', { type: 'button', id: 'logout', onclick: () => logout() }, t('login.logout')) : null,
+        config.user?.can_log_out ? h('button', { type: 'button', id: 'logout-everywhere', onclick: () => logout(true) }, t('login.logout_everywhere')) : null)),
     h('div', { class: 'progress', id: 'progress', hidden: true, role: 'progressbar', 'aria-label': t('common.loading') }),
     h('div', { class: 'frame' }, menu, h('main', { id: 'main', tabindex: '-1' })),
     h('div', { class: 'toasts', id: 'toasts', role: 'status', 'aria-live': 'polite' }),
@@ -162,6 +170,8 @@ async function route() {
     api: state.api,
     query,
     navigate: (hash) => { location.hash = hash; },
+    // Draws the current view again (its data changed without its address).
+    reload: () => route(),
     setQuery: (params) => {
       const search = new URLSearchParams();
       for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') search.set(k, v);
@@ -170,6 +180,7 @@ async function route() {
     },
     toast,
     confirm: confirmDialog,
+    askPassword: passwordDialog,
     setGuard: (fn) => { state.guard = fn; },
     fail: (error) => failed(main, error),
     stale: () => number !== state.route,
@@ -210,16 +221,26 @@ function failed(main, error) {
   return undefined;
 }
 
-function toast(message, kind = 'info') {
+/** A notification; `action` ({label, run}) adds a button (Undo) that runs it once. */
+function toast(message, kind = 'info', action = null) {
   const box = document.getElementById('toasts');
   const close = h('button', { type: 'button', class: 'toast-close', 'aria-label': t('common.close') }, '×');
-  const note = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : undefined }, h('span', {}, message), close);
+  const button = action ? h('button', { type: 'button', class: 'toast-action' }, action.label) : null;
+  const note = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : undefined }, h('span', {}, message), button, close);
   close.addEventListener('click', () => note.remove());
+  button?.addEventListener('click', () => {
+    note.remove();
+    action.run();
+  });
   box.append(note);
-  setTimeout(() => note.remove(), kind === 'error' ? 10000 : 4000);
+  // A toast with an action stays long enough to use it.
+  setTimeout(() => note.remove(), action ? 12000 : kind === 'error' ? 10000 : 4000);
 }
 
-/** A modal question; Enter confirms, Esc cancels. Resolves to true or false. */
+/**
+ * A modal question; Esc cancels. `message` is text or nodes; `confirmLabel` null makes it
+ * a notice with a single Close button. Resolves to true or false.
+ */
 function confirmDialog(message, confirmLabel = t('common.delete')) {
   const dialog = document.getElementById('confirm');
   return new Promise((resolve) => {
@@ -227,12 +248,59 @@ function confirmDialog(message, confirmLabel = t('common.delete')) {
       dialog.close();
       resolve(answer);
     };
-    const yes = h('button', { type: 'button', class: 'danger', onclick: () => finish(true) }, confirmLabel);
-    const no = h('button', { type: 'button', onclick: () => finish(false) }, t('common.cancel'));
-    mount(dialog, h('p', {}, message), h('div', { class: 'buttons' }, no, yes));
+    const yes = confirmLabel === null ? null : h('button', { type: 'button', class: 'danger', onclick: () => finish(true) }, confirmLabel);
+    const no = h('button', { type: 'button', onclick: () => finish(false) }, confirmLabel === null ? t('common.close') : t('common.cancel'));
+    mount(dialog, h('div', { class: 'dialog-body' }, message), h('div', { class: 'buttons' }, no, yes));
     dialog.addEventListener('cancel', (event) => { event.preventDefault(); finish(false); }, { once: true });
     dialog.showModal();
-    yes.focus();
+    (yes ?? no).focus();
+  });
+}
+
+/**
+ * The session ended while the user was working: asks for the password of the same user in
+ * place, logs in again, resolves true (false when cancelled). Nothing typed is lost.
+ */
+function passwordDialog() {
+  // Several requests may find the session ended at once: one question answers them all.
+  state.relogin ??= askPassword().finally(() => { state.relogin = null; });
+  return state.relogin;
+}
+
+function askPassword() {
+  const dialog = document.getElementById('confirm');
+  const user = state.config?.user?.name ?? '';
+  return new Promise((resolve) => {
+    const error = h('p', { class: 'field-error', id: 'relogin-error', role: 'alert' });
+    const password = h('input', { id: 'relogin-password', type: 'password', autocomplete: 'current-password', required: true, 'aria-describedby': 'relogin-error' });
+    const finish = (answer) => {
+      dialog.close();
+      resolve(answer);
+    };
+    const form = h('form', { class: 'relogin' },
+      h('h2', { id: 'relogin-title' }, t('login.again_title')),
+      h('p', {}, t('login.again_text', { user })),
+      h('div', { class: 'field' }, h('label', { for: 'relogin-password' }, t('login.password')), password),
+      error,
+      h('div', { class: 'buttons' },
+        h('button', { type: 'button', onclick: () => finish(false) }, t('common.cancel')),
+        h('button', { type: 'submit', class: 'primary', id: 'relogin-submit' }, t('login.submit'))));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      try {
+        await state.api.login(user, password.value);
+        finish(true);
+      } catch (failure) {
+        error.textContent = failure instanceof ApiError && failure.status === 401 ? t('login.failed') : describe(failure);
+        password.select();
+      }
+    });
+    mount(dialog, form);
+    dialog.setAttribute('aria-labelledby', 'relogin-title');
+    dialog.addEventListener('cancel', (event) => { event.preventDefault(); finish(false); }, { once: true });
+    dialog.addEventListener('close', () => dialog.removeAttribute('aria-labelledby'), { once: true });
+    dialog.showModal();
+    password.focus();
   });
 }
 

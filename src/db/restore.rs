@@ -11,7 +11,7 @@ use super::audit::{Actor, Change};
 use super::error::Operation;
 use super::{Db, EntityRef, Error, Record, sql};
 use crate::query::{Comparison, Condition, Filter, ListQuery, Page, SortKey};
-use crate::schema::{Changes, CountMode, Direction, Entity, Value, value};
+use crate::schema::{Changes, CountMode, Direction, Entity, FieldType, Value, value};
 
 /// What a restore brought back: the record, and how many rows of each entity (or table)
 /// came back with it.
@@ -233,11 +233,15 @@ fn values(entity: &Entity, before: &Map<String, Json>) -> Result<Changes, Error>
         let Some(json) = before.get(&field.name) else {
             continue;
         };
-        let value =
-            value::from_json(field.value_type(), json, &[]).map_err(|message| Error::Conflict {
-                field: Some(field.name.clone()),
-                message: format!("cannot restore: the kept value {message}"),
-            })?;
+        // A kept choice is text the database held: back it goes, whatever the choices now.
+        let value_type = match field.value_type() {
+            FieldType::Choice => FieldType::String,
+            other => other,
+        };
+        let value = value::from_json(value_type, json, &[]).map_err(|message| Error::Conflict {
+            field: Some(field.name.clone()),
+            message: format!("cannot restore: the kept value {message}"),
+        })?;
         changes.push((index, value));
     }
     Ok(changes)

@@ -22,7 +22,7 @@ fn schema(backend: Backend) -> String {
     [
         format!("CREATE TABLE writers (id {key}, name VARCHAR(50) NOT NULL){engine}"),
         format!(
-            "CREATE TABLE articles (id {key}, title VARCHAR(50) NOT NULL, writer_id {int} NOT NULL REFERENCES writers (id)){engine}"
+            "CREATE TABLE articles (id {key}, title VARCHAR(50) NOT NULL, status VARCHAR(10) NOT NULL DEFAULT 'draft', writer_id {int} NOT NULL REFERENCES writers (id)){engine}"
         ),
         format!(
             "CREATE TABLE remarks (id {key}, article_id {int} NOT NULL REFERENCES articles (id) ON DELETE CASCADE, parent_id {int} REFERENCES remarks (id) ON DELETE CASCADE, body VARCHAR(50) NOT NULL){engine}"
@@ -63,6 +63,10 @@ name = "articles"
   name = "title"
   type = "string"
   required = true
+  [[entity.field]]
+  name = "status"
+  type = "choice"
+  choices = ["draft", "published"]
   [[entity.field]]
   name = "writer_id"
   type = "reference"

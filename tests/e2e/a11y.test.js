@@ -6,11 +6,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { startDemo, launchBrowser } from './demo.js';
+import { join } from 'node:path';
+import { startDemo, launchBrowser, root } from './demo.js';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 let demo;
 let base;
+
 let token;
 let browser;
 
@@ -77,4 +79,61 @@ test('the login screen has no WCAG 2.1 AA violation', async () => {
   await page.waitForFunction(() => document.getElementById('login-error')?.innerText.length > 0);
   assert.deepEqual(await violations(page), []);
   await context.close();
+});
+
+test('the delete question, the refusal, the clash panel and the password question have no WCAG 2.1 AA violation', async () => {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 }, locale: 'en-US', bypassCSP: true,
+    extraHTTPHeaders: { Authorization: `Bearer ${token}` },
+  });
+  const shots = join(root, 'docs', 'screenshots');
+  const page = await context.newPage();
+  const found = {};
+  const check = async (name) => {
+    const list = await violations(page);
+    if (list.length) found[name] = list;
+  };
+  // The question of a delete that takes comments with it.
+  await page.goto(`${base}#/posts/3`);
+  await page.click('#delete');
+  await page.locator('dialog.confirm[open] #delete-question').waitFor();
+  await check('delete question');
+  await page.screenshot({ path: join(shots, 'delete.png') });
+  await page.keyboard.press('Escape');
+  // The refusal of a delete others depend on.
+  await page.goto(`${base}#/authors/3`);
+  await page.click('#delete');
+  await page.locator('dialog.confirm[open] #delete-blocked').waitFor();
+  await check('delete refused');
+  await page.keyboard.press('Escape');
+  // Two writers of one title: the clash panel.
+  await page.goto(`${base}#/posts/4/edit`);
+  await page.locator('input[name="title"]').waitFor();
+  await fetch(`${demo.api}/posts/4`, {
+    method: 'PATCH', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ title: 'Changed in another tab' }),
+  });
+  await page.fill('input[name="title"]', 'Changed in this tab');
+  await page.click('#save');
+  await page.locator('section.conflict').waitFor();
+  await check('clash');
+  await page.screenshot({ path: join(shots, 'conflict.png') });
+  await context.close();
+  // The password question, in a browser whose session ends while a form has typing.
+  const visitor = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', bypassCSP: true });
+  const form = await visitor.newPage();
+  await form.goto(`${base}#/posts/5/edit`);
+  await form.fill('#login-username', 'admin');
+  await form.fill('#login-password', 'a11y-demo-pass');
+  await form.press('#login-password', 'Enter');
+  await form.locator('input[name="title"]').waitFor();
+  await form.waitForFunction(() => document.querySelector('select[name="author_id"]').options.length > 1);
+  await form.fill('input[name="title"]', 'Typed');
+  await form.evaluate(() => fetch('api/logout', { method: 'POST', headers: { 'X-Requested-With': 'autoadmin' } }));
+  await form.click('#save');
+  await form.locator('#relogin-password').waitFor();
+  const list = await violations(form);
+  if (list.length) found['password question'] = list;
+  await visitor.close();
+  assert.deepEqual(found, {});
 });

@@ -1,70 +1,284 @@
 // Create and edit: a widget per field, client-side validation from the config's rules, the
 // server's field errors (422, 409) shown at their field, and a warning before unsaved
 // changes are lost.
+//
+// Nothing typed is lost, and nobody's work is overwritten blindly:
+// - an edit sends only the fields the user changed (PATCH), and only for the version the
+//   form was loaded from (If-Match); when the record changed meanwhile (412), changes to
+//   other fields are merged, and clashes on the same fields are shown side by side, who
+//   made them and when, to keep mine, take theirs, or choose per field;
+// - a save answered 401 (the session ended) asks for the password in place, then saves;
+// - an open form is kept as a draft in the tab's sessionStorage (never passwords), so a
+//   reload brings the typing back.
 
-import { h, mount } from '../dom.js';
+import { h, mount, debounce } from '../dom.js';
 import { ApiError } from '../api.js';
 import { fieldWidget } from '../widgets.js';
+import { display, formatDateTime } from '../format.js';
 import { t } from '../i18n.js';
 import { describe } from '../errors.js';
 
 export async function render(main, entity, id, ctx) {
   const editing = id !== null;
-  const record = editing ? await ctx.api.getOne(entity.name, id) : null;
+  let base = null;
+  let etag = null;
+  if (editing) ({ record: base, etag } = await ctx.api.getVersioned(entity.name, id));
   if (ctx.stale()) return;
-  const key = record?.[entity.primary_key];
+  const key = base?.[entity.primary_key];
   const title = editing ? t('form.edit_title', { entity: entity.label, id: key }) : t('form.create_title', { entity: entity.label });
   document.title = `${title} · ${ctx.config.title}`;
-  let dirty = false;
+  const draftKey = `autoadmin:draft:${entity.name}:${editing ? key : '+new'}`;
+  const draft = readDraft(draftKey);
+  const touched = new Set(Object.keys(draft ?? {}));
+  let dirty = touched.size > 0;
   ctx.setGuard(() => dirty);
-  const markDirty = () => { dirty = true; };
   const fields = entity.fields.filter((f) => {
     const isKey = f.name === entity.primary_key;
     if (editing) return !isKey;
     return !f.read_only && !(isKey && entity.key_generated);
   });
+  // Never a password in the draft: sessionStorage is readable by the page's scripts.
+  const keepDraft = debounce(() => writeDraft(draftKey, Object.fromEntries(
+    Object.entries(changedValues(widgets, touched, base)).filter(([name]) => fieldOf(entity, name).type !== 'password'))), 300);
   const widgets = fields.map((field) => {
-    const value = editing ? record[field.name] : field.default ?? undefined;
-    return fieldWidget(field, value, { mode: editing ? 'edit' : 'create', configOf: ctx.configOf, onChange: markDirty, api: ctx.api });
+    const original = editing ? base[field.name] : field.default ?? undefined;
+    const value = draft && field.name in draft ? draft[field.name] : original;
+    return fieldWidget(field, value, {
+      mode: editing ? 'edit' : 'create',
+      configOf: ctx.configOf,
+      api: ctx.api,
+      onChange: () => {
+        touched.add(field.name);
+        dirty = true;
+        keepDraft();
+      },
+    });
   });
   const submit = h('button', { type: 'submit', class: 'primary', id: 'save' }, t('common.save'));
-  const form = h('form', { class: 'record-form', novalidate: true }, widgets.map((w) => w.element),
-    h('div', { class: 'buttons' },
-      h('a', { class: 'button', href: editing ? `#/${entity.name}/${encodeURIComponent(key)}` : `#/${entity.name}` }, t('common.cancel')),
-      submit));
+  const conflictBox = h('div', { class: 'conflict-box' });
+  const cancelHref = editing ? `#/${entity.name}/${encodeURIComponent(key)}` : `#/${entity.name}`;
+  const cancel = h('a', { class: 'button', href: cancelHref, onclick: () => forgetDraft(draftKey) }, t('common.cancel'));
+  const form = h('form', { class: 'record-form', novalidate: true }, conflictBox, widgets.map((w) => w.element),
+    h('div', { class: 'buttons' }, cancel, submit));
+
+  /** Saves `body` for version `version`; on 412 shows or merges the clash. */
+  const save = async (body, version) => {
+    submit.disabled = true;
+    try {
+      const saved = editing
+        ? (await ctx.api.update(entity.name, key, body, { etag: version, quiet: true })).record
+        : await ctx.api.create(entity.name, body, { quiet: true });
+      dirty = false;
+      forgetDraft(draftKey);
+      ctx.toast(editing ? t('form.saved') : t('form.created'), 'success');
+      ctx.navigate(`#/${entity.name}/${encodeURIComponent(saved[entity.primary_key])}`);
+    } catch (error) {
+      submit.disabled = false;
+      if (error instanceof ApiError && error.status === 401) {
+        // The session ended: the form stays as typed; log in again, then save.
+        if (await ctx.askPassword()) await save(body, version);
+        return;
+      }
+      if (error instanceof ApiError && error.status === 412 && editing) {
+        await clash(body, error.body.current, error.body.etag);
+        return;
+      }
+      showErrors(widgets, error);
+      ctx.toast(describe(error), 'error');
+    }
+  };
+
+  /** The record changed since the form was loaded: `current` is it now, `version` its tag. */
+  const clash = async (body, current, version) => {
+    const clashing = Object.keys(body).filter((name) => !same(fieldOf(entity, name), current[name], base[name]));
+    base = current;
+    if (!clashing.length) {
+      // Someone changed other fields: both changes are kept.
+      ctx.toast(t('form.merged'), 'info');
+      await save(body, version);
+      return;
+    }
+    const who = await lastChanges(entity, key, clashing, ctx);
+    const choices = new Map(clashing.map((name) => [name, 'mine']));
+    const decide = async () => {
+      const next = { ...body };
+      for (const [name, choice] of choices) if (choice === 'theirs') delete next[name];
+      conflictBox.replaceChildren();
+      if (!Object.keys(next).length) {
+        // Theirs everywhere: nothing of mine to write; show what is stored.
+        dirty = false;
+        forgetDraft(draftKey);
+        ctx.toast(t('form.took_theirs'), 'info');
+        ctx.navigate(`#/${entity.name}/${encodeURIComponent(key)}`);
+        return;
+      }
+      await save(next, version);
+    };
+    const all = (choice) => async () => {
+      for (const name of clashing) choices.set(name, choice);
+      await decide();
+    };
+    const rows = clashing.map((name) => {
+      const field = fieldOf(entity, name);
+      const group = `clash-${name}`;
+      const option = (choice, label, value, detail) => h('label', { class: 'clash-option' },
+        h('input', { type: 'radio', name: group, value: choice, checked: choice === 'mine', onchange: () => choices.set(name, choice) }),
+        h('span', { class: 'clash-label' }, label), ' ', h('span', { class: 'clash-value', 'data-side': choice }, display(field, value, { configOf: ctx.configOf })),
+        detail ? h('span', { class: 'muted' }, ' ', detail) : null);
+      const change = who.get(name);
+      return h('fieldset', { class: 'clash', 'data-field': name },
+        h('legend', {}, field.label),
+        option('mine', t('form.conflict_yours'), body[name]),
+        option('theirs', t('form.conflict_theirs'), current[name], change ? t('form.conflict_by', { actor: change.actor ?? '—', when: formatDateTime(change.at) }) : null));
+    });
+    mount(conflictBox, h('section', { class: 'conflict', role: 'alert', 'aria-labelledby': 'conflict-title' },
+      h('h2', { id: 'conflict-title' }, t('form.conflict_title')),
+      h('p', {}, t('form.conflict_text')),
+      rows,
+      h('div', { class: 'buttons' },
+        h('button', { type: 'button', id: 'keep-mine', onclick: all('mine') }, t('form.keep_mine')),
+        h('button', { type: 'button', id: 'take-theirs', onclick: all('theirs') }, t('form.take_theirs')),
+        h('button', { type: 'button', class: 'primary', id: 'save-choices', onclick: decide }, t('form.save_choices')))));
+    conflictBox.querySelector('h2')?.scrollIntoView({ block: 'nearest' });
+    document.getElementById('keep-mine')?.focus();
+  };
+
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const invalid = widgets.filter((w) => !w.validate());
+    // As the server does: an edit checks what it changes, not what it leaves as stored.
+    const invalid = widgets.filter((w) => (!editing || touched.has(w.field.name)) && !w.validate());
     if (invalid.length) {
       invalid[0].focus();
       ctx.toast(t('form.invalid'), 'error');
       return;
     }
-    const body = {};
-    for (const widget of widgets) {
-      if (widget.field.read_only) continue;
-      const value = widget.read();
-      if (value !== undefined) body[widget.field.name] = value;
-    }
-    submit.disabled = true;
-    try {
-      const saved = editing ? await ctx.api.update(entity.name, key, body) : await ctx.api.create(entity.name, body);
+    const body = editing ? changedValues(widgets, touched, base) : allValues(widgets);
+    if (editing && !Object.keys(body).length) {
       dirty = false;
-      ctx.toast(editing ? t('form.saved') : t('form.created'), 'success');
-      ctx.navigate(`#/${entity.name}/${encodeURIComponent(saved[entity.primary_key])}`);
-    } catch (error) {
-      submit.disabled = false;
-      const fieldErrors = error instanceof ApiError ? error.errors : {};
-      let first = null;
-      for (const widget of widgets) {
-        const message = fieldErrors[widget.field.name];
-        widget.setError(message ?? null);
-        if (message && !first) first = widget;
-      }
-      first?.focus();
-      ctx.toast(describe(error), 'error');
+      forgetDraft(draftKey);
+      ctx.toast(t('form.no_changes'), 'info');
+      ctx.navigate(cancelHref);
+      return;
     }
+    await save(body, etag);
   });
-  mount(main, h('h1', {}, title), form);
+  const restored = draft
+    ? h('p', { class: 'draft-note', role: 'status' }, t('form.draft_restored'), ' ',
+      h('button', { type: 'button', id: 'discard-draft', onclick: () => { forgetDraft(draftKey); dirty = false; ctx.reload(); } }, t('form.discard_draft')))
+    : null;
+  mount(main, h('h1', {}, title), restored, form);
   widgets.find((w) => !w.field.read_only)?.focus();
+}
+
+function fieldOf(entity, name) {
+  return entity.fields.find((f) => f.name === name) ?? { name, type: 'string', label: name };
+}
+
+/** Every writable field's value, for a create. */
+function allValues(widgets) {
+  const body = {};
+  for (const widget of widgets) {
+    if (widget.field.read_only) continue;
+    const value = widget.read();
+    if (value !== undefined) body[widget.field.name] = value;
+  }
+  return body;
+}
+
+/** The fields the user touched whose values differ from `base` (all touched ones when there
+ * is no base). A value that cannot be read yet (JSON being typed) is left out. */
+function changedValues(widgets, touched, base) {
+  const body = {};
+  for (const widget of widgets) {
+    const { field } = widget;
+    if (field.read_only || !touched.has(field.name)) continue;
+    let value;
+    try {
+      value = widget.read();
+    } catch {
+      continue;
+    }
+    if (value === undefined) continue;
+    if (base && same(field, value, base[field.name])) continue;
+    body[field.name] = value;
+  }
+  return body;
+}
+
+/** Whether two values of `field` are the same value (`4.50` and `4.5`, two spellings of an
+ * instant, '' and null in an optional text). */
+function same(field, a, b) {
+  const empty = (v) => v === null || v === undefined || (v === '' && !field.required);
+  if (empty(a) && empty(b)) return true;
+  if (empty(a) || empty(b)) return false;
+  switch (field.type) {
+    case 'datetime':
+      return Date.parse(a) === Date.parse(b);
+    case 'decimal':
+    case 'float':
+    case 'integer':
+      return Number(a) === Number(b);
+    case 'json':
+      return JSON.stringify(a) === JSON.stringify(b);
+    default:
+      return String(a) === String(b);
+  }
+}
+
+/** Who last changed each of `names` of the record, and when (from the audit log). */
+async function lastChanges(entity, key, names, ctx) {
+  const found = new Map();
+  if (!ctx.configOf('_audit')) return found;
+  try {
+    const { rows } = await ctx.api.list('_audit', {
+      page: 1, perPage: 50, sort: 'id', dir: 'DESC', count: 'none',
+      filters: { entity: entity.name, record_id: String(key), action: 'update' },
+    });
+    for (const name of names) {
+      const row = rows.find((r) => r.after && name in r.after);
+      if (row) found.set(name, { actor: row.actor, at: row.at });
+    }
+  } catch {
+    // Without the history the choice is still there.
+  }
+  return found;
+}
+
+function showErrors(widgets, error) {
+  const fieldErrors = error instanceof ApiError ? error.errors : {};
+  let first = null;
+  for (const widget of widgets) {
+    const message = fieldErrors[widget.field.name];
+    widget.setError(message ?? null);
+    if (message && !first) first = widget;
+  }
+  first?.focus();
+}
+
+/** The draft of a form: field → value, as typed (never a password). */
+function readDraft(draftKey) {
+  try {
+    const text = sessionStorage.getItem(draftKey);
+    const draft = text ? JSON.parse(text) : null;
+    return draft && typeof draft === 'object' && Object.keys(draft).length ? draft : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeDraft(draftKey, values) {
+  try {
+    if (Object.keys(values).length) sessionStorage.setItem(draftKey, JSON.stringify(values));
+    else sessionStorage.removeItem(draftKey);
+  } catch {
+    // A full or disabled storage: the form still works, without a draft.
+  }
+}
+
+function forgetDraft(draftKey) {
+  try {
+    sessionStorage.removeItem(draftKey);
+  } catch {
+    // Nothing to forget.
+  }
 }

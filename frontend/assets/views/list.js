@@ -10,6 +10,7 @@ import { t } from '../i18n.js';
 import { can } from '../access.js';
 import { describe } from '../errors.js';
 import { filterBar, apiFilters, parseFilters } from './filters.js';
+import { deleteRecords } from '../deletes.js';
 import { pager } from './pager.js';
 
 export async function render(main, entity, ctx) {
@@ -116,18 +117,12 @@ function selectionControls(entity, rows, ctx, reload) {
     }
     update();
   });
-  deleteButton.addEventListener('click', async () => {
-    const keys = [...selected];
-    if (!(await ctx.confirm(t('list.confirm_batch', { n: keys.length })))) return;
-    try {
-      await ctx.api.removeMany(entity.name, keys);
-      ctx.toast(t('list.deleted_many', { n: keys.length }), 'success');
+  deleteButton.addEventListener('click', () => deleteRecords(entity, [...selected], ctx, {
+    done: async () => {
       ctx.focusAfterRender('list-heading');
       await reload();
-    } catch (error) {
-      ctx.toast(describe(error), 'error');
-    }
-  });
+    },
+  }));
   /** A row's checkbox. */
   const box = (key) => {
     const input = h('input', { type: 'checkbox', 'aria-label': t('list.select_row', { id: key }), onchange: () => {

@@ -6,9 +6,11 @@ import { can } from '../access.js';
 import { display, formatDateTime } from '../format.js';
 import { t, formatNumber } from '../i18n.js';
 import { describe } from '../errors.js';
+import { ApiError } from '../api.js';
+import { deleteRecords, restoreEntry } from '../deletes.js';
 
 export async function render(main, entity, id, ctx) {
-  const record = await ctx.api.getOne(entity.name, id);
+  const { record, etag } = await ctx.api.getVersioned(entity.name, id);
   if (ctx.stale()) return;
   const key = record[entity.primary_key];
   const readable = entity.fields.filter((f) => f.type !== 'password');
@@ -23,33 +25,32 @@ export async function render(main, entity, id, ctx) {
   }));
   if (ctx.stale()) return;
   document.title = `${entity.label} #${key} · ${ctx.config.title}`;
-  const remove = async () => {
-    if (!(await ctx.confirm(t('delete.confirm', { entity: entity.label, id: key })))) return;
-    try {
-      await ctx.api.remove(entity.name, key);
-      ctx.toast(t('delete.done'), 'success');
-      ctx.navigate(`#/${entity.name}`);
-    } catch (error) {
-      ctx.toast(describe(error), 'error');
-    }
-  };
+  const remove = () => deleteRecords(entity, [key], ctx, {
+    etag,
+    done: () => ctx.navigate(`#/${entity.name}`),
+  });
+  const restore = entity.name === '_audit' && record.action === 'delete' && ctx.configOf(record.entity) && can(ctx.configOf(record.entity), 'add')
+    ? h('button', { type: 'button', class: 'primary', id: 'restore', onclick: () => restoreEntry(record, ctx) }, t('history.restore'))
+    : null;
   mount(main,
     h('div', { class: 'list-head' },
       h('h1', {}, `${entity.label} #${key}`),
       h('div', { class: 'toolbar' },
         h('a', { class: 'button', href: `#/${entity.name}` }, t('common.back')),
         !can(entity, 'edit') ? null : h('a', { class: 'button primary', id: 'edit', href: `#/${entity.name}/${encodeURIComponent(key)}/edit` }, t('common.edit')),
+        restore,
         !can(entity, 'delete') ? null : h('button', { type: 'button', class: 'danger', id: 'delete', onclick: remove }, t('common.delete')))),
     h('dl', { class: 'record' }, readable.map((field) => [
       h('dt', {}, field.label),
       h('dd', { 'data-field': field.name }, display(field, record[field.name], { refs: refs.get(field.name), configOf: ctx.configOf, full: true })),
     ])),
     entity.relations.map((relation) => related(relation, key, ctx)),
-    ctx.configOf('_audit') && entity.name !== '_audit' ? history(entity, key, ctx) : null);
+    ctx.configOf('_audit') && entity.name !== '_audit' ? history(entity, key, etag, ctx) : null);
 }
 
-/** Who changed this record, when, and how: its rows of the audit log, newest first. */
-function history(entity, key, ctx) {
+/** Who changed this record, when, and how: its rows of the audit log, newest first; an
+ * update can be reverted (its old values written back, if the record is still as shown). */
+function history(entity, key, etag, ctx) {
   const body = h('div', {});
   const section = h('section', { class: 'related history', 'aria-labelledby': 'history-title' },
     h('h2', { id: 'history-title' }, t('show.history')), body);
@@ -60,6 +61,19 @@ function history(entity, key, ctx) {
     if (row.action !== 'update') return '';
     return Object.keys(after).map((name) => `${name}: ${JSON.stringify(before[name] ?? null)} → ${JSON.stringify(after[name])}`).join('; ');
   };
+  const revert = async (row) => {
+    // Only the fields of this change, as they were, and only if nothing changed since.
+    const values = Object.fromEntries(Object.entries(row.before ?? {}).filter(([name]) => entity.fields.some((f) => f.name === name && !f.read_only && f.type !== 'password')));
+    try {
+      await ctx.api.update(entity.name, key, values, { etag });
+      ctx.toast(t('history.reverted'), 'success');
+      ctx.reload();
+    } catch (error) {
+      const stale = error instanceof ApiError && error.status === 412;
+      ctx.toast(stale ? t('history.changed_since') : describe(error), 'error');
+    }
+  };
+  const canRevert = can(entity, 'edit');
   const load = async (page) => {
     try {
       const { rows, total } = await ctx.api.list('_audit', {
@@ -73,7 +87,10 @@ function history(entity, key, ctx) {
             h('td', {}, formatDateTime(row.at)),
             h('td', {}, row.actor ?? '—'),
             h('td', {}, t(`history.${row.action}`)),
-            h('td', { class: 'changes' }, describeChange(row))))))),
+            h('td', { class: 'changes' }, describeChange(row)),
+            h('td', { class: 'actions' }, row.action === 'update' && canRevert && row.before
+              ? h('button', { type: 'button', class: 'revert', 'data-entry': row.id, onclick: () => revert(row) }, t('history.revert'))
+              : null)))))),
         pages > 1 ? h('nav', { class: 'pager', 'aria-label': t('show.history') },
           h('button', { type: 'button', id: 'history-prev', 'aria-label': t('list.previous'), disabled: page <= 1, onclick: () => load(page - 1) }, '‹'),
           h('button', { type: 'button', id: 'history-next', 'aria-label': t('list.next'), disabled: page >= pages, onclick: () => load(page + 1) }, '›')) : null);
