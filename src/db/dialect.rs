@@ -108,6 +108,12 @@ impl Dialect {
             // for every collation, BINARY case-sensitive. Its default escape is '\'.
             (Dialect::MySql, false) => (format!("LOWER({text_expr}) LIKE LOWER({{}})"), pattern),
             (Dialect::MySql, true) => (format!("{text_expr} LIKE BINARY {{}}"), pattern),
+            // SQLite's LIKE folds ASCII letters only: a needle with others ("ÄRGER") is a
+            // case-insensitive regular expression (Unicode's simple case folding) instead.
+            (Dialect::Sqlite, false) if !needle.is_ascii() => (
+                format!("{text_expr} REGEXP {{}}"),
+                format!("(?i){}", regex::escape(needle)),
+            ),
             // SQLite's LIKE is case-insensitive (ASCII); instr is case-sensitive.
             (Dialect::Sqlite, false) => (format!("{text_expr} LIKE {{}} ESCAPE '\\'"), pattern),
             (Dialect::Sqlite, true) => (format!("instr({text_expr}, {{}}) > 0"), needle.to_owned()),
@@ -252,6 +258,15 @@ mod tests {
         let mut out = String::new();
         Dialect::MySql.quote("shop.or`ders", &mut out);
         assert_eq!(out, "`shop`.`or``ders`");
+    }
+
+    #[test]
+    fn sqlite_folds_case_beyond_ascii_with_a_regexp() {
+        let (sql, value) = Dialect::Sqlite.contains("\"t\"", "ÄRGER (1+1)", false);
+        assert_eq!(sql, "\"t\" REGEXP {}");
+        assert_eq!(value, "(?i)ÄRGER \\(1\\+1\\)");
+        let (sql, _) = Dialect::Sqlite.contains("\"t\"", "ascii", false);
+        assert_eq!(sql, "\"t\" LIKE {} ESCAPE '\\'");
     }
 
     #[test]

@@ -220,6 +220,9 @@ pub(super) async fn connect(
         .foreign_keys(true)
         .journal_mode(SqliteJournalMode::Wal)
         .busy_timeout(settings.statement_timeout)
+        // REGEXP: case-insensitive search beyond ASCII, which SQLite's LIKE folds only in
+        // (see `Dialect::contains`).
+        .with_regexp()
         // sqlx's worker thread hands rows over one by one through this channel; the
         // default (50) makes a long read wake the reader far more often.
         .row_buffer_size(256);

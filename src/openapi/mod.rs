@@ -262,6 +262,10 @@ fn error_responses() -> Json {
             "412",
             "The record was changed since the version in If-Match (or versions): the body has the current record; nothing was written.",
         ),
+        (
+            "405",
+            "The method is not allowed here (any write to a read-only entity).",
+        ),
         ("413", "The body is larger than 1 MiB."),
         ("415", "The body is not JSON."),
         ("422", "Rule violations, every failing field at once."),

@@ -58,3 +58,37 @@ fn documents_the_blog() {
     assert!(!export.contains(&"_page".to_owned()));
     assert!(export.contains(&"_filters".to_owned()));
 }
+
+/// Every `$ref` of the document points at something the document has.
+#[test]
+fn every_reference_resolves() {
+    fn refs(json: &Json, out: &mut Vec<String>) {
+        match json {
+            Json::Object(map) => {
+                for (key, value) in map {
+                    match (key.as_str(), value) {
+                        ("$ref", Json::String(target)) => out.push(target.clone()),
+                        _ => refs(value, out),
+                    }
+                }
+            }
+            Json::Array(items) => items.iter().for_each(|item| refs(item, out)),
+            _ => {}
+        }
+    }
+    let config = crate::config::load_str(crate::demo::CONFIG, "blog.toml").unwrap();
+    let mut entities = config.schema.entities().to_vec();
+    entities.push(crate::db::audit::entity());
+    let schema = crate::schema::Schema::new(entities).unwrap();
+    let doc = document(&schema, "Blog", "/admin/api");
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(found.len() > 50);
+    for target in found {
+        let pointer = target.strip_prefix('#').expect("a local reference");
+        assert!(
+            doc.pointer(pointer).is_some(),
+            "{target} resolves to nothing"
+        );
+    }
+}

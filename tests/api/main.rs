@@ -30,6 +30,7 @@ backend_tests!(
     list::count_strategies,
     list::keyset_pages_walk_every_row,
     ordering::decimals_sort_by_value,
+    ordering::search_folds_case_beyond_ascii,
     crud::create_get_update_delete,
     crud::delete_accepts_any_body,
     crud::uuid_and_text_keys,

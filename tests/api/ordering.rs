@@ -113,3 +113,59 @@ pub async fn decimals_sort_by_value(backend: Backend) {
         assert_eq!(seen, want, "{backend:?} keyset {dir}");
     }
 }
+
+/// Quick search and `ilike` fold case beyond ASCII on every backend: "ÄRGER" finds "ärger".
+pub async fn search_folds_case_beyond_ascii(backend: Backend) {
+    let config = CONFIG.replace(
+        "name = \"prices\"",
+        "name = \"prices\"\nsearch = [\"label\"]",
+    );
+    let Some(app) = spawn_app(backend, &[schema(backend)], &config).await else {
+        return;
+    };
+    for label in [
+        "Ärger im Büro",
+        "ärgerlich",
+        "ÅNGSTRÖM",
+        "plain",
+        "100% (sure)",
+    ] {
+        app.create("prices", json!({"label": label, "price": "1"}))
+            .await;
+    }
+    let labels = |reply: &crate::common::Reply| -> Vec<String> {
+        let mut labels: Vec<String> = reply
+            .body
+            .as_array()
+            .unwrap_or_else(|| panic!("{}", reply.body))
+            .iter()
+            .map(|r| r["label"].as_str().unwrap().to_owned())
+            .collect();
+        labels.sort();
+        labels
+    };
+    let search = |needle: &str| format!("/prices?q={}", urlencode(needle));
+    let ilike = |needle: &str| {
+        format!(
+            "/prices?_filters={}",
+            urlencode(&json!({"label": {"ilike": needle}}).to_string())
+        )
+    };
+    for path in [
+        search("ÄRGER"),
+        ilike("ÄRGER"),
+        search("ärger"),
+        search("RGER"),
+    ] {
+        assert_eq!(
+            labels(&app.get(&path).await),
+            ["Ärger im Büro", "ärgerlich"],
+            "{backend:?} {path}"
+        );
+    }
+    assert_eq!(labels(&app.get(&search("ångström")).await), ["ÅNGSTRÖM"]);
+    assert_eq!(labels(&app.get(&search("büro")).await), ["Ärger im Büro"]);
+    // What looks like a pattern is matched as it is written.
+    assert_eq!(labels(&app.get(&search("0% (S")).await), ["100% (sure)"]);
+    assert_eq!(labels(&app.get(&search("(Ü)")).await), Vec::<String>::new());
+}
