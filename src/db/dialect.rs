@@ -177,6 +177,19 @@ impl Dialect {
         }
     }
 
+    /// The columns of an index that serves a sort by `column` (which may hold NULLs) then
+    /// `key`, in `direction`, NULLs as the smallest value: PostgreSQL must be told where the
+    /// NULLs go; elsewhere an index serves either direction.
+    pub fn sort_index(self, column: &str, key: &str, direction: Direction) -> String {
+        match (self, direction) {
+            (Dialect::Postgres, Direction::Asc) => format!("{column} ASC NULLS FIRST, {key} ASC"),
+            (Dialect::Postgres, Direction::Desc) => {
+                format!("{column} DESC NULLS LAST, {key} DESC")
+            }
+            (Dialect::MySql | Dialect::Sqlite, _) => format!("{column}, {key}"),
+        }
+    }
+
     /// The index that serves substring search (`ILIKE '%…%'`) on a column: PostgreSQL's
     /// trigram index; elsewhere no index helps (`None`).
     pub fn substring_index(self, index: &str, table: &str, column: &str) -> Option<String> {

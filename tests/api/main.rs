@@ -31,6 +31,7 @@ backend_tests!(
     list::keyset_pages_walk_every_row,
     ordering::decimals_sort_by_value,
     ordering::search_folds_case_beyond_ascii,
+    ordering::keyset_pages_are_index_ranges_on_postgres,
     crud::create_get_update_delete,
     crud::delete_accepts_any_body,
     crud::uuid_and_text_keys,

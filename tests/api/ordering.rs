@@ -96,21 +96,24 @@ pub async fn decimals_sort_by_value(backend: Backend) {
             assert_eq!(reply.status, 200, "{query}: {}", reply.body);
             assert_eq!(order(&reply.body), want, "{backend:?} {query}");
         }
-        // Page by page, by keyset: the same order.
-        let mut seen = Vec::new();
-        let mut next = Some(format!(
-            "/prices?_sortField=price&_sortDir={dir}&_perPage=3"
-        ));
-        while let Some(path) = next.take() {
-            let reply = app.get(&path).await;
-            assert_eq!(reply.status, 200, "{path}: {}", reply.body);
-            seen.extend(order(&reply.body));
-            next = reply.header("link").map(|link| {
-                let target = link.trim_start_matches('<').split('>').next().unwrap();
-                target[target.find("/prices").unwrap()..].to_owned()
-            });
+        // Page by page, by keyset: the same order, whichever row a page ends on (a NULL,
+        // a value: each cursor is one or two index ranges).
+        for per_page in [1, 2, 3] {
+            let mut seen = Vec::new();
+            let mut next = Some(format!(
+                "/prices?_sortField=price&_sortDir={dir}&_perPage={per_page}"
+            ));
+            while let Some(path) = next.take() {
+                let reply = app.get(&path).await;
+                assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+                seen.extend(order(&reply.body));
+                next = reply.header("link").map(|link| {
+                    let target = link.trim_start_matches('<').split('>').next().unwrap();
+                    target[target.find("/prices").unwrap()..].to_owned()
+                });
+            }
+            assert_eq!(seen, want, "{backend:?} keyset {dir} by {per_page}");
         }
-        assert_eq!(seen, want, "{backend:?} keyset {dir}");
     }
 }
 
@@ -168,4 +171,101 @@ pub async fn search_folds_case_beyond_ascii(backend: Backend) {
     // What looks like a pattern is matched as it is written.
     assert_eq!(labels(&app.get(&search("0% (S")).await), ["100% (sure)"]);
     assert_eq!(labels(&app.get(&search("(Ü)")).await), Vec::<String>::new());
+}
+
+/// On PostgreSQL, with the index `check --advise` gives for the default sort of a nullable
+/// column, every page by keyset (after a value, after a NULL) is index range scans: the plan
+/// of the statement the admin runs has no sequential scan, over enough rows that one would
+/// show.
+pub async fn keyset_pages_are_index_ranges_on_postgres(backend: Backend) {
+    if backend != Backend::Postgres {
+        return;
+    }
+    const EVENTS: &str = r#"
+[[entity]]
+name = "events"
+default_sort = "-happened_at"
+  [[entity.field]]
+  name = "id"
+  type = "integer"
+  [[entity.field]]
+  name = "happened_at"
+  type = "datetime"
+  [[entity.field]]
+  name = "title"
+  type = "string"
+"#;
+    let table = "CREATE TABLE events (id SERIAL PRIMARY KEY, happened_at TIMESTAMPTZ, title VARCHAR(40));
+        INSERT INTO events (happened_at, title)
+          SELECT CASE WHEN n % 10 = 0 THEN NULL ELSE timestamptz '2024-01-01' + n * interval '1 minute' END, 'event ' || n
+          FROM generate_series(1, 50000) n;
+        -- The plan of a statement with its parameters given as literals.
+        CREATE FUNCTION aa_explain(statement text, args text) RETURNS SETOF text LANGUAGE plpgsql AS $f$
+        DECLARE line text;
+        BEGIN
+          EXECUTE 'PREPARE aa_page AS ' || statement;
+          FOR line IN EXECUTE 'EXPLAIN EXECUTE aa_page(' || args || ')' LOOP RETURN NEXT line; END LOOP;
+          DEALLOCATE aa_page;
+        END $f$;";
+    let Some(app) = spawn_app(backend, &[table], EVENTS).await else {
+        return;
+    };
+    let schema = app.schema.clone().unwrap();
+    let advice = autoadmin::index_advice(&schema, &app.db.url).await.unwrap();
+    let ordered = advice
+        .iter()
+        .find(|a| a.contains("DESC NULLS LAST"))
+        .unwrap_or_else(|| panic!("{advice:#?}"));
+    app.db.execute(ordered.split(": ").last().unwrap()).await;
+    app.db.execute("ANALYZE events").await;
+    let entity = schema.entity("events").unwrap();
+    // Walk to a page after a value, then to the NULLs' pages (the last tenth).
+    let mut cases = Vec::new();
+    let mut path = "/events?_perPage=1000".to_owned();
+    for _ in 0..48 {
+        let reply = app.get(&path).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let link = reply.header("link").expect("a full page has a next one");
+        let target = link.trim_start_matches('<').split('>').next().unwrap();
+        let query = target.split_once('?').unwrap().1.to_owned();
+        path = format!("/events?{query}");
+        cases.push(query);
+    }
+    let after_a_value = &cases[2];
+    let after_a_null = cases.last().unwrap();
+    for query in [after_a_value, after_a_null] {
+        let list_query =
+            autoadmin::query::parse(entity, query, None, autoadmin::query::Limits::default())
+                .unwrap();
+        let sql = autoadmin::db::sql::list(
+            autoadmin::db::Dialect::Postgres,
+            &autoadmin::db::Catalog::default(),
+            entity,
+            &list_query,
+        );
+        let literals: Vec<String> = sql
+            .binds
+            .iter()
+            .map(|value| match value {
+                autoadmin::schema::Value::Int(n) => n.to_string(),
+                autoadmin::schema::Value::DateTime(at) => format!("'{}'", at.to_rfc3339()),
+                other => panic!("a bind this test does not write: {other:?}"),
+            })
+            .collect();
+        let plan = app
+            .db
+            .scalar(&format!(
+                "(SELECT string_agg(line, E'\\n') FROM (SELECT * FROM aa_explain($q${}$q$, $q${}$q$)) lines(line))",
+                sql.text,
+                literals.join(", ")
+            ))
+            .await
+            .unwrap();
+        // Each scan is a range of the index: an index condition, nothing filtered after.
+        let scans = plan.matches("Index Scan").count() + plan.matches("Index Only Scan").count();
+        assert!(scans > 0, "{plan}");
+        assert!(!plan.contains("Seq Scan"), "{query}:\n{}\n{plan}", sql.text);
+        assert!(!plan.contains("Filter:"), "{query}:\n{}\n{plan}", sql.text);
+        assert_eq!(plan.matches("Index Cond").count(), scans, "{plan}");
+    }
 }

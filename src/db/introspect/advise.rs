@@ -22,12 +22,49 @@ pub fn advise(schema: &Schema, tables: &[Table], dialect: Dialect) -> Vec<String
             dialect.quote(name, &mut out);
             out
         };
+        // The default sort of a column that holds NULLs, where NULLs must be told where to
+        // sort (PostgreSQL): an index in that order, with the key, which keyset pages walk
+        // as ranges. An index in the other NULL order does not serve it.
+        if let Some((name, direction)) = &entity.default_sort
+            && let Some(field) = entity.find_field(name)
+            && field.is_nullable()
+            && field.name != entity.primary_key
+            && dialect.nulls_smallest(*direction).is_some()
+            && !table
+                .ordered
+                .iter()
+                .any(|(first, desc, nulls_first)| first == &field.column && desc != nulls_first)
+        {
+            let column = &field.column;
+            let key = &entity.key_field().column;
+            let index = quote(&format!("{}_{}_{}_idx", table.name, column, key));
+            let statement = format!(
+                "CREATE INDEX {index} ON {} ({});",
+                quote(&entity.table),
+                dialect.sort_index(&quote(column), &quote(key), *direction)
+            );
+            let what = "sorted on by default, NULLs in order, without an index in that order";
+            once.push(&mut advice, entity, &field.name, what, statement);
+        }
         for (name, why) in wanted(entity) {
             let Some(field) = entity.find_field(&name) else {
                 continue;
             };
             let column = &field.column;
             if table.indexed.contains(column) || table.primary_key.first() == Some(column) {
+                continue;
+            }
+            let in_order = entity
+                .default_sort
+                .as_ref()
+                .is_some_and(|(n, _)| *n == name)
+                && field.is_nullable()
+                && field.name != entity.primary_key
+                && dialect
+                    .nulls_smallest(crate::schema::Direction::Asc)
+                    .is_some();
+            if in_order {
+                // The index in its order, advised above, serves its filters too.
                 continue;
             }
             let index = quote(&format!("{}_{}_idx", table.name, column));

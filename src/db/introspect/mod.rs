@@ -45,6 +45,9 @@ pub struct Table {
     /// First columns of trigram-capable indexes (PostgreSQL GIN/GiST), which serve `ILIKE
     /// '%…%'`.
     pub trigram: HashSet<String>,
+    /// PostgreSQL's B-tree indexes by their first column: whether it is DESC, and whether
+    /// its NULLs come first (where NULLs go decides which orders an index serves).
+    pub ordered: Vec<(String, bool, bool)>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

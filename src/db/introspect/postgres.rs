@@ -149,7 +149,7 @@ pub(in crate::db) async fn read(
         "SELECT i.indrelid::int8, i.indisunique, i.indnkeyatts::int4,
                 array(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(num, n)
                       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num ORDER BY k.n),
-                am.amname::text
+                am.amname::text, coalesce((i.indoption::int2[])[0], 0)::int4
          FROM pg_index i
          JOIN pg_class ic ON ic.oid = i.indexrelid
          JOIN pg_am am ON am.oid = ic.relam
@@ -168,6 +168,13 @@ pub(in crate::db) async fn read(
         let method: String = row.try_get(4)?;
         if let Some(first) = columns.first() {
             table.indexed.insert(first.clone());
+            // indoption's bits: 1 DESC, 2 NULLS FIRST.
+            let option: i32 = row.try_get(5)?;
+            if method == "btree" {
+                table
+                    .ordered
+                    .push((first.clone(), option & 1 != 0, option & 2 != 0));
+            }
             if method == "gin" || method == "gist" {
                 table.trigram.insert(first.clone());
             }

@@ -7,12 +7,13 @@ use crate::schema::{Direction, Entity, Field, Kind, Value};
 use super::super::Catalog;
 use super::super::dialect::Dialect;
 use super::Sql;
+use super::keyset::Part;
 
 /// Builds one statement for one entity.
 pub(super) struct Builder<'a> {
     pub dialect: Dialect,
     pub entity: &'a Entity,
-    catalog: &'a Catalog,
+    pub catalog: &'a Catalog,
     pub text: String,
     binds: Vec<Value>,
     /// The main table's alias when the statement joins others.
@@ -87,7 +88,7 @@ impl<'a> Builder<'a> {
     }
 
     /// A column of the main table, qualified by its alias when there is one.
-    fn column_ref(&self, field: &Field) -> String {
+    pub fn column_ref(&self, field: &Field) -> String {
         let mut out = String::new();
         if let Some(alias) = self.alias {
             self.dialect.quote(alias, &mut out);
@@ -165,19 +166,20 @@ impl<'a> Builder<'a> {
     }
 
     pub fn where_list(&mut self, list_query: &ListQuery) {
-        self.where_conditions(list_query, false);
+        self.where_conditions(list_query, None);
     }
 
-    /// The list's filters and search and, with `keyset`, its cursor condition.
-    pub fn where_conditions(&mut self, list_query: &ListQuery, keyset: bool) {
+    /// The list's filters and search and, with `keyset`, a part of the rows after its cursor
+    /// (`keyset.rs`).
+    pub fn where_conditions(&mut self, list_query: &ListQuery, keyset: Option<Part>) {
         let mut first = true;
         let mut and = |b: &mut Self| {
             b.push(if first { " WHERE " } else { " AND " });
             first = false;
         };
-        if let (true, Some(after)) = (keyset, &list_query.after) {
+        if let (Some(part), Some(after)) = (keyset, &list_query.after) {
             and(self);
-            self.after(list_query, after);
+            self.after(list_query, after, part);
         }
         for filter in &list_query.filters {
             and(self);
@@ -195,78 +197,6 @@ impl<'a> Builder<'a> {
             }
             self.push(")");
         }
-    }
-
-    /// The rows after `values` in the list's order: for keys k1..kn, the OR over i of
-    /// (k1 = v1 AND ... AND k(i-1) = v(i-1) AND ki beyond vi), where NULL sorts as the
-    /// smallest value (as `order_by` makes it on every backend).
-    fn after(&mut self, list_query: &ListQuery, values: &[Value]) {
-        self.push("(");
-        for i in 0..list_query.sort.len() {
-            if i > 0 {
-                self.push(" OR ");
-            }
-            self.push("(");
-            for (j, key) in list_query.sort.iter().enumerate().take(i + 1) {
-                if j > 0 {
-                    self.push(" AND ");
-                }
-                let field = &self.entity.fields[key.field];
-                let column = self.column_ref(field);
-                let value = self.keyset_value(field, values[j].clone());
-                if j < i {
-                    if value.is_null() {
-                        self.push(&column).push(" IS NULL");
-                    } else {
-                        self.push(&column).push(" = ");
-                        self.bind(field, value);
-                    }
-                    continue;
-                }
-                match (key.direction, value.is_null()) {
-                    // Beyond NULL ascending: any value.
-                    (Direction::Asc, true) => {
-                        self.push(&column).push(" IS NOT NULL");
-                    }
-                    (Direction::Asc, false) => {
-                        self.push(&column).push(" > ");
-                        self.bind(field, value);
-                    }
-                    // Nothing is below NULL.
-                    (Direction::Desc, true) => {
-                        self.push("1 = 0");
-                    }
-                    // The key is never NULL: a bare range, which an index serves (with the
-                    // `OR … IS NULL`, PostgreSQL walks the index from the top and filters:
-                    // page 40,000 of 10M rows took 0.9 s instead of 2 ms).
-                    (Direction::Desc, false) if field.name == self.entity.primary_key => {
-                        self.push(&column).push(" < ");
-                        self.bind(field, value);
-                    }
-                    (Direction::Desc, false) => {
-                        self.push("(").push(&column).push(" < ");
-                        self.bind(field, value);
-                        self.push(" OR ").push(&column).push(" IS NULL)");
-                    }
-                }
-            }
-            self.push(")");
-        }
-        self.push(")");
-    }
-
-    /// A MySQL ENUM compares by its index only with a number (with text, alphabetically,
-    /// unlike its order): keyset conditions bind the index. (The catalog records MySQL's
-    /// ENUM columns only.)
-    fn keyset_value(&self, field: &Field, value: Value) -> Value {
-        if let Value::Text(text) = &value
-            && let Some(index) = self
-                .catalog
-                .enum_index(&self.entity.table, &field.column, text)
-        {
-            return Value::Int(index);
-        }
-        value
     }
 
     fn condition(&mut self, filter: &Filter) {
@@ -343,7 +273,7 @@ impl<'a> Builder<'a> {
     /// A column of the main table, always qualified (by its alias, else its table's name):
     /// in ORDER BY an unqualified name binds first to an output column of that name, which
     /// for a decimal is its text (`CAST("price" AS TEXT)`): 99.78 would sort after 988.18.
-    fn qualified_column(&self, field: &Field) -> String {
+    pub fn qualified_column(&self, field: &Field) -> String {
         let mut out = String::new();
         match self.alias {
             Some(alias) => self.dialect.quote(alias, &mut out),

@@ -5,6 +5,7 @@
 
 mod builder;
 pub(super) mod graph;
+mod keyset;
 #[cfg(test)]
 mod tests;
 
@@ -33,10 +34,15 @@ impl Sql {
 }
 
 /// `SELECT <fields> FROM t WHERE ... ORDER BY ... LIMIT ? OFFSET ?`.
+/// After a cursor whose rows are two index ranges, the two, in order (see `keyset.rs`).
 pub fn list(dialect: Dialect, catalog: &Catalog, entity: &Entity, list_query: &ListQuery) -> Sql {
+    let parts = keyset::parts(entity, list_query);
+    if parts.len() > 1 {
+        return keyset::union(dialect, catalog, entity, list_query, &parts);
+    }
     let mut b = Builder::new(dialect, entity, catalog);
     b.push("SELECT ").select_list().push(" FROM ").table();
-    b.where_conditions(list_query, true);
+    b.where_conditions(list_query, parts.first().copied());
     b.order_by(list_query);
     b.limit_offset(list_query.page.limit(), list_query.page.offset());
     b.finish()

@@ -29,35 +29,61 @@ fn check(dialect: Dialect, qs: &str, want: &str) {
     assert_eq!(sql.text, want);
 }
 
-/// The WHERE of the page after a row, by keyset.
+/// The statement of the page after a row whose sort values are `values`, by keyset.
 fn after_sql(sort: &str, values: Vec<serde_json::Value>) -> String {
     let entity = posts();
     let first = query::parse(&entity, sort, None, Limits::default()).unwrap();
     let cursor = query::cursor(&entity, &first.sort, values);
-    let next = format!("{sort}&_cursor={cursor}");
+    let next = format!("{sort}&_perPage=10&_cursor={cursor}");
     let list_query = query::parse(&entity, &next, None, Limits::default()).unwrap();
-    let sql = list(Dialect::Postgres, &Catalog::default(), &entity, &list_query).text;
+    list(Dialect::Postgres, &Catalog::default(), &entity, &list_query).text
+}
+
+/// The WHERE of a statement, up to its ORDER BY.
+fn condition(sql: &str) -> &str {
     let start = sql.find(" WHERE ").unwrap() + 7;
-    sql[start..sql.find(" ORDER BY").unwrap()].to_owned()
+    &sql[start..sql.find(" ORDER BY").unwrap()]
 }
 
 #[test]
-fn keyset_conditions_keep_nulls_but_not_on_the_key() {
-    // The key is never NULL: a plain range, which its index serves.
-    assert_eq!(
-        after_sql(
-            "_sortField=id&_sortDir=DESC",
-            vec![serde_json::json!(100026)]
-        ),
-        "((\"id\" < $1))"
+fn keyset_pages_are_index_ranges() {
+    use serde_json::json;
+    // The key alone is never NULL: one range.
+    let sql = after_sql("_sortField=id&_sortDir=DESC", vec![json!(100026)]);
+    assert_eq!(condition(&sql), "((\"id\" < $1))");
+    // A column and the key, after a value, ascending: one row comparison (NULLs came first).
+    let sql = after_sql("_sortField=title&_sortDir=ASC", vec![json!("m"), json!(7)]);
+    assert_eq!(condition(&sql), "(\"title\", \"id\") > ($1, $2)");
+    // After a NULL, descending: the rest of the NULLs, by key.
+    let sql = after_sql(
+        "_sortField=title&_sortDir=DESC",
+        vec![json!(null), json!(7)],
     );
-    // Any other column may hold NULLs, which sort last when descending.
+    assert_eq!(condition(&sql), "\"title\" IS NULL AND \"id\" < $1");
+    // After a value, descending: the smaller values, then every NULL: two ranges.
+    let sql = after_sql("_sortField=title&_sortDir=DESC", vec![json!("m"), json!(7)]);
     assert_eq!(
-        after_sql(
-            "_sortField=title&_sortDir=DESC",
-            vec![serde_json::json!("m"), serde_json::json!(7)]
-        ),
-        "(((\"title\" < $1 OR \"title\" IS NULL)) OR (\"title\" = $2 AND \"id\" < $3))"
+        sql,
+        "SELECT * FROM (SELECT * FROM (SELECT \"id\", \"title\", CAST(\"rating\" AS TEXT), \"status\", 0 AS \"aa_part\", \"title\" AS \"aa_k1\", \"id\" AS \"aa_k2\" FROM \"posts\" WHERE (\"title\", \"id\") < ($1, $2) ORDER BY \"posts\".\"title\" DESC NULLS LAST, \"posts\".\"id\" DESC LIMIT $3) AS \"aa_b0\" UNION ALL SELECT * FROM (SELECT \"id\", \"title\", CAST(\"rating\" AS TEXT), \"status\", 1 AS \"aa_part\", \"title\" AS \"aa_k1\", \"id\" AS \"aa_k2\" FROM \"posts\" WHERE \"title\" IS NULL ORDER BY \"posts\".\"title\" DESC NULLS LAST, \"posts\".\"id\" DESC LIMIT $4) AS \"aa_b1\") AS \"aa_page\" ORDER BY \"aa_part\", \"aa_k1\" DESC, \"aa_k2\" DESC LIMIT $5"
+    );
+    // After a NULL, ascending: the rest of the NULLs, then every value.
+    let sql = after_sql("_sortField=title&_sortDir=ASC", vec![json!(null), json!(7)]);
+    assert!(
+        sql.contains("WHERE \"title\" IS NULL AND \"id\" > $1 ORDER BY"),
+        "{sql}"
+    );
+    assert!(
+        sql.contains("WHERE \"title\" IS NOT NULL ORDER BY"),
+        "{sql}"
+    );
+    // Several columns: the general condition.
+    let sql = after_sql(
+        "_sort=title,rating&_order=asc,asc",
+        vec![json!("m"), json!("1.5"), json!(7)],
+    );
+    assert!(
+        condition(&sql).starts_with("((\"title\" > $1) OR "),
+        "{sql}"
     );
 }
 
