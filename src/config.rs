@@ -359,6 +359,13 @@ filters = ["author_id"]
             "blog.toml: entity \"posts\", field \"idx\": default_sort names an unknown field",
         );
         check(
+            &GOOD.replace(
+                "default_sort = \"-id\"",
+                "default_sort = \"-author_id.bio\"",
+            ),
+            "blog.toml: entity \"posts\", field \"author_id.bio\": default_sort names neither a field nor a reference's display field (reference.display)",
+        );
+        check(
             &GOOD.replace("name = \"posts\"", "name = \"authors\""),
             "blog.toml: entity \"authors\": duplicate entity name",
         );

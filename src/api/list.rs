@@ -40,6 +40,7 @@ pub async fn list(
         &list_query,
         page.rows,
         page.last.as_ref(),
+        &page.shown,
         uri.path(),
         &query_string,
     );

@@ -278,12 +278,14 @@ impl Conn<'_> {
         Ok(records)
     }
 
-    /// The rows of a page as a JSON array, their number and the last one as a record.
+    /// The rows of a page as a JSON array, their number, the last one as a record and the
+    /// values of the last one's columns after the record's, of the types `after`.
     pub async fn write_page(
         &mut self,
         sql: &Sql,
         entity: &Entity,
-    ) -> Result<(Vec<u8>, usize, Option<Record>), sqlx::Error> {
+        after: &[FieldType],
+    ) -> Result<(Vec<u8>, usize, Option<Record>, Vec<Json>), sqlx::Error> {
         let mut rows = self.fetch(sql);
         let mut json = Vec::with_capacity(8192);
         json.push(b'[');
@@ -298,8 +300,15 @@ impl Conn<'_> {
             last = Some(row);
         }
         json.push(b']');
+        let mut extra = Vec::with_capacity(after.len());
+        if let Some(row) = &last {
+            let start = entity.readable_fields().count();
+            for (i, field_type) in after.iter().enumerate() {
+                extra.push(row.decode(start + i, *field_type)?);
+            }
+        }
         let last = last.map(|row| row.record(entity)).transpose()?;
-        Ok((json, count, last))
+        Ok((json, count, last, extra))
     }
 
     /// The first row, as a record; the rest (there should be none) is drained, so the

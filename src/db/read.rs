@@ -6,7 +6,7 @@ use super::error::Operation;
 use super::sql::{self, Sql};
 use super::{Db, Error, Record};
 use crate::query::ListQuery;
-use crate::schema::{CountMode, Entity, Value};
+use crate::schema::{CountMode, Entity, FieldType, Value};
 
 /// Runs a read on a pooled connection: `read!(db, fail, |conn| future)`. A connection
 /// found dead (the server restarted or ended it) is closed and the read runs again on
@@ -44,8 +44,10 @@ macro_rules! read {
 pub struct Page {
     pub json: Vec<u8>,
     pub rows: usize,
-    /// The last record, whose sort values make the next page's cursor.
+    /// The last record, whose sort values make the next page's cursor...
     pub last: Option<Record>,
+    /// ...with the values its references show, for the sort keys by them (in order).
+    pub shown: Vec<serde_json::Value>,
     pub total: Total,
 }
 
@@ -84,13 +86,21 @@ impl Db {
         let page_sql = sql::list(self.dialect(), &self.catalog, entity, list_query);
         let fail = self.read_error(entity);
         // The page and its total on two connections at once.
-        let page = async { read!(self, &fail, |conn| conn.write_page(&page_sql, entity)) };
-        let ((json, rows, last), total) =
+        let shown: Vec<FieldType> = (list_query.sort.iter())
+            .filter(|key| key.shown)
+            .map(|key| key.value_field(entity).value_type())
+            .collect();
+        let page = async {
+            read!(self, &fail, |conn| conn
+                .write_page(&page_sql, entity, &shown))
+        };
+        let ((json, rows, last, shown), total) =
             tokio::try_join!(page, self.total(entity, list_query, threshold))?;
         Ok(Page {
             json,
             rows,
             last,
+            shown,
             total,
         })
     }

@@ -155,6 +155,7 @@ impl Db {
             sort: vec![SortKey {
                 field: field("id"),
                 direction: Direction::Asc,
+                shown: false,
             }],
             page: Page::All {
                 max_rows: self.max_cascade_rows.saturating_add(1),

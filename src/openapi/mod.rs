@@ -307,7 +307,7 @@ fn health() -> Json {
 /// Query parameters of a list: the parameter table of `crate::query` (all three dialects)
 /// and json-server's per-field filters, one per field and operator that applies to it.
 fn list_parameters(entity: &Entity, paging: bool) -> Vec<Json> {
-    let sortable: Vec<&str> = entity.readable_fields().map(|f| f.name.as_str()).collect();
+    let sortable = entity.sort_names();
     let query = |name: &str, schema: Json, description: &str| json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description});
     let mut parameters = Vec::new();
     for parameter in PARAMETERS.iter().filter(|p| paging || p.unpaged) {

@@ -10,12 +10,14 @@ use crate::schema::{Direction, Entity, Value};
 
 /// The address of the page after a full page (`path?…&_perPage=n&_cursor=…`), by keyset:
 /// fast however deep. `None` when the page is not full (there is no next one) or the list is
-/// not paged. `last` is the page's last record; `query_string`, this page's own.
+/// not paged. `last` is the page's last record, and `shown` the values its references show
+/// for the sort keys that sort by them, in order; `query_string` is this page's own.
 pub fn next_link(
     entity: &Entity,
     list_query: &ListQuery,
     rows: usize,
     last: Option<&Map<String, Json>>,
+    shown: &[Json],
     path: &str,
     query_string: &str,
 ) -> Option<String> {
@@ -25,13 +27,17 @@ pub fn next_link(
     if rows as u64 != limit {
         return None;
     }
+    let mut shown = shown.iter();
     let values = list_query
         .sort
         .iter()
         .map(|key| {
-            last.get(&entity.fields[key.field].name)
-                .cloned()
-                .unwrap_or(Json::Null)
+            let value = if key.shown {
+                shown.next()
+            } else {
+                last.get(&entity.fields[key.field].name)
+            };
+            value.cloned().unwrap_or(Json::Null)
         })
         .collect();
     let cursor = cursor(entity, &list_query.sort, values);
@@ -62,7 +68,7 @@ fn sort_signature(entity: &Entity, sort: &[SortKey]) -> String {
             } else {
                 "desc"
             };
-            format!("{}:{direction}", entity.fields[k.field].name)
+            format!("{}:{direction}", k.name(entity))
         })
         .collect::<Vec<_>>()
         .join(",")
@@ -101,7 +107,7 @@ pub(super) fn parse(entity: &Entity, sort: &[SortKey], text: &str) -> Result<Vec
     sort.iter()
         .zip(values)
         .map(|(key, json)| {
-            let field = &entity.fields[key.field];
+            let field = key.value_field(entity);
             crate::schema::value::from_json(field.value_type(), json, &[])
                 .or_else(|_| {
                     crate::schema::value::from_json(field.value_type(), json, &field.choices)

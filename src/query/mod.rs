@@ -94,6 +94,28 @@ impl Comparison {
 pub struct SortKey {
     pub field: usize,
     pub direction: Direction,
+    /// By the value the reference `field` shows (its target's display field), not its key.
+    pub shown: bool,
+}
+
+impl SortKey {
+    /// The sort name: `title`, or `author_id.name` for the value a reference shows.
+    pub fn name(&self, entity: &Entity) -> String {
+        let field = &entity.fields[self.field];
+        match (&field.display, self.shown) {
+            (Some(display), true) => format!("{}.{display}", field.name),
+            _ => field.name.clone(),
+        }
+    }
+
+    /// The field whose type the sort values have: the shown field, or the field itself.
+    pub fn value_field<'a>(&self, entity: &'a Entity) -> &'a crate::schema::Field {
+        let field = &entity.fields[self.field];
+        match field.shown() {
+            Some(shown) if self.shown => &shown.field,
+            _ => field,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,6 +171,15 @@ pub enum Error {
         field: String,
         place: &'static str,
         entity: String,
+    },
+    #[error(
+        "cannot sort entity \"{entity}\" by \"{name}\": a reference sorts by the value it shows as reference.display{}",
+        if hint.is_empty() { String::new() } else { format!(" ({hint})") }
+    )]
+    BadSortPath {
+        name: String,
+        entity: String,
+        hint: String,
     },
     #[error(
         "unknown operator \"{operator}\" for field \"{field}\" (operators: {})",

@@ -138,7 +138,7 @@ pub const PARAMETERS: &[Parameter] = &[
         Dialects::NG_ADMIN,
         Purpose::Sort,
         Shape::SortField,
-        "Sort field.",
+        "Sort field; reference.display (author_id.name) sorts by the value a reference shows.",
     ),
     parameter(
         "_sortDir",
@@ -152,7 +152,7 @@ pub const PARAMETERS: &[Parameter] = &[
         Dialects::SIMPLE_REST,
         Purpose::Sort,
         Shape::Text,
-        "[\"field\", \"ASC\"|\"DESC\"], JSON.",
+        "[\"field\", \"ASC\"|\"DESC\"], JSON; the field may be reference.display.",
     ),
     parameter(
         "_sort",

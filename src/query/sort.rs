@@ -60,24 +60,58 @@ pub(super) fn parse(entity: &Entity, params: &mut Params) -> Result<Vec<SortKey>
         } else {
             (name, Direction::Asc)
         };
-        let field = readable_field(entity, &name, "sort")?;
-        if keys.iter().all(|k: &SortKey| k.field != field) {
+        let (field, shown) = target(entity, &name)?;
+        if keys
+            .iter()
+            .all(|k: &SortKey| (k.field, k.shown) != (field, shown))
+        {
             keys.push(SortKey {
                 field,
                 direction: direction.unwrap_or(default_direction),
+                shown,
             });
         }
     }
     // The primary key last, in the direction of the first key, makes the order total.
     let key = key_index(entity);
-    if keys.iter().all(|k| k.field != key) {
+    if keys.iter().all(|k| k.field != key || k.shown) {
         let direction = keys.first().map_or(Direction::Asc, |k| k.direction);
         keys.push(SortKey {
             field: key,
             direction,
+            shown: false,
         });
     }
     Ok(keys)
+}
+
+/// The field a sort name orders by (see [`Entity::sort_target`]), or why it cannot.
+fn target(entity: &Entity, name: &str) -> Result<(usize, bool), Error> {
+    if let Some(found) = entity.sort_target(name) {
+        return Ok(found);
+    }
+    let Some((reference, _)) = name.split_once('.') else {
+        return readable_field(entity, name, "sort").map(|i| (i, false));
+    };
+    let hint = match entity.find_field(reference) {
+        Some(field) if field.is_readable() => match &field.display {
+            Some(display) => format!("{reference}.{display}"),
+            None => format!("\"{reference}\" has no display field"),
+        },
+        Some(_) | None => String::new(),
+    };
+    if hint.is_empty() {
+        return Err(Error::UnknownField {
+            field: name.to_owned(),
+            place: "sort",
+            entity: entity.name.clone(),
+        });
+    }
+    Err(Error::BadSortPath {
+        name: name.to_owned(),
+        entity: entity.name.clone(),
+        hint,
+    })
 }
 
 fn direction(name: &str, text: &str) -> Result<Direction, Error> {

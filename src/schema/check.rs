@@ -40,6 +40,17 @@ impl Schema {
                 (e.name.clone(), names)
             })
             .collect();
+        // Where each entity's fields live, for the values references show.
+        let homes: BTreeMap<String, (String, String, Vec<Field>)> = entities
+            .iter()
+            .map(|e| {
+                let fields = e.readable_fields().cloned().collect();
+                (
+                    e.name.clone(),
+                    (e.table.clone(), e.key_field().column.clone(), fields),
+                )
+            })
+            .collect();
         for entity in &mut entities {
             if let Some(version) = entity.version_field.clone() {
                 for field in entity.fields.iter_mut().filter(|f| f.name == version) {
@@ -59,15 +70,38 @@ impl Schema {
                     ));
                 };
                 field.key_type = Some(*key_type);
-                if let Some(display) = &field.display
-                    && !by_name[&target].contains(display)
-                {
-                    return Err(at(
-                        &entity.name,
-                        Some(&field.name),
-                        format!("display field \"{display}\" is not a field of \"{target}\""),
-                    ));
+                if let Some(display) = &field.display {
+                    let (table, key_column, fields) = &homes[&target];
+                    let Some(shown) = fields.iter().find(|f| &f.name == display) else {
+                        return Err(at(
+                            &entity.name,
+                            Some(&field.name),
+                            format!("display field \"{display}\" is not a field of \"{target}\""),
+                        ));
+                    };
+                    let mut shown = shown.clone();
+                    // A display field that is itself a reference shows its key.
+                    if shown.field_type == FieldType::Reference {
+                        let target = shown.target.as_deref().unwrap_or_default();
+                        shown.key_type = key_types.get(target).copied();
+                    }
+                    shown.shown = None;
+                    field.shown = Some(Box::new(super::Shown {
+                        table: table.clone(),
+                        key_column: key_column.clone(),
+                        field: shown,
+                    }));
                 }
+            }
+            if let Some((name, _)) = &entity.default_sort
+                && entity.sort_target(name).is_none()
+            {
+                let message = if name.contains('.') {
+                    "default_sort names neither a field nor a reference's display field (reference.display)"
+                } else {
+                    "default_sort names an unknown field"
+                };
+                return Err(at(&entity.name, Some(name), message.into()));
             }
             for relation in &entity.relations {
                 let Some(fields) = by_name.get(&relation.target) else {
@@ -203,14 +237,6 @@ fn check_entity(entity: &Entity) -> Result<(), (Option<&str>, String)> {
                 ));
             }
         }
-    }
-    if let Some((name, _)) = &entity.default_sort
-        && !readable(name)
-    {
-        return Err((
-            Some(name.as_str()),
-            "default_sort names an unknown field".into(),
-        ));
     }
     Ok(())
 }

@@ -183,6 +183,39 @@ impl Entity {
         self.fields.iter().find(|f| f.name == name)
     }
 
+    /// What a sort name orders by: a readable field (`title`: its index, `false`), or the
+    /// value a reference shows (`author_id.name`, where `name` is its display field: the
+    /// reference's index, `true`). `None` for anything else.
+    pub fn sort_target(&self, name: &str) -> Option<(usize, bool)> {
+        let readable = |name: &str| {
+            self.fields
+                .iter()
+                .position(|f| f.name == name && f.is_readable())
+        };
+        match name.split_once('.') {
+            None => readable(name).map(|i| (i, false)),
+            Some((reference, shown)) => {
+                let index = readable(reference)?;
+                let field = &self.fields[index];
+                (field.field_type == FieldType::Reference
+                    && field.display.as_deref() == Some(shown)
+                    && field.shown.is_some())
+                .then_some((index, true))
+            }
+        }
+    }
+
+    /// Every name a list sorts by: the readable fields, then each reference's shown value.
+    pub fn sort_names(&self) -> Vec<String> {
+        let fields = self.readable_fields().map(|f| f.name.clone());
+        let shown = self.readable_fields().filter_map(|f| {
+            f.shown()
+                .and(f.display.as_ref())
+                .map(|display| format!("{}.{display}", f.name))
+        });
+        fields.chain(shown).collect()
+    }
+
     /// The index of the `version_field` in `fields`.
     pub fn version_index(&self) -> Option<usize> {
         let name = self.version_field.as_deref()?;

@@ -137,6 +137,18 @@ pub struct Field {
     pub generated: Option<bool>,
     /// For references, the type of the target's primary key; resolved by [`Schema::new`].
     pub(crate) key_type: Option<FieldType>,
+    /// For references with a display field: where that value lives; resolved by
+    /// [`Schema::new`].
+    pub(crate) shown: Option<Box<Shown>>,
+}
+
+/// The value a reference shows (its target's display field) and where it lives, so that a
+/// list can sort by it: `LEFT JOIN table ON table.key_column = reference`.
+#[derive(Clone, Debug)]
+pub struct Shown {
+    pub table: String,
+    pub key_column: String,
+    pub field: Field,
 }
 
 /// A compiled `pattern` rule; keeps its source for messages and the SPA's config.
@@ -170,6 +182,7 @@ impl Field {
             display: None,
             generated: None,
             key_type: None,
+            shown: None,
         }
     }
 
@@ -304,6 +317,11 @@ impl Field {
     /// Password fields are write-only: never selected, returned, filtered or sorted on.
     pub fn is_readable(&self) -> bool {
         self.field_type != FieldType::Password
+    }
+
+    /// For a reference with a display field, that field of its target and where it lives.
+    pub fn shown(&self) -> Option<&Shown> {
+        self.shown.as_deref()
     }
 
     /// The type values of this field have: a reference carries its target's key type.

@@ -24,7 +24,7 @@ use std::sync::Arc;
 pub use check::Error;
 pub(crate) use entity::parse_sort_spec;
 pub use entity::{AUDIT_ENTITY, CountMode, Direction, Entity, Relation};
-pub use field::{Field, FieldType, Pattern};
+pub use field::{Field, FieldType, Pattern, Shown};
 pub(crate) use load::one_line;
 pub use print::{print_entities, quote_toml};
 pub use typed::TypedValidator;

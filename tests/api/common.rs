@@ -477,6 +477,18 @@ impl TestApp {
         self.request(reqwest::Method::GET, path, None).await
     }
 
+    /// The body of a successful GET as text (an export).
+    pub async fn text(&self, path: &str) -> String {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.api))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.text().await.expect("a complete body")
+    }
+
     pub async fn post(&self, path: &str, body: Json) -> Reply {
         self.request(reqwest::Method::POST, path, Some(&body)).await
     }

@@ -602,16 +602,7 @@ pub async fn csv_export(backend: Backend) {
     assert!(compressed.len() > 100);
 
     // Search applies too; paging does not.
-    let text = blog
-        .app
-        .client
-        .get(format!("{}/posts/export.csv?q=sale", blog.app.api))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = blog.app.text("/posts/export.csv?q=sale").await;
     assert_eq!(split_csv_records(&text).len(), 1 + 2);
     let reply = blog.app.get("/posts/export.csv?_page=1").await;
     assert_eq!(reply.status, 400);

@@ -32,6 +32,7 @@ backend_tests!(
     ordering::decimals_sort_by_value,
     ordering::search_folds_case_beyond_ascii,
     ordering::keyset_pages_are_index_ranges_on_postgres,
+    ordering::references_sort_by_the_value_they_show,
     crud::create_get_update_delete,
     crud::delete_accepts_any_body,
     crud::uuid_and_text_keys,

@@ -82,16 +82,7 @@ pub async fn decimals_sort_by_value(backend: Backend) {
     for descending in [false, true] {
         let dir = if descending { "DESC" } else { "ASC" };
         let want = expected(descending);
-        for query in [
-            format!("_sortField=price&_sortDir={dir}&_page=1&_perPage=50"),
-            format!(
-                "sort={}&range=[0,49]",
-                urlencode(&format!("[\"price\",\"{dir}\"]"))
-            ),
-            format!("_sort=price&_order={dir}&_start=0&_end=50"),
-            // Unpaged: the streamed path.
-            format!("_sortField=price&_sortDir={dir}"),
-        ] {
+        for query in sorted_by("price", dir) {
             let reply = app.get(&format!("/prices?{query}")).await;
             assert_eq!(reply.status, 200, "{query}: {}", reply.body);
             assert_eq!(order(&reply.body), want, "{backend:?} {query}");
@@ -99,22 +90,43 @@ pub async fn decimals_sort_by_value(backend: Backend) {
         // Page by page, by keyset: the same order, whichever row a page ends on (a NULL,
         // a value: each cursor is one or two index ranges).
         for per_page in [1, 2, 3] {
-            let mut seen = Vec::new();
-            let mut next = Some(format!(
-                "/prices?_sortField=price&_sortDir={dir}&_perPage={per_page}"
-            ));
-            while let Some(path) = next.take() {
-                let reply = app.get(&path).await;
-                assert_eq!(reply.status, 200, "{path}: {}", reply.body);
-                seen.extend(order(&reply.body));
-                next = reply.header("link").map(|link| {
-                    let target = link.trim_start_matches('<').split('>').next().unwrap();
-                    target[target.find("/prices").unwrap()..].to_owned()
-                });
-            }
+            let first = format!("/prices?_sortField=price&_sortDir={dir}&_perPage={per_page}");
+            let seen = order(&Json::Array(walk(&app, first).await));
             assert_eq!(seen, want, "{backend:?} keyset {dir} by {per_page}");
         }
     }
+}
+
+/// A list sorted by `field` in `dir`, in each dialect, paged and not (the streamed path).
+fn sorted_by(field: &str, dir: &str) -> [String; 4] {
+    let minus = if dir == "DESC" { "-" } else { "" };
+    [
+        format!("_sortField={field}&_sortDir={dir}&_page=1&_perPage=50"),
+        format!(
+            "sort={}&range=[0,49]",
+            urlencode(&format!("[\"{field}\",\"{dir}\"]"))
+        ),
+        format!("_sort={minus}{field}&_start=0&_end=50"),
+        format!("_sortField={field}&_sortDir={dir}"),
+    ]
+}
+
+/// Every record from the page at `first` on, following each page's next link (its keyset
+/// cursor) to the end.
+async fn walk(app: &TestApp, first: String) -> Vec<Json> {
+    let mut seen = Vec::new();
+    let mut next = Some(first);
+    while let Some(path) = next.take() {
+        let reply = app.get(&path).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        seen.extend(reply.body.as_array().unwrap().iter().cloned());
+        next = reply.header("link").map(|link| {
+            let target = link.trim_start_matches('<').split('>').next().unwrap();
+            // The path from the API's root.
+            target[target.find("/api/").unwrap() + 4..].to_owned()
+        });
+    }
+    seen
 }
 
 /// Quick search and `ilike` fold case beyond ASCII on every backend: "ÄRGER" finds "ärger".
@@ -268,4 +280,217 @@ default_sort = "-happened_at"
         assert!(!plan.contains("Filter:"), "{query}:\n{}\n{plan}", sql.text);
         assert_eq!(plan.matches("Index Cond").count(), scans, "{plan}");
     }
+}
+
+const SHOWN: &str = r#"
+[[entity]]
+name = "authors"
+  [[entity.field]]
+  name = "id"
+  type = "integer"
+  [[entity.field]]
+  name = "name"
+  type = "string"
+
+[[entity]]
+name = "posts"
+  [[entity.field]]
+  name = "id"
+  type = "integer"
+  [[entity.field]]
+  name = "title"
+  type = "string"
+  [[entity.field]]
+  name = "author_id"
+  type = "reference"
+  target = "authors"
+  display = "name"
+
+[[entity]]
+name = "by_author"
+table = "posts"
+default_sort = "-author_id.name"
+  [[entity.field]]
+  name = "id"
+  type = "integer"
+  [[entity.field]]
+  name = "author_id"
+  type = "reference"
+  target = "authors"
+  display = "name"
+"#;
+
+fn shown_schema(backend: Backend) -> [&'static str; 2] {
+    match backend {
+        Backend::Postgres => [
+            "CREATE TABLE authors (id SERIAL PRIMARY KEY, name VARCHAR(20))",
+            "CREATE TABLE posts (id SERIAL PRIMARY KEY, title VARCHAR(20), author_id INT REFERENCES authors(id))",
+        ],
+        Backend::MySql => [
+            "CREATE TABLE authors (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20))",
+            "CREATE TABLE posts (id INT AUTO_INCREMENT PRIMARY KEY, title VARCHAR(20), author_id INT REFERENCES authors(id))",
+        ],
+        Backend::Sqlite => [
+            "CREATE TABLE authors (id INTEGER PRIMARY KEY AUTOINCREMENT, name VARCHAR(20))",
+            "CREATE TABLE posts (id INTEGER PRIMARY KEY AUTOINCREMENT, title VARCHAR(20), author_id INTEGER REFERENCES authors(id))",
+        ],
+    }
+}
+
+/// A reference column sorts by the value it shows (`author_id.name`): the author's name,
+/// not their id, with NULL (no author, or an author without a name) first; in every dialect,
+/// unpaged, exported, by default, and page by page by keyset cursor.
+pub async fn references_sort_by_the_value_they_show(backend: Backend) {
+    let Some(app) = spawn_app(backend, &shown_schema(backend), SHOWN).await else {
+        return;
+    };
+    // Ids in another order than names.
+    let mut names = std::collections::HashMap::new();
+    for name in [Some("Dan"), Some("Ada"), None, Some("Cleo"), Some("Bea")] {
+        let author = app.create("authors", json!({"name": name})).await;
+        names.insert(author["id"].as_i64().unwrap(), name);
+    }
+    let ids: Vec<i64> = {
+        let mut ids: Vec<i64> = names.keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    };
+    for (i, author) in [3, 0, 4, 1, 2, 0, 3, 1, 4, 2, 0].iter().enumerate() {
+        app.create(
+            "posts",
+            json!({"title": format!("post {i}"), "author_id": ids[*author]}),
+        )
+        .await;
+        if i % 4 == 0 {
+            app.create(
+                "posts",
+                json!({"title": format!("orphan {i}"), "author_id": null}),
+            )
+            .await;
+        }
+    }
+    // (name, id) of every post, as the list must order them: NULL first, then by name,
+    // ties by id; descending reverses both.
+    let all = app.get("/posts?_sortField=id").await.body;
+    let mut want: Vec<(Option<&str>, i64)> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let name = p["author_id"].as_i64().and_then(|author| names[&author]);
+            (name, p["id"].as_i64().unwrap())
+        })
+        .collect();
+    want.sort();
+    let want_ids = |descending: bool| -> Vec<i64> {
+        let mut ids: Vec<i64> = want.iter().map(|(_, id)| *id).collect();
+        if descending {
+            ids.reverse();
+        }
+        ids
+    };
+    let post_ids = |body: &Json| -> Vec<i64> {
+        body.as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|p| p["id"].as_i64().unwrap())
+            .collect()
+    };
+    for descending in [false, true] {
+        let dir = if descending { "DESC" } else { "ASC" };
+        for query in sorted_by("author_id.name", dir) {
+            let reply = app.get(&format!("/posts?{query}")).await;
+            assert_eq!(reply.status, 200, "{query}: {}", reply.body);
+            assert_eq!(
+                post_ids(&reply.body),
+                want_ids(descending),
+                "{backend:?} {query}"
+            );
+        }
+        // The export prints the rows in the same order.
+        let csv = app
+            .text(&format!(
+                "/posts/export.csv?_sortField=author_id.name&_sortDir={dir}"
+            ))
+            .await;
+        let exported: Vec<i64> = csv
+            .lines()
+            .skip(1)
+            .map(|line| line.split(',').next().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(exported, want_ids(descending), "{backend:?} export {dir}");
+        for per_page in [1, 2, 3, 5] {
+            let first =
+                format!("/posts?_sortField=author_id.name&_sortDir={dir}&_perPage={per_page}");
+            let seen = post_ids(&Json::Array(walk(&app, first).await));
+            assert_eq!(
+                seen,
+                want_ids(descending),
+                "{backend:?} keyset {dir} by {per_page}"
+            );
+        }
+    }
+    // A second sort key after the shown value, and the default sort of an entity.
+    let reply = app.get("/posts?_sort=author_id.name,-title").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply = app.get("/by_author?_perPage=50").await;
+    assert_eq!(
+        post_ids(&reply.body),
+        want_ids(true),
+        "{backend:?} default sort"
+    );
+    // Sorting by the reference itself still orders by its key.
+    let by_key = post_ids(&app.get("/posts?_sortField=author_id").await.body);
+    let mut keyed: Vec<(Option<i64>, i64)> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["author_id"].as_i64(), p["id"].as_i64().unwrap()))
+        .collect();
+    keyed.sort();
+    assert_eq!(by_key, keyed.iter().map(|(_, id)| *id).collect::<Vec<_>>());
+
+    // What cannot be sorted by says what can.
+    for (query, says) in [
+        ("_sortField=author_id.id", "(author_id.name)"),
+        ("_sortField=title.name", "\"title\" has no display field"),
+        ("_sortField=nothing.name", "unknown field \"nothing.name\""),
+        ("_sort=author_id.", "(author_id.name)"),
+    ] {
+        let reply = app.get(&format!("/posts?{query}")).await;
+        assert_eq!(reply.status, 400, "{query}: {}", reply.body);
+        let (code, message) = reply.error();
+        assert_eq!(code, "bad_request", "{query}");
+        assert!(message.contains(says), "{query}: {message}");
+    }
+    // The default sort by a shown value wants an index on it, in the referenced table.
+    let schema = app.schema.clone().unwrap();
+    let advice = autoadmin::index_advice(&schema, &app.db.url).await.unwrap();
+    let shown = advice
+        .iter()
+        .find(|a| a.starts_with("entity \"by_author\", field \"author_id.name\": sorted on by default (the value the reference shows) without an index: CREATE INDEX"))
+        .unwrap_or_else(|| panic!("{advice:#?}"));
+    assert!(shown.contains("authors_name_idx"), "{shown}");
+    app.db.execute(shown.split(": ").last().unwrap()).await;
+    let after = autoadmin::index_advice(&schema, &app.db.url).await.unwrap();
+    assert!(
+        !after.iter().any(|a| a.contains("author_id.name")),
+        "{after:#?}"
+    );
+    // A cursor keeps the sort it was made for.
+    let reply = app.get("/posts?_sortField=author_id.name&_perPage=2").await;
+    let link = reply.header("link").unwrap().to_owned();
+    let cursor = link
+        .split("_cursor=")
+        .nth(1)
+        .unwrap()
+        .split('>')
+        .next()
+        .unwrap();
+    let reply = app
+        .get(&format!(
+            "/posts?_sortField=author_id&_perPage=2&_cursor={cursor}"
+        ))
+        .await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
 }

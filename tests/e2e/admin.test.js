@@ -82,6 +82,39 @@ test('list: columns, sorting, paging, page size', async () => {
   await page.waitForFunction(() => document.getElementById('range')?.innerText === '21–30 of 1,000');
 });
 
+test('a reference column sorts by the name it shows, across pages, Back and reload', async () => {
+  await page.goto(`${base}#/posts`);
+  await page.locator('#range').waitFor();
+  const authors = async () => (await page.locator('table.list tbody tr').evaluateAll(
+    (rows) => rows.map((tr) => tr.querySelectorAll('td')[4].innerText)));
+  const sorted = (names, descending) => names.every((name, i) => i === 0
+    || (descending ? names[i - 1] >= name : names[i - 1] <= name));
+  await page.click('#sort-author_id');
+  await page.waitForURL(/sort=author_id\.name/);
+  await page.waitForFunction(() => document.querySelector('th[aria-sort="ascending"]')?.innerText.startsWith('Author'));
+  // Wait for the labels (fetched after the rows), then read them in order.
+  await page.waitForFunction(() => [...document.querySelectorAll('table.list tbody tr td:nth-child(5)')].every((td) => /[a-z]/.test(td.innerText)));
+  const first = await authors();
+  assert.ok(sorted(first, false), `ascending by name: ${first.join(' | ')}`);
+  await page.click('#page-next');
+  await page.waitForFunction(() => document.getElementById('range')?.innerText.startsWith('26–50'));
+  await page.waitForFunction(() => [...document.querySelectorAll('table.list tbody tr td:nth-child(5)')].every((td) => /[a-z]/.test(td.innerText)));
+  const second = await authors();
+  assert.ok(sorted([...first, ...second], false), `page 2 continues page 1: ${first.at(-1)} then ${second[0]}`);
+  await page.goBack();
+  await page.waitForFunction(() => document.getElementById('range')?.innerText.startsWith('1–25'));
+  await page.click('#sort-author_id');
+  await page.waitForURL(/dir=DESC/);
+  await page.waitForFunction(() => document.querySelector('th[aria-sort="descending"]')?.innerText.startsWith('Author'));
+  await page.waitForFunction((was) => document.querySelector('table.list tbody tr td:nth-child(5)')?.innerText !== was, first[0]);
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('th[aria-sort="descending"]')?.innerText.startsWith('Author'));
+  await page.waitForFunction(() => [...document.querySelectorAll('table.list tbody tr td:nth-child(5)')].every((td) => /[a-z]/.test(td.innerText)));
+  const descending = await authors();
+  assert.ok(sorted(descending, true), `descending by name after reload: ${descending.join(' | ')}`);
+  assert.ok(descending[0] >= first.at(-1));
+});
+
 test('quick search and filters live in the URL', async () => {
   await page.goto(`${base}#/authors`);
   await page.locator('#range').waitFor();

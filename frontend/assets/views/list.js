@@ -139,12 +139,14 @@ function selectionControls(entity, rows, ctx, reload) {
 /** The table: a sortable header per column, a row per record with its links. */
 function table(entity, columns, state, page, selection, go, ctx) {
   const sortHeader = (field) => {
-    const active = state.sort === field.name;
+    // A reference column sorts by what it shows (author_id.name), as a person reads it.
+    const by = field.type === 'reference' && field.display ? `${field.name}.${field.display}` : field.name;
+    const active = state.sort === by || state.sort === field.name;
     const nextDir = active && state.dir === 'ASC' ? 'DESC' : 'ASC';
     return h('th', { scope: 'col', 'aria-sort': active ? (state.dir === 'ASC' ? 'ascending' : 'descending') : 'none' },
       h('button', {
         type: 'button', class: 'sort', id: `sort-${field.name}`, 'aria-label': t('list.sort_by', { field: field.label }),
-        onclick: () => go({ sort: field.name, dir: nextDir, page: 1 }, `sort-${field.name}`),
+        onclick: () => go({ sort: by, dir: nextDir, page: 1 }, `sort-${field.name}`),
       }, field.label, h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, active ? (state.dir === 'ASC' ? ' ▲' : ' ▼') : '')));
   };
   const row = (record) => {

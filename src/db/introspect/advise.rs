@@ -46,6 +46,28 @@ pub fn advise(schema: &Schema, tables: &[Table], dialect: Dialect) -> Vec<String
             let what = "sorted on by default, NULLs in order, without an index in that order";
             once.push(&mut advice, entity, &field.name, what, statement);
         }
+        // A default sort by the value a reference shows: an index on that column of the
+        // referenced table lets the join be walked in order (the reference's own index,
+        // wanted below, finds each record's rows).
+        if let Some((name, _)) = &entity.default_sort
+            && let Some((index, true)) = entity.sort_target(name)
+            && let Some(shown) = entity.fields[index].shown()
+            && let Some(target) = tables
+                .iter()
+                .find(|t| t.qualified == shown.table || t.name == shown.table)
+        {
+            let column = &shown.field.column;
+            if !target.indexed.contains(column) && target.primary_key.first() != Some(column) {
+                let index = quote(&format!("{}_{}_idx", target.name, column));
+                let statement = format!(
+                    "CREATE INDEX {index} ON {} ({});",
+                    quote(&shown.table),
+                    quote(column)
+                );
+                let what = "sorted on by default (the value the reference shows) without an index";
+                once.push(&mut advice, entity, name, what, statement);
+            }
+        }
         for (name, why) in wanted(entity) {
             let Some(field) = entity.find_field(&name) else {
                 continue;
@@ -130,10 +152,15 @@ fn wanted(entity: &Entity) -> Vec<(String, &'static str)> {
         .iter()
         .map(|f| (f.clone(), "filtered on"))
         .collect();
-    if let Some((field, _)) = &entity.default_sort
-        && !wanted.iter().any(|(name, _)| name == field)
-    {
-        wanted.push((field.clone(), "sorted on by default"));
+    if let Some((field, _)) = &entity.default_sort {
+        // By the value a reference shows: the reference joins.
+        let (field, why) = match field.split_once('.') {
+            Some((reference, _)) => (reference, "sorted on by default (by the value it shows)"),
+            None => (field.as_str(), "sorted on by default"),
+        };
+        if !wanted.iter().any(|(name, _)| name == field) {
+            wanted.push((field.to_owned(), why));
+        }
     }
     wanted
 }

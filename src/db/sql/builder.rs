@@ -1,7 +1,7 @@
 //! The statement builder: identifiers quoted and placeholders numbered by the [`Dialect`],
 //! values collected in order for binding. User input reaches the text only as placeholders.
 
-use crate::query::{Comparison, Condition, Filter, ListQuery};
+use crate::query::{Comparison, Condition, Filter, ListQuery, SortKey};
 use crate::schema::{Direction, Entity, Field, Kind, Value};
 
 use super::super::Catalog;
@@ -284,19 +284,92 @@ impl<'a> Builder<'a> {
         out
     }
 
+    /// What the `i`th sort key orders by: a column of the main table, or the column a
+    /// reference shows, of the table joined as `aa_s{i}` (see [`Builder::list_from`]); always
+    /// qualified in ORDER BY (see [`Builder::qualified_column`]).
+    pub fn sort_term(&self, i: usize, key: &SortKey) -> Term<'a> {
+        let field = &self.entity.fields[key.field];
+        match field.shown() {
+            Some(shown) if key.shown => {
+                let mut expr = self.quoted(&format!("aa_s{i}"));
+                expr.push('.');
+                self.dialect.quote(&shown.field.column, &mut expr);
+                Term {
+                    expr,
+                    field: &shown.field,
+                    table: &shown.table,
+                    // No referenced record (a NULL reference) shows NULL too.
+                    nullable: true,
+                    is_key: false,
+                }
+            }
+            _ => Term {
+                expr: self.column_ref(field),
+                field,
+                table: &self.entity.table,
+                nullable: field.is_nullable() && field.name != self.entity.primary_key,
+                is_key: field.name == self.entity.primary_key,
+            },
+        }
+    }
+
+    /// Whether the list sorts by a value a reference shows: its statement then names the
+    /// main table `t` and joins the referenced tables.
+    pub fn joins_shown(list_query: &ListQuery) -> bool {
+        list_query.sort.iter().any(|k| k.shown)
+    }
+
+    /// ` FROM table`, and for each sort key by a shown value, the table it lives in:
+    /// ` AS t LEFT JOIN authors AS aa_s0 ON aa_s0.id = t.author_id`.
+    pub fn list_from(&mut self, list_query: &ListQuery) -> &mut Self {
+        self.push(" FROM ").table();
+        if let Some(alias) = self.alias {
+            self.push(" AS ").ident(alias);
+        }
+        for (i, key) in list_query.sort.iter().enumerate() {
+            let field = &self.entity.fields[key.field];
+            let Some(shown) = field.shown().filter(|_| key.shown) else {
+                continue;
+            };
+            let alias = self.quoted(&format!("aa_s{i}"));
+            self.push(" LEFT JOIN ").ident(&shown.table);
+            self.push(" AS ").push(&alias).push(" ON ").push(&alias);
+            self.push(".").ident(&shown.key_column).push(" = ");
+            self.column(field);
+        }
+        self
+    }
+
+    /// After the select list, the values shown by references that the list sorts by (the
+    /// next page's cursor needs them), in sort order.
+    pub fn shown_columns(&mut self, list_query: &ListQuery) -> &mut Self {
+        for (i, key) in list_query.sort.iter().enumerate() {
+            if key.shown {
+                let term = self.sort_term(i, key);
+                self.push(", ");
+                self.dialect
+                    .select_expr(term.field.field_type, &term.expr, &mut self.text);
+            }
+        }
+        self
+    }
+
     pub fn order_by(&mut self, list_query: &ListQuery) {
         for (i, key) in list_query.sort.iter().enumerate() {
             self.push(if i == 0 { " ORDER BY " } else { ", " });
-            let field = &self.entity.fields[key.field];
-            let column = self.qualified_column(field);
-            self.push(&column);
+            let term = self.sort_term(i, key);
+            if key.shown {
+                self.push(&term.expr);
+            } else {
+                let column = self.qualified_column(term.field);
+                self.push(&column);
+            }
             self.push(match key.direction {
                 Direction::Asc => " ASC",
                 Direction::Desc => " DESC",
             });
             // NULL sorts as the smallest value on every backend.
-            if field.is_nullable()
-                && field.name != self.entity.primary_key
+            if term.nullable
                 && let Some(nulls) = self.dialect.nulls_smallest(key.direction)
             {
                 self.push(nulls);
@@ -323,6 +396,18 @@ impl<'a> Builder<'a> {
             self.select_list();
         }
     }
+}
+
+/// What one sort key orders by, in a statement (see [`Builder::sort_term`]).
+pub(super) struct Term<'a> {
+    /// The qualified column.
+    pub expr: String,
+    /// The field its values belong to, and that field's table (for binding them).
+    pub field: &'a Field,
+    pub table: &'a str,
+    pub nullable: bool,
+    /// The main table's key: never NULL, unique.
+    pub is_key: bool,
 }
 
 fn kind_of(value: &Value) -> Kind {

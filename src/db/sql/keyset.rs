@@ -17,11 +17,11 @@
 //! columns) take the general condition: an `OR` over the keys.
 
 use super::Sql;
-use super::builder::Builder;
+use super::builder::{Builder, Term};
 use crate::db::Catalog;
 use crate::db::dialect::Dialect;
 use crate::query::ListQuery;
-use crate::schema::{Direction, Entity, Field, Value};
+use crate::schema::{Direction, Entity, Value};
 
 /// One range of the rows after a cursor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,11 +43,11 @@ pub fn parts(entity: &Entity, list_query: &ListQuery) -> Vec<Part> {
     let (Some(values), [first, key]) = (&list_query.after, list_query.sort.as_slice()) else {
         return vec![Part::General];
     };
-    if entity.fields[key.field].name != entity.primary_key {
+    if key.shown || entity.fields[key.field].name != entity.primary_key {
         return vec![Part::General];
     }
     let column = &entity.fields[first.field];
-    let nullable = column.is_nullable() && column.name != entity.primary_key;
+    let nullable = first.shown || (column.is_nullable() && column.name != entity.primary_key);
     match (nullable, first.direction, values[0].is_null()) {
         (false, _, _) | (true, Direction::Asc, false) => vec![Part::Row],
         (true, Direction::Asc, true) => vec![Part::NullsAfter, Part::Values],
@@ -68,25 +68,24 @@ pub fn union(
 ) -> Sql {
     let limit = list_query.page.limit();
     let mut b = Builder::new(dialect, entity, catalog);
-    let keys: Vec<&Field> = list_query
-        .sort
-        .iter()
-        .map(|key| &entity.fields[key.field])
-        .collect();
+    if Builder::joins_shown(list_query) {
+        b.alias = Some("t");
+    }
     b.push("SELECT * FROM (");
     for (n, part) in parts.iter().enumerate() {
         if n > 0 {
             b.push(" UNION ALL ");
         }
         b.push("SELECT * FROM (SELECT ").select_list();
+        b.shown_columns(list_query);
         b.push(&format!(", {n} AS "));
         b.ident("aa_part");
-        for (i, field) in keys.iter().enumerate() {
-            let column = b.column_ref(field);
-            b.push(", ").push(&column).push(" AS ");
+        for (i, key) in list_query.sort.iter().enumerate() {
+            let term = b.sort_term(i, key);
+            b.push(", ").push(&term.expr).push(" AS ");
             b.ident(&format!("aa_k{}", i + 1));
         }
-        b.push(" FROM ").table();
+        b.list_from(list_query);
         b.where_conditions(list_query, Some(*part));
         b.order_by(list_query);
         b.push(" LIMIT ");
@@ -114,46 +113,41 @@ pub fn union(
 impl Builder<'_> {
     /// The rows after `values` (the cursor) in the list's order, as `part` of them.
     pub fn after(&mut self, list_query: &ListQuery, values: &[Value], part: Part) {
-        let keys: Vec<&Field> = list_query
-            .sort
-            .iter()
-            .map(|key| &self.entity.fields[key.field])
+        let terms: Vec<Term<'_>> = (list_query.sort.iter().enumerate())
+            .map(|(i, key)| self.sort_term(i, key))
             .collect();
         let direction = list_query.sort[0].direction;
         match part {
-            Part::General => self.general(list_query, values),
+            Part::General => self.general(&terms, list_query, values),
             Part::Row => {
-                let columns: Vec<String> = keys.iter().map(|f| self.column_ref(f)).collect();
+                let columns: Vec<&str> = terms.iter().map(|t| t.expr.as_str()).collect();
                 self.push("(").push(&columns.join(", ")).push(") ");
                 self.push(match direction {
                     Direction::Asc => "> (",
                     Direction::Desc => "< (",
                 });
-                for (i, field) in keys.iter().enumerate() {
+                for (i, term) in terms.iter().enumerate() {
                     if i > 0 {
                         self.push(", ");
                     }
-                    let value = self.keyset_value(field, values[i].clone());
-                    self.bind(field, value);
+                    self.bind_term(term, values[i].clone());
                 }
                 self.push(")");
             }
             Part::NullsAfter => {
-                let (column, key) = (self.column_ref(keys[0]), self.column_ref(keys[1]));
-                self.push(&column).push(" IS NULL AND ").push(&key);
+                self.push(&terms[0].expr).push(" IS NULL AND ");
+                self.push(&terms[1].expr);
                 self.push(match direction {
                     Direction::Asc => " > ",
                     Direction::Desc => " < ",
                 });
-                self.bind(keys[1], values[1].clone());
+                self.bind_term(&terms[1], values[1].clone());
             }
             Part::Values => {
-                let column = self.column_ref(keys[0]);
-                self.push(&column).push(" IS NOT NULL");
+                self.push(&terms[0].expr).push(" IS NOT NULL");
             }
             Part::Nulls => {
-                let column = self.column_ref(keys[0]);
-                self.push(&column).push(" IS NULL");
+                self.push(&terms[0].expr).push(" IS NULL");
             }
         }
     }
@@ -161,7 +155,7 @@ impl Builder<'_> {
     /// The rows after `values` in the list's order: for keys k1..kn, the OR over i of
     /// (k1 = v1 AND ... AND k(i-1) = v(i-1) AND ki beyond vi), where NULL sorts as the
     /// smallest value (as `order_by` makes it on every backend).
-    fn general(&mut self, list_query: &ListQuery, values: &[Value]) {
+    fn general(&mut self, terms: &[Term<'_>], list_query: &ListQuery, values: &[Value]) {
         self.push("(");
         for i in 0..list_query.sort.len() {
             if i > 0 {
@@ -172,40 +166,40 @@ impl Builder<'_> {
                 if j > 0 {
                     self.push(" AND ");
                 }
-                let field = &self.entity.fields[key.field];
-                let column = self.column_ref(field);
-                let value = self.keyset_value(field, values[j].clone());
+                let term = &terms[j];
+                let column = term.expr.as_str();
+                let value = &values[j];
                 if j < i {
                     if value.is_null() {
-                        self.push(&column).push(" IS NULL");
+                        self.push(column).push(" IS NULL");
                     } else {
-                        self.push(&column).push(" = ");
-                        self.bind(field, value);
+                        self.push(column).push(" = ");
+                        self.bind_term(term, value.clone());
                     }
                     continue;
                 }
                 match (key.direction, value.is_null()) {
                     // Beyond NULL ascending: any value.
                     (Direction::Asc, true) => {
-                        self.push(&column).push(" IS NOT NULL");
+                        self.push(column).push(" IS NOT NULL");
                     }
                     (Direction::Asc, false) => {
-                        self.push(&column).push(" > ");
-                        self.bind(field, value);
+                        self.push(column).push(" > ");
+                        self.bind_term(term, value.clone());
                     }
                     // Nothing is below NULL.
                     (Direction::Desc, true) => {
                         self.push("1 = 0");
                     }
                     // The key is never NULL: a bare range.
-                    (Direction::Desc, false) if field.name == self.entity.primary_key => {
-                        self.push(&column).push(" < ");
-                        self.bind(field, value);
+                    (Direction::Desc, false) if term.is_key => {
+                        self.push(column).push(" < ");
+                        self.bind_term(term, value.clone());
                     }
                     (Direction::Desc, false) => {
-                        self.push("(").push(&column).push(" < ");
-                        self.bind(field, value);
-                        self.push(" OR ").push(&column).push(" IS NULL)");
+                        self.push("(").push(column).push(" < ");
+                        self.bind_term(term, value.clone());
+                        self.push(" OR ").push(column).push(" IS NULL)");
                     }
                 }
             }
@@ -217,14 +211,14 @@ impl Builder<'_> {
     /// A MySQL ENUM compares by its index only with a number (with text, alphabetically,
     /// unlike its order): keyset conditions bind the index. (The catalog records MySQL's
     /// ENUM columns only.)
-    fn keyset_value(&self, field: &Field, value: Value) -> Value {
-        if let Value::Text(text) = &value
-            && let Some(index) = self
+    fn bind_term(&mut self, term: &Term<'_>, value: Value) {
+        let value = match &value {
+            Value::Text(text) => self
                 .catalog
-                .enum_index(&self.entity.table, &field.column, text)
-        {
-            return Value::Int(index);
-        }
-        value
+                .enum_index(term.table, &term.field.column, text)
+                .map_or(value, Value::Int),
+            _ => value,
+        };
+        self.bind_in(term.table, term.field, value);
     }
 }

@@ -41,7 +41,11 @@ pub fn list(dialect: Dialect, catalog: &Catalog, entity: &Entity, list_query: &L
         return keyset::union(dialect, catalog, entity, list_query, &parts);
     }
     let mut b = Builder::new(dialect, entity, catalog);
-    b.push("SELECT ").select_list().push(" FROM ").table();
+    if Builder::joins_shown(list_query) {
+        b.alias = Some("t");
+    }
+    b.push("SELECT ").select_list().shown_columns(list_query);
+    b.list_from(list_query);
     b.where_conditions(list_query, parts.first().copied());
     b.order_by(list_query);
     b.limit_offset(list_query.page.limit(), list_query.page.offset());
@@ -55,7 +59,8 @@ pub struct Display<'a> {
     pub shown: &'a Field,
 }
 
-/// Like [`list`] without paging, with each reference's display value after the fields:
+/// Like [`list`] without paging, with each reference's display value after the fields
+/// (the table of a shown value the list sorts by is joined once more, as in [`list`]):
 /// `SELECT t.*, r0.name FROM posts t LEFT JOIN authors r0 ON r0.id = t.author_id ...`.
 pub fn export(
     dialect: Dialect,
@@ -75,8 +80,7 @@ pub fn export(
         b.push(", ");
         dialect.select_expr(display.shown.field_type, &column, &mut b.text);
     }
-    b.push(" FROM ").table().push(" AS ");
-    b.text.push_str(&b.quoted("t"));
+    b.list_from(list_query);
     for (display, alias) in displays.iter().zip(&aliases) {
         let alias = b.quoted(alias);
         b.push(" LEFT JOIN ");

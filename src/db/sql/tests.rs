@@ -105,3 +105,36 @@ fn list_sql_per_dialect() {
         "SELECT \"id\", \"title\", CAST(\"rating\" AS TEXT), \"status\" FROM \"posts\" WHERE 1 = 0 AND \"title\" LIKE ? ESCAPE '\\' ORDER BY \"posts\".\"id\" ASC LIMIT ? OFFSET ?",
     );
 }
+
+#[test]
+fn a_shown_value_sorts_through_a_join() {
+    use serde_json::json;
+    let schema = Schema::new(vec![
+        Entity::new("authors")
+            .field(Field::integer("id"))
+            .field(Field::string("name")),
+        Entity::new("posts")
+            .field(Field::integer("id"))
+            .field(Field::string("title"))
+            .field(Field::reference("author_id", "authors").display("name")),
+    ])
+    .unwrap();
+    let entity = schema.entity("posts").unwrap();
+    let parse = |qs: &str| query::parse(entity, qs, None, Limits::default()).unwrap();
+    let first = parse("_sortField=author_id.name&_perPage=10&_filters={\"title\":\"a\"}");
+    assert_eq!(
+        list(Dialect::Postgres, &Catalog::default(), entity, &first).text,
+        "SELECT \"t\".\"id\", \"t\".\"title\", \"t\".\"author_id\", \"aa_s0\".\"name\" FROM \"posts\" AS \"t\" LEFT JOIN \"authors\" AS \"aa_s0\" ON \"aa_s0\".\"id\" = \"t\".\"author_id\" WHERE \"t\".\"title\" = $1 ORDER BY \"aa_s0\".\"name\" ASC NULLS FIRST, \"t\".\"id\" ASC LIMIT $2 OFFSET $3"
+    );
+    // After a name: one row comparison over the joined column and the key.
+    let cursor = query::cursor(entity, &first.sort, vec![json!("Bea"), json!(7)]);
+    let next = parse(&format!(
+        "_sortField=author_id.name&_perPage=10&_cursor={cursor}"
+    ));
+    let sql = list(Dialect::Sqlite, &Catalog::default(), entity, &next);
+    assert_eq!(
+        condition(&sql.text),
+        "(\"aa_s0\".\"name\", \"t\".\"id\") > (?, ?)"
+    );
+    assert_eq!(sql.binds[..2], [Value::Text("Bea".into()), Value::Int(7)]);
+}
