@@ -2,8 +2,9 @@
 // Each widget: { element (the labelled row), input, read() → value to send | undefined,
 // setError(message), focus() }.
 
-import { h, debounce } from './dom.js';
+import { h } from './dom.js';
 import { t } from './i18n.js';
+import { combobox } from './combobox.js';
 
 /**
  * A form row for `field`, showing `value`; `mode` is 'create' or 'edit'. Its element ids
@@ -110,6 +111,8 @@ function widget(field, element, input, error, read) {
 /** Our own messages (the browser's differ by browser); `null` when the value is fine. */
 function check(field, input, read) {
   if (field.read_only) return null;
+  // A combobox's text is a search; its value is the pick.
+  if (field.type === 'reference') return field.required && read() === null ? t('form.required') : null;
   if (field.type === 'json') {
     try {
       read();
@@ -139,44 +142,17 @@ function check(field, input, read) {
   return null;
 }
 
-/**
- * A reference: a search box that asks the server (not capped: each search brings up to 20
- * matches, refine by typing) and a select of the matches, which holds the value.
- */
+/** A reference: a combobox over the target's records (combobox.js). */
 function referenceWidget(field, value, { id, error, errorId, configOf, onChange, api }) {
   const target = configOf(field.target);
-  const shown = field.display ?? target.primary_key;
-  const searchId = `${id}-search`;
-  const search = h('input', { id: searchId, type: 'search', class: 'reference-search', 'aria-label': t('form.search_reference', { entity: target.label }), placeholder: t('form.search_reference', { entity: target.label }), disabled: field.read_only });
-  const select = h('select', { id, name: field.name, 'aria-describedby': errorId, disabled: field.read_only, onchange: onChange },
-    option('', field.required ? t('form.choose') : t('form.none'), value === null || value === undefined));
-  if (field.required) select.required = true;
-  const optionFor = (record) => option(String(record[target.primary_key]), `${record[shown] ?? ''} (#${record[target.primary_key]})`, false);
-  let current = value;
-  const fill = (records) => {
-    const keep = select.value;
-    select.replaceChildren(option('', field.required ? t('form.choose') : t('form.none'), false));
-    for (const record of records) select.append(optionFor(record));
-    select.value = keep;
-    if (select.value !== keep && keep !== '') select.value = '';
-  };
-  const find = debounce(async () => {
-    const selected = current === null || current === undefined ? null : String(current);
-    fill(await referenceOptions(api, target, shown, search.value, selected));
-    if (selected) select.value = selected;
-  }, 250);
-  search.addEventListener('input', find);
-  select.addEventListener('change', () => {
-    current = select.value === '' ? null : select.value;
+  const box = combobox({
+    id, target, shown: field.display ?? target.primary_key, api, value, label: field.label,
+    clearable: !field.required, disabled: field.read_only, describedBy: errorId, onChange,
   });
-  find();
+  box.input.name = field.name;
   const label = h('label', { for: id }, field.label, field.required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : null);
-  const element = h('div', { class: 'field field-reference' }, label, h('div', { class: 'reference' }, search, select), error);
-  const read = () => {
-    if (select.value === '') return null;
-    return target.key_type === 'integer' ? Number(select.value) : select.value;
-  };
-  return widget(field, element, select, error, read);
+  const element = h('div', { class: 'field field-reference' }, label, box.element, error);
+  return widget(field, element, box.input, error, box.value);
 }
 
 /** The descriptor's regex, as far as JavaScript reads it; one it cannot read is the server's to check. */
@@ -186,26 +162,6 @@ function matches(pattern, text) {
   } catch {
     return true;
   }
-}
-
-/**
- * Up to 20 records of `target` matching `text` (its quick search, else its `shown` field),
- * with the `current` one always among them: a reference picker is never capped, it narrows.
- * `api` is the app's client.
- */
-export async function referenceOptions(api, target, shown, text, current) {
-  const query = { page: 1, perPage: 20, sort: shown };
-  const needle = text.trim();
-  if (needle) {
-    if (target.search.length) query.q = needle;
-    else query.filters = { [shown]: { ilike: needle } };
-  }
-  const { rows } = await api.list(target.name, query);
-  if (current !== null && current !== undefined && !rows.some((r) => String(r[target.primary_key]) === String(current))) {
-    const record = await api.getOne(target.name, current).catch(() => null);
-    if (record) rows.unshift(record);
-  }
-  return rows;
 }
 
 function option(value, text, selected) {

@@ -2,9 +2,9 @@
 // "Add filter". Their state lives in the list's URL (`filters={"status":{"eq":"draft"}}`);
 // `apiFilters` turns it into the API's `_filters`.
 
-import { h, debounce } from '../dom.js';
+import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { referenceOptions } from '../widgets.js';
+import { combobox } from '../combobox.js';
 
 /** The filter bar. `go(changes, focusId)` moves the list; `ctx` is the view's context. */
 export function filterBar(entity, state, fields, go, ctx) {
@@ -78,22 +78,15 @@ function filterWidget(field, condition, set, ctx) {
   }
 }
 
-/** A reference filter: search the target, pick one. */
+/** A reference filter: a combobox over the target; its label shows the value from the URL. */
 function referenceFilter(field, condition, set, ctx, id) {
   const target = ctx.configOf(field.target);
-  const shown = field.display ?? target.primary_key;
-  const select = h('select', { id, onchange: (e) => set(e.target.value === '' ? {} : { eq: target.key_type === 'integer' ? Number(e.target.value) : e.target.value }) },
-    h('option', { value: '' }, t('common.any')));
-  const search = h('input', { type: 'search', id: `${id}-search`, 'aria-label': t('form.search_reference', { entity: target.label }), placeholder: t('form.search_reference', { entity: target.label }) });
-  const load = debounce(async () => {
-    const current = condition.eq === undefined ? null : String(condition.eq);
-    const rows = await referenceOptions(ctx.api, target, shown, search.value, current);
-    select.replaceChildren(h('option', { value: '' }, t('common.any')),
-      rows.map((r) => h('option', { value: String(r[target.primary_key]), selected: String(r[target.primary_key]) === current }, `${r[shown] ?? ''} (#${r[target.primary_key]})`)));
-  }, 250);
-  search.addEventListener('input', load);
-  load();
-  return [h('label', { for: id }, field.label), search, select];
+  const box = combobox({
+    id, target, shown: field.display ?? target.primary_key, api: ctx.api, value: condition.eq ?? null,
+    label: field.label, clearable: true, placeholder: t('common.any'),
+    onChange: (key) => set(key === null ? {} : { eq: key }),
+  });
+  return [h('label', { for: id }, field.label), box.element];
 }
 
 /** The URL's filter state into the API's `_filters`: empty conditions dropped, date ranges

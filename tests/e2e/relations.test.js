@@ -1,0 +1,179 @@
+// Relations in a real browser: the combobox that picks records of another entity, in forms
+// and in filters, by keyboard and by mouse.
+//
+//   AUTOADMIN_BIN=target/debug/autoadmin node --test tests/e2e/relations.test.js
+import { test, before, after, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDemo, launchBrowser } from './demo.js';
+
+let demo;
+let browser;
+let context;
+let page;
+let errors;
+
+before(async () => {
+  demo = await startDemo('relations-demo-pass');
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  demo?.stop();
+});
+
+beforeEach(async () => {
+  context = await browser.newContext({
+    viewport: { width: 1280, height: 900 }, locale: 'en-US',
+    extraHTTPHeaders: { Authorization: `Bearer ${demo.token}` },
+  });
+  page = await context.newPage();
+  errors = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/status of 4\d\d/.test(message.text())) errors.push(message.text());
+  });
+});
+
+afterEach(async () => {
+  await context.close();
+  assert.deepEqual(errors, [], 'no script errors');
+});
+
+const api = async (path, init = {}) => {
+  const response = await fetch(`${demo.api}${path}`, {
+    ...init, headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${demo.token}`, ...(init.headers ?? {}) },
+  });
+  return { status: response.status, headers: response.headers, body: await response.json().catch(() => null) };
+};
+const total = async (path) => Number((await api(path)).headers.get('X-Total-Count'));
+const range = () => page.locator('#range').innerText();
+const highlighted = (id) => page.locator(`#${id}-listbox [role="option"][aria-selected="true"]`);
+
+test('a reference filter offers choices, filters by one, and shows its label after a reload', async () => {
+  await page.goto(`${demo.base}#/posts`);
+  await page.locator('#range').waitFor();
+  await page.selectOption('#add-filter', 'author_id');
+  const box = page.locator('#filter-author_id');
+  await box.waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'filter-author_id', 'focus moves to the new filter');
+  // Choices without typing: the arrow opens the list.
+  await box.press('ArrowDown');
+  await highlighted('filter-author_id').waitFor();
+  assert.ok(await page.locator('#filter-author_id-listbox [role="option"]').count() > 1, 'the filter offers choices');
+  assert.equal(await box.getAttribute('aria-expanded'), 'true');
+  // Typing narrows; the second match by arrow, Enter picks it.
+  await box.pressSequentially('love');
+  await page.waitForFunction(() => [...document.querySelectorAll('#filter-author_id-listbox [role="option"]')].every((li) => /love/i.test(li.innerText)));
+  const options = await page.locator('#filter-author_id-listbox [role="option"]').allInnerTexts();
+  assert.ok(options.length >= 2, options.join(' | '));
+  await box.press('ArrowDown');
+  const chosen = await highlighted('filter-author_id').innerText();
+  assert.equal(chosen, options[1]);
+  await box.press('Enter');
+  const key = Number(chosen.match(/#(\d+)$/)[1]);
+  await page.waitForURL(/filters=/);
+  const want = await total(`/posts?_page=1&_perPage=1&_filters=${encodeURIComponent(JSON.stringify({ author_id: key }))}`);
+  await page.waitForFunction((n) => (document.getElementById('range')?.innerText ?? '').endsWith(`of ${n}`), want);
+  const name = chosen.replace(/ #\d+$/, '');
+  for (const cell of await page.locator('table.list tbody tr td:nth-child(5)').allInnerTexts()) assert.equal(cell, name);
+  // A filter that comes from the URL shows its label, not "Any".
+  await page.reload();
+  await page.waitForFunction((n) => document.getElementById('filter-author_id')?.value === n, name);
+  assert.match(await range(), new RegExp(`of ${want}$`));
+  // Clear: any author again.
+  await page.click('button[aria-label="Clear Author"]');
+  await page.waitForFunction(() => /of 1,000$/.test(document.getElementById('range')?.innerText ?? ''));
+  // Back: the author's filter again, with its label.
+  await page.goBack();
+  await page.waitForFunction((n) => document.getElementById('filter-author_id')?.value === n, name);
+});
+
+test('the combobox by keyboard only in a form: arrows wrap, Esc closes then restores, Enter picks and never submits', async () => {
+  const before = (await api('/posts/3')).body;
+  await page.goto(`${demo.base}#/posts/3/edit`);
+  const box = page.locator('#f-author_id');
+  await page.waitForFunction(() => /[a-z]/i.test(document.getElementById('f-author_id')?.value ?? ''));
+  const stored = await box.inputValue();
+  await page.focus('input[name="title"]');
+  // Tab order: title, body, status, then the author's combobox.
+  for (let i = 0; i < 3; i++) await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'f-author_id');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('Hopper');
+  await highlighted('f-author_id').waitFor();
+  const matches = await page.locator('#f-author_id-listbox [role="option"]').allInnerTexts();
+  assert.ok(matches.every((m) => /hopper/i.test(m)), matches.join(' | '));
+  // Up from the first wraps to the last; down wraps back to the first.
+  await page.keyboard.press('ArrowUp');
+  assert.equal(await highlighted('f-author_id').innerText(), matches.at(-1));
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await highlighted('f-author_id').innerText(), matches[0]);
+  assert.equal(await box.getAttribute('aria-activedescendant'), 'f-author_id-option-0');
+  // Esc closes the list; Esc again puts back the stored author.
+  await page.keyboard.press('Escape');
+  assert.equal(await box.getAttribute('aria-expanded'), 'false');
+  assert.equal(await box.inputValue(), 'Hopper');
+  await page.keyboard.press('Escape');
+  assert.equal(await box.inputValue(), stored);
+  // Type again, Enter picks the first match, and the form stays.
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('Hopper');
+  await highlighted('f-author_id').waitFor();
+  await page.keyboard.press('Enter');
+  assert.equal(await box.inputValue(), matches[0].replace(/ #\d+$/, ''));
+  assert.match(page.url(), /\/posts\/3\/edit$/, 'Enter picks, it does not submit');
+  // Enter with the list closed does not submit either.
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(300);
+  assert.match(page.url(), /\/posts\/3\/edit$/);
+  // Saving is the form's button; only the author changed.
+  await page.click('#save');
+  await page.waitForURL(/#\/posts\/3$/);
+  const after = (await api('/posts/3')).body;
+  assert.equal(after.author_id, Number(matches[0].match(/#(\d+)$/)[1]));
+  assert.equal(after.title, before.title);
+});
+
+test('the combobox by mouse, and typing that picks nothing changes nothing', async () => {
+  await page.goto(`${demo.base}#/comments/create`);
+  const box = page.locator('#f-post_id');
+  await box.waitFor();
+  await box.click();
+  await box.pressSequentially('queries');
+  await highlighted('f-post_id').waitFor();
+  const third = page.locator('#f-post_id-listbox [role="option"]').nth(2);
+  const text = await third.innerText();
+  await third.click();
+  assert.equal(await box.inputValue(), text.replace(/ #\d+$/, ''));
+  assert.equal(await box.getAttribute('aria-expanded'), 'false');
+  // Typing something else and leaving keeps the pick (and its label).
+  await box.fill('zzz no such post');
+  await page.focus('input[name="author_name"]');
+  assert.equal(await box.inputValue(), text.replace(/ #\d+$/, ''));
+  await page.fill('input[name="author_name"]', 'Mouse user');
+  await page.fill('textarea[name="body"]', 'Picked with a click.');
+  await page.click('#save');
+  await page.waitForURL(/#\/comments\/\d+$/);
+  const id = page.url().split('/').pop();
+  assert.equal((await api(`/comments/${id}`)).body.post_id, Number(text.match(/#(\d+)$/)[1]));
+  // A required reference left empty is the form's error, at the field.
+  await page.goto(`${demo.base}#/comments/create`);
+  await page.locator('#f-post_id').waitFor();
+  await page.fill('input[name="author_name"]', 'x');
+  await page.fill('textarea[name="body"]', 'y');
+  await page.click('#save');
+  assert.equal(await page.locator('.field-reference .field-error').innerText(), 'Is required');
+});
+
+test('the combobox at 375 px', async () => {
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.goto(`${demo.base}#/posts/create`);
+  const box = page.locator('#f-author_id');
+  await box.waitFor();
+  await box.pressSequentially('a');
+  await highlighted('f-author_id').waitFor();
+  const list = await page.locator('#f-author_id-listbox').boundingBox();
+  assert.ok(list.x >= 0 && list.x + list.width <= 375, `the list fits the screen: ${JSON.stringify(list)}`);
+  await page.screenshot({ path: '/tmp/combobox-375.png' });
+});
