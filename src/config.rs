@@ -341,6 +341,43 @@ filters = ["author_id"]
     }
 
     #[test]
+    fn many_to_many_relations_are_checked() {
+        let with = |relation: &str| format!("{GOOD}  [[entity.relation]]\n{relation}\n");
+        let good = "  name = \"writers\"\n  target = \"authors\"\n  through = \"post_writers\"\n  foreign_key = \"post_id\"\n  target_key = \"author_id\"";
+        check(&with(good), "ok");
+        let loaded = load_str(&with(good), "blog.toml").unwrap();
+        let posts = loaded.schema.entity("posts").unwrap();
+        let relation = posts.find_set("writers").unwrap();
+        // The name references to authors show, by default.
+        assert_eq!(relation.display.as_deref(), Some("name"));
+        assert!(crate::schema::print_entities(loaded.schema.entities()).contains(
+            "through = \"post_writers\"\n  foreign_key = \"post_id\"\n  target_key = \"author_id\"\n  display = \"name\""
+        ));
+        check(
+            &with(&good.replace("  target_key = \"author_id\"", "")),
+            "blog.toml: entity \"posts\", field \"writers\": a many-to-many relation needs both through (the junction table) and target_key (its column that references the target)",
+        );
+        check(
+            &with(&good.replace("name = \"writers\"", "name = \"author_id\"")),
+            "blog.toml: entity \"posts\", field \"author_id\": a many-to-many relation's name is a key of the record: \"author_id\" is a field already",
+        );
+        check(
+            &with(&format!("{good}\n  display = \"nom\"")),
+            "blog.toml: entity \"posts\", field \"writers\": display field \"nom\" is not a field of \"authors\"",
+        );
+        check(
+            &with(&good.replace("target_key = \"author_id\"", "target_key = \"post_id\"")),
+            "blog.toml: entity \"posts\", field \"writers\": foreign_key and target_key must be two columns of the junction",
+        );
+        // Lists show and filter by it as by a field; quick search cannot.
+        check(&with(good).replace("filters = [\"author_id\"]", "filters = [\"writers\"]\nlist_columns = [\"id\", \"writers\"]"), "ok");
+        check(
+            &with(good).replace("filters = [\"author_id\"]", "search = [\"writers\"]"),
+            "blog.toml: entity \"posts\", field \"writers\": search names an unknown field",
+        );
+    }
+
+    #[test]
     fn bad_files_name_file_entity_and_field() {
         check(
             &GOOD.replace("type = \"string\"", "type = \"strin\""),

@@ -78,6 +78,9 @@ fn entity_config(entity: &Entity) -> Json {
         "fields": entity.fields.iter().map(field_config).collect::<Vec<_>>(),
         "relations": entity.relations.iter().map(|r| json!({
             "name": r.name, "label": r.label, "target": r.target, "foreign_key": r.foreign_key,
+            "kind": if r.is_many_to_many() { "many_to_many" } else { "one_to_many" },
+            "through": r.through, "target_key": r.target_key, "display": r.display,
+            "key_type": r.is_many_to_many().then(|| r.key_type().name()),
         })).collect::<Vec<_>>(),
     })
 }

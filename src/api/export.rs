@@ -55,8 +55,9 @@ pub fn csv_response(
     batches: Batches,
     request_id: String,
 ) -> Response {
-    // Which column each readable field is printed from: its display column if it has one.
-    let layout: Vec<(usize, bool)> = entity
+    // Which column each readable field is printed from: its display column if it has one;
+    // then the many-to-many relations, the last columns.
+    let mut layout: Vec<(usize, bool)> = entity
         .readable_fields()
         .enumerate()
         .map(|(i, field)| {
@@ -67,12 +68,18 @@ pub fn csv_response(
             (index, columns[index].field_type.is_textual())
         })
         .collect();
+    let first_set = columns.len() - entity.sets().count();
+    layout.extend((first_set..columns.len()).map(|index| (index, true)));
+    let labels = entity
+        .readable_fields()
+        .map(|f| &f.label)
+        .chain(entity.sets().map(|r| &r.label));
     let mut header_line = String::new();
-    for (i, field) in entity.readable_fields().enumerate() {
+    for (i, label) in labels.enumerate() {
         if i > 0 {
             header_line.push(',');
         }
-        push_cell(&mut header_line, &field.label, true);
+        push_cell(&mut header_line, label, true);
     }
     header_line.push_str("\r\n");
     let rows = batches.map(move |batch| {

@@ -99,7 +99,10 @@ fn one_page(
 
 /// Every matching row (up to `max_rows`), streamed as a JSON array.
 fn every_row(entity: &EntityRef, total: Total, max_rows: u64, batches: Batches) -> Response {
-    let names = entity.readable_fields().map(|f| f.name.clone()).collect();
+    let fields = entity.readable_fields().map(|f| f.name.clone());
+    let names = fields
+        .chain(entity.sets().map(|r| r.name.clone()))
+        .collect();
     let body = export::json_array(names, batches, request_id::current());
     let n_rows = match total {
         Total::Exact(n) | Total::Estimated(n) => Some(n.min(max_rows)),

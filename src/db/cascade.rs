@@ -47,7 +47,7 @@ impl Db {
         entity: &EntityRef,
         keys: &[Value],
     ) -> Result<Vec<Dependent>, Error> {
-        let plan = self.graph.plan(&entity.table);
+        let plan = self.graph.plan(entity);
         let dialect = self.dialect();
         let statements = Statements {
             dialect,
@@ -109,7 +109,7 @@ impl Tx {
     ) -> Result<Vec<Change>, Error> {
         let db = self.db.clone();
         let entity = self.entity.clone();
-        let plan = db.graph.plan(&entity.table);
+        let plan = db.graph.plan(&entity);
         let dialect = db.dialect();
         let statements = Statements {
             dialect,
@@ -171,6 +171,7 @@ impl Tx {
             }
             reached.push((index, rows));
         }
+        self.clear_sets(keys).await?;
         self.delete_keys(keys).await?;
         let causes = causes(&entity, &records, &plan, &reached, &db);
         let mut changes: Vec<Change> = records

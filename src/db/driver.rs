@@ -230,6 +230,27 @@ impl Row {
     }
 }
 
+/// A page written as the JSON array the API sends.
+#[derive(Debug, Default)]
+pub struct PageRows {
+    pub json: Vec<u8>,
+    pub rows: usize,
+    /// The last record, and the values of its columns after the record's.
+    pub last: Option<Record>,
+    pub shown: Vec<Json>,
+    /// For an entity with many-to-many relations: each record's key, and the position of its
+    /// object's closing brace in `json`.
+    pub ends: Vec<(Json, usize)>,
+}
+
+/// The position of the key among an entity's readable fields (the select list's order).
+pub fn key_position(entity: &Entity) -> usize {
+    entity
+        .readable_fields()
+        .position(|f| f.name == entity.primary_key)
+        .unwrap_or(0)
+}
+
 impl Conn<'_> {
     /// The rows of a query, as they arrive.
     pub fn fetch<'c>(&'c mut self, sql: &Sql) -> BoxStream<'c, Result<Row, sqlx::Error>> {
@@ -278,37 +299,47 @@ impl Conn<'_> {
         Ok(records)
     }
 
-    /// The rows of a page as a JSON array, their number, the last one as a record and the
-    /// values of the last one's columns after the record's, of the types `after`.
+    /// The rows of a page as a JSON array (see [`PageRows`]); `after` are the types of the
+    /// columns after the record's, whose values the last row gives.
     pub async fn write_page(
         &mut self,
         sql: &Sql,
         entity: &Entity,
         after: &[FieldType],
-    ) -> Result<(Vec<u8>, usize, Option<Record>, Vec<Json>), sqlx::Error> {
+    ) -> Result<PageRows, sqlx::Error> {
         let mut rows = self.fetch(sql);
-        let mut json = Vec::with_capacity(8192);
-        json.push(b'[');
-        let mut count = 0;
+        let mut page = PageRows {
+            json: Vec::with_capacity(8192),
+            ..PageRows::default()
+        };
+        page.json.push(b'[');
+        // With many-to-many relations, each record's key and end, to add them after.
+        let key = entity
+            .sets()
+            .next()
+            .map(|_| (key_position(entity), entity.key_field().value_type()));
         let mut last = None;
         while let Some(row) = rows.try_next().await? {
-            if count > 0 {
-                json.push(b',');
+            if page.rows > 0 {
+                page.json.push(b',');
             }
-            row.write_json(entity, &mut json)?;
-            count += 1;
+            row.write_json(entity, &mut page.json)?;
+            if let Some((position, key_type)) = key {
+                page.ends
+                    .push((row.decode(position, key_type)?, page.json.len() - 1));
+            }
+            page.rows += 1;
             last = Some(row);
         }
-        json.push(b']');
-        let mut extra = Vec::with_capacity(after.len());
+        page.json.push(b']');
         if let Some(row) = &last {
             let start = entity.readable_fields().count();
             for (i, field_type) in after.iter().enumerate() {
-                extra.push(row.decode(start + i, *field_type)?);
+                page.shown.push(row.decode(start + i, *field_type)?);
             }
         }
-        let last = last.map(|row| row.record(entity)).transpose()?;
-        Ok((json, count, last, extra))
+        page.last = last.map(|row| row.record(entity)).transpose()?;
+        Ok(page)
     }
 
     /// The first row, as a record; the rest (there should be none) is drained, so the

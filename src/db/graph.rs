@@ -98,7 +98,7 @@ impl Graph {
             if let Some(entity) = declared.or_else(|| plain_entity(table)) {
                 graph
                     .labels
-                    .insert(table.name.clone(), label_field(&entity, entities));
+                    .insert(table.name.clone(), entity.naming_field(entities));
                 graph.tables.insert(table.name.clone(), entity);
             }
         }
@@ -141,8 +141,16 @@ impl Graph {
         self.tables.get(bare(table))
     }
 
-    /// The plan of deleting records of `root` (a table).
-    pub fn plan(&self, root: &str) -> Plan {
+    /// The plan of deleting records of `root`.
+    pub fn plan(&self, root: &Entity) -> Plan {
+        // The junction rows of the root's many-to-many relations are part of its records:
+        // deleted with them (`Tx::delete_cascading`), not reported as dependents.
+        let owned: Vec<(&str, &str)> = root
+            .sets()
+            .filter_map(|r| r.junction())
+            .map(|j| (bare(&j.table), j.owner.column.as_str()))
+            .collect();
+        let root = root.table.as_str();
         let mut steps: Vec<Step> = Vec::new();
         // (table, step it came from, the tables on the way there)
         let mut pending: Vec<(String, Option<usize>, Vec<String>)> =
@@ -158,6 +166,12 @@ impl Graph {
                 .iter()
                 .filter(|l| bare(&l.parent) == bare(&table))
             {
+                let junction = owned
+                    .iter()
+                    .any(|(t, c)| *t == bare(&link.child) && link.columns == [*c]);
+                if from.is_none() && junction {
+                    continue;
+                }
                 let itself = bare(&link.child) == bare(&link.parent);
                 // A table referencing itself: one recursive step covers every generation.
                 if itself && came_by_self {
@@ -184,33 +198,6 @@ impl Graph {
         }
         Plan { steps }
     }
-}
-
-/// The field that names a record of `entity`: the one references to it display, else its
-/// first text field (of its list columns first), else its key.
-fn label_field(entity: &Entity, entities: &[Entity]) -> String {
-    let shown = entities
-        .iter()
-        .flat_map(|e| &e.fields)
-        .find(|f| f.target.as_deref() == Some(entity.name.as_str()) && f.display.is_some())
-        .and_then(|f| f.display.clone());
-    let textual = |f: &&Field| {
-        f.is_readable()
-            && f.name != entity.primary_key
-            && matches!(
-                f.field_type,
-                FieldType::String | FieldType::Text | FieldType::Email
-            )
-    };
-    let listed = entity
-        .list_columns
-        .iter()
-        .filter_map(|name| entity.find_field(name))
-        .find(textual);
-    shown
-        .or_else(|| listed.map(|f| f.name.clone()))
-        .or_else(|| entity.fields.iter().find(textual).map(|f| f.name.clone()))
-        .unwrap_or_else(|| entity.primary_key.clone())
 }
 
 /// An entity for a table no descriptor describes: every column with a field type, as it is

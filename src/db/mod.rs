@@ -35,6 +35,7 @@ pub(crate) mod pool;
 mod postgres;
 mod restore;
 mod sessions;
+mod sets;
 pub mod sql;
 mod sqlite;
 mod stream;

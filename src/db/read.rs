@@ -4,7 +4,7 @@
 
 use super::error::Operation;
 use super::sql::{self, Sql};
-use super::{Db, Error, Record};
+use super::{Db, Error, Record, sets};
 use crate::query::ListQuery;
 use crate::schema::{CountMode, Entity, FieldType, Value};
 
@@ -90,17 +90,25 @@ impl Db {
             .filter(|key| key.shown)
             .map(|key| key.value_field(entity).value_type())
             .collect();
+        let reader = self.sets_reader();
         let page = async {
-            read!(self, &fail, |conn| conn
-                .write_page(&page_sql, entity, &shown))
+            read!(self, &fail, |conn| async {
+                let mut page = conn.write_page(&page_sql, entity, &shown).await?;
+                if !page.ends.is_empty() {
+                    // Each relation's keys for the whole page, in one statement.
+                    let owners: Vec<_> = page.ends.iter().map(|(key, _)| key.clone()).collect();
+                    let held = reader.held(conn, entity, &owners, false).await?;
+                    sets::splice(entity, &mut page.json, &page.ends, &held);
+                }
+                Ok(page)
+            })
         };
-        let ((json, rows, last, shown), total) =
-            tokio::try_join!(page, self.total(entity, list_query, threshold))?;
+        let (page, total) = tokio::try_join!(page, self.total(entity, list_query, threshold))?;
         Ok(Page {
-            json,
-            rows,
-            last,
-            shown,
+            json: page.json,
+            rows: page.rows,
+            last: page.last,
+            shown: page.shown,
             total,
         })
     }
@@ -166,19 +174,41 @@ impl Db {
             .fetch_all(&sql, entity))
     }
 
-    /// One record by key.
+    /// One record by key, with the keys it holds in its many-to-many relations.
     pub async fn get(&self, entity: &Entity, key: Value) -> Result<Record, Error> {
         let sql = sql::get(self.dialect(), &self.catalog, entity, key, false);
-        read!(self, self.read_error(entity), |conn| conn
-            .fetch_optional(&sql, entity))?
+        let reader = self.sets_reader();
+        read!(self, self.read_error(entity), |conn| async {
+            let Some(mut record) = conn.fetch_optional(&sql, entity).await? else {
+                return Ok(None);
+            };
+            if entity.sets().next().is_some() {
+                let owner = record.get(&entity.primary_key).cloned().unwrap_or_default();
+                let held = reader.held(conn, entity, &[owner], false).await?;
+                sets::attach(entity, &mut record, &held);
+            }
+            Ok(Some(record))
+        })?
         .ok_or(Error::NotFound)
     }
 
     /// [`Db::get`] as the JSON object the API sends, written straight from the row.
     pub async fn get_json(&self, entity: &Entity, key: Value) -> Result<Vec<u8>, Error> {
+        if entity.sets().next().is_some() {
+            let record = self.get(entity, key).await?;
+            return serde_json::to_vec(&record).map_err(|err| Error::Internal(err.to_string()));
+        }
         let sql = sql::get(self.dialect(), &self.catalog, entity, key, false);
         read!(self, self.read_error(entity), |conn| conn
             .fetch_optional_json(&sql, entity))?
         .ok_or(Error::NotFound)
+    }
+
+    /// What reading many-to-many relations needs.
+    pub(super) fn sets_reader(&self) -> sets::Reader<'_> {
+        sets::Reader {
+            dialect: self.dialect(),
+            catalog: &self.catalog,
+        }
     }
 }

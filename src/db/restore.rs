@@ -71,10 +71,30 @@ impl Db {
             Box::pin(async move {
                 let changes = values(&tx.entity, &before)?;
                 let entity = tx.entity.clone();
-                let record = tx
+                let mut record = tx
                     .insert_into(&entity, changes)
                     .await
                     .map_err(|error| why(error, &entity.name, &cause))?;
+                // Its many-to-many relations as they were (a member deleted since: 409).
+                let mut kept = before.clone();
+                if let Ok(wanted) = super::sets::take(&entity, &mut kept)
+                    && !wanted.is_empty()
+                {
+                    let key = record.get(&entity.primary_key).cloned().unwrap_or_default();
+                    tx.write_sets(&key, None, &wanted).await.map_err(|error| match error {
+                        Error::Rejected(crate::schema::WriteError::Invalid(errors)) => {
+                            Error::Conflict {
+                                field: None,
+                                message: format!(
+                                    "cannot restore {cause}: {}",
+                                    errors.into_values().collect::<Vec<_>>().join("; ")
+                                ),
+                            }
+                        }
+                        other => other,
+                    })?;
+                    tx.attach_sets(std::slice::from_mut(&mut record)).await?;
+                }
                 let mut audited = vec![Change::created(&entity, record.clone(), Vec::new())];
                 let mut counts: Vec<(String, u64)> = Vec::new();
                 // Parents first; a row whose parent is not back yet waits for the next round.
@@ -151,6 +171,7 @@ impl Db {
         };
         let list_query = ListQuery {
             filters: vec![equals("request_id", request), equals("cause", cause)],
+            sets: Vec::new(),
             search: None,
             sort: vec![SortKey {
                 field: field("id"),

@@ -44,11 +44,12 @@ impl Db {
     ) -> Result<Batches, Error> {
         let sql = sql::list(self.dialect(), &self.catalog, entity, list_query);
         let types = entity.readable_fields().map(Field::value_type).collect();
-        self.stream(entity.clone(), sql, types).await
+        self.stream(entity.clone(), sql, types, false).await
     }
 
     /// Every row matching `list_query`'s filters, search and sort, with each reference's
-    /// display value (from its target entity) after the fields.
+    /// display value (from its target entity) after the fields, then each many-to-many
+    /// relation's members by their display values.
     pub async fn stream_export(
         &self,
         entity: &EntityRef,
@@ -70,15 +71,25 @@ impl Db {
             shown: Some(d.shown.clone()),
         }));
         let types = columns.iter().map(|c| c.field_type).collect();
-        let batches = self.stream(entity.clone(), sql, types).await?;
+        columns.extend(entity.sets().map(|r| Column {
+            field: r.name.clone(),
+            field_type: FieldType::Text,
+            shown: None,
+        }));
+        let batches = self.stream(entity.clone(), sql, types, true).await?;
         Ok((columns, batches))
     }
 
+    /// Streams the rows of `sql`, decoded by `types`, then (for an entity with many-to-many
+    /// relations) each relation's members: their keys, or with `labels` their display
+    /// values as one text. The members of a batch are read on a second connection, the first
+    /// being busy with the rows.
     async fn stream(
         &self,
         entity: EntityRef,
         sql: Sql,
         types: Vec<FieldType>,
+        labels: bool,
     ) -> Result<Batches, Error> {
         if self.tasks.is_closed() {
             return Err(Error::Unavailable("the server is shutting down".into()));
@@ -95,6 +106,7 @@ impl Db {
                 let mut batch = Vec::with_capacity(BATCH);
                 // Left before the last row (the client went away, an error), the
                 // connection is closed rather than reused: `finished` is not reached.
+                let mut members = Members::new(&db, &entity, labels);
                 while let Some(row) = rows.try_next().await.map_err(fail)? {
                     let values = types
                         .iter()
@@ -103,15 +115,17 @@ impl Db {
                         .collect::<Result<Vec<_>, _>>()
                         .map_err(fail)?;
                     batch.push(values);
-                    if batch.len() == BATCH
-                        && sender.send(Ok(std::mem::take(&mut batch))).await.is_err()
-                    {
-                        // The client went away.
-                        return Ok(());
+                    if batch.len() == BATCH {
+                        members.add(&mut batch).await?;
+                        if sender.send(Ok(std::mem::take(&mut batch))).await.is_err() {
+                            // The client went away.
+                            return Ok(());
+                        }
                     }
                 }
                 drop(rows);
                 pooled.finished(&Ok::<(), sqlx::Error>(()));
+                members.add(&mut batch).await?;
                 // Always one last message, so the receiver knows the query ran.
                 let _ = sender.send(Ok(batch)).await;
                 Ok(())
@@ -138,6 +152,60 @@ impl Db {
             .chain(rest)
             .fuse()
             .boxed())
+    }
+}
+
+/// The members of a streamed batch's records in the entity's many-to-many relations, read
+/// on a connection of their own (taken at the first batch, kept to the end).
+struct Members<'a> {
+    db: &'a Db,
+    entity: &'a EntityRef,
+    labels: bool,
+    conn: Option<super::driver::Pooled>,
+}
+
+impl<'a> Members<'a> {
+    fn new(db: &'a Db, entity: &'a EntityRef, labels: bool) -> Members<'a> {
+        Members {
+            db,
+            entity,
+            labels,
+            conn: None,
+        }
+    }
+
+    /// Appends to each row of `batch` its relations' members.
+    async fn add(&mut self, batch: &mut [Vec<Json>]) -> Result<(), Error> {
+        if self.entity.sets().next().is_none() || batch.is_empty() {
+            return Ok(());
+        }
+        let position = super::driver::key_position(self.entity);
+        let owners: Vec<Json> = batch.iter().map(|row| row[position].clone()).collect();
+        let pooled = match &mut self.conn {
+            Some(pooled) => pooled,
+            None => self.conn.insert(self.db.pool.acquire().await?),
+        };
+        let held = self
+            .db
+            .sets_reader()
+            .held(&mut pooled.conn(), self.entity, &owners, self.labels)
+            .await;
+        pooled.finished(&held);
+        let (dialect, entity) = (self.db.dialect(), self.entity);
+        let held = held.map_err(|err| Error::from_sqlx(err, dialect, entity, Operation::Read))?;
+        for (row, owner) in batch.iter_mut().zip(&owners) {
+            let owner = owner.to_string();
+            for map in &held {
+                let members = map.get(&owner).cloned().unwrap_or_default();
+                row.push(if self.labels {
+                    let texts: Vec<String> = members.iter().map(super::key_text).collect();
+                    Json::String(texts.join("; "))
+                } else {
+                    Json::Array(members)
+                });
+            }
+        }
+        Ok(())
     }
 }
 

@@ -151,6 +151,33 @@ impl Tx {
         result.map_err(|err| self.fail(err))
     }
 
+    /// The transaction's connection, for statements of other modules.
+    pub(super) fn conn(&mut self) -> super::driver::Conn<'_> {
+        self.pooled.conn()
+    }
+
+    /// The first column of every row, as keys of `key_type`.
+    pub(super) async fn keys(
+        &mut self,
+        sql: &sql::Sql,
+        key_type: crate::schema::FieldType,
+    ) -> Result<Vec<Value>, Error> {
+        let result = async {
+            let mut conn = self.pooled.conn();
+            let mut rows = conn.fetch(sql);
+            let mut keys = Vec::new();
+            while let Some(row) = rows.try_next().await? {
+                let json = row.decode(0, key_type)?;
+                if let Ok(key) = crate::schema::value::from_json(key_type, &json, &[]) {
+                    keys.push(key);
+                }
+            }
+            Ok::<_, sqlx::Error>(keys)
+        }
+        .await;
+        result.map_err(|err| self.fail(err))
+    }
+
     pub(super) async fn execute(&mut self, sql: &sql::Sql) -> Result<Executed, Error> {
         let result = self.pooled.conn().execute(sql).await;
         result.map_err(|err| self.fail(err))
@@ -158,10 +185,17 @@ impl Tx {
 
     /// The record of `key`; `lock` holds its row until the transaction ends, where the
     /// backend has row locks.
+    /// With the keys it holds in its many-to-many relations.
     pub(super) async fn get(&mut self, key: Value, lock: bool) -> Result<Option<Record>, Error> {
         let db = &self.db;
         let get = sql::get(db.dialect(), &db.catalog, &self.entity, key, lock);
-        self.fetch_optional(&get).await
+        let Some(record) = self.fetch_optional(&get).await? else {
+            return Ok(None);
+        };
+        let mut records = [record];
+        self.attach_sets(&mut records).await?;
+        let [record] = records;
+        Ok(Some(record))
     }
 
     /// The rows of a statement as records of `entity`.
@@ -180,12 +214,15 @@ impl Tx {
         result.map_err(|err| self.fail(err))
     }
 
-    /// The records of `keys`, their rows locked.
+    /// The records of `keys`, their rows locked, with the keys they hold in their
+    /// many-to-many relations.
     pub(super) async fn existing(&mut self, keys: &[Value]) -> Result<Vec<Record>, Error> {
         let db = &self.db;
         let select = sql::existing_records(db.dialect(), &db.catalog, &self.entity, keys, true);
         let result = self.pooled.conn().fetch_all(&select, &self.entity).await;
-        result.map_err(|err| self.fail(err))
+        let mut records = result.map_err(|err| self.fail(err))?;
+        self.attach_sets(&mut records).await?;
+        Ok(records)
     }
 
     /// Inserts a row; returns it as stored (by RETURNING, or read again by its key where

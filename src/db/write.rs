@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 use super::audit::{self, Actor, Change};
 use super::error::{MISSING_REFERENCE, Operation};
 use super::tx::Written;
-use super::{Db, EntityRef, Error, Record, version};
+use super::{Db, EntityRef, Error, Record, sets, version};
 use crate::query::Precondition;
 use crate::schema::{self, Changes, FieldType, Value, value};
 
@@ -16,16 +16,28 @@ impl Db {
     pub async fn create(
         &self,
         entity: EntityRef,
-        body: Record,
+        mut body: Record,
         actor: Actor,
     ) -> Result<Record, Error> {
-        let changes = schema::prepare_create(&entity, &body).map_err(Error::Rejected)?;
+        let wanted = sets::take(&entity, &mut body);
+        let changes = schema::prepare_create(&entity, &body);
+        let (wanted, changes) = match (wanted, changes) {
+            (Ok(wanted), Ok(changes)) => (wanted, changes),
+            (Err(sets), fields) => return Err(sets::rejected(sets, fields.err())),
+            (Ok(_), Err(fields)) => return Err(Error::Rejected(fields)),
+        };
         let references = references(&entity, &changes);
         let passwords = audit::passwords(&entity, &changes);
         let result = self
             .write(entity.clone(), Operation::Write, actor, move |tx| {
                 Box::pin(async move {
-                    let record = tx.insert(changes).await?;
+                    let mut record = tx.insert(changes).await?;
+                    if tx.entity.sets().next().is_some() {
+                        let key = record.get(&tx.entity.primary_key).cloned();
+                        tx.write_sets(&key.unwrap_or(Json::Null), None, &wanted)
+                            .await?;
+                        tx.attach_sets(std::slice::from_mut(&mut record)).await?;
+                    }
                     let change = Change::created(&tx.entity, record.clone(), passwords);
                     Ok(Written::new(record, vec![change]))
                 })
@@ -46,6 +58,8 @@ impl Db {
         actor: Actor,
         precondition: Option<Precondition>,
     ) -> Result<Record, Error> {
+        let mut body = body;
+        let wanted = sets::take(&entity, &mut body).map_err(|sets| sets::rejected(sets, None))?;
         let references = references_in_body(&entity, &body);
         let result = self
             .write(entity.clone(), Operation::Write, actor, move |tx| {
@@ -54,11 +68,27 @@ impl Db {
                     tx.check(precondition.as_ref(), &existing)?;
                     let changes = schema::prepare_update(&tx.entity, &body, &existing)
                         .map_err(Error::Rejected)?;
-                    if changes.is_empty() {
-                        return Ok(Written::new(existing, Vec::new()));
-                    }
                     let passwords = audit::passwords(&tx.entity, &changes);
-                    let record = tx.update(key, changes).await?.ok_or(Error::NotFound)?;
+                    let record = if wanted.is_empty() {
+                        if changes.is_empty() {
+                            return Ok(Written::new(existing, Vec::new()));
+                        }
+                        tx.update(key, changes).await?.ok_or(Error::NotFound)?
+                    } else {
+                        // The sets are part of the record: a change to them alone is a
+                        // write (a new version), and the record is read back with them.
+                        let owner = existing.get(&tx.entity.primary_key).cloned();
+                        let sets_changed = tx
+                            .write_sets(&owner.unwrap_or(Json::Null), Some(&existing), &wanted)
+                            .await?;
+                        if changes.is_empty() && !sets_changed {
+                            return Ok(Written::new(existing, Vec::new()));
+                        }
+                        if !changes.is_empty() || tx.entity.version_index().is_some() {
+                            tx.update(key.clone(), changes).await?;
+                        }
+                        tx.get(key, false).await?.ok_or(Error::NotFound)?
+                    };
                     let change = Change::updated(&tx.entity, existing, record.clone(), passwords);
                     Ok(Written::new(record, vec![change]))
                 })

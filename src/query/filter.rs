@@ -4,7 +4,7 @@
 use serde_json::Value as Json;
 
 use super::params::{Params, Purpose};
-use super::{Comparison, Condition, Error, Filter, readable_field};
+use super::{Comparison, Condition, Error, Filter, SetFilter, readable_field};
 use crate::schema::{Entity, Field, FieldType, value};
 
 /// Which fields an operator applies to.
@@ -167,16 +167,14 @@ pub fn condition_for(field: &Field, operator: &str, operand: &Json) -> Result<Co
 
 /// The filter objects (`_filters` or `filter`) and the quick search (`q`, or the filter
 /// object's `q` key, as react-admin sends it).
-pub(super) fn parse(
-    entity: &Entity,
-    params: &mut Params,
-) -> Result<(Vec<Filter>, Option<String>), Error> {
+pub(super) fn parse(entity: &Entity, params: &mut Params) -> Result<Conditions, Error> {
     let mut taken = params.purpose(Purpose::Filter)?;
-    let (filters, filter_search) = match (taken.get("_filters"), taken.get("filter")) {
+    let object = match (taken.get("_filters"), taken.get("filter")) {
         (Some(text), _) => parse_object(entity, "_filters", &text)?,
         (None, Some(text)) => parse_object(entity, "filter", &text)?,
-        (None, None) => (Vec::new(), None),
+        (None, None) => Conditions::default(),
     };
+    let filter_search = object.search;
     let search = match (params.purpose(Purpose::Search)?.get("q"), filter_search) {
         (Some(_), Some(_)) => return Err(Error::Conflict("q".into(), "filter.q".into())),
         (q, from_filter) => q.or(from_filter).filter(|text| !text.is_empty()),
@@ -196,16 +194,24 @@ pub(super) fn parse(
             ),
         });
     }
-    Ok((filters, search))
+    Ok(Conditions {
+        filters: object.filters,
+        sets: object.sets,
+        search,
+    })
 }
 
-/// A filter object of `_filters` or `filter`: returns the filters and, from react-admin's
-/// full-text convention, the `q` key as a search.
-fn parse_object(
-    entity: &Entity,
-    name: &str,
-    text: &str,
-) -> Result<(Vec<Filter>, Option<String>), Error> {
+/// What a list's filter parameters ask for.
+#[derive(Default)]
+pub(super) struct Conditions {
+    pub filters: Vec<Filter>,
+    pub sets: Vec<SetFilter>,
+    pub search: Option<String>,
+}
+
+/// A filter object of `_filters` or `filter`: returns the filters of fields and of
+/// relations and, from react-admin's full-text convention, the `q` key as a search.
+fn parse_object(entity: &Entity, name: &str, text: &str) -> Result<Conditions, Error> {
     let json: Json = serde_json::from_str(text).map_err(|err| Error::BadParameter {
         name: name.into(),
         message: format!("is not valid JSON: {err}"),
@@ -227,7 +233,12 @@ fn parse_object(
         }
     };
     let mut filters = Vec::new();
+    let mut sets = Vec::new();
     for (key, condition) in object {
+        if let Some(index) = super::sets::find(entity, &key) {
+            sets.extend(super::sets::from_object(entity, index, &condition)?);
+            continue;
+        }
         // A key that is not a field may be `field_operator` (`views_gte`), as react-admin
         // users write filters for json-server back ends.
         let (index, implied) = match readable_field(entity, &key, "filter") {
@@ -267,7 +278,11 @@ fn parse_object(
             }),
         }
     }
-    Ok((filters, search))
+    Ok(Conditions {
+        filters,
+        sets,
+        search,
+    })
 }
 
 /// json-server's plain parameters: `field=v` (repeated: any of the values), `field_op=v`.

@@ -20,6 +20,7 @@ mod ids;
 mod page;
 pub mod params;
 mod precondition;
+mod sets;
 mod sort;
 #[cfg(test)]
 mod tests;
@@ -31,11 +32,14 @@ pub use filter::{Applies, OPERATORS, Operator, condition_for};
 pub use ids::{Batch, parse_id, parse_ids};
 use params::{Params, Purpose};
 pub use precondition::Precondition;
+pub use sets::SET_OPERATORS;
 
 /// A parsed list request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ListQuery {
     pub filters: Vec<Filter>,
+    /// Conditions on many-to-many relations.
+    pub sets: Vec<SetFilter>,
     /// Quick search: case-insensitive substring over the entity's search fields.
     pub search: Option<String>,
     /// Always ends with the primary key, so that paging is deterministic.
@@ -45,6 +49,23 @@ pub struct ListQuery {
     pub count: CountMode,
     /// Keyset paging: the rows after these values of the sort keys (from `_cursor`).
     pub after: Option<Vec<Value>>,
+}
+
+/// One condition on a many-to-many relation (an index into `entity.relations`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetFilter {
+    pub relation: usize,
+    pub condition: SetCondition,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SetCondition {
+    /// Holds any of these keys (none: no record matches).
+    Any(Vec<Value>),
+    /// Holds all of them (none: every record matches).
+    All(Vec<Value>),
+    /// Holds no key (`true`) or some (`false`).
+    Empty(bool),
 }
 
 /// One condition on one field (an index into `entity.fields`).
@@ -186,6 +207,11 @@ pub enum Error {
         filter::operator_names()
     )]
     UnknownOperator { field: String, operator: String },
+    #[error(
+        "unknown operator \"{operator}\" for relation \"{relation}\" (operators: {})",
+        sets::SET_OPERATORS.iter().map(|(o, _)| *o).collect::<Vec<_>>().join(" ")
+    )]
+    UnknownSetOperator { relation: String, operator: String },
     #[error("operator \"{operator}\" does not apply to {field_type} field \"{field}\"")]
     OperatorNotApplicable {
         field: String,
@@ -223,14 +249,21 @@ pub fn parse(
     limits: Limits,
 ) -> Result<ListQuery, Error> {
     let mut params = Params::decode(query_string)?;
-    let (mut filters, search) = filter::parse(entity, &mut params)?;
+    let filter::Conditions {
+        mut filters,
+        mut sets,
+        search,
+    } = filter::parse(entity, &mut params)?;
     let sort = sort::parse(entity, &mut params)?;
     let page = page::parse(entity, &mut params, range_header, limits)?;
     let count = parse_count(entity, &mut params)?;
     let cursor_text = params.purpose(Purpose::Cursor)?.get("_cursor");
     // What is left are json-server's plain filters: `field=value`, `field_gte=value`...
     for (name, values) in params.rest() {
-        filters.extend(filter::parse_plain(entity, &name, &values)?);
+        match sets::from_plain(entity, &name, &values)? {
+            Some(set) => sets.push(set),
+            None => filters.extend(filter::parse_plain(entity, &name, &values)?),
+        }
     }
     let after = cursor_text
         .map(|text| cursor::parse(entity, &sort, &text))
@@ -243,6 +276,7 @@ pub fn parse(
     }
     Ok(ListQuery {
         filters,
+        sets,
         search,
         sort,
         page,

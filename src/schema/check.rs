@@ -40,6 +40,11 @@ impl Schema {
                 (e.name.clone(), names)
             })
             .collect();
+        // The field that names each entity's records, for the relations that show them.
+        let namings: BTreeMap<String, String> = entities
+            .iter()
+            .map(|e| (e.name.clone(), e.naming_field(&entities)))
+            .collect();
         // Where each entity's fields live, for the values references show.
         let homes: BTreeMap<String, (String, String, Vec<Field>)> = entities
             .iter()
@@ -103,7 +108,9 @@ impl Schema {
                 };
                 return Err(at(&entity.name, Some(name), message.into()));
             }
-            for relation in &entity.relations {
+            let owner_key = entity.key_field().clone();
+            let field_names: Vec<String> = entity.fields.iter().map(|f| f.name.clone()).collect();
+            for relation in &mut entity.relations {
                 let Some(fields) = by_name.get(&relation.target) else {
                     return Err(at(
                         &entity.name,
@@ -111,6 +118,32 @@ impl Schema {
                         format!("relation target \"{}\" is not an entity", relation.target),
                     ));
                 };
+                if relation.through.is_some() || relation.target_key.is_some() {
+                    let mut junction = junction(relation, &owner_key, &homes, &field_names)
+                        .map_err(|message| at(&entity.name, Some(&relation.name), message))?;
+                    match &relation.display {
+                        Some(display) if !fields.contains(display) => {
+                            return Err(at(
+                                &entity.name,
+                                Some(&relation.name),
+                                format!(
+                                    "display field \"{display}\" is not a field of \"{}\"",
+                                    relation.target
+                                ),
+                            ));
+                        }
+                        Some(_) => {}
+                        None => relation.display = namings.get(&relation.target).cloned(),
+                    }
+                    let (_, _, target_fields) = &homes[&relation.target];
+                    junction.shown = relation
+                        .display
+                        .as_ref()
+                        .and_then(|name| target_fields.iter().find(|f| &f.name == name))
+                        .cloned();
+                    relation.junction = Some(Box::new(junction));
+                    continue;
+                }
                 if !fields.contains(&relation.foreign_key) {
                     return Err(at(
                         &entity.name,
@@ -127,6 +160,45 @@ impl Schema {
             entities: Arc::new(entities),
         })
     }
+}
+
+/// The tables and typed columns of a many-to-many relation, or why it does not hold.
+fn junction(
+    relation: &super::Relation,
+    owner_key: &Field,
+    homes: &BTreeMap<String, (String, String, Vec<Field>)>,
+    field_names: &[String],
+) -> Result<super::Junction, String> {
+    let (Some(table), Some(target_key)) = (&relation.through, &relation.target_key) else {
+        return Err("a many-to-many relation needs both through (the junction table) and target_key (its column that references the target)".into());
+    };
+    if field_names.contains(&relation.name) {
+        return Err(format!(
+            "a many-to-many relation's name is a key of the record: \"{}\" is a field already",
+            relation.name
+        ));
+    }
+    if relation.foreign_key == *target_key {
+        return Err("foreign_key and target_key must be two columns of the junction".into());
+    }
+    let (target_table, target_column, fields) = &homes[&relation.target];
+    let target = fields
+        .iter()
+        .find(|f| &f.column == target_column)
+        .expect("the target's key is readable");
+    let typed = |column: &str, like: &Field| {
+        let mut field = Field::new(column, like.value_type()).column(column);
+        field.choices = like.choices.clone();
+        field
+    };
+    Ok(super::Junction {
+        table: table.clone(),
+        owner: typed(&relation.foreign_key, owner_key),
+        member: typed(target_key, target),
+        target_table: target_table.clone(),
+        target_key: typed(target_column, target),
+        shown: None,
+    })
 }
 
 /// A descriptor that does not hold together; names where, so the user can fix it.
@@ -198,13 +270,15 @@ fn check_entity(entity: &Entity) -> Result<(), (Option<&str>, String)> {
         ));
     }
     let readable = |name: &str| entity.find_field(name).is_some_and(Field::is_readable);
-    for (list, what) in [
-        (&entity.list_columns, "list_columns"),
-        (&entity.search, "search"),
-        (&entity.filters, "filters"),
+    // A list shows, and filters by, a many-to-many relation as it does a field.
+    let set = |name: &str| entity.find_set(name).is_some();
+    for (list, what, sets) in [
+        (&entity.list_columns, "list_columns", true),
+        (&entity.search, "search", false),
+        (&entity.filters, "filters", true),
     ] {
         for name in list {
-            if !readable(name) {
+            if !(readable(name) || sets && set(name)) {
                 return Err((
                     Some(name.as_str()),
                     format!("{what} names an unknown field"),

@@ -2,20 +2,11 @@
 //! with the builder methods that declare them in code.
 
 use super::typed::TypedValidator;
-use super::{Field, FieldType, default_label};
+use super::{Field, FieldType, Relation, default_label};
 
 /// The name of the audit log's entity (`crate::db` makes it): known here so that documents
 /// made from a schema can tell it.
 pub const AUDIT_ENTITY: &str = "_audit";
-
-/// A one-to-many relation shown on the detail page (ng-admin's referenced_list).
-#[derive(Clone, Debug)]
-pub struct Relation {
-    pub name: String,
-    pub target: String,
-    pub foreign_key: String,
-    pub label: String,
-}
 
 /// How a list's total is counted, from most to least exact (and costly).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -154,19 +145,37 @@ impl Entity {
         self.fields.push(field);
         self
     }
+    /// A one-to-many relation: the records of `target` whose `foreign_key` references this
+    /// entity, listed on its detail page.
     pub fn relation(
-        mut self,
+        self,
         name: impl Into<String>,
         target: impl Into<String>,
         foreign_key: impl Into<String>,
     ) -> Entity {
-        let name = name.into();
-        self.relations.push(Relation {
-            label: default_label(&name),
+        self.with_relation(Relation::children(name, target, foreign_key))
+    }
+    /// A many-to-many relation through the junction table `through` (its column
+    /// `foreign_key` references this entity, `target_key` the target): records carry it as
+    /// a list of the target's keys.
+    pub fn many_to_many(
+        self,
+        name: impl Into<String>,
+        target: impl Into<String>,
+        through: impl Into<String>,
+        foreign_key: impl Into<String>,
+        target_key: impl Into<String>,
+    ) -> Entity {
+        self.with_relation(Relation::many_to_many(
             name,
-            target: target.into(),
-            foreign_key: foreign_key.into(),
-        });
+            target,
+            through,
+            foreign_key,
+            target_key,
+        ))
+    }
+    pub fn with_relation(mut self, relation: Relation) -> Entity {
+        self.relations.push(relation);
         self
     }
     /// Attaches a Rust type whose `validator::Validate` rules run in addition to the field
@@ -177,6 +186,16 @@ impl Entity {
     {
         self.typed = Some(TypedValidator::new::<T>());
         self
+    }
+
+    /// The many-to-many relations, which records carry as lists of keys.
+    pub fn sets(&self) -> impl Iterator<Item = &Relation> {
+        self.relations.iter().filter(|r| r.is_many_to_many())
+    }
+
+    /// The many-to-many relation called `name`.
+    pub fn find_set(&self, name: &str) -> Option<&Relation> {
+        self.sets().find(|r| r.name == name)
     }
 
     pub fn find_field(&self, name: &str) -> Option<&Field> {
@@ -214,6 +233,33 @@ impl Entity {
                 .map(|display| format!("{}.{display}", f.name))
         });
         fields.chain(shown).collect()
+    }
+
+    /// The field that names a record of this entity: the one references to it display, else
+    /// its first text field (of its list columns first), else its key.
+    pub fn naming_field(&self, entities: &[Entity]) -> String {
+        let shown = entities
+            .iter()
+            .flat_map(|e| &e.fields)
+            .find(|f| f.target.as_deref() == Some(self.name.as_str()) && f.display.is_some())
+            .and_then(|f| f.display.clone());
+        let textual = |f: &&Field| {
+            f.is_readable()
+                && f.name != self.primary_key
+                && matches!(
+                    f.field_type,
+                    FieldType::String | FieldType::Text | FieldType::Email
+                )
+        };
+        let listed = self
+            .list_columns
+            .iter()
+            .filter_map(|name| self.find_field(name))
+            .find(textual);
+        shown
+            .or_else(|| listed.map(|f| f.name.clone()))
+            .or_else(|| self.fields.iter().find(textual).map(|f| f.name.clone()))
+            .unwrap_or_else(|| self.primary_key.clone())
     }
 
     /// The index of the `version_field` in `fields`.

@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use super::{Entity, Error, Field, FieldType, Pattern, Relation, Schema, default_label};
+use super::{Entity, Error, Field, FieldType, Pattern, Relation, Schema};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,6 +42,9 @@ struct RawRelation {
     target: String,
     foreign_key: String,
     label: Option<String>,
+    through: Option<String>,
+    target_key: Option<String>,
+    display: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -169,15 +172,15 @@ fn entity(raw: RawEntity) -> Result<Entity, FieldError> {
             .fields
             .push(field(raw_field).map_err(|message| (Some(name), message))?);
     }
-    for relation in raw.relation {
-        entity.relations.push(Relation {
-            label: relation
-                .label
-                .unwrap_or_else(|| default_label(&relation.name)),
-            name: relation.name,
-            target: relation.target,
-            foreign_key: relation.foreign_key,
-        });
+    for raw in raw.relation {
+        let mut relation = Relation::children(raw.name, raw.target, raw.foreign_key);
+        if let Some(label) = raw.label {
+            relation.label = label;
+        }
+        relation.through = raw.through;
+        relation.target_key = raw.target_key;
+        relation.display = raw.display;
+        entity.relations.push(relation);
     }
     Ok(entity)
 }

@@ -15,6 +15,7 @@ mod entity;
 mod field;
 pub(crate) mod load;
 mod print;
+mod relation;
 mod typed;
 mod validate;
 pub mod value;
@@ -23,10 +24,11 @@ use std::sync::Arc;
 
 pub use check::Error;
 pub(crate) use entity::parse_sort_spec;
-pub use entity::{AUDIT_ENTITY, CountMode, Direction, Entity, Relation};
+pub use entity::{AUDIT_ENTITY, CountMode, Direction, Entity};
 pub use field::{Field, FieldType, Pattern, Shown};
 pub(crate) use load::one_line;
 pub use print::{print_entities, quote_toml};
+pub use relation::{Junction, Relation};
 pub use typed::TypedValidator;
 pub use validate::{
     Changes, FieldErrors, WriteError, prepare_create, prepare_update, validate_record,

@@ -76,7 +76,16 @@ fn print_entity(out: &mut String, entity: &Entity) {
         out.push_str("  [[entity.relation]]\n");
         let _ = writeln!(out, "  name = {}", quote_toml(&relation.name));
         let _ = writeln!(out, "  target = {}", quote_toml(&relation.target));
+        if let Some(through) = &relation.through {
+            let _ = writeln!(out, "  through = {}", quote_toml(through));
+        }
         let _ = writeln!(out, "  foreign_key = {}", quote_toml(&relation.foreign_key));
+        if let Some(target_key) = &relation.target_key {
+            let _ = writeln!(out, "  target_key = {}", quote_toml(target_key));
+        }
+        if let Some(display) = &relation.display {
+            let _ = writeln!(out, "  display = {}", quote_toml(display));
+        }
         if relation.label != default_label(&relation.name) {
             let _ = writeln!(out, "  label = {}", quote_toml(&relation.label));
         }

@@ -583,3 +583,21 @@ pub fn urlencode(text: &str) -> String {
     }
     out
 }
+
+/// Sends `method path` with `If-Match: if_match` and a JSON body (when given).
+pub async fn conditional(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    if_match: &str,
+    body: Option<Json>,
+) -> Reply {
+    let mut request = app
+        .client
+        .request(method, format!("{}{path}", app.api))
+        .header("if-match", if_match);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    reply(request.send().await.unwrap()).await
+}

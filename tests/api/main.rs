@@ -14,6 +14,7 @@ mod hostile;
 mod introspection;
 mod lifecycle;
 mod list;
+mod many;
 mod ordering;
 mod typed;
 mod types;
@@ -33,6 +34,9 @@ backend_tests!(
     ordering::search_folds_case_beyond_ascii,
     ordering::keyset_pages_are_index_ranges_on_postgres,
     ordering::references_sort_by_the_value_they_show,
+    many::records_carry_and_write_their_sets,
+    many::lists_filter_by_sets,
+    many::deletes_exports_and_restores_take_the_sets,
     crud::create_get_update_delete,
     crud::delete_accepts_any_body,
     crud::uuid_and_text_keys,

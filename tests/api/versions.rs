@@ -7,25 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value as Json, json};
 
-use crate::common::{Backend, Reply, TestApp, blog_app, spawn_app};
-
-/// Sends `method path` with `If-Match: if_match` and a JSON body (when given).
-async fn conditional(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    if_match: &str,
-    body: Option<Json>,
-) -> Reply {
-    let mut request = app
-        .client
-        .request(method, format!("{}{path}", app.api))
-        .header("if-match", if_match);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    crate::common::reply(request.send().await.unwrap()).await
-}
+use crate::common::{Backend, TestApp, blog_app, conditional, spawn_app};
 
 async fn post(app: &TestApp) -> (i64, String) {
     let author = app

@@ -15,7 +15,7 @@ pub use advise::advise;
 pub use check::check;
 
 use super::{Db, Error};
-use crate::schema::{Entity, Field, FieldType, default_label};
+use crate::schema::{Entity, Field, FieldType};
 
 /// Which tables to read.
 #[derive(Clone, Debug, Default)]
@@ -328,12 +328,11 @@ pub fn describe(tables: &[Table]) -> (Vec<Entity>, Vec<String>) {
                 if entity.relations.iter().any(|r| r.name == name) {
                     name = format!("{source}_by_{column}");
                 }
-                entity.relations.push(crate::schema::Relation {
-                    label: default_label(&name),
+                entity.relations.push(crate::schema::Relation::children(
                     name,
-                    target: source.clone(),
-                    foreign_key: column.clone(),
-                });
+                    source.clone(),
+                    column.clone(),
+                ));
             }
         }
     }

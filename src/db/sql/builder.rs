@@ -185,6 +185,13 @@ impl<'a> Builder<'a> {
             and(self);
             self.condition(filter);
         }
+        for set in &list_query.sets {
+            let Some(junction) = self.entity.relations[set.relation].junction() else {
+                continue;
+            };
+            and(self);
+            self.set_condition(junction, &set.condition);
+        }
         if let Some(needle) = &list_query.search {
             and(self);
             self.push("(");

@@ -6,6 +6,7 @@
 mod builder;
 pub(super) mod graph;
 mod keyset;
+pub(super) mod sets;
 #[cfg(test)]
 mod tests;
 
@@ -184,7 +185,8 @@ pub fn insert(
 }
 
 /// `UPDATE t SET ... WHERE key = ?`, with RETURNING where the backend has it; with a
-/// `version_field`, the version is incremented too.
+/// `version_field`, the version is incremented too (`changes` may then be empty: a write to
+/// the record's many-to-many relations alone).
 pub fn update(
     dialect: Dialect,
     catalog: &Catalog,
@@ -203,7 +205,10 @@ pub fn update(
     }
     if let Some(index) = entity.version_index() {
         let version = &entity.fields[index];
-        b.push(", ").column(version).push(" = COALESCE(");
+        if !b.text.ends_with(" SET ") {
+            b.push(", ");
+        }
+        b.column(version).push(" = COALESCE(");
         b.column(version).push(", 0) + 1");
     }
     b.where_key(key);
