@@ -153,6 +153,9 @@ def bench_config(work):
     posts = POSTS_BLOCK.search(text)[0]
     twin = posts.replace('name = "posts"\n', 'name = "posts_estimated"\ntable = "posts"\ncount = "estimated"\n', 1)
     twin = twin.split("\n  [[entity.relation]]")[0].rstrip() + "\n"
+    # Without the relations, their names leave its columns and filters too.
+    for relation in re.findall(r'\[\[entity\.relation\]\]\n  name = "([^"]+)"\n  target = "[^"]+"\n  through', posts):
+        twin = twin.replace(f'"{relation}", ', '').replace(f', "{relation}"', '')
     path = work / "bench.toml"
     path.write_text(text.rstrip() + "\n\n" + twin)
     return path

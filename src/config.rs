@@ -370,7 +370,13 @@ filters = ["author_id"]
             "blog.toml: entity \"posts\", field \"writers\": foreign_key and target_key must be two columns of the junction",
         );
         // Lists show and filter by it as by a field; quick search cannot.
-        check(&with(good).replace("filters = [\"author_id\"]", "filters = [\"writers\"]\nlist_columns = [\"id\", \"writers\"]"), "ok");
+        check(
+            &with(good).replace(
+                "filters = [\"author_id\"]",
+                "filters = [\"writers\"]\nlist_columns = [\"id\", \"writers\"]",
+            ),
+            "ok",
+        );
         check(
             &with(good).replace("filters = [\"author_id\"]", "search = [\"writers\"]"),
             "blog.toml: entity \"posts\", field \"writers\": search names an unknown field",

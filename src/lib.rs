@@ -62,7 +62,7 @@ pub use crate::schema::{Field, FieldType};
 /// Why an [`Admin`] could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    #[error("{0}")]
+    #[error(transparent)]
     Config(#[from] schema::Error),
     #[error(
         "no database URL: give --database-url (or AUTOADMIN_DATABASE_URL), database_url in the config's [admin] table, or AdminBuilder::database_url"

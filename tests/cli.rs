@@ -201,6 +201,15 @@ fn check_reports_file_entity_and_field() {
         )),
         "{stderr}"
     );
+    // `serve` says it once too (it once repeated the message after itself).
+    let served = Command::new(BIN)
+        .args(["serve", "--database-url", "sqlite::memory:", "--config"])
+        .arg(&bad_path)
+        .output()
+        .unwrap();
+    assert!(!served.status.success());
+    let stderr = String::from_utf8_lossy(&served.stderr);
+    assert_eq!(stderr.matches("is not an entity").count(), 1, "{stderr}");
     std::fs::remove_file(&bad_path).unwrap();
 }
 

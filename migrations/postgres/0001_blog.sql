@@ -40,3 +40,11 @@ CREATE TABLE comments (
     created_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')
 );
 CREATE INDEX comments_post_id ON comments (post_id);
+
+-- Tags of a post, many-to-many (the post's `tag_id` is its main tag).
+CREATE TABLE post_tags (
+    post_id INTEGER NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    tag_id INTEGER NOT NULL REFERENCES tags (id) ON DELETE CASCADE,
+    PRIMARY KEY (post_id, tag_id)
+);
+CREATE INDEX post_tags_tag_id ON post_tags (tag_id);

@@ -1,4 +1,4 @@
--- Demo data: 50 authors, 12 tags, 1,000 posts, 3,000 comments. Deterministic.
+-- Demo data: 50 authors, 12 tags, 1,000 posts (0 to 3 tags each), 3,000 comments. Deterministic.
 INSERT INTO authors (name, email, bio, birth_date, website, active)
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50),
 first(k, name) AS (VALUES (0, 'Ada'), (1, 'Alan'), (2, 'Grace'), (3, 'Edsger'), (4, 'Barbara'),
@@ -43,3 +43,11 @@ SELECT 1 + (i * 11) % 1000,
            ELSE 'Could you write about <b>indexes</b> next?' END,
        datetime('2023-02-01 09:00:00', '+' || (i * 97) || ' minutes')
 FROM n;
+
+-- Up to three tags per post: post i has tags i % 12, (i * 5) % 12 and (i * 7) % 12 (each
+-- once), as many as i % 4.
+INSERT INTO post_tags (post_id, tag_id)
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000),
+pick(k, step) AS (VALUES (1, 1), (2, 5), (3, 7))
+SELECT DISTINCT n.i, 1 + (n.i * pick.step) % 12
+FROM n JOIN pick ON pick.k <= n.i % 4;

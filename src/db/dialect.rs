@@ -83,6 +83,16 @@ impl Dialect {
         }
     }
 
+    /// A JSON array of the values of `expr` over the rows of `from` (`FROM … WHERE …`), as a
+    /// scalar subquery: `[]` when there are none. The order of the elements is not given.
+    pub fn json_array_of(self, expr: &str, from: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("(SELECT COALESCE(json_agg({expr}), '[]') {from})"),
+            Dialect::MySql => format!("(SELECT COALESCE(JSON_ARRAYAGG({expr}), '[]') {from})"),
+            Dialect::Sqlite => format!("(SELECT json_group_array({expr}) {from})"),
+        }
+    }
+
     /// The text form of a column for substring matching (enum, uuid columns are not text).
     pub fn as_text(self, field_type: FieldType, quoted_column: &str) -> String {
         let is_text = matches!(

@@ -97,7 +97,7 @@ impl Db {
                 if !page.ends.is_empty() {
                     // Each relation's keys for the whole page, in one statement.
                     let owners: Vec<_> = page.ends.iter().map(|(key, _)| key.clone()).collect();
-                    let held = reader.held(conn, entity, &owners, false).await?;
+                    let held = reader.held(conn, entity, &owners).await?;
                     sets::splice(entity, &mut page.json, &page.ends, &held);
                 }
                 Ok(page)
@@ -184,7 +184,7 @@ impl Db {
             };
             if entity.sets().next().is_some() {
                 let owner = record.get(&entity.primary_key).cloned().unwrap_or_default();
-                let held = reader.held(conn, entity, &[owner], false).await?;
+                let held = reader.held(conn, entity, &[owner]).await?;
                 sets::attach(entity, &mut record, &held);
             }
             Ok(Some(record))

@@ -26,14 +26,12 @@ pub(super) struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    /// The keys `owners` hold in each relation of `entity`; with `labels`, the members'
-    /// display values instead, in their order (an export's cells).
+    /// The keys `owners` hold in each relation of `entity`.
     pub async fn held(
         &self,
         conn: &mut Conn<'_>,
         entity: &Entity,
         owners: &[Json],
-        labels: bool,
     ) -> Result<Held, sqlx::Error> {
         let key = entity.key_field();
         let owners: Vec<Value> = owners
@@ -45,28 +43,51 @@ impl Reader<'_> {
             let mut map: HashMap<String, Vec<Json>> = HashMap::new();
             let junction = relation.junction().expect("checked by Schema::new");
             if !owners.is_empty() {
-                let shown = junction.shown.as_ref().filter(|_| labels);
-                let select = statements::members(
-                    self.dialect,
-                    self.catalog,
-                    entity,
-                    junction,
-                    &owners,
-                    shown,
-                );
+                let select =
+                    statements::members(self.dialect, self.catalog, entity, junction, &owners);
                 let mut rows = conn.fetch(&select);
                 while let Some(row) = rows.try_next().await? {
                     let owner = row.decode(0, junction.owner.value_type())?;
-                    let member = match shown {
-                        Some(shown) => row.decode(2, shown.value_type())?,
-                        None => row.decode(1, junction.member.value_type())?,
-                    };
+                    let member = row.decode(1, junction.member.value_type())?;
                     map.entry(owner.to_string()).or_default().push(member);
                 }
+            }
+            // One order everywhere (a stream sorts its members so too), whatever the
+            // database's collation.
+            for members in map.values_mut() {
+                members.sort_by(order);
             }
             held.push(map);
         }
         Ok(held)
+    }
+}
+
+/// A streamed record's members of one relation (a JSON array, in no given order): the keys
+/// in order, or with `labels` the display values in order, as one text (`rust; sql`).
+pub(super) fn streamed(members: Json, labels: bool) -> Json {
+    let mut members = match members {
+        Json::Array(items) => items,
+        Json::Null => Vec::new(),
+        other => vec![other],
+    };
+    members.sort_by(order);
+    if labels {
+        let texts: Vec<String> = members.iter().map(super::key_text).collect();
+        Json::String(texts.join("; "))
+    } else {
+        Json::Array(members)
+    }
+}
+
+/// The order of members: numbers by value, texts by their characters.
+fn order(a: &Json, b: &Json) -> std::cmp::Ordering {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => x
+            .as_f64()
+            .partial_cmp(&y.as_f64())
+            .unwrap_or(std::cmp::Ordering::Equal),
+        _ => super::key_text(a).cmp(&super::key_text(b)),
     }
 }
 
@@ -171,9 +192,13 @@ pub(super) fn rejected(sets: FieldErrors, fields: Option<WriteError>) -> Error {
 }
 
 impl Tx {
-    /// Adds to `records` (of the transaction's entity) the keys they hold in its relations.
+    /// Adds to `records` (of the transaction's entity) the keys they hold in its relations
+    /// (unless they carry them already: read in this transaction).
     pub(super) async fn attach_sets(&mut self, records: &mut [Record]) -> Result<(), Error> {
-        if self.entity.sets().next().is_none() || records.is_empty() {
+        let Some(first) = self.entity.sets().next() else {
+            return Ok(());
+        };
+        if records.iter().all(|r| r.contains_key(&first.name)) {
             return Ok(());
         }
         let keys: Vec<Json> = records
@@ -192,7 +217,7 @@ impl Tx {
         let entity = self.entity.clone();
         let held = {
             let mut conn = self.conn();
-            reader.held(&mut conn, &entity, &keys, false).await
+            reader.held(&mut conn, &entity, &keys).await
         };
         let held = held.map_err(|err| self.fail(err))?;
         for record in records {

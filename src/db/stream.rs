@@ -42,7 +42,7 @@ impl Db {
         entity: &EntityRef,
         list_query: &ListQuery,
     ) -> Result<Batches, Error> {
-        let sql = sql::list(self.dialect(), &self.catalog, entity, list_query);
+        let sql = sql::list_with_sets(self.dialect(), &self.catalog, entity, list_query);
         let types = entity.readable_fields().map(Field::value_type).collect();
         self.stream(entity.clone(), sql, types, false).await
     }
@@ -81,9 +81,9 @@ impl Db {
     }
 
     /// Streams the rows of `sql`, decoded by `types`, then (for an entity with many-to-many
-    /// relations) each relation's members: their keys, or with `labels` their display
-    /// values as one text. The members of a batch are read on a second connection, the first
-    /// being busy with the rows.
+    /// relations, whose statement reads them as JSON arrays after the other columns) each
+    /// relation's members: their keys in order, or with `labels` their display values as one
+    /// text, in order.
     async fn stream(
         &self,
         entity: EntityRef,
@@ -106,26 +106,28 @@ impl Db {
                 let mut batch = Vec::with_capacity(BATCH);
                 // Left before the last row (the client went away, an error), the
                 // connection is closed rather than reused: `finished` is not reached.
-                let mut members = Members::new(&db, &entity, labels);
+                let sets = entity.sets().count();
                 while let Some(row) = rows.try_next().await.map_err(fail)? {
-                    let values = types
+                    let mut values = types
                         .iter()
                         .enumerate()
                         .map(|(i, t)| row.decode(i, *t))
                         .collect::<Result<Vec<_>, _>>()
                         .map_err(fail)?;
+                    for n in 0..sets {
+                        let members = row.decode(types.len() + n, FieldType::Json).map_err(fail)?;
+                        values.push(super::sets::streamed(members, labels));
+                    }
                     batch.push(values);
-                    if batch.len() == BATCH {
-                        members.add(&mut batch).await?;
-                        if sender.send(Ok(std::mem::take(&mut batch))).await.is_err() {
-                            // The client went away.
-                            return Ok(());
-                        }
+                    if batch.len() == BATCH
+                        && sender.send(Ok(std::mem::take(&mut batch))).await.is_err()
+                    {
+                        // The client went away.
+                        return Ok(());
                     }
                 }
                 drop(rows);
                 pooled.finished(&Ok::<(), sqlx::Error>(()));
-                members.add(&mut batch).await?;
                 // Always one last message, so the receiver knows the query ran.
                 let _ = sender.send(Ok(batch)).await;
                 Ok(())
@@ -152,60 +154,6 @@ impl Db {
             .chain(rest)
             .fuse()
             .boxed())
-    }
-}
-
-/// The members of a streamed batch's records in the entity's many-to-many relations, read
-/// on a connection of their own (taken at the first batch, kept to the end).
-struct Members<'a> {
-    db: &'a Db,
-    entity: &'a EntityRef,
-    labels: bool,
-    conn: Option<super::driver::Pooled>,
-}
-
-impl<'a> Members<'a> {
-    fn new(db: &'a Db, entity: &'a EntityRef, labels: bool) -> Members<'a> {
-        Members {
-            db,
-            entity,
-            labels,
-            conn: None,
-        }
-    }
-
-    /// Appends to each row of `batch` its relations' members.
-    async fn add(&mut self, batch: &mut [Vec<Json>]) -> Result<(), Error> {
-        if self.entity.sets().next().is_none() || batch.is_empty() {
-            return Ok(());
-        }
-        let position = super::driver::key_position(self.entity);
-        let owners: Vec<Json> = batch.iter().map(|row| row[position].clone()).collect();
-        let pooled = match &mut self.conn {
-            Some(pooled) => pooled,
-            None => self.conn.insert(self.db.pool.acquire().await?),
-        };
-        let held = self
-            .db
-            .sets_reader()
-            .held(&mut pooled.conn(), self.entity, &owners, self.labels)
-            .await;
-        pooled.finished(&held);
-        let (dialect, entity) = (self.db.dialect(), self.entity);
-        let held = held.map_err(|err| Error::from_sqlx(err, dialect, entity, Operation::Read))?;
-        for (row, owner) in batch.iter_mut().zip(&owners) {
-            let owner = owner.to_string();
-            for map in &held {
-                let members = map.get(&owner).cloned().unwrap_or_default();
-                row.push(if self.labels {
-                    let texts: Vec<String> = members.iter().map(super::key_text).collect();
-                    Json::String(texts.join("; "))
-                } else {
-                    Json::Array(members)
-                });
-            }
-        }
-        Ok(())
     }
 }
 

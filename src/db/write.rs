@@ -73,7 +73,10 @@ impl Db {
                         if changes.is_empty() {
                             return Ok(Written::new(existing, Vec::new()));
                         }
-                        tx.update(key, changes).await?.ok_or(Error::NotFound)?
+                        let mut record = tx.update(key, changes).await?.ok_or(Error::NotFound)?;
+                        // A record always carries its sets (and its version covers them).
+                        tx.attach_sets(std::slice::from_mut(&mut record)).await?;
+                        record
                     } else {
                         // The sets are part of the record: a change to them alone is a
                         // write (a new version), and the record is read back with them.

@@ -5,11 +5,15 @@
 //!
 //! Emitted as plain `serde_json`: the schema is known only at run time.
 
+mod schemas;
+
 use serde_json::{Map, Value as Json, json};
+
+use schemas::{input_schema, record_schema};
 
 use crate::query::OPERATORS;
 use crate::query::params::{PARAMETERS, Shape};
-use crate::schema::{Entity, Field, FieldType, Schema};
+use crate::schema::{Entity, FieldType, Schema};
 
 /// The document for an API served at `server_url` (e.g. `/admin/api`).
 pub fn document(schema: &Schema, title: &str, server_url: &str) -> Json {
@@ -84,145 +88,6 @@ fn record_name(entity: &Entity) -> String {
 
 fn reference(name: &str) -> Json {
     json!({"$ref": format!("#/components/schemas/{name}")})
-}
-
-/// The JSON Schema of a field's value on the wire, as the API sends it.
-fn output_type(field: &Field) -> Json {
-    let mut schema = match field.value_type() {
-        // Integers beyond 2^53 travel as strings.
-        FieldType::Integer => json!({"type": ["integer", "string"], "pattern": "^-?[0-9]+$"}),
-        FieldType::Float => json!({"type": "number"}),
-        FieldType::Decimal => json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"}),
-        FieldType::Boolean => json!({"type": "boolean"}),
-        FieldType::Date => json!({"type": "string", "format": "date"}),
-        FieldType::Datetime => json!({"type": "string", "format": "date-time"}),
-        FieldType::Time => {
-            json!({"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?$"})
-        }
-        FieldType::Uuid => json!({"type": "string", "format": "uuid"}),
-        FieldType::Json => json!({}),
-        FieldType::Choice => json!({"type": "string", "enum": field.choices}),
-        _ => json!({"type": "string"}),
-    };
-    if field.is_nullable() && field.value_type() != FieldType::Json {
-        allow_null(&mut schema);
-    }
-    describe(&mut schema, field);
-    schema
-}
-
-/// The JSON Schema of a field's value as a client may send it, with its rules.
-fn input_type(field: &Field) -> Json {
-    let mut schema = match field.value_type() {
-        FieldType::Integer => {
-            let mut s = json!({"type": "integer"});
-            bounds(&mut s, field);
-            s
-        }
-        FieldType::Float => {
-            let mut s = json!({"type": "number"});
-            bounds(&mut s, field);
-            s
-        }
-        // Decimals as strings (exact) or numbers.
-        FieldType::Decimal => {
-            json!({"type": ["string", "number"], "pattern": "^-?[0-9]+(\\.[0-9]+)?$"})
-        }
-        FieldType::Boolean => json!({"type": "boolean"}),
-        FieldType::Date => json!({"type": "string", "format": "date"}),
-        FieldType::Datetime => json!({"type": "string", "format": "date-time"}),
-        FieldType::Time => {
-            json!({"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?$"})
-        }
-        FieldType::Uuid => json!({"type": "string", "format": "uuid"}),
-        FieldType::Json => json!({}),
-        FieldType::Choice => json!({"type": "string", "enum": field.choices}),
-        FieldType::Email => json!({"type": "string", "format": "email"}),
-        FieldType::Url => json!({"type": "string", "format": "uri"}),
-        _ => json!({"type": "string"}),
-    };
-    if field.field_type.is_textual() {
-        let object = schema.as_object_mut().expect("an object");
-        if let Some(n) = field.min_length {
-            object.insert("minLength".into(), n.into());
-        }
-        if let Some(n) = field.max_length {
-            object.insert("maxLength".into(), n.into());
-        }
-        if let Some(pattern) = &field.pattern {
-            object.insert("pattern".into(), pattern.source.clone().into());
-        }
-        // NUL is refused on every backend.
-        if field.pattern.is_none() && field.field_type != FieldType::Choice {
-            object.insert("pattern".into(), "^[^\\u0000]*$".into());
-        }
-    }
-    if field.field_type == FieldType::Password {
-        schema["writeOnly"] = true.into();
-    }
-    if field.is_nullable() && !field.required && field.value_type() != FieldType::Json {
-        allow_null(&mut schema);
-    }
-    describe(&mut schema, field);
-    schema
-}
-
-fn bounds(schema: &mut Json, field: &Field) {
-    if let Some(min) = field.min {
-        schema["minimum"] = json!(min);
-    }
-    if let Some(max) = field.max {
-        schema["maximum"] = json!(max);
-    }
-}
-
-fn allow_null(schema: &mut Json) {
-    let object = schema.as_object_mut().expect("an object");
-    match object.get_mut("type") {
-        Some(Json::Array(types)) => types.push("null".into()),
-        Some(single) => *single = json!([single.clone(), "null"]),
-        None => {}
-    }
-    if let Some(Json::Array(values)) = object.get_mut("enum") {
-        values.push(Json::Null);
-    }
-}
-
-fn describe(schema: &mut Json, field: &Field) {
-    schema["title"] = field.label.clone().into();
-    if let (Some(target), FieldType::Reference) = (&field.target, field.field_type) {
-        schema["description"] = format!("The key of a record of \"{target}\".").into();
-    }
-}
-
-fn record_schema(entity: &Entity) -> Json {
-    let mut properties = Map::new();
-    let mut required = Vec::new();
-    for field in entity.readable_fields() {
-        properties.insert(field.name.clone(), output_type(field));
-        required.push(field.name.clone());
-    }
-    json!({"type": "object", "title": entity.label, "properties": properties, "required": required, "additionalProperties": false})
-}
-
-/// The body of a create (`creating`) or of an update (every field optional).
-fn input_schema(entity: &Entity, creating: bool) -> Json {
-    let mut properties = Map::new();
-    let mut required = Vec::new();
-    for field in &entity.fields {
-        let is_key = field.name == entity.primary_key;
-        if field.read_only || (is_key && entity.key_is_generated()) {
-            continue;
-        }
-        if is_key && !creating {
-            continue;
-        }
-        properties.insert(field.name.clone(), input_type(field));
-        if creating && (field.required || is_key) && field.default.is_none() {
-            required.push(field.name.clone());
-        }
-    }
-    json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
 }
 
 fn error_schema() -> Json {
@@ -361,6 +226,29 @@ fn list_parameters(entity: &Entity, paging: bool) -> Vec<Json> {
                 ));
             }
         }
+    }
+    for relation in entity.sets() {
+        let key = match relation.key_type() {
+            FieldType::Integer => json!({"type": "integer"}),
+            _ => json!({"type": "string"}),
+        };
+        let name = &relation.name;
+        let list = json!({"type": "array", "items": key});
+        parameters.push(query(
+            name,
+            list.clone(),
+            &format!("json-server: {name} holds any of these keys (repeat the parameter)."),
+        ));
+        parameters.push(query(
+            &format!("{name}_all"),
+            list,
+            &format!("json-server: {name} holds all of these keys (repeat the parameter)."),
+        ));
+        parameters.push(query(
+            &format!("{name}_is_empty"),
+            json!({"type": "boolean"}),
+            &format!("json-server: {name} holds no key (true) or some (false)."),
+        ));
     }
     parameters
 }

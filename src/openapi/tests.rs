@@ -30,6 +30,22 @@ fn documents_the_blog() {
             .any(|p| p["name"] == "views_gte")
     );
     assert!(doc["paths"]["/posts/{id}"]["put"].is_object());
+    // A many-to-many relation: a list of keys in records, a set to replace in writes, and
+    // its filters.
+    let tags = &doc["components"]["schemas"]["Posts"]["properties"]["tags"];
+    assert_eq!(tags["type"], "array");
+    assert_eq!(tags["uniqueItems"], true);
+    assert!(
+        doc["components"]["schemas"]["Posts"]["required"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("tags"))
+    );
+    assert_eq!(
+        create["properties"]["tags"]["type"],
+        json!(["array", "null"])
+    );
+    assert_eq!(create["properties"]["tags"]["items"]["type"], "integer");
     assert!(doc["paths"]["/posts/export.csv"]["get"].is_object());
     // Every parameter of the query module's table, the cursor included; an export
     // takes no paging.
@@ -49,7 +65,15 @@ fn documents_the_blog() {
             parameter.name
         );
     }
-    for operator in ["views_lt", "views_is_null", "title_ilike", "status_nin"] {
+    for operator in [
+        "views_lt",
+        "views_is_null",
+        "title_ilike",
+        "status_nin",
+        "tags",
+        "tags_all",
+        "tags_is_empty",
+    ] {
         assert!(list.contains(&operator.to_owned()), "{operator}");
     }
     assert!(!list.contains(&"views_like".to_owned()), "like is for text");

@@ -117,7 +117,7 @@ pub const PARAMETERS: &[Parameter] = &[
         Dialects::NG_ADMIN,
         Purpose::Filter,
         Shape::Text,
-        "A JSON object of field: value | [values] | {operator: value}.",
+        "A JSON object of field: value | [values] | {operator: value}; a many-to-many relation: key | [keys] (holds any) | {\"all\": [keys]} | {\"is_empty\": true}.",
     ),
     parameter(
         "filter",

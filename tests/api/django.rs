@@ -146,6 +146,31 @@ pub async fn django_auth_users_are_editable(backend: Backend) {
         printed.contains("name = \"last_name\"\n  type = \"string\"\n  required = true\n  max_length = 150\n  blank = true"),
         "{printed}"
     );
+    // Django's junctions (a key of their own, the pair unique) are the user's groups and
+    // permissions, named as Django names the fields; the junction is no entity.
+    assert!(
+        printed.contains("name = \"groups\"\n  target = \"auth_group\"\n  through = \"auth_user_groups\"\n  foreign_key = \"user_id\"\n  target_key = \"group_id\""),
+        "{printed}"
+    );
+    assert!(printed.contains("name = \"user_permissions\"\n  target = \"auth_permission\""));
+    assert_eq!(app.get("/auth_user_groups").await.status, 404);
+    let editors = app.create("auth_group", json!({"name": "editors"})).await;
+    let reply = app.patch(&path, json!({"groups": [editors["id"]]})).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["groups"], json!([editors["id"]]));
+    // Django reads what the admin wrote.
+    let read = app
+        .db
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM auth_user_groups WHERE user_id = {} AND group_id = {}",
+            bob["id"], editors["id"]
+        ))
+        .await;
+    assert_eq!(read.as_deref(), Some("1"));
+    // Deleting the user takes its junction rows (Django's own keys do not cascade).
+    let reply = app.delete(&path).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(app.db.count("auth_user_groups").await, 0);
 }
 
 fn app_schema(app: &crate::common::TestApp) -> autoadmin::schema::Schema {

@@ -113,6 +113,36 @@ pub async fn serving_without_a_config(backend: Backend) {
     assert_eq!(reply.body["born"], "1990-02-03");
     assert_eq!(reply.body["prefs"], json!({"a": 1}));
     assert_eq!(reply.body["active"], false);
+    // The link table is a many-to-many relation of both sides, edited as one.
+    app.create("groups", json!({"code": "ops", "title": "Operations"}))
+        .await;
+    let reply = app
+        .patch(&format!("/people/{id}"), json!({"groups": ["ops", "core"]}))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["groups"], json!(["core", "ops"]));
+    assert_eq!(app.db.count("memberships").await, 2);
+    assert_eq!(app.get("/groups/ops").await.body["people"], json!([id]));
+    let members = app
+        .get(&format!(
+            "/people?_filters={}",
+            crate::common::urlencode(r#"{"groups":{"all":["core","ops"]}}"#)
+        ))
+        .await;
+    assert_eq!(
+        members.body.as_array().unwrap().len(),
+        1,
+        "{}",
+        members.body
+    );
+    let reply = app
+        .patch(&format!("/people/{id}"), json!({"groups": ["nope"]}))
+        .await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert_eq!(
+        reply.body["errors"]["groups"],
+        "groups has no record with key nope"
+    );
 }
 
 /// `check` names every mismatch between a config and the database.
@@ -163,6 +193,24 @@ table = "people"
   column = "full_name"
   type = "reference"
   target = "logs"
+  [[entity.relation]]
+  name = "teams"
+  target = "logs"
+  through = "teams"
+  foreign_key = "person_id"
+  target_key = "line"
+  [[entity.relation]]
+  name = "groups"
+  target = "logs"
+  through = "memberships"
+  foreign_key = "person_id"
+  target_key = "line_code"
+  [[entity.relation]]
+  name = "documents"
+  target = "logs"
+  through = "documents"
+  foreign_key = "owner_id"
+  target_key = "title"
 "#;
     let loaded = autoadmin::config::load_str(config, "bad.toml").unwrap();
     let problems: Vec<String> =
@@ -179,6 +227,11 @@ table = "people"
         "bad.toml: entity \"people\", field \"email\": max_length 500 is more than the column holds (120)",
         "bad.toml: entity \"ghosts\": table \"ghosts\" does not exist",
         "bad.toml: entity \"notes\", field \"log\": references \"logs.line\", which is not unique in the database",
+        "bad.toml: entity \"notes\", field \"teams\": junction table \"teams\" does not exist",
+        "bad.toml: entity \"notes\", field \"groups\": column \"line_code\" does not exist in \"memberships\"",
+        "bad.toml: entity \"notes\", field \"groups\": \"memberships\" is not unique on (person_id, line_code): a set could hold a key twice",
+        "bad.toml: entity \"notes\", field \"groups\": column \"memberships.group_code\" must be given, but the relation writes only person_id and line_code",
+        "bad.toml: entity \"notes\", field \"documents\": \"documents\" is not unique on (owner_id, title): a set could hold a key twice",
     ];
     for want in expected {
         assert!(

@@ -406,7 +406,7 @@ pub async fn admin_app_is_served(backend: Backend) {
         .unwrap();
     assert_eq!(
         posts["list_columns"],
-        serde_json::json!(["id", "title", "status", "author_id", "published_at"])
+        serde_json::json!(["id", "title", "status", "author_id", "tags", "published_at"])
     );
     let author = posts["fields"]
         .as_array()

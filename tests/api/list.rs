@@ -504,8 +504,11 @@ pub async fn react_admin_dialects(backend: Backend) {
 /// Without paging parameters a list streams every row up to `max_rows` (per entity here),
 /// and the headers still tell the true total.
 pub async fn unpaged_lists_stop_at_max_rows(backend: Backend) {
-    let config =
-        autoadmin::demo::CONFIG.replacen("name = \"tags\"", "name = \"tags\"\nmax_rows = 4", 1);
+    let config = autoadmin::demo::CONFIG.replacen(
+        "[[entity]]\nname = \"tags\"",
+        "[[entity]]\nname = \"tags\"\nmax_rows = 4",
+        1,
+    );
     let Some(app) = crate::common::spawn_app(backend, &[backend.blog_schema()], &config).await
     else {
         return;
@@ -565,7 +568,7 @@ pub async fn csv_export(backend: Backend) {
     let lines = split_csv_records(&text);
     assert_eq!(
         lines[0],
-        "Id,Title,Body,Status,Author,Tag,Views,Rating,Published at,Created at"
+        "Id,Title,Body,Status,Author,Main tag,Views,Rating,Published at,Created at,Tags"
     );
     let published = blog
         .posts

@@ -241,9 +241,17 @@ test('CSV export of the filtered rows', async () => {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
   const text = readFileSync(await download.path(), 'utf8');
   const lines = text.trim().split('\r\n');
-  assert.equal(lines[0], 'Id,Title,Body,Status,Author,Tag,Views,Rating,Published at,Created at');
+  assert.equal(lines[0], 'Id,Title,Body,Status,Author,Main tag,Views,Rating,Published at,Created at,Tags');
   assert.equal(lines.length - 1, 100);
   assert.ok(lines.slice(1).every((line) => line.includes(',archived,')));
+  // The tags by name, in name order, as the API holds them.
+  const tagged = lines.slice(1).filter((line) => !line.endsWith(',')).slice(0, 5);
+  assert.ok(tagged.length > 0);
+  for (const line of tagged) {
+    const post = await json(`/posts/${line.split(',')[0]}`);
+    const names = await Promise.all(post.tags.map(async (id) => (await json(`/tags/${id}`)).name));
+    assert.ok(line.endsWith(`,${names.sort().join('; ')}`), `${line} has ${names}`);
+  }
 });
 
 test('a deep link survives a reload', async () => {

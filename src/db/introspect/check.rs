@@ -2,7 +2,7 @@
 //! there and fit. Each mismatch names file, entity and field, like a loading error.
 
 use super::Table;
-use crate::schema::{Error, Field, FieldType, Schema};
+use crate::schema::{Error, Field, FieldType, Relation, Schema};
 
 /// Every mismatch between `schema` (loaded from `origin`) and `tables`; empty when they fit.
 pub fn check(schema: &Schema, tables: &[Table], origin: &str) -> Vec<Error> {
@@ -91,6 +91,73 @@ pub fn check(schema: &Schema, tables: &[Table], origin: &str) -> Vec<Error> {
             if field.field_type == FieldType::Reference {
                 check_reference(schema, tables, field, &at, &mut problems);
             }
+        }
+        for relation in entity.sets() {
+            let at = |message: String| Error {
+                file: origin.to_owned(),
+                entity: Some(entity.name.clone()),
+                field: Some(relation.name.clone()),
+                message,
+            };
+            problems.extend(check_junction(relation, tables).into_iter().map(at));
+        }
+    }
+    problems
+}
+
+/// A many-to-many relation's junction: its table, its two columns (of the types of the keys
+/// they hold), unique together (else a set could hold a key twice), and no other column a
+/// row must be given (the admin writes the pair only).
+fn check_junction(relation: &Relation, tables: &[Table]) -> Vec<String> {
+    let Some(junction) = relation.junction() else {
+        return Vec::new();
+    };
+    let Some(table) = find_table(tables, &junction.table) else {
+        return vec![format!(
+            "junction table \"{}\" does not exist",
+            junction.table
+        )];
+    };
+    let mut problems = Vec::new();
+    let pair = [&junction.owner, &junction.member];
+    for field in pair {
+        match table.column(&field.column) {
+            None => problems.push(format!(
+                "column \"{}\" does not exist in \"{}\"",
+                field.column, table.name
+            )),
+            Some(column)
+                if !column
+                    .field_type
+                    .is_some_and(|t| fits(field.value_type(), t)) =>
+            {
+                problems.push(format!(
+                    "column \"{}.{}\" ({}) cannot hold {} keys",
+                    table.name,
+                    column.name,
+                    column.sql_type,
+                    field.value_type()
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let names: Vec<&String> = pair.iter().map(|f| &f.column).collect();
+    let is_pair = |set: &[String]| set.len() == 2 && names.iter().all(|n| set.contains(n));
+    if !(is_pair(&table.primary_key) || table.unique.iter().any(|set| is_pair(set))) {
+        problems.push(format!(
+            "\"{}\" is not unique on ({}, {}): a set could hold a key twice",
+            table.name, junction.owner.column, junction.member.column
+        ));
+    }
+    for column in &table.columns {
+        let required =
+            !(column.nullable || column.has_default || column.auto_increment || column.computed);
+        if required && !names.contains(&&column.name) {
+            problems.push(format!(
+                "column \"{}.{}\" must be given, but the relation writes only {} and {}",
+                table.name, column.name, junction.owner.column, junction.member.column
+            ));
         }
     }
     problems

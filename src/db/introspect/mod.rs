@@ -249,6 +249,20 @@ pub fn describe(tables: &[Table]) -> (Vec<Entity>, Vec<String>) {
             None => notes.push(format!("table \"{}\" left out: it has no primary key", table.name)),
         }
     }
+    // Junction tables are many-to-many relations of the tables they join, not entities.
+    let junctions: Vec<(&Table, [&ForeignKey; 2])> = tables
+        .iter()
+        .filter_map(|t| junction_of(t, &keys).map(|pair| (t, pair)))
+        .collect();
+    for (table, [a, b]) in &junctions {
+        keys.remove(table.name.as_str());
+        let left_out = format!("table \"{}\" left out", table.name);
+        notes.retain(|note| !note.starts_with(&left_out));
+        notes.push(format!(
+            "table \"{}\" is the many-to-many relation of \"{}\" and \"{}\" (by {} and {}), not an entity",
+            table.name, a.target, b.target, a.columns[0], b.columns[0]
+        ));
+    }
     let mut entities = Vec::new();
     for table in tables {
         let Some((name, key)) = keys.get(table.name.as_str()) else {
@@ -336,7 +350,110 @@ pub fn describe(tables: &[Table]) -> (Vec<Entity>, Vec<String>) {
             }
         }
     }
+    // Each junction, as a relation of both tables it joins.
+    for (table, [a, b]) in &junctions {
+        for (from, to) in [(a, b), (b, a)] {
+            let (Some((owner, _)), Some((target, _))) =
+                (keys.get(from.target.as_str()), keys.get(to.target.as_str()))
+            else {
+                continue;
+            };
+            let Some(entity) = entities.iter_mut().find(|e| &e.name == owner) else {
+                continue;
+            };
+            let taken = |entity: &Entity, name: &str| {
+                entity.find_field(name).is_some() || entity.relations.iter().any(|r| r.name == name)
+            };
+            // Django names its junctions `{app}_{model}_{field}`: `auth_user_groups` is the
+            // user's `groups`.
+            let owner_table = tables
+                .iter()
+                .find(|t| t.name == from.target)
+                .map_or(from.target.as_str(), |t| t.name.as_str());
+            let field_name = table
+                .name
+                .strip_prefix(owner_table)
+                .and_then(|rest| rest.strip_prefix('_'))
+                .filter(|rest| !rest.is_empty())
+                .map(entity_name);
+            let name = [
+                field_name.unwrap_or_default(),
+                target.clone(),
+                entity_name(&table.name),
+                format!("{}_by_{}", entity_name(&table.name), from.columns[0]),
+            ]
+            .into_iter()
+            .find(|name| !name.is_empty() && !taken(entity, name));
+            let Some(name) = name else {
+                continue;
+            };
+            entity.filters.push(name.clone());
+            entity.relations.push(crate::schema::Relation::many_to_many(
+                name,
+                target.clone(),
+                table.qualified.clone(),
+                from.columns[0].clone(),
+                to.columns[0].clone(),
+            ));
+        }
+    }
     (entities, notes)
+}
+
+/// The two foreign keys of a junction table: each one column referencing the key of a table
+/// that becomes an entity, together its key (or, with a key of its own, unique together, as
+/// Django makes them), and no other column a row must be given.
+fn junction_of<'a>(
+    table: &'a Table,
+    keys: &BTreeMap<&str, (String, &Column)>,
+) -> Option<[&'a ForeignKey; 2]> {
+    if table.is_view {
+        return None;
+    }
+    let references: Vec<&ForeignKey> = table
+        .foreign_keys
+        .iter()
+        .filter(|fk| {
+            fk.columns.len() == 1
+                && keys
+                    .get(fk.target.as_str())
+                    .is_some_and(|(_, key)| fk.target_columns == [key.name.clone()])
+        })
+        .collect();
+    let [a, b] = references.as_slice() else {
+        return None;
+    };
+    let (a_column, b_column) = (&a.columns[0], &b.columns[0]);
+    if a_column == b_column {
+        return None;
+    }
+    let pair = |set: &[String]| set.len() == 2 && set.contains(a_column) && set.contains(b_column);
+    let own_key = match table.primary_key.as_slice() {
+        key if pair(key) => None,
+        // Its own key must be the database's to fill: the admin writes only the pair.
+        [key]
+            if table.unique.iter().any(|set| pair(set))
+                && table
+                    .column(key)
+                    .is_some_and(|c| c.auto_increment || c.has_default) =>
+        {
+            Some(key)
+        }
+        _ => return None,
+    };
+    let others_optional = table.columns.iter().all(|c| {
+        &c.name == a_column
+            || &c.name == b_column
+            || Some(&c.name) == own_key
+            || c.nullable
+            || c.has_default
+            || c.auto_increment
+            || c.computed
+    });
+    let joined_columns_required = [a_column, b_column]
+        .iter()
+        .all(|name| table.column(name).is_some_and(|c| !c.nullable));
+    (others_optional && joined_columns_required).then_some([*a, *b])
 }
 
 fn field(

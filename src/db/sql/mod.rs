@@ -37,15 +37,45 @@ impl Sql {
 /// `SELECT <fields> FROM t WHERE ... ORDER BY ... LIMIT ? OFFSET ?`.
 /// After a cursor whose rows are two index ranges, the two, in order (see `keyset.rs`).
 pub fn list(dialect: Dialect, catalog: &Catalog, entity: &Entity, list_query: &ListQuery) -> Sql {
+    list_with(dialect, catalog, entity, list_query, false)
+}
+
+/// [`list`] with, after the fields, a JSON array per many-to-many relation of the keys each
+/// record holds (for streams, which read them with the rows).
+pub fn list_with_sets(
+    dialect: Dialect,
+    catalog: &Catalog,
+    entity: &Entity,
+    list_query: &ListQuery,
+) -> Sql {
+    list_with(dialect, catalog, entity, list_query, true)
+}
+
+fn list_with(
+    dialect: Dialect,
+    catalog: &Catalog,
+    entity: &Entity,
+    list_query: &ListQuery,
+    sets: bool,
+) -> Sql {
     let parts = keyset::parts(entity, list_query);
-    if parts.len() > 1 {
+    if parts.len() > 1 && !sets {
         return keyset::union(dialect, catalog, entity, list_query, &parts);
     }
+    let parts = if parts.len() > 1 {
+        vec![keyset::Part::General]
+    } else {
+        parts
+    };
     let mut b = Builder::new(dialect, entity, catalog);
     if Builder::joins_shown(list_query) {
         b.alias = Some("t");
     }
-    b.push("SELECT ").select_list().shown_columns(list_query);
+    b.push("SELECT ").select_list();
+    if sets {
+        b.set_columns(false);
+    }
+    b.shown_columns(list_query);
     b.list_from(list_query);
     b.where_conditions(list_query, parts.first().copied());
     b.order_by(list_query);
@@ -60,8 +90,9 @@ pub struct Display<'a> {
     pub shown: &'a Field,
 }
 
-/// Like [`list`] without paging, with each reference's display value after the fields
-/// (the table of a shown value the list sorts by is joined once more, as in [`list`]):
+/// Like [`list`] without paging, with each reference's display value after the fields, then
+/// each many-to-many relation's members' display values (a JSON array each; the table of a
+/// shown value the list sorts by is joined once more, as in [`list`]):
 /// `SELECT t.*, r0.name FROM posts t LEFT JOIN authors r0 ON r0.id = t.author_id ...`.
 pub fn export(
     dialect: Dialect,
@@ -81,6 +112,7 @@ pub fn export(
         b.push(", ");
         dialect.select_expr(display.shown.field_type, &column, &mut b.text);
     }
+    b.set_columns(true);
     b.list_from(list_query);
     for (display, alias) in displays.iter().zip(&aliases) {
         let alias = b.quoted(alias);

@@ -9,69 +9,23 @@ use crate::db::dialect::Dialect;
 use crate::query::SetCondition;
 use crate::schema::{Entity, Junction, Value};
 
-/// The keys the records of `owners` (not empty) hold, a row `(owner, member)` each, in order
-/// of owner then member; with `shown`, a third column: the member's value of that field of
-/// the target (from `target_entity`), and the members in its order.
+/// The keys the records of `owners` (not empty) hold, a row `(owner, member)` each.
 pub fn members(
     dialect: Dialect,
     catalog: &Catalog,
     entity: &Entity,
     junction: &Junction,
     owners: &[Value],
-    shown: Option<&crate::schema::Field>,
 ) -> Sql {
     let mut b = Builder::new(dialect, entity, catalog);
-    let (j, m) = (b.quoted("aa_j"), b.quoted("aa_m"));
-    b.push("SELECT ")
-        .push(&j)
-        .push(".")
-        .ident(&junction.owner.column);
-    b.push(", ")
-        .push(&j)
-        .push(".")
-        .ident(&junction.member.column);
-    if let Some(shown) = shown {
-        let mut column = m.clone();
-        column.push('.');
-        dialect.quote(&shown.column, &mut column);
-        b.push(", ");
-        dialect.select_expr(shown.field_type, &column, &mut b.text);
-    }
-    b.push(" FROM ")
-        .ident(&junction.table)
-        .push(" AS ")
-        .push(&j);
-    if shown.is_some() {
-        b.push(" JOIN ")
-            .ident(&junction.target_table)
-            .push(" AS ")
-            .push(&m);
-        b.push(" ON ")
-            .push(&m)
-            .push(".")
-            .ident(&junction.target_key.column);
-        b.push(" = ")
-            .push(&j)
-            .push(".")
-            .ident(&junction.member.column);
-    }
+    b.push("SELECT ").ident(&junction.owner.column);
+    b.push(", ").ident(&junction.member.column);
+    b.push(" FROM ").ident(&junction.table);
     b.push(" WHERE ")
-        .push(&j)
-        .push(".")
         .ident(&junction.owner.column)
         .push(" IN (");
     bind_all(&mut b, &junction.table, &junction.owner, owners);
-    b.push(") ORDER BY ")
-        .push(&j)
-        .push(".")
-        .ident(&junction.owner.column);
-    if let Some(shown) = shown {
-        b.push(", ").push(&m).push(".").ident(&shown.column);
-    }
-    b.push(", ")
-        .push(&j)
-        .push(".")
-        .ident(&junction.member.column);
+    b.push(")");
     b.finish()
 }
 
@@ -166,6 +120,55 @@ fn bind_all(b: &mut Builder<'_>, table: &str, field: &crate::schema::Field, valu
 }
 
 impl Builder<'_> {
+    /// After the select list, a column per many-to-many relation of the entity: the JSON
+    /// array of the keys each record holds, or with `labels` of the members' display values
+    /// (a correlated subquery on the junction's key: a stream reads them with its rows, on its
+    /// one connection).
+    pub fn set_columns(&mut self, labels: bool) -> &mut Self {
+        let owner_key = self.qualified_column(self.entity.key_field());
+        let entity = self.entity;
+        for (n, relation) in entity.sets().enumerate() {
+            let Some(junction) = relation.junction() else {
+                continue;
+            };
+            let (j, m) = (
+                self.quoted(&format!("aa_j{n}")),
+                self.quoted(&format!("aa_m{n}")),
+            );
+            let column = |alias: &str, name: &str| {
+                let mut out = format!("{alias}.");
+                self.dialect.quote(name, &mut out);
+                out
+            };
+            let mut from = format!("FROM {} AS {j}", self.quoted(&junction.table));
+            let expr = match junction.shown.as_ref().filter(|_| labels) {
+                Some(shown) => {
+                    from.push_str(&format!(
+                        " JOIN {} AS {m} ON {} = {}",
+                        self.quoted(&junction.target_table),
+                        column(&m, &junction.target_key.column),
+                        column(&j, &junction.member.column)
+                    ));
+                    let mut expr = String::new();
+                    self.dialect.select_expr(
+                        shown.field_type,
+                        &column(&m, &shown.column),
+                        &mut expr,
+                    );
+                    expr
+                }
+                None => column(&j, &junction.member.column),
+            };
+            from.push_str(&format!(
+                " WHERE {} = {owner_key}",
+                column(&j, &junction.owner.column)
+            ));
+            let array = self.dialect.json_array_of(&expr, &from);
+            self.push(", ").push(&array);
+        }
+        self
+    }
+
     /// A list's condition on a many-to-many relation, on the main table's key.
     pub fn set_condition(&mut self, junction: &Junction, condition: &SetCondition) {
         let key = self.column_ref(self.entity.key_field());

@@ -1,0 +1,180 @@
+//! The JSON Schemas of records: as the API sends them, and as a create or an update takes
+//! them (with the descriptors' rules), many-to-many relations included.
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::schema::{Entity, Field, FieldType, Relation};
+
+/// The JSON Schema of a field's value on the wire, as the API sends it.
+fn output_type(field: &Field) -> Json {
+    let mut schema = match field.value_type() {
+        // Integers beyond 2^53 travel as strings.
+        FieldType::Integer => json!({"type": ["integer", "string"], "pattern": "^-?[0-9]+$"}),
+        FieldType::Float => json!({"type": "number"}),
+        FieldType::Decimal => json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"}),
+        FieldType::Boolean => json!({"type": "boolean"}),
+        FieldType::Date => json!({"type": "string", "format": "date"}),
+        FieldType::Datetime => json!({"type": "string", "format": "date-time"}),
+        FieldType::Time => {
+            json!({"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?$"})
+        }
+        FieldType::Uuid => json!({"type": "string", "format": "uuid"}),
+        FieldType::Json => json!({}),
+        FieldType::Choice => json!({"type": "string", "enum": field.choices}),
+        _ => json!({"type": "string"}),
+    };
+    if field.is_nullable() && field.value_type() != FieldType::Json {
+        allow_null(&mut schema);
+    }
+    describe(&mut schema, field);
+    schema
+}
+
+/// The JSON Schema of a field's value as a client may send it, with its rules.
+fn input_type(field: &Field) -> Json {
+    let mut schema = match field.value_type() {
+        FieldType::Integer => {
+            let mut s = json!({"type": "integer"});
+            bounds(&mut s, field);
+            s
+        }
+        FieldType::Float => {
+            let mut s = json!({"type": "number"});
+            bounds(&mut s, field);
+            s
+        }
+        // Decimals as strings (exact) or numbers.
+        FieldType::Decimal => {
+            json!({"type": ["string", "number"], "pattern": "^-?[0-9]+(\\.[0-9]+)?$"})
+        }
+        FieldType::Boolean => json!({"type": "boolean"}),
+        FieldType::Date => json!({"type": "string", "format": "date"}),
+        FieldType::Datetime => json!({"type": "string", "format": "date-time"}),
+        FieldType::Time => {
+            json!({"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?$"})
+        }
+        FieldType::Uuid => json!({"type": "string", "format": "uuid"}),
+        FieldType::Json => json!({}),
+        FieldType::Choice => json!({"type": "string", "enum": field.choices}),
+        FieldType::Email => json!({"type": "string", "format": "email"}),
+        FieldType::Url => json!({"type": "string", "format": "uri"}),
+        _ => json!({"type": "string"}),
+    };
+    if field.field_type.is_textual() {
+        let object = schema.as_object_mut().expect("an object");
+        if let Some(n) = field.min_length {
+            object.insert("minLength".into(), n.into());
+        }
+        if let Some(n) = field.max_length {
+            object.insert("maxLength".into(), n.into());
+        }
+        if let Some(pattern) = &field.pattern {
+            object.insert("pattern".into(), pattern.source.clone().into());
+        }
+        // NUL is refused on every backend.
+        if field.pattern.is_none() && field.field_type != FieldType::Choice {
+            object.insert("pattern".into(), "^[^\\u0000]*$".into());
+        }
+    }
+    if field.field_type == FieldType::Password {
+        schema["writeOnly"] = true.into();
+    }
+    if field.is_nullable() && !field.required && field.value_type() != FieldType::Json {
+        allow_null(&mut schema);
+    }
+    describe(&mut schema, field);
+    schema
+}
+
+fn bounds(schema: &mut Json, field: &Field) {
+    if let Some(min) = field.min {
+        schema["minimum"] = json!(min);
+    }
+    if let Some(max) = field.max {
+        schema["maximum"] = json!(max);
+    }
+}
+
+fn allow_null(schema: &mut Json) {
+    let object = schema.as_object_mut().expect("an object");
+    match object.get_mut("type") {
+        Some(Json::Array(types)) => types.push("null".into()),
+        Some(single) => *single = json!([single.clone(), "null"]),
+        None => {}
+    }
+    if let Some(Json::Array(values)) = object.get_mut("enum") {
+        values.push(Json::Null);
+    }
+}
+
+fn describe(schema: &mut Json, field: &Field) {
+    schema["title"] = field.label.clone().into();
+    if let (Some(target), FieldType::Reference) = (&field.target, field.field_type) {
+        schema["description"] = format!("The key of a record of \"{target}\".").into();
+    }
+}
+
+pub(super) fn record_schema(entity: &Entity) -> Json {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for field in entity.readable_fields() {
+        properties.insert(field.name.clone(), output_type(field));
+        required.push(field.name.clone());
+    }
+    for relation in entity.sets() {
+        properties.insert(relation.name.clone(), set_type(relation, false));
+        required.push(relation.name.clone());
+    }
+    json!({"type": "object", "title": entity.label, "properties": properties, "required": required, "additionalProperties": false})
+}
+
+/// The body of a create (`creating`) or of an update (every field optional).
+pub(super) fn input_schema(entity: &Entity, creating: bool) -> Json {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for field in &entity.fields {
+        let is_key = field.name == entity.primary_key;
+        if field.read_only || (is_key && entity.key_is_generated()) {
+            continue;
+        }
+        if is_key && !creating {
+            continue;
+        }
+        properties.insert(field.name.clone(), input_type(field));
+        if creating && (field.required || is_key) && field.default.is_none() {
+            required.push(field.name.clone());
+        }
+    }
+    for relation in entity.sets() {
+        properties.insert(relation.name.clone(), set_type(relation, true));
+    }
+    json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
+}
+
+/// A many-to-many relation on the wire: the keys of the target's records the record holds
+/// (as a client sends them, the set replaces the stored one; null empties it).
+fn set_type(relation: &Relation, input: bool) -> Json {
+    let key = match relation.key_type() {
+        FieldType::Integer if input => json!({"type": "integer"}),
+        FieldType::Integer => json!({"type": ["integer", "string"], "pattern": "^-?[0-9]+$"}),
+        FieldType::Uuid => json!({"type": "string", "format": "uuid"}),
+        _ => json!({"type": "string", "pattern": "^[^\\u0000]*$"}),
+    };
+    let description = if input {
+        format!(
+            "The keys of the \"{}\" records the record holds: replaces the stored set (the difference is written); keys that do not exist are a 422.",
+            relation.target
+        )
+    } else {
+        format!(
+            "The keys of the \"{}\" records the record holds, in order.",
+            relation.target
+        )
+    };
+    let kind = if input {
+        json!(["array", "null"])
+    } else {
+        json!("array")
+    };
+    json!({"type": kind, "items": key, "uniqueItems": !input, "title": relation.label, "description": description})
+}
