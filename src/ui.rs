@@ -6,7 +6,7 @@ use serde_json::{Value as Json, json};
 
 use crate::auth::{Action, Principal};
 use crate::config::AdminSettings;
-use crate::schema::{Direction, Entity, Field, Schema};
+use crate::schema::{Direction, Entity, Field, Relation, Schema};
 
 /// The app's configuration: everything it shows comes from here.
 pub fn config(schema: &Schema, settings: &AdminSettings, api: &str) -> Json {
@@ -76,12 +76,30 @@ fn entity_config(entity: &Entity) -> Json {
         "filters": entity.filters,
         "read_only": entity.read_only,
         "fields": entity.fields.iter().map(field_config).collect::<Vec<_>>(),
+        // Many-to-many relations, described as the fields of a form and a list see them.
+        "sets": entity.sets().map(set_config).collect::<Vec<_>>(),
         "relations": entity.relations.iter().map(|r| json!({
             "name": r.name, "label": r.label, "target": r.target, "foreign_key": r.foreign_key,
             "kind": if r.is_many_to_many() { "many_to_many" } else { "one_to_many" },
             "through": r.through, "target_key": r.target_key, "display": r.display,
             "key_type": r.is_many_to_many().then(|| r.key_type().name()),
         })).collect::<Vec<_>>(),
+    })
+}
+
+/// A many-to-many relation as a field of type `many`: a list of the target's keys.
+fn set_config(relation: &Relation) -> Json {
+    json!({
+        "name": relation.name,
+        "label": relation.label,
+        "type": "many",
+        "value_type": relation.key_type().name(),
+        "required": false,
+        "nullable": false,
+        "read_only": false,
+        "choices": [],
+        "target": relation.target,
+        "display": relation.display,
     })
 }
 

@@ -3,7 +3,8 @@
 import { h, safeHref } from './dom.js';
 import { currentLocale, t } from './i18n.js';
 
-/** `refs`: for reference fields, a Map key → target record; `configOf(name)`: an entity. */
+/** `refs`: for reference and many-to-many fields, a Map key → target record; `configOf(name)`:
+ * an entity. */
 export function display(field, value, { refs, configOf, full = false } = {}) {
   if (value === null || value === undefined || value === '') return h('span', { class: 'muted' }, '—');
   switch (field.type) {
@@ -33,6 +34,17 @@ export function display(field, value, { refs, configOf, full = false } = {}) {
       const label = record && field.display ? record[field.display] : value;
       if (!target) return String(label);
       return h('a', { href: `#/${target.name}/${encodeURIComponent(value)}` }, label === null ? String(value) : String(label));
+    }
+    case 'many': {
+      // A many-to-many relation: the keys held, each by its label (from `refs`), linked.
+      if (!Array.isArray(value) || !value.length) return h('span', { class: 'muted' }, '—');
+      const target = configOf?.(field.target);
+      const items = value.map((key) => {
+        const record = refs?.get(String(key));
+        const label = record && field.display && record[field.display] !== null ? String(record[field.display]) : `#${key}`;
+        return target ? h('a', { href: `#/${target.name}/${encodeURIComponent(key)}` }, label) : label;
+      });
+      return h('span', { class: 'many' }, items.map((item, i) => (i ? [', ', item] : item)));
     }
     default:
       return String(value);

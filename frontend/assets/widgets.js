@@ -71,6 +71,7 @@ export function fieldWidget(field, value, { mode, configOf, onChange, api, idPre
       read = () => (input.value === '' ? undefined : input.value);
       break;
     case 'reference':
+    case 'many':
       return referenceWidget(field, value, { id, error, errorId, configOf, onChange, api });
     default: {
       const type = field.type === 'email' ? 'email' : field.type === 'url' ? 'url' : 'text';
@@ -113,6 +114,7 @@ function check(field, input, read) {
   if (field.read_only) return null;
   // A combobox's text is a search; its value is the pick.
   if (field.type === 'reference') return field.required && read() === null ? t('form.required') : null;
+  if (field.type === 'many') return null;
   if (field.type === 'json') {
     try {
       read();
@@ -142,16 +144,18 @@ function check(field, input, read) {
   return null;
 }
 
-/** A reference: a combobox over the target's records (combobox.js). */
+/** A reference (one record) or a many-to-many relation (a set of them, as chips): a
+ * combobox over the target's records (combobox.js). */
 function referenceWidget(field, value, { id, error, errorId, configOf, onChange, api }) {
   const target = configOf(field.target);
   const box = combobox({
     id, target, shown: field.display ?? target.primary_key, api, value, label: field.label,
-    clearable: !field.required, disabled: field.read_only, describedBy: errorId, onChange,
+    multiple: field.type === 'many', clearable: !field.required, disabled: field.read_only,
+    describedBy: errorId, onChange,
   });
   box.input.name = field.name;
   const label = h('label', { for: id }, field.label, field.required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : null);
-  const element = h('div', { class: 'field field-reference' }, label, box.element, error);
+  const element = h('div', { class: `field field-${field.type}` }, label, box.element, error);
   return widget(field, element, box.input, error, box.value);
 }
 

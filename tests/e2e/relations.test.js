@@ -177,3 +177,84 @@ test('the combobox at 375 px', async () => {
   assert.ok(list.x >= 0 && list.x + list.width <= 375, `the list fits the screen: ${JSON.stringify(list)}`);
   await page.screenshot({ path: '/tmp/combobox-375.png' });
 });
+
+/** Types `name` into the combobox `id`, moves down to the match called exactly that, and
+ * picks it with Enter. */
+async function pickByKeyboard(id, name) {
+  await page.locator(`#${id}`).pressSequentially(name);
+  await page.waitForFunction(([i, n]) => [...document.querySelectorAll(`#${i}-listbox [role="option"]`)].some((o) => o.innerText.startsWith(`${n} #`)), [id, name]);
+  for (let i = 0; i < 20; i++) {
+    const text = await page.locator(`#${id}-listbox [aria-selected="true"]`).innerText();
+    if (text.startsWith(`${name} #`)) break;
+    await page.press(`#${id}`, 'ArrowDown');
+  }
+  await page.press(`#${id}`, 'Enter');
+}
+
+/** The ids and names of the demo's tags. */
+const tagIds = async () => new Map((await api('/tags?_perPage=100')).body.map((t) => [t.name, t.id]));
+
+test('a post with three tags, by keyboard; a tag removed by its button and by Backspace', async () => {
+  const tags = await tagIds();
+  await page.goto(`${demo.base}#/posts/create`);
+  await page.locator('#f-title').waitFor();
+  await page.fill('#f-title', 'Tagged in the browser');
+  await page.locator('#f-author_id').pressSequentially('Ada');
+  await highlighted('f-author_id').waitFor();
+  await page.press('#f-author_id', 'Enter');
+  const box = page.locator('#f-tags');
+  for (const name of ['rust', 'sql', 'web']) {
+    await pickByKeyboard('f-tags', name);
+    assert.equal(await box.inputValue(), '', 'the input empties after a pick');
+  }
+  assert.deepEqual(await page.locator('.field-many .chip span').allInnerTexts(), ['rust', 'sql', 'web']);
+  // A chosen tag is not offered again.
+  await box.pressSequentially('r');
+  await highlighted('f-tags').waitFor();
+  assert.ok(!(await page.locator('#f-tags-listbox [role="option"]').allInnerTexts()).some((o) => o.startsWith('rust ')));
+  await box.press('Escape');
+  await box.fill('');
+  await page.click('#save');
+  await page.waitForURL(/#\/posts\/\d+$/);
+  const id = page.url().split('/').pop();
+  const stored = (await api(`/posts/${id}`)).body;
+  assert.deepEqual(stored.tags, ['rust', 'sql', 'web'].map((n) => tags.get(n)).sort((a, b) => a - b));
+  // The show page lists them by name, linked.
+  assert.equal(await page.locator('dd[data-field="tags"]').innerText(), 'rust, sql, web');
+  // Edit: remove sql by its button, web by Backspace in the empty input; only tags change.
+  await page.click('#edit');
+  await page.locator('.field-many .chip').first().waitFor();
+  await page.click('button[aria-label="Remove sql"]');
+  await page.focus('#f-tags');
+  await page.keyboard.press('Backspace');
+  assert.deepEqual(await page.locator('.field-many .chip span').allInnerTexts(), ['rust']);
+  await page.click('#save');
+  await page.waitForURL(new RegExp(`#/posts/${id}$`));
+  assert.deepEqual((await api(`/posts/${id}`)).body.tags, [tags.get('rust')]);
+  // The audit log says what the set was and is.
+  const audit = (await api(`/_audit?_sortField=id&_sortDir=DESC&_filters=${encodeURIComponent(JSON.stringify({ entity: 'posts', record_id: id, action: 'update' }))}`)).body;
+  assert.deepEqual(audit[0].after, { tags: [tags.get('rust')] });
+});
+
+test('the list filters by tag, and the filter keeps its chips after a reload', async () => {
+  const tags = await tagIds();
+  await page.goto(`${demo.base}#/posts`);
+  await page.locator('#range').waitFor();
+  await page.selectOption('#add-filter', 'tags');
+  const box = page.locator('#filter-tags');
+  await box.waitFor();
+  await pickByKeyboard('filter-tags', 'ops');
+  await page.waitForURL(/filters=/);
+  const want = await total(`/posts?_page=1&_perPage=1&_filters=${encodeURIComponent(JSON.stringify({ tags: tags.get('ops') }))}`);
+  assert.ok(want > 0 && want < 1000);
+  await page.waitForFunction((n) => (document.getElementById('range')?.innerText ?? '').endsWith(`of ${n}`), want);
+  await page.waitForFunction(() => [...document.querySelectorAll('table.list tbody tr td:nth-child(6)')].every((td) => /ops/.test(td.innerText)));
+  await page.reload();
+  await page.waitForFunction(() => [...document.querySelectorAll('.filter .chip span')].map((s) => s.innerText).join() === 'ops');
+  assert.match(await range(), new RegExp(`of ${want}$`));
+  // A second tag: any of the two.
+  await pickByKeyboard('filter-tags', 'rust');
+  const either = await total(`/posts?_page=1&_perPage=1&_filters=${encodeURIComponent(JSON.stringify({ tags: [tags.get('ops'), tags.get('rust')] }))}`);
+  await page.waitForFunction((n) => (document.getElementById('range')?.innerText ?? '').endsWith(`of ${n}`), either);
+  await page.screenshot({ path: '/tmp/tags-filter.png' });
+});

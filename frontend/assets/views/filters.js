@@ -70,6 +70,8 @@ function filterWidget(field, condition, set, ctx) {
     }
     case 'reference':
       return referenceFilter(field, condition, set, ctx, id);
+    case 'many':
+      return setFilter(field, condition, set, ctx, id);
     default:
       return [label(id, `${field.label} (${t('list.contains')})`), h('input', {
         id, type: 'search', value: condition.ilike ?? '',
@@ -85,6 +87,18 @@ function referenceFilter(field, condition, set, ctx, id) {
     id, target, shown: field.display ?? target.primary_key, api: ctx.api, value: condition.eq ?? null,
     label: field.label, clearable: true, placeholder: t('common.any'),
     onChange: (key) => set(key === null ? {} : { eq: key }),
+  });
+  return [h('label', { for: id }, field.label), box.element];
+}
+
+/** A many-to-many filter: the records that hold any of the chosen (chips). */
+function setFilter(field, condition, set, ctx, id) {
+  const target = ctx.configOf(field.target);
+  const chosen = condition.any ?? (condition.eq === undefined ? [] : [condition.eq]);
+  const box = combobox({
+    id, target, shown: field.display ?? target.primary_key, api: ctx.api, value: chosen,
+    label: field.label, multiple: true, placeholder: t('common.any'),
+    onChange: (keys) => set(keys.length ? { any: keys } : {}),
   });
   return [h('label', { for: id }, field.label), box.element];
 }

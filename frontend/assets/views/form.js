@@ -32,7 +32,7 @@ export async function render(main, entity, id, ctx) {
   const touched = new Set(Object.keys(draft ?? {}));
   let dirty = touched.size > 0;
   ctx.setGuard(() => dirty);
-  const fields = entity.fields.filter((f) => {
+  const fields = [...entity.fields, ...entity.sets].filter((f) => {
     const isKey = f.name === entity.primary_key;
     if (editing) return !isKey;
     return !f.read_only && !(isKey && entity.key_generated);
@@ -171,7 +171,7 @@ export async function render(main, entity, id, ctx) {
 }
 
 function fieldOf(entity, name) {
-  return entity.fields.find((f) => f.name === name) ?? { name, type: 'string', label: name };
+  return [...entity.fields, ...entity.sets].find((f) => f.name === name) ?? { name, type: 'string', label: name };
 }
 
 /** Every writable field's value, for a create. */
@@ -220,6 +220,11 @@ function same(field, a, b) {
       return Number(a) === Number(b);
     case 'json':
       return JSON.stringify(a) === JSON.stringify(b);
+    case 'many': {
+      // A set: the same keys in any order.
+      const keys = (v) => (Array.isArray(v) ? v.map(String).sort() : []);
+      return JSON.stringify(keys(a)) === JSON.stringify(keys(b));
+    }
     default:
       return String(a) === String(b);
   }

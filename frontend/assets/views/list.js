@@ -15,7 +15,8 @@ import { pager } from './pager.js';
 
 export async function render(main, entity, ctx) {
   const state = readState(ctx.query, entity, ctx.config);
-  const fields = new Map(entity.fields.map((f) => [f.name, f]));
+  // Many-to-many relations are columns and filters like fields (of type `many`).
+  const fields = new Map([...entity.fields, ...entity.sets].map((f) => [f.name, f]));
   const columns = entity.list_columns.map((name) => fields.get(name)).filter(Boolean);
   const go = (changes, focusId) => {
     ctx.focusAfterRender(focusId ?? document.activeElement?.id ?? null);
@@ -69,8 +70,8 @@ function urlState(next, entity) {
   };
 }
 
-/** The page's rows and total, and the records its reference columns show: one request per
- * referenced entity for the whole page, not one per row. A 400 (a bad filter in the URL)
+/** The page's rows and total, and the records its reference and many-to-many columns show:
+ * one request per column for the whole page, not one per row. A 400 (a bad filter in the URL)
  * is a toast and an empty page; `null` when the view was left meanwhile. */
 async function load(entity, state, fields, columns, ctx) {
   let page = { rows: [], total: 0, estimated: false };
@@ -85,11 +86,12 @@ async function load(entity, state, fields, columns, ctx) {
     ctx.toast(describe(error), 'error');
   }
   const refs = new Map();
-  await Promise.all(columns.filter((f) => f.type === 'reference').map(async (field) => {
+  await Promise.all(columns.filter((f) => f.type === 'reference' || f.type === 'many').map(async (field) => {
     const target = ctx.configOf(field.target);
     if (!target || !field.display) return;
     try {
-      refs.set(field.name, await ctx.api.byKeys(target.name, target.primary_key, page.rows.map((r) => r[field.name])));
+      const keys = page.rows.flatMap((r) => (field.type === 'many' ? r[field.name] ?? [] : [r[field.name]]));
+      refs.set(field.name, await ctx.api.byKeys(target.name, target.primary_key, keys));
     } catch {
       refs.set(field.name, new Map());
     }

@@ -13,12 +13,13 @@ export async function render(main, entity, id, ctx) {
   const { record, etag } = await ctx.api.getVersioned(entity.name, id);
   if (ctx.stale()) return;
   const key = record[entity.primary_key];
-  const readable = entity.fields.filter((f) => f.type !== 'password');
+  const readable = [...entity.fields.filter((f) => f.type !== 'password'), ...entity.sets];
   const refs = new Map();
-  await Promise.all(readable.filter((f) => f.type === 'reference' && f.display && record[f.name] !== null).map(async (field) => {
+  await Promise.all(readable.filter((f) => (f.type === 'reference' || f.type === 'many') && f.display && record[f.name] !== null).map(async (field) => {
     const target = ctx.configOf(field.target);
     try {
-      refs.set(field.name, await ctx.api.byKeys(target.name, target.primary_key, [record[field.name]]));
+      const keys = field.type === 'many' ? record[field.name] ?? [] : [record[field.name]];
+      refs.set(field.name, await ctx.api.byKeys(target.name, target.primary_key, keys));
     } catch {
       refs.set(field.name, new Map());
     }
@@ -44,7 +45,8 @@ export async function render(main, entity, id, ctx) {
       h('dt', {}, field.label),
       h('dd', { 'data-field': field.name }, display(field, record[field.name], { refs: refs.get(field.name), configOf: ctx.configOf, full: true })),
     ])),
-    entity.relations.map((relation) => related(relation, key, ctx)),
+    // Many-to-many relations are shown above, as the record's sets.
+    entity.relations.filter((r) => r.kind !== 'many_to_many').map((relation) => related(relation, key, ctx)),
     ctx.configOf('_audit') && entity.name !== '_audit' ? history(entity, key, etag, ctx) : null);
 }
 
