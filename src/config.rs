@@ -384,6 +384,37 @@ filters = ["author_id"]
     }
 
     #[test]
+    fn inline_relations_are_checked() {
+        let children = |extra: &str| {
+            GOOD.replace(
+                "  [[entity.field]]\n  name = \"name\"",
+                &format!("  [[entity.relation]]\n  name = \"posts\"\n  target = \"posts\"\n  foreign_key = \"author_id\"\n{extra}\n  [[entity.field]]\n  name = \"name\""),
+            )
+        };
+        check(
+            &children("  inline = true\n  inline_delete = true\n  inline_max = 5"),
+            "ok",
+        );
+        check(
+            &children("  inline_delete = true"),
+            "blog.toml: entity \"authors\", field \"posts\": inline_delete and inline_max apply to inline relations (inline = true)",
+        );
+        check(
+            &children("  inline = true\n  inline_max = 0"),
+            "blog.toml: entity \"authors\", field \"posts\": inline_max must be at least 1",
+        );
+        check(
+            &children("  inline = true")
+                .replace("name = \"posts\"\n  target", "name = \"name\"\n  target"),
+            "blog.toml: entity \"authors\", field \"name\": an inline relation's name is a key of the record: \"name\" is a field already",
+        );
+        check(
+            &children("  inline = true\n  through = \"x\"\n  target_key = \"y\""),
+            "blog.toml: entity \"authors\", field \"posts\": inline applies to one-to-many relations, not many-to-many",
+        );
+    }
+
+    #[test]
     fn bad_files_name_file_entity_and_field() {
         check(
             &GOOD.replace("type = \"string\"", "type = \"strin\""),

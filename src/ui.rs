@@ -83,6 +83,7 @@ fn entity_config(entity: &Entity) -> Json {
             "kind": if r.is_many_to_many() { "many_to_many" } else { "one_to_many" },
             "through": r.through, "target_key": r.target_key, "display": r.display,
             "key_type": r.is_many_to_many().then(|| r.key_type().name()),
+            "inline": r.inline, "inline_delete": r.inline_delete, "inline_max": r.inline_max,
         })).collect::<Vec<_>>(),
     })
 }

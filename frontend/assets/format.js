@@ -35,6 +35,9 @@ export function display(field, value, { refs, configOf, full = false } = {}) {
       if (!target) return String(label);
       return h('a', { href: `#/${target.name}/${encodeURIComponent(value)}` }, label === null ? String(value) : String(label));
     }
+    case 'inline':
+      // Children, as a clash shows them: how many.
+      return Array.isArray(value) ? t('inline.count', { n: value.length }) : String(value);
     case 'many': {
       // A many-to-many relation: the keys held, each by its label (from `refs`), linked.
       if (!Array.isArray(value) || !value.length) return h('span', { class: 'muted' }, '—');

@@ -110,6 +110,9 @@ impl Change {
         before: Option<Record>,
         after: Option<Record>,
     ) -> Change {
+        // An inline relation's children are audited as their own rows, not in the parent's.
+        let before = before.map(|r| super::inline::without_children(entity, r));
+        let after = after.map(|r| super::inline::without_children(entity, r));
         let record = after.as_ref().or(before.as_ref());
         Change {
             entity: entity.name.clone(),

@@ -107,8 +107,20 @@ impl Tx {
         records: Vec<Record>,
         keys: &[Value],
     ) -> Result<Vec<Change>, Error> {
-        let db = self.db.clone();
         let entity = self.entity.clone();
+        self.delete_cascading_of(&entity, records, keys).await
+    }
+
+    /// [`Tx::delete_cascading`] of records of `entity` (the transaction's, or another: the
+    /// inline children a write leaves out).
+    pub(super) async fn delete_cascading_of(
+        &mut self,
+        entity: &EntityRef,
+        records: Vec<Record>,
+        keys: &[Value],
+    ) -> Result<Vec<Change>, Error> {
+        let db = self.db.clone();
+        let entity = entity.clone();
         let plan = db.graph.plan(&entity);
         let dialect = db.dialect();
         let statements = Statements {
@@ -171,8 +183,8 @@ impl Tx {
             }
             reached.push((index, rows));
         }
-        self.clear_sets(keys).await?;
-        self.delete_keys(keys).await?;
+        self.clear_sets(&entity, keys).await?;
+        self.delete_keys(&entity, keys).await?;
         let causes = causes(&entity, &records, &plan, &reached, &db);
         let mut changes: Vec<Change> = records
             .into_iter()

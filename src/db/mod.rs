@@ -29,6 +29,7 @@ mod dialect;
 mod driver;
 mod error;
 mod graph;
+mod inline;
 pub mod introspect;
 mod mysql;
 pub(crate) mod pool;

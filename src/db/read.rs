@@ -4,7 +4,7 @@
 
 use super::error::Operation;
 use super::sql::{self, Sql};
-use super::{Db, Error, Record, sets};
+use super::{Db, EntityRef, Error, Record, inline, sets};
 use crate::query::ListQuery;
 use crate::schema::{CountMode, Entity, FieldType, Value};
 
@@ -174,8 +174,9 @@ impl Db {
             .fetch_all(&sql, entity))
     }
 
-    /// One record by key, with the keys it holds in its many-to-many relations.
-    pub async fn get(&self, entity: &Entity, key: Value) -> Result<Record, Error> {
+    /// One record by key, with the keys it holds in its many-to-many relations and its
+    /// inline children.
+    pub async fn get(&self, entity: &EntityRef, key: Value) -> Result<Record, Error> {
         let sql = sql::get(self.dialect(), &self.catalog, entity, key, false);
         let reader = self.sets_reader();
         read!(self, self.read_error(entity), |conn| async {
@@ -187,14 +188,15 @@ impl Db {
                 let held = reader.held(conn, entity, &[owner]).await?;
                 sets::attach(entity, &mut record, &held);
             }
+            inline::attach(conn, reader, entity, std::slice::from_mut(&mut record)).await?;
             Ok(Some(record))
         })?
         .ok_or(Error::NotFound)
     }
 
     /// [`Db::get`] as the JSON object the API sends, written straight from the row.
-    pub async fn get_json(&self, entity: &Entity, key: Value) -> Result<Vec<u8>, Error> {
-        if entity.sets().next().is_some() {
+    pub async fn get_json(&self, entity: &EntityRef, key: Value) -> Result<Vec<u8>, Error> {
+        if entity.sets().next().is_some() || entity.inlines().next().is_some() {
             let record = self.get(entity, key).await?;
             return serde_json::to_vec(&record).map_err(|err| Error::Internal(err.to_string()));
         }

@@ -195,7 +195,17 @@ impl Tx {
     /// Adds to `records` (of the transaction's entity) the keys they hold in its relations
     /// (unless they carry them already: read in this transaction).
     pub(super) async fn attach_sets(&mut self, records: &mut [Record]) -> Result<(), Error> {
-        let Some(first) = self.entity.sets().next() else {
+        let entity = self.entity.clone();
+        self.attach_sets_of(&entity, records).await
+    }
+
+    /// [`Tx::attach_sets`] for records of `entity` (the transaction's, or an inline child's).
+    pub(super) async fn attach_sets_of(
+        &mut self,
+        entity: &Entity,
+        records: &mut [Record],
+    ) -> Result<(), Error> {
+        let Some(first) = entity.sets().next() else {
             return Ok(());
         };
         if records.iter().all(|r| r.contains_key(&first.name)) {
@@ -203,25 +213,20 @@ impl Tx {
         }
         let keys: Vec<Json> = records
             .iter()
-            .map(|r| {
-                r.get(&self.entity.primary_key)
-                    .cloned()
-                    .unwrap_or(Json::Null)
-            })
+            .map(|r| r.get(&entity.primary_key).cloned().unwrap_or(Json::Null))
             .collect();
         let db = self.db.clone();
         let reader = Reader {
             dialect: db.dialect(),
             catalog: &db.catalog,
         };
-        let entity = self.entity.clone();
         let held = {
             let mut conn = self.conn();
-            reader.held(&mut conn, &entity, &keys).await
+            reader.held(&mut conn, entity, &keys).await
         };
         let held = held.map_err(|err| self.fail(err))?;
         for record in records {
-            attach(&entity, record, &held);
+            attach(entity, record, &held);
         }
         Ok(())
     }
@@ -229,11 +234,14 @@ impl Tx {
     /// Empties the sets of the records of `owners` (not empty), which are being deleted:
     /// junction rows are part of their records, whatever the junction's foreign keys say
     /// (Django's are NO ACTION, and Django deletes them itself).
-    pub(super) async fn clear_sets(&mut self, owners: &[Value]) -> Result<(), Error> {
-        let entity = self.entity.clone();
+    pub(super) async fn clear_sets(
+        &mut self,
+        entity: &Entity,
+        owners: &[Value],
+    ) -> Result<(), Error> {
         let (dialect, catalog) = (self.db.dialect(), self.db.catalog.clone());
         for junction in entity.sets().filter_map(Relation::junction) {
-            let delete = statements::clear(dialect, &catalog, &entity, junction, owners);
+            let delete = statements::clear(dialect, &catalog, entity, junction, owners);
             self.execute(&delete).await?;
         }
         Ok(())

@@ -185,7 +185,7 @@ impl Tx {
 
     /// The record of `key`; `lock` holds its row until the transaction ends, where the
     /// backend has row locks.
-    /// With the keys it holds in its many-to-many relations.
+    /// With the keys it holds in its many-to-many relations, and its inline children.
     pub(super) async fn get(&mut self, key: Value, lock: bool) -> Result<Option<Record>, Error> {
         let db = &self.db;
         let get = sql::get(db.dialect(), &db.catalog, &self.entity, key, lock);
@@ -194,6 +194,7 @@ impl Tx {
         };
         let mut records = [record];
         self.attach_sets(&mut records).await?;
+        self.attach_inline(&mut records).await?;
         let [record] = records;
         Ok(Some(record))
     }
@@ -222,6 +223,7 @@ impl Tx {
         let result = self.pooled.conn().fetch_all(&select, &self.entity).await;
         let mut records = result.map_err(|err| self.fail(err))?;
         self.attach_sets(&mut records).await?;
+        self.attach_inline(&mut records).await?;
         Ok(records)
     }
 
@@ -270,26 +272,37 @@ impl Tx {
         key: Value,
         changes: Changes,
     ) -> Result<Option<Record>, Error> {
+        let entity = self.entity.clone();
+        self.update_in(&entity, key, changes).await
+    }
+
+    /// Updates the row of `key` of `entity` (the transaction's, or another: an inline child);
+    /// returns it as stored, `None` if it is gone.
+    pub(super) async fn update_in(
+        &mut self,
+        entity: &Entity,
+        key: Value,
+        changes: Changes,
+    ) -> Result<Option<Record>, Error> {
         let dialect = self.db.dialect();
-        let update = sql::update(
-            dialect,
-            &self.db.catalog,
-            &self.entity,
-            key.clone(),
-            changes,
-        );
+        let update = sql::update(dialect, &self.db.catalog, entity, key.clone(), changes);
         if dialect.has_returning() {
-            self.fetch_optional(&update).await
+            Ok(self.fetch_all(&update, entity).await?.pop())
         } else {
             self.execute(&update).await?;
-            self.get(key, false).await
+            let get = sql::get(dialect, &self.db.catalog, entity, key, false);
+            Ok(self.fetch_all(&get, entity).await?.pop())
         }
     }
 
-    /// Deletes the rows of `keys` (not empty).
-    pub(super) async fn delete_keys(&mut self, keys: &[Value]) -> Result<(), Error> {
+    /// Deletes the rows of `keys` (not empty) of `entity`.
+    pub(super) async fn delete_keys(
+        &mut self,
+        entity: &Entity,
+        keys: &[Value],
+    ) -> Result<(), Error> {
         let db = &self.db;
-        let delete = sql::delete_keys(db.dialect(), &db.catalog, &self.entity, keys);
+        let delete = sql::delete_keys(db.dialect(), &db.catalog, entity, keys);
         self.execute(&delete).await.map(drop)
     }
 

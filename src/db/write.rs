@@ -6,40 +6,46 @@ use serde_json::Value as Json;
 use super::audit::{self, Actor, Change};
 use super::error::{MISSING_REFERENCE, Operation};
 use super::tx::Written;
-use super::{Db, EntityRef, Error, Record, sets, version};
+use super::{Db, EntityRef, Error, Record, inline, sets, version};
 use crate::query::Precondition;
 use crate::schema::{self, Changes, FieldType, Value, value};
 
 impl Db {
-    /// Validates and inserts a record; returns it as stored. `actor` is recorded in the
-    /// audit log with the change, in the same transaction.
+    /// Validates and inserts a record, with its many-to-many sets and inline children;
+    /// returns it as stored. `actor` is recorded in the audit log with every change, in the
+    /// same transaction.
     pub async fn create(
         &self,
         entity: EntityRef,
         mut body: Record,
         actor: Actor,
     ) -> Result<Record, Error> {
-        let wanted = sets::take(&entity, &mut body);
-        let changes = schema::prepare_create(&entity, &body);
-        let (wanted, changes) = match (wanted, changes) {
-            (Ok(wanted), Ok(changes)) => (wanted, changes),
-            (Err(sets), fields) => return Err(sets::rejected(sets, fields.err())),
-            (Ok(_), Err(fields)) => return Err(Error::Rejected(fields)),
-        };
+        let (wanted, given) = take_relations(&entity, &mut body, true)?;
+        let (changes, plan) = checked(
+            schema::prepare_create(&entity, &body),
+            inline::plan(&entity, None, given),
+        )?;
         let references = references(&entity, &changes);
         let passwords = audit::passwords(&entity, &changes);
         let result = self
             .write(entity.clone(), Operation::Write, actor, move |tx| {
                 Box::pin(async move {
                     let mut record = tx.insert(changes).await?;
-                    if tx.entity.sets().next().is_some() {
-                        let key = record.get(&tx.entity.primary_key).cloned();
-                        tx.write_sets(&key.unwrap_or(Json::Null), None, &wanted)
-                            .await?;
-                        tx.attach_sets(std::slice::from_mut(&mut record)).await?;
+                    let key = record
+                        .get(&tx.entity.primary_key)
+                        .cloned()
+                        .unwrap_or_default();
+                    if !wanted.is_empty() {
+                        tx.write_sets(&key, None, &wanted).await?;
                     }
-                    let change = Change::created(&tx.entity, record.clone(), passwords);
-                    Ok(Written::new(record, vec![change]))
+                    let children = tx.apply_inline(&key, plan).await?;
+                    let mut records = [record];
+                    tx.attach_sets(&mut records).await?;
+                    tx.attach_inline(&mut records).await?;
+                    [record] = records;
+                    let mut changes = vec![Change::created(&tx.entity, record.clone(), passwords)];
+                    changes.extend(children);
+                    Ok(Written::new(record, changes))
                 })
             })
             .await;
@@ -48,52 +54,73 @@ impl Db {
     }
 
     /// Merges `body` into the stored record, validates the result, and writes the fields
-    /// the body names whose values differ. Returns the record as stored. With a
-    /// `precondition`, the stored record must still have one of its versions.
+    /// the body names whose values differ, and the sets and inline children it names.
+    /// Returns the record as stored. With a `precondition`, the stored record (with its sets
+    /// and children) must still have one of its versions.
     pub async fn update(
         &self,
         entity: EntityRef,
         key: Value,
-        body: Record,
+        mut body: Record,
         actor: Actor,
         precondition: Option<Precondition>,
     ) -> Result<Record, Error> {
-        let mut body = body;
-        let wanted = sets::take(&entity, &mut body).map_err(|sets| sets::rejected(sets, None))?;
+        let (wanted, given) = take_relations(&entity, &mut body, false)?;
         let references = references_in_body(&entity, &body);
         let result = self
             .write(entity.clone(), Operation::Write, actor, move |tx| {
                 Box::pin(async move {
                     let existing = tx.get(key.clone(), true).await?.ok_or(Error::NotFound)?;
                     tx.check(precondition.as_ref(), &existing)?;
-                    let changes = schema::prepare_update(&tx.entity, &body, &existing)
-                        .map_err(Error::Rejected)?;
+                    let (changes, plan) = checked(
+                        schema::prepare_update(&tx.entity, &body, &existing),
+                        inline::plan(&tx.entity, Some(&existing), given),
+                    )?;
                     let passwords = audit::passwords(&tx.entity, &changes);
-                    let record = if wanted.is_empty() {
+                    if wanted.is_empty() && plan.is_empty() {
                         if changes.is_empty() {
                             return Ok(Written::new(existing, Vec::new()));
                         }
                         let mut record = tx.update(key, changes).await?.ok_or(Error::NotFound)?;
-                        // A record always carries its sets (and its version covers them).
-                        tx.attach_sets(std::slice::from_mut(&mut record)).await?;
-                        record
-                    } else {
-                        // The sets are part of the record: a change to them alone is a
-                        // write (a new version), and the record is read back with them.
-                        let owner = existing.get(&tx.entity.primary_key).cloned();
-                        let sets_changed = tx
-                            .write_sets(&owner.unwrap_or(Json::Null), Some(&existing), &wanted)
-                            .await?;
-                        if changes.is_empty() && !sets_changed {
-                            return Ok(Written::new(existing, Vec::new()));
-                        }
-                        if !changes.is_empty() || tx.entity.version_index().is_some() {
-                            tx.update(key.clone(), changes).await?;
-                        }
-                        tx.get(key, false).await?.ok_or(Error::NotFound)?
-                    };
-                    let change = Change::updated(&tx.entity, existing, record.clone(), passwords);
-                    Ok(Written::new(record, vec![change]))
+                        // A record always carries its sets and children (its version
+                        // covers them).
+                        let mut records = [record];
+                        tx.attach_sets(&mut records).await?;
+                        tx.attach_inline(&mut records).await?;
+                        [record] = records;
+                        let change =
+                            Change::updated(&tx.entity, existing, record.clone(), passwords);
+                        return Ok(Written::new(record, vec![change]));
+                    }
+                    // Sets and children are part of the record: a change to them alone is
+                    // a write (a new version), and the record is read back with them.
+                    let owner = existing
+                        .get(&tx.entity.primary_key)
+                        .cloned()
+                        .unwrap_or_default();
+                    let sets_changed = !wanted.is_empty()
+                        && tx.write_sets(&owner, Some(&existing), &wanted).await?;
+                    let children = tx.apply_inline(&owner, plan).await?;
+                    if changes.is_empty() && !sets_changed && children.is_empty() {
+                        return Ok(Written::new(existing, Vec::new()));
+                    }
+                    let versioned = tx.entity.version_index().is_some();
+                    let own = !changes.is_empty() || sets_changed || versioned;
+                    if !changes.is_empty() || versioned {
+                        tx.update(key.clone(), changes).await?;
+                    }
+                    let record = tx.get(key, false).await?.ok_or(Error::NotFound)?;
+                    let mut audited = Vec::new();
+                    if own {
+                        audited.push(Change::updated(
+                            &tx.entity,
+                            existing,
+                            record.clone(),
+                            passwords,
+                        ));
+                    }
+                    audited.extend(children);
+                    Ok(Written::new(record, audited))
                 })
             })
             .await;
@@ -212,6 +239,41 @@ impl Db {
             field: None,
             message,
         })
+    }
+}
+
+/// Takes a write body's many-to-many sets and inline children out of it, checking their
+/// shape: what is left is the record's own fields. On create, a refusal names the fields'
+/// errors too.
+fn take_relations(
+    entity: &EntityRef,
+    body: &mut Record,
+    creating: bool,
+) -> Result<(sets::Wanted, inline::Given), Error> {
+    let (wanted, given) = (sets::take(entity, body), inline::take(entity, body));
+    let errors = match (wanted, given) {
+        (Ok(wanted), Ok(given)) => return Ok((wanted, given)),
+        (Err(mut errors), Err(more)) => {
+            errors.extend(more);
+            errors
+        }
+        (Err(errors), _) | (_, Err(errors)) => errors,
+    };
+    let fields = creating
+        .then(|| schema::prepare_create(entity, body).err())
+        .flatten();
+    Err(sets::rejected(errors, fields))
+}
+
+/// A write's own values and its children's plan, or every error of both at once.
+fn checked(
+    fields: Result<Changes, schema::WriteError>,
+    children: Result<inline::Plan, schema::FieldErrors>,
+) -> Result<(Changes, inline::Plan), Error> {
+    match (fields, children) {
+        (Ok(fields), Ok(children)) => Ok((fields, children)),
+        (Err(fields), Ok(_)) => Err(Error::Rejected(fields)),
+        (fields, Err(errors)) => Err(sets::rejected(errors, fields.err())),
     }
 }
 

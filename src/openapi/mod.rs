@@ -23,15 +23,15 @@ pub fn document(schema: &Schema, title: &str, server_url: &str) -> Json {
     schemas.insert("Error".into(), error_schema());
     for entity in schema.entities() {
         let name = &entity.name;
-        schemas.insert(record_name(entity), record_schema(entity));
+        schemas.insert(record_name(entity), record_schema(entity, schema));
         if !entity.read_only {
             schemas.insert(
                 format!("{}Create", type_name(name)),
-                input_schema(entity, true),
+                input_schema(entity, true, schema),
             );
             schemas.insert(
                 format!("{}Update", type_name(name)),
-                input_schema(entity, false),
+                input_schema(entity, false, schema),
             );
         }
         paths.insert(format!("/{name}"), collection(entity));

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::schema::{Entity, Field, FieldType, Relation};
+use crate::schema::{Entity, Field, FieldType, Relation, Schema};
 
 /// The JSON Schema of a field's value on the wire, as the API sends it.
 fn output_type(field: &Field) -> Json {
@@ -114,7 +114,24 @@ fn describe(schema: &mut Json, field: &Field) {
     }
 }
 
-pub(super) fn record_schema(entity: &Entity) -> Json {
+/// A record as the API sends it; single records also carry their inline children (lists do
+/// not), whose records are those of their entity in `schema`.
+pub(super) fn record_schema(entity: &Entity, schema: &Schema) -> Json {
+    let mut record = own_record(entity);
+    for relation in entity.inlines() {
+        let Some(child) = schema.entity(&relation.target) else {
+            continue;
+        };
+        record["properties"][&relation.name] = json!({
+            "type": "array", "title": relation.label, "items": own_record(child),
+            "description": format!("The \"{}\" records of this record, in key order: in single records, not in lists.", relation.target),
+        });
+    }
+    record
+}
+
+/// A record's fields and sets.
+fn own_record(entity: &Entity) -> Json {
     let mut properties = Map::new();
     let mut required = Vec::new();
     for field in entity.readable_fields() {
@@ -128,8 +145,38 @@ pub(super) fn record_schema(entity: &Entity) -> Json {
     json!({"type": "object", "title": entity.label, "properties": properties, "required": required, "additionalProperties": false})
 }
 
-/// The body of a create (`creating`) or of an update (every field optional).
-pub(super) fn input_schema(entity: &Entity, creating: bool) -> Json {
+/// The body of a create (`creating`) or of an update (every field optional), with the
+/// inline children it may write.
+pub(super) fn input_schema(entity: &Entity, creating: bool, schema: &Schema) -> Json {
+    let mut body = own_input(entity, creating);
+    for relation in entity.inlines() {
+        let Some(child) = schema.entity(&relation.target) else {
+            continue;
+        };
+        // A row with the child's key updates that child; without, it creates one.
+        let mut row = own_input(child, false);
+        row["properties"][&child.primary_key] = input_type(child.key_field());
+        row["properties"][&relation.foreign_key] =
+            json!({"description": "ignored: the children are this record's"});
+        let kept = if relation.inline_delete {
+            "rows left out are deleted"
+        } else {
+            "rows left out stay"
+        };
+        let mut rows = json!({
+            "type": "array", "title": relation.label, "items": row,
+            "description": format!("The \"{}\" records of this record: a row with a key updates that one, a row without creates one; {kept}.", relation.target),
+        });
+        if let Some(max) = relation.inline_max {
+            rows["maxItems"] = max.into();
+        }
+        body["properties"][&relation.name] = rows;
+    }
+    body
+}
+
+/// A body's own fields and sets.
+fn own_input(entity: &Entity, creating: bool) -> Json {
     let mut properties = Map::new();
     let mut required = Vec::new();
     for field in &entity.fields {

@@ -46,6 +46,15 @@ fn documents_the_blog() {
         json!(["array", "null"])
     );
     assert_eq!(create["properties"]["tags"]["items"]["type"], "integer");
+    // Inline children: carried by single records (not required: lists leave them out), and
+    // written as rows whose key names an existing child.
+    let comments = &doc["components"]["schemas"]["Posts"]["properties"]["comments"];
+    assert_eq!(comments["type"], "array");
+    assert!(comments["items"]["properties"]["author_name"].is_object());
+    let update = &doc["components"]["schemas"]["PostsUpdate"]["properties"]["comments"];
+    assert_eq!(update["maxItems"], 50);
+    assert!(update["items"]["properties"]["id"].is_object());
+    assert!(update["items"]["properties"]["body"].is_object());
     assert!(doc["paths"]["/posts/export.csv"]["get"].is_object());
     // Every parameter of the query module's table, the cursor included; an export
     // takes no paging.

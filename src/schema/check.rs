@@ -118,6 +118,9 @@ impl Schema {
                         format!("relation target \"{}\" is not an entity", relation.target),
                     ));
                 };
+                if let Err(message) = check_inline(relation, &field_names) {
+                    return Err(at(&entity.name, Some(&relation.name), message));
+                }
                 if relation.through.is_some() || relation.target_key.is_some() {
                     let mut junction = junction(relation, &owner_key, &homes, &field_names)
                         .map_err(|message| at(&entity.name, Some(&relation.name), message))?;
@@ -160,6 +163,31 @@ impl Schema {
             entities: Arc::new(entities),
         })
     }
+}
+
+/// An inline relation's settings, or why they do not hold.
+fn check_inline(relation: &super::Relation, field_names: &[String]) -> Result<(), String> {
+    if !relation.inline {
+        if relation.inline_delete || relation.inline_max.is_some() {
+            return Err(
+                "inline_delete and inline_max apply to inline relations (inline = true)".into(),
+            );
+        }
+        return Ok(());
+    }
+    if relation.through.is_some() {
+        return Err("inline applies to one-to-many relations, not many-to-many".into());
+    }
+    if field_names.contains(&relation.name) {
+        return Err(format!(
+            "an inline relation's name is a key of the record: \"{}\" is a field already",
+            relation.name
+        ));
+    }
+    if relation.inline_max == Some(0) {
+        return Err("inline_max must be at least 1".into());
+    }
+    Ok(())
 }
 
 /// The tables and typed columns of a many-to-many relation, or why it does not hold.

@@ -193,6 +193,11 @@ impl Entity {
         self.relations.iter().filter(|r| r.is_many_to_many())
     }
 
+    /// The inline relations, whose children records carry and writes take.
+    pub fn inlines(&self) -> impl Iterator<Item = &Relation> {
+        self.relations.iter().filter(|r| r.inline)
+    }
+
     /// The many-to-many relation called `name`.
     pub fn find_set(&self, name: &str) -> Option<&Relation> {
         self.sets().find(|r| r.name == name)

@@ -45,6 +45,11 @@ struct RawRelation {
     through: Option<String>,
     target_key: Option<String>,
     display: Option<String>,
+    #[serde(default)]
+    inline: bool,
+    #[serde(default)]
+    inline_delete: bool,
+    inline_max: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -180,6 +185,9 @@ fn entity(raw: RawEntity) -> Result<Entity, FieldError> {
         relation.through = raw.through;
         relation.target_key = raw.target_key;
         relation.display = raw.display;
+        relation.inline = raw.inline;
+        relation.inline_delete = raw.inline_delete;
+        relation.inline_max = raw.inline_max;
         entity.relations.push(relation);
     }
     Ok(entity)

@@ -86,6 +86,15 @@ fn print_entity(out: &mut String, entity: &Entity) {
         if let Some(display) = &relation.display {
             let _ = writeln!(out, "  display = {}", quote_toml(display));
         }
+        if relation.inline {
+            out.push_str("  inline = true\n");
+        }
+        if relation.inline_delete {
+            out.push_str("  inline_delete = true\n");
+        }
+        if let Some(n) = relation.inline_max {
+            let _ = writeln!(out, "  inline_max = {n}");
+        }
         if relation.label != default_label(&relation.name) {
             let _ = writeln!(out, "  label = {}", quote_toml(&relation.label));
         }

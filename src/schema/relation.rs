@@ -21,6 +21,13 @@ pub struct Relation {
     /// Many-to-many: the target's field that names its records in lists, forms and exports;
     /// by default the one references to the target display (see [`super::Entity::naming_field`]).
     pub display: Option<String>,
+    /// One-to-many: the children are edited inside the parent's form and written with it
+    /// (ng-admin's embedded_list, Django's inlines); records carry them.
+    pub inline: bool,
+    /// With `inline`: children a write leaves out are deleted (else they stay).
+    pub inline_delete: bool,
+    /// With `inline`: at most this many children.
+    pub inline_max: Option<u64>,
     /// Many-to-many: what its SQL needs; resolved by [`super::Schema::new`].
     pub(crate) junction: Option<Box<Junction>>,
 }
@@ -57,6 +64,9 @@ impl Relation {
             through: None,
             target_key: None,
             display: None,
+            inline: false,
+            inline_delete: false,
+            inline_max: None,
             junction: None,
         }
     }
@@ -75,6 +85,19 @@ impl Relation {
             target_key: Some(target_key.into()),
             ..Relation::children(name, target, foreign_key)
         }
+    }
+
+    /// Edited inside the parent's form and written with it; `delete`: children a write
+    /// leaves out are deleted.
+    pub fn inline(mut self, delete: bool) -> Relation {
+        self.inline = true;
+        self.inline_delete = delete;
+        self
+    }
+
+    pub fn inline_max(mut self, n: u64) -> Relation {
+        self.inline_max = Some(n);
+        self
     }
 
     pub fn display(mut self, field: impl Into<String>) -> Relation {

@@ -43,6 +43,15 @@ macro_rules! backend_tests {
 }
 
 impl Backend {
+    /// The column types of a generated integer key and of an integer that references one.
+    pub fn key_types(self) -> (&'static str, &'static str) {
+        match self {
+            Backend::Postgres => ("SERIAL PRIMARY KEY", "INTEGER"),
+            Backend::MySql => ("INT AUTO_INCREMENT PRIMARY KEY", "INT"),
+            Backend::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER"),
+        }
+    }
+
     fn env_var(self) -> Option<&'static str> {
         match self {
             Backend::Sqlite => None,

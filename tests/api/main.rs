@@ -11,6 +11,7 @@ mod crud;
 mod django;
 mod errors;
 mod hostile;
+mod inline;
 mod introspection;
 mod lifecycle;
 mod list;
@@ -37,6 +38,9 @@ backend_tests!(
     many::records_carry_and_write_their_sets,
     many::lists_filter_by_sets,
     many::deletes_exports_and_restores_take_the_sets,
+    inline::children_are_written_with_their_parent,
+    inline::children_errors_come_back_at_their_path,
+    inline::the_parents_version_covers_its_children,
     crud::create_get_update_delete,
     crud::delete_accepts_any_body,
     crud::uuid_and_text_keys,

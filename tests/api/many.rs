@@ -9,11 +9,7 @@ use serde_json::{Value as Json, json};
 use crate::common::{Backend, TestApp, conditional, spawn_app, urlencode};
 
 fn schema(backend: Backend) -> String {
-    let (key, int) = match backend {
-        Backend::Postgres => ("SERIAL PRIMARY KEY", "INTEGER"),
-        Backend::MySql => ("INT AUTO_INCREMENT PRIMARY KEY", "INT"),
-        Backend::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER"),
-    };
+    let (key, int) = backend.key_types();
     // The junction's keys are NO ACTION, as Django makes them: the admin deletes a
     // record's junction rows itself.
     [

@@ -194,7 +194,7 @@ async function pickByKeyboard(id, name) {
 /** The ids and names of the demo's tags. */
 const tagIds = async () => new Map((await api('/tags?_perPage=100')).body.map((t) => [t.name, t.id]));
 
-test('a post with three tags, by keyboard; a tag removed by its button and by Backspace', async () => {
+test('a post with three tags and two inline comments in one save; a tag removed, a comment edited, another removed', async () => {
   const tags = await tagIds();
   await page.goto(`${demo.base}#/posts/create`);
   await page.locator('#f-title').waitFor();
@@ -208,6 +208,13 @@ test('a post with three tags, by keyboard; a tag removed by its button and by Ba
     assert.equal(await box.inputValue(), '', 'the input empties after a pick');
   }
   assert.deepEqual(await page.locator('.field-many .chip span').allInnerTexts(), ['rust', 'sql', 'web']);
+  // Two comments, in the same form.
+  for (const [author, text] of [['Kim', 'First, inline.'], ['Lee', 'Second, inline.']]) {
+    await page.click('#f-comments-add');
+    const row = page.locator('#f-comments tbody tr').last();
+    await row.locator('input[name="author_name"]').fill(author);
+    await row.locator('textarea[name="body"]').fill(text);
+  }
   // A chosen tag is not offered again.
   await box.pressSequentially('r');
   await highlighted('f-tags').waitFor();
@@ -219,21 +226,62 @@ test('a post with three tags, by keyboard; a tag removed by its button and by Ba
   const id = page.url().split('/').pop();
   const stored = (await api(`/posts/${id}`)).body;
   assert.deepEqual(stored.tags, ['rust', 'sql', 'web'].map((n) => tags.get(n)).sort((a, b) => a - b));
+  assert.deepEqual(stored.comments.map((c) => [c.author_name, c.body]), [['Kim', 'First, inline.'], ['Lee', 'Second, inline.']]);
+  // One request wrote it all, in one transaction: its audit rows share the request.
+  const created = (await api(`/_audit?_filters=${encodeURIComponent(JSON.stringify({ entity: 'posts', record_id: id, action: 'create' }))}`)).body[0];
+  const together = (await api(`/_audit?_filters=${encodeURIComponent(JSON.stringify({ request_id: created.request_id }))}`)).body;
+  assert.deepEqual(together.map((r) => r.entity).sort(), ['comments', 'comments', 'posts']);
   // The show page lists them by name, linked.
   assert.equal(await page.locator('dd[data-field="tags"]').innerText(), 'rust, sql, web');
-  // Edit: remove sql by its button, web by Backspace in the empty input; only tags change.
+  // Edit: remove sql by its button, web by Backspace in the empty input, edit the first
+  // comment, remove the second.
   await page.click('#edit');
   await page.locator('.field-many .chip').first().waitFor();
   await page.click('button[aria-label="Remove sql"]');
   await page.focus('#f-tags');
   await page.keyboard.press('Backspace');
   assert.deepEqual(await page.locator('.field-many .chip span').allInnerTexts(), ['rust']);
+  const rows = page.locator('#f-comments tbody tr');
+  await rows.first().locator('textarea[name="body"]').fill('First, edited.');
+  await rows.nth(1).getByRole('button', { name: /^Remove Comments row/ }).click();
+  assert.equal(await rows.count(), 1);
   await page.click('#save');
   await page.waitForURL(new RegExp(`#/posts/${id}$`));
-  assert.deepEqual((await api(`/posts/${id}`)).body.tags, [tags.get('rust')]);
-  // The audit log says what the set was and is.
+  const edited = (await api(`/posts/${id}`)).body;
+  assert.deepEqual(edited.tags, [tags.get('rust')]);
+  assert.deepEqual(edited.comments.map((c) => [c.id, c.body]), [[stored.comments[0].id, 'First, edited.']]);
+  assert.equal((await api(`/comments/${stored.comments[1].id}`)).status, 404);
+  // The audit log says what the set was and is; each comment has its own row.
   const audit = (await api(`/_audit?_sortField=id&_sortDir=DESC&_filters=${encodeURIComponent(JSON.stringify({ entity: 'posts', record_id: id, action: 'update' }))}`)).body;
   assert.deepEqual(audit[0].after, { tags: [tags.get('rust')] });
+  const comment = (await api(`/_audit?_sortField=id&_sortDir=DESC&_filters=${encodeURIComponent(JSON.stringify({ entity: 'comments', record_id: String(stored.comments[0].id) }))}`)).body;
+  assert.deepEqual(comment[0].after, { body: 'First, edited.' });
+});
+
+test('a bad inline comment shows its error at its cell, from the form and from the server', async () => {
+  await page.goto(`${demo.base}#/posts/11/edit`);
+  await page.locator('#f-comments').waitFor();
+  const before = (await api('/posts/11')).body.comments.length;
+  await page.click('#f-comments-add');
+  const row = page.locator('#f-comments tbody tr').last();
+  await row.locator('input[name="author_name"]').fill('Nobody');
+  // No body: the form says so at the cell, and sends nothing.
+  await page.click('#save');
+  await row.locator('.field-error', { hasText: 'Is required' }).waitFor();
+  assert.match(page.url(), /\/posts\/11\/edit$/);
+  // Too long for the server (a value set by a script, past the input's own limit): its 422
+  // comes back at the cell of the row it names.
+  await row.locator('textarea[name="body"]').fill('Fine.');
+  await row.locator('input[name="author_name"]').evaluate((input) => {
+    input.value = 'x'.repeat(150);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await page.click('#save');
+  const error = row.locator('.field-error', { hasText: 'at most 100' });
+  await error.waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.name), 'author_name', 'the error\'s field has the focus');
+  assert.equal((await api('/posts/11')).body.comments.length, before, 'nothing was written');
+  await page.screenshot({ path: '/tmp/inline-error.png' });
 });
 
 test('the list filters by tag, and the filter keeps its chips after a reload', async () => {

@@ -14,6 +14,7 @@
 import { h, mount, debounce } from '../dom.js';
 import { ApiError } from '../api.js';
 import { fieldWidget } from '../widgets.js';
+import { inlineWidget } from '../inline.js';
 import { display, formatDateTime } from '../format.js';
 import { t } from '../i18n.js';
 import { describe } from '../errors.js';
@@ -40,6 +41,11 @@ export async function render(main, entity, id, ctx) {
   // Never a password in the draft: sessionStorage is readable by the page's scripts.
   const keepDraft = debounce(() => writeDraft(draftKey, Object.fromEntries(
     Object.entries(changedValues(widgets, touched, base)).filter(([name]) => fieldOf(entity, name).type !== 'password'))), 300);
+  const changedField = (name) => () => {
+    touched.add(name);
+    dirty = true;
+    keepDraft();
+  };
   const widgets = fields.map((field) => {
     const original = editing ? base[field.name] : field.default ?? undefined;
     const value = draft && field.name in draft ? draft[field.name] : original;
@@ -47,13 +53,15 @@ export async function render(main, entity, id, ctx) {
       mode: editing ? 'edit' : 'create',
       configOf: ctx.configOf,
       api: ctx.api,
-      onChange: () => {
-        touched.add(field.name);
-        dirty = true;
-        keepDraft();
-      },
+      onChange: changedField(field.name),
     });
   });
+  // Inline relations: their children edited here, written with the record.
+  for (const relation of entity.relations.filter((r) => r.inline && ctx.configOf(r.target))) {
+    widgets.push(inlineWidget(relation, ctx.configOf(relation.target), editing ? base[relation.name] : [], {
+      draft: draft?.[relation.name], configOf: ctx.configOf, api: ctx.api, onChange: changedField(relation.name),
+    }));
+  }
   const submit = h('button', { type: 'submit', class: 'primary', id: 'save' }, t('common.save'));
   const conflictBox = h('div', { class: 'conflict-box' });
   const cancelHref = editing ? `#/${entity.name}/${encodeURIComponent(key)}` : `#/${entity.name}`;
@@ -171,6 +179,8 @@ export async function render(main, entity, id, ctx) {
 }
 
 function fieldOf(entity, name) {
+  const inline = entity.relations.find((r) => r.inline && r.name === name);
+  if (inline) return { name, type: 'inline', label: inline.label };
   return [...entity.fields, ...entity.sets].find((f) => f.name === name) ?? { name, type: 'string', label: name };
 }
 
@@ -220,6 +230,9 @@ function same(field, a, b) {
       return Number(a) === Number(b);
     case 'json':
       return JSON.stringify(a) === JSON.stringify(b);
+    case 'inline':
+      // Children: a widget reads them only when something changed.
+      return JSON.stringify(a) === JSON.stringify(b);
     case 'many': {
       // A set: the same keys in any order.
       const keys = (v) => (Array.isArray(v) ? v.map(String).sort() : []);
@@ -253,6 +266,11 @@ function showErrors(widgets, error) {
   const fieldErrors = error instanceof ApiError ? error.errors : {};
   let first = null;
   for (const widget of widgets) {
+    if (widget.setErrors) {
+      // Inline children: errors at `relation.N.field`.
+      first ??= widget.setErrors(fieldErrors);
+      continue;
+    }
     const message = fieldErrors[widget.field.name];
     widget.setError(message ?? null);
     if (message && !first) first = widget;
