@@ -45,6 +45,8 @@ const views = [
   ['show', '#/posts/12', 'section.related tbody tr'],
   ['create', '#/posts/create', '#save'],
   ['edit', '#/posts/12/edit', '#save'],
+  ['edit with related records', '#/authors/3/edit', 'section.related tbody tr'],
+  ['create from a related list', `#/comments/create?post_id=3&back=${encodeURIComponent('#/posts/3')}`, '#save'],
   ['not found', '#/nope', 'main h1'],
 ];
 

@@ -306,3 +306,39 @@ test('the list filters by tag, and the filter keeps its chips after a reload', a
   await page.waitForFunction((n) => (document.getElementById('range')?.innerText ?? '').endsWith(`of ${n}`), either);
   await page.screenshot({ path: '/tmp/tags-filter.png' });
 });
+
+test('related lists page and sort on their own; "Add here" fills the reference and comes back', async () => {
+  // An author's posts under the author's page: sorted by title, both ways, then paged.
+  const author = (await api('/authors/3')).body;
+  const want = await total(`/posts?_page=1&_perPage=1&_filters=${encodeURIComponent(JSON.stringify({ author_id: 3 }))}`);
+  assert.ok(want > 10, 'more than a page');
+  await page.goto(`${demo.base}#/authors/3`);
+  const section = page.locator('section.related').filter({ has: page.locator('h2', { hasText: 'Posts' }) });
+  await section.locator('tbody tr').first().waitFor();
+  await section.locator('#rel-posts-sort-title').click();
+  await page.waitForFunction(() => document.querySelector('#rel-posts-sort-title')?.closest('th')?.getAttribute('aria-sort') === 'ascending');
+  const titles = await section.locator('tbody tr td:nth-child(2)').allInnerTexts();
+  assert.deepEqual(titles, [...titles].sort(), 'ascending by title');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'rel-posts-sort-title', 'the focus stays on the header');
+  await section.locator('#rel-posts-sort-title').click();
+  await page.waitForFunction(() => document.querySelector('#rel-posts-sort-title')?.closest('th')?.getAttribute('aria-sort') === 'descending');
+  const down = await section.locator('tbody tr td:nth-child(2)').allInnerTexts();
+  assert.deepEqual(down, [...down].sort().reverse(), 'descending by title');
+  await section.locator('#rel-posts-next').click();
+  await page.waitForFunction((n) => document.querySelector('section.related .range')?.innerText === `11–${Math.min(20, n)} of ${n}`, want);
+  // The edit page has the same list under its form.
+  await page.goto(`${demo.base}#/authors/3/edit`);
+  await page.locator('#rel-posts-create').waitFor();
+  // "Add Posts here": the post's form with its author filled in; saved, back to the author.
+  await page.goto(`${demo.base}#/authors/3`);
+  await page.click('#rel-posts-create');
+  await page.waitForURL(/#\/posts\/create\?/);
+  await page.waitForFunction((name) => document.getElementById('f-author_id')?.value === name, author.name);
+  await page.fill('#f-title', 'Added from the author');
+  await page.click('#save');
+  await page.waitForURL(/#\/authors\/3$/);
+  assert.equal(await total(`/posts?_page=1&_perPage=1&_filters=${encodeURIComponent(JSON.stringify({ author_id: 3 }))}`), want + 1);
+  const added = (await api(`/posts?_sortField=id&_sortDir=DESC&_perPage=1`)).body[0];
+  assert.equal(added.title, 'Added from the author');
+  assert.equal(added.author_id, 3);
+});

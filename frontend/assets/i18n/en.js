@@ -55,6 +55,7 @@ export default {
   'inline.remove': 'Remove {row}',
   'inline.count': '{n} rows',
   'common.remove': 'Remove',
+  'related.create': 'Add {item} here',
   'combobox.no_matches': 'No matches',
   'combobox.matches': '{n} matches, up and down arrows to choose',
   'combobox.remove': 'Remove {item}',

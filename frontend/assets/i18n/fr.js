@@ -55,6 +55,7 @@ export default {
   'inline.remove': 'Retirer {row}',
   'inline.count': '{n} lignes',
   'common.remove': 'Retirer',
+  'related.create': 'Ajouter dans {item} ici',
   'combobox.no_matches': 'Aucun résultat',
   'combobox.matches': '{n} résultats, flèches haut et bas pour choisir',
   'combobox.remove': 'Retirer {item}',

@@ -15,6 +15,7 @@ import { h, mount, debounce } from '../dom.js';
 import { ApiError } from '../api.js';
 import { fieldWidget } from '../widgets.js';
 import { inlineWidget } from '../inline.js';
+import { relatedList } from './related.js';
 import { display, formatDateTime } from '../format.js';
 import { t } from '../i18n.js';
 import { describe } from '../errors.js';
@@ -46,8 +47,10 @@ export async function render(main, entity, id, ctx) {
     dirty = true;
     keepDraft();
   };
+  // A create may be asked for with values (`?post_id=7`: "Add one here" on a post's page).
+  const given = editing ? {} : fromQuery(fields, ctx.query);
   const widgets = fields.map((field) => {
-    const original = editing ? base[field.name] : field.default ?? undefined;
+    const original = editing ? base[field.name] : given[field.name] ?? field.default ?? undefined;
     const value = draft && field.name in draft ? draft[field.name] : original;
     return fieldWidget(field, value, {
       mode: editing ? 'edit' : 'create',
@@ -64,7 +67,9 @@ export async function render(main, entity, id, ctx) {
   }
   const submit = h('button', { type: 'submit', class: 'primary', id: 'save' }, t('common.save'));
   const conflictBox = h('div', { class: 'conflict-box' });
-  const cancelHref = editing ? `#/${entity.name}/${encodeURIComponent(key)}` : `#/${entity.name}`;
+  // Where it came from, when that asked to come back (a local address only).
+  const back = (ctx.query.get('back') ?? '').startsWith('#/') ? ctx.query.get('back') : null;
+  const cancelHref = back ?? (editing ? `#/${entity.name}/${encodeURIComponent(key)}` : `#/${entity.name}`);
   const cancel = h('a', { class: 'button', href: cancelHref, onclick: () => forgetDraft(draftKey) }, t('common.cancel'));
   const form = h('form', { class: 'record-form', novalidate: true }, conflictBox, widgets.map((w) => w.element),
     h('div', { class: 'buttons' }, cancel, submit));
@@ -79,7 +84,7 @@ export async function render(main, entity, id, ctx) {
       dirty = false;
       forgetDraft(draftKey);
       ctx.toast(editing ? t('form.saved') : t('form.created'), 'success');
-      ctx.navigate(`#/${entity.name}/${encodeURIComponent(saved[entity.primary_key])}`);
+      ctx.navigate(back ?? `#/${entity.name}/${encodeURIComponent(saved[entity.primary_key])}`);
     } catch (error) {
       submit.disabled = false;
       if (error instanceof ApiError && error.status === 401) {
@@ -174,8 +179,24 @@ export async function render(main, entity, id, ctx) {
     ? h('p', { class: 'draft-note', role: 'status' }, t('form.draft_restored'), ' ',
       h('button', { type: 'button', id: 'discard-draft', onclick: () => { forgetDraft(draftKey); dirty = false; ctx.reload(); } }, t('form.discard_draft')))
     : null;
-  mount(main, h('h1', {}, title), restored, form);
+  // Under an edit form, the records of its other one-to-many relations, with "Add one here".
+  const others = editing
+    ? entity.relations.filter((r) => r.kind !== 'many_to_many' && !r.inline).map((r) => relatedList(entity, r, key, ctx))
+    : [];
+  mount(main, h('h1', {}, title), restored, form, others);
   widgets.find((w) => !w.field.read_only)?.focus();
+}
+
+/** The values a create's address gives (`?post_id=7`), of the form's fields, typed. */
+function fromQuery(fields, query) {
+  const values = {};
+  for (const field of fields) {
+    const text = query.get(field.name);
+    if (text === null || field.type === 'many' || field.type === 'password') continue;
+    const numeric = field.value_type === 'integer' || field.type === 'integer' || field.type === 'float';
+    values[field.name] = numeric && text !== '' && !Number.isNaN(Number(text)) ? Number(text) : text;
+  }
+  return values;
 }
 
 function fieldOf(entity, name) {

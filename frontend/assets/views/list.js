@@ -12,6 +12,7 @@ import { describe } from '../errors.js';
 import { filterBar, apiFilters, parseFilters } from './filters.js';
 import { deleteRecords } from '../deletes.js';
 import { pager } from './pager.js';
+import { columnRefs } from '../refs.js';
 
 export async function render(main, entity, ctx) {
   const state = readState(ctx.query, entity, ctx.config);
@@ -85,17 +86,7 @@ async function load(entity, state, fields, columns, ctx) {
     if (!(error instanceof ApiError) || error.status !== 400) throw error;
     ctx.toast(describe(error), 'error');
   }
-  const refs = new Map();
-  await Promise.all(columns.filter((f) => f.type === 'reference' || f.type === 'many').map(async (field) => {
-    const target = ctx.configOf(field.target);
-    if (!target || !field.display) return;
-    try {
-      const keys = page.rows.flatMap((r) => (field.type === 'many' ? r[field.name] ?? [] : [r[field.name]]));
-      refs.set(field.name, await ctx.api.byKeys(target.name, target.primary_key, keys));
-    } catch {
-      refs.set(field.name, new Map());
-    }
-  }));
+  const refs = await columnRefs(columns, page.rows, ctx);
   return { ...page, refs };
 }
 

@@ -1,13 +1,14 @@
-// One record: every field, and the records of its one-to-many relations, each list with
-// its own paging.
+// One record: every field, the records of its one-to-many relations (related.js), and its
+// history.
 
 import { h, mount } from '../dom.js';
 import { can } from '../access.js';
 import { display, formatDateTime } from '../format.js';
-import { t, formatNumber } from '../i18n.js';
+import { t } from '../i18n.js';
 import { describe } from '../errors.js';
 import { ApiError } from '../api.js';
 import { deleteRecords, restoreEntry } from '../deletes.js';
+import { relatedList } from './related.js';
 
 export async function render(main, entity, id, ctx) {
   const { record, etag } = await ctx.api.getVersioned(entity.name, id);
@@ -46,7 +47,7 @@ export async function render(main, entity, id, ctx) {
       h('dd', { 'data-field': field.name }, display(field, record[field.name], { refs: refs.get(field.name), configOf: ctx.configOf, full: true })),
     ])),
     // Many-to-many relations are shown above, as the record's sets.
-    entity.relations.filter((r) => r.kind !== 'many_to_many').map((relation) => related(relation, key, ctx)),
+    entity.relations.filter((r) => r.kind !== 'many_to_many').map((relation) => relatedList(entity, relation, key, ctx)),
     ctx.configOf('_audit') && entity.name !== '_audit' ? history(entity, key, etag, ctx) : null);
 }
 
@@ -65,7 +66,9 @@ function history(entity, key, etag, ctx) {
   };
   const revert = async (row) => {
     // Only the fields of this change, as they were, and only if nothing changed since.
-    const values = Object.fromEntries(Object.entries(row.before ?? {}).filter(([name]) => entity.fields.some((f) => f.name === name && !f.read_only && f.type !== 'password')));
+    const writable = (name) => entity.sets.some((f) => f.name === name)
+      || entity.fields.some((f) => f.name === name && !f.read_only && f.type !== 'password');
+    const values = Object.fromEntries(Object.entries(row.before ?? {}).filter(([name]) => writable(name)));
     try {
       await ctx.api.update(entity.name, key, values, { etag });
       ctx.toast(t('history.reverted'), 'success');
@@ -104,42 +107,3 @@ function history(entity, key, etag, ctx) {
   return section;
 }
 
-/** The records of `relation` that point at `key`. */
-function related(relation, key, ctx) {
-  const target = ctx.configOf(relation.target);
-  const section = h('section', { class: 'related', 'aria-labelledby': `rel-${relation.name}` },
-    h('h2', { id: `rel-${relation.name}` }, relation.label));
-  if (!target) return section;
-  const columns = target.list_columns.filter((name) => name !== relation.foreign_key)
-    .map((name) => target.fields.find((f) => f.name === name)).filter(Boolean);
-  const body = h('div', {});
-  section.append(body);
-  const perPage = 10;
-  const load = async (page) => {
-    try {
-      const { rows, total } = await ctx.api.list(target.name, {
-        page, perPage, sort: target.default_sort.field, dir: target.default_sort.direction,
-        filters: { [relation.foreign_key]: key },
-      });
-      if (!rows.length) return mount(body, h('p', { class: 'muted' }, t('show.no_related')));
-      const pages = total === null ? page + (rows.length === perPage ? 1 : 0) : Math.ceil(total / perPage);
-      const first = (page - 1) * perPage + 1;
-      return mount(body,
-        h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
-          h('thead', {}, h('tr', {}, columns.map((f) => h('th', { scope: 'col' }, f.label)))),
-          h('tbody', {}, rows.map((row) => h('tr', {}, columns.map((f, i) => h('td', {},
-            i === 0 ? h('a', { href: `#/${target.name}/${encodeURIComponent(row[target.primary_key])}` }, display(f, row[f.name], { configOf: ctx.configOf }))
-              : display(f, row[f.name], { configOf: ctx.configOf })))))))),
-        h('nav', { class: 'pager', 'aria-label': relation.label },
-          h('span', { class: 'range' }, total === null
-            ? t('list.range_unknown', { first: formatNumber(first), last: formatNumber(first + rows.length - 1) })
-            : t('list.range', { first: formatNumber(first), last: formatNumber(first + rows.length - 1), total: formatNumber(total) })),
-          h('button', { type: 'button', id: `rel-${relation.name}-prev`, 'aria-label': t('list.previous'), disabled: page <= 1, onclick: () => load(page - 1) }, '‹'),
-          h('button', { type: 'button', id: `rel-${relation.name}-next`, 'aria-label': t('list.next'), disabled: page >= pages, onclick: () => load(page + 1) }, '›')));
-    } catch (error) {
-      return mount(body, h('p', { class: 'muted' }, describe(error)));
-    }
-  };
-  load(1);
-  return section;
-}
