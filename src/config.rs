@@ -418,7 +418,7 @@ filters = ["author_id"]
     fn bad_files_name_file_entity_and_field() {
         check(
             &GOOD.replace("type = \"string\"", "type = \"strin\""),
-            "blog.toml: entity \"authors\", field \"name\": unknown type \"strin\" (known types: integer, float, decimal, string, text, boolean, date, datetime, time, uuid, json, email, url, choice, reference, password)",
+            "blog.toml: entity \"authors\", field \"name\": unknown type \"strin\" (known types: integer, float, decimal, string, text, boolean, date, datetime, time, uuid, json, email, url, choice, multichoice, reference, password)",
         );
         check(
             &GOOD.replace("target = \"authors\"", "target = \"writers\""),

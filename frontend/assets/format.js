@@ -35,6 +35,8 @@ export function display(field, value, { refs, configOf, full = false } = {}) {
       if (!target) return String(label);
       return h('a', { href: `#/${target.name}/${encodeURIComponent(value)}` }, label === null ? String(value) : String(label));
     }
+    case 'multichoice':
+      return Array.isArray(value) && value.length ? value.join(', ') : h('span', { class: 'muted' }, '—');
     case 'inline':
       // Children, as a clash shows them: how many.
       return Array.isArray(value) ? t('inline.count', { n: value.length }) : String(value);

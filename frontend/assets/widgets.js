@@ -70,6 +70,8 @@ export function fieldWidget(field, value, { mode, configOf, onChange, api, idPre
       input = h('input', { ...common, type: 'password', autocomplete: 'new-password', placeholder: mode === 'edit' ? t('form.password_unchanged') : undefined });
       read = () => (input.value === '' ? undefined : input.value);
       break;
+    case 'multichoice':
+      return choicesWidget(field, value, { id, error, errorId, onChange });
     case 'reference':
     case 'many':
       return referenceWidget(field, value, { id, error, errorId, configOf, onChange, api });
@@ -115,6 +117,7 @@ function check(field, input, read) {
   // A combobox's text is a search; its value is the pick.
   if (field.type === 'reference') return field.required && read() === null ? t('form.required') : null;
   if (field.type === 'many') return null;
+  if (field.type === 'multichoice') return field.required && !read().length ? t('form.required') : null;
   if (field.type === 'json') {
     try {
       read();
@@ -157,6 +160,29 @@ function referenceWidget(field, value, { id, error, errorId, configOf, onChange,
   const label = h('label', { for: id }, field.label, field.required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : null);
   const element = h('div', { class: `field field-${field.type}` }, label, box.element, error);
   return widget(field, element, box.input, error, box.value);
+}
+
+/** A multi-choice field: a group of checkboxes, one per choice. */
+function choicesWidget(field, value, { id, error, errorId, onChange }) {
+  const chosen = new Set(Array.isArray(value) ? value : []);
+  const boxes = field.choices.map((choice, i) => h('input', {
+    type: 'checkbox', id: `${id}-${i}`, name: field.name, value: choice, checked: chosen.has(choice),
+    disabled: field.read_only, onchange: onChange,
+  }));
+  const legend = h('legend', {}, field.label, field.required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : null);
+  const element = h('fieldset', { class: 'field field-multichoice', id, 'aria-describedby': errorId },
+    legend,
+    h('div', { class: 'choices' }, boxes.map((box, i) => h('label', { class: 'choice', for: box.id }, box, ' ', field.choices[i]))),
+    error);
+  // Null when none is chosen on an optional field, as the API stores "no value".
+  const read = () => {
+    const checked = boxes.filter((b) => b.checked).map((b) => b.value);
+    return checked.length || field.required ? checked : (value === null || value === undefined ? null : []);
+  };
+  const box = { validity: null, focus: () => boxes[0]?.focus(), setAttribute: (n, v) => element.setAttribute(n, v) };
+  const w = widget(field, element, box, error, read);
+  w.focus = () => boxes[0]?.focus();
+  return w;
 }
 
 /** The descriptor's regex, as far as JavaScript reads it; one it cannot read is the server's to check. */

@@ -4,6 +4,7 @@ CREATE TABLE authors (
     name VARCHAR(100) NOT NULL,
     email VARCHAR(200) NOT NULL UNIQUE,
     bio TEXT,
+    topics SET('databases', 'compilers', 'networks', 'systems'),
     birth_date DATE,
     website VARCHAR(200),
     active BOOLEAN NOT NULL DEFAULT TRUE

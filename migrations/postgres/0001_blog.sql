@@ -6,6 +6,7 @@ CREATE TABLE authors (
     name VARCHAR(100) NOT NULL,
     email VARCHAR(200) NOT NULL UNIQUE,
     bio TEXT,
+    topics TEXT[] CHECK (topics <@ ARRAY['databases', 'compilers', 'networks', 'systems']),
     birth_date DATE,
     website VARCHAR(200),
     active BOOLEAN NOT NULL DEFAULT TRUE

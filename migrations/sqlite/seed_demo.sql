@@ -1,5 +1,5 @@
 -- Demo data: 50 authors, 12 tags, 1,000 posts (0 to 3 tags each), 3,000 comments. Deterministic.
-INSERT INTO authors (name, email, bio, birth_date, website, active)
+INSERT INTO authors (name, email, bio, topics, birth_date, website, active)
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50),
 first(k, name) AS (VALUES (0, 'Ada'), (1, 'Alan'), (2, 'Grace'), (3, 'Edsger'), (4, 'Barbara'),
     (5, 'Donald'), (6, 'Frances'), (7, 'Ken'), (8, 'Radia'), (9, 'Niklaus')),
@@ -9,6 +9,8 @@ SELECT first.name || ' ' || last.name,
        lower(first.name) || '.' || lower(last.name) || i || '@example.com',
        'Writes about ' || CASE i % 4 WHEN 0 THEN 'databases' WHEN 1 THEN 'compilers'
            WHEN 2 THEN 'networks' ELSE 'operating systems' END || '.',
+       CASE i % 4 WHEN 0 THEN '["databases"]' WHEN 1 THEN '["compilers", "systems"]'
+           WHEN 2 THEN '["networks"]' ELSE '["databases", "systems"]' END,
        date('1950-01-01', '+' || (i * 397) || ' days'),
        CASE WHEN i % 3 = 0 THEN 'https://example.com/~' || i END,
        i % 7 <> 0

@@ -116,6 +116,11 @@ pub fn csv_response(
 fn push_value(out: &mut String, value: &Json, textual: bool) {
     match value {
         Json::Null => {}
+        // A multi-choice value: its values joined, as the many-to-many columns are.
+        Json::Array(items) if items.iter().all(Json::is_string) => {
+            let texts: Vec<&str> = items.iter().filter_map(Json::as_str).collect();
+            push_cell(out, &texts.join("; "), true);
+        }
         Json::String(text) => push_cell(out, text, textual),
         Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Json::Number(n) => out.push_str(&n.to_string()),

@@ -4,7 +4,9 @@
 //! backend does differently beyond SQL text (binding, decoding, reading errors, connecting)
 //! is in its own file.
 
-use crate::schema::{Direction, FieldType, Kind};
+use serde_json::Value as Json;
+
+use crate::schema::{Direction, FieldType, Kind, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -56,6 +58,8 @@ impl Dialect {
             (Dialect::MySql, Kind::Decimal) => Some("DECIMAL(65,30)".to_owned()),
             // Enum, json and other non-text columns take text only through a cast.
             (Dialect::Postgres, Kind::Text | Kind::Json) => column_type.map(str::to_owned),
+            // A text[] takes an array column's element type (an enum's) through a cast.
+            (Dialect::Postgres, Kind::Texts) => Some(column_type.unwrap_or("TEXT[]").to_owned()),
             _ => None,
         }
     }
@@ -72,7 +76,10 @@ impl Dialect {
 
     /// The select-list expression of a column: decimals are read as text, exactly.
     pub fn select_expr(self, field_type: FieldType, quoted_column: &str, out: &mut String) {
-        if field_type == FieldType::Decimal {
+        if field_type == FieldType::MultiChoice && self == Dialect::Postgres {
+            // An array of any element type (an enum's), as JSON.
+            out.push_str(&format!("array_to_json(CAST({quoted_column} AS TEXT[]))"));
+        } else if field_type == FieldType::Decimal {
             let target = match self {
                 Dialect::Postgres | Dialect::Sqlite => "TEXT",
                 Dialect::MySql => "CHAR",
@@ -80,6 +87,77 @@ impl Dialect {
             out.push_str(&format!("CAST({quoted_column} AS {target})"));
         } else {
             out.push_str(quoted_column);
+        }
+    }
+
+    /// How a multi-choice column keeps its values, from its type in the catalog.
+    pub fn list_storage(self, column_type: Option<&str>) -> ListStorage {
+        match (self, column_type) {
+            (Dialect::Postgres, _) => ListStorage::Array,
+            (Dialect::MySql, Some("set")) => ListStorage::Set,
+            _ => ListStorage::Json,
+        }
+    }
+
+    /// A multi-choice value as its column takes it: an array (bound as `text[]` and cast
+    /// to the column's type), a SET's comma-joined text, or JSON text.
+    pub fn list_value(self, value: Value, storage: ListStorage) -> Value {
+        match (value, storage) {
+            (Value::Texts(texts), ListStorage::Set) => Value::Text(texts.join(",")),
+            (Value::Texts(texts), ListStorage::Json) => Value::Json(Json::from(texts)),
+            (Value::Null(Kind::Texts), ListStorage::Set | ListStorage::Json) => {
+                Value::Null(Kind::Text)
+            }
+            (value, _) => value,
+        }
+    }
+
+    /// A condition that the multi-choice `column` holds any (or, with `all`, every) one of
+    /// `values` (not empty, each once): its text with a `{}` per value to bind, and those
+    /// values.
+    pub fn list_condition(
+        self,
+        column: &str,
+        storage: ListStorage,
+        all: bool,
+        values: &[String],
+    ) -> (String, Vec<Value>) {
+        let texts = || values.iter().cloned().map(Value::Text).collect();
+        let each = |one: &str| vec![one; values.len()].join(if all { " AND " } else { " OR " });
+        let placeholders = vec!["{}"; values.len()].join(", ");
+        match storage {
+            // One array, cast to the column's type: overlap, or containment.
+            ListStorage::Array => {
+                let operator = if all { "@>" } else { "&&" };
+                (
+                    format!("{column} {operator} {{}}"),
+                    vec![Value::Texts(values.to_vec())],
+                )
+            }
+            ListStorage::Set => (
+                format!("({})", each(&format!("FIND_IN_SET({{}}, {column}) > 0"))),
+                texts(),
+            ),
+            ListStorage::Json if self == Dialect::MySql => (
+                format!(
+                    "({})",
+                    each(&format!("JSON_CONTAINS({column}, JSON_QUOTE({{}}))"))
+                ),
+                texts(),
+            ),
+            ListStorage::Json => {
+                let matching =
+                    format!("FROM json_each({column}) WHERE json_each.value IN ({placeholders})");
+                let test = if all {
+                    format!(
+                        "(SELECT COUNT(DISTINCT json_each.value) {matching}) = {}",
+                        values.len()
+                    )
+                } else {
+                    format!("EXISTS (SELECT 1 {matching})")
+                };
+                (format!("(json_valid({column}) AND {test})"), texts())
+            }
         }
     }
 
@@ -298,4 +376,15 @@ mod tests {
         assert_eq!(sql, "\"t\" ILIKE {}");
         assert_eq!(value, "%50\\%\\_a\\\\%");
     }
+}
+
+/// Where a multi-choice column keeps its values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListStorage {
+    /// A PostgreSQL array (of text, varchar or an enum).
+    Array,
+    /// A MySQL SET.
+    Set,
+    /// A JSON array (MySQL's JSON, MariaDB's LONGTEXT, SQLite's TEXT).
+    Json,
 }

@@ -179,6 +179,18 @@ impl Row {
             Json::String(text) if field_type == FieldType::Decimal && text.contains(['e', 'E']) => {
                 Json::String(schema::value::plain_decimal(&text).unwrap_or(text))
             }
+            // A multi-choice value kept as JSON text, or as a MySQL SET's comma-joined text.
+            Json::String(text) if field_type == FieldType::MultiChoice => {
+                match serde_json::from_str::<Json>(&text) {
+                    Ok(Json::Array(items)) => Json::Array(items),
+                    _ => Json::Array(
+                        text.split(',')
+                            .filter(|s| !s.is_empty())
+                            .map(|s| Json::String(s.to_owned()))
+                            .collect(),
+                    ),
+                }
+            }
             other => other,
         })
     }

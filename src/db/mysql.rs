@@ -85,6 +85,9 @@ fn bind<'q>(
         Value::Time(t) => query.bind(*t),
         Value::Uuid(u) => query.bind(u.hyphenated().to_string()),
         Value::Json(json) => query.bind(json.to_string()),
+        // Written by the statement builder as the column keeps it (a SET's text, JSON);
+        // as JSON here, should one reach a bind as it is.
+        Value::Texts(texts) => query.bind(Json::from(texts.clone()).to_string()),
     }
 }
 
@@ -243,7 +246,8 @@ pub(super) async fn load_catalog(
     let mut catalog = Catalog::default();
     let rows = sqlx::query(
         "SELECT CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR)
-         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND DATA_TYPE = 'enum'",
+         FROM information_schema.COLUMNS
+         WHERE TABLE_SCHEMA = DATABASE() AND DATA_TYPE IN ('enum', 'set')",
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -257,6 +261,11 @@ pub(super) async fn load_catalog(
         }
         let column: String = row.try_get_unchecked(1)?;
         let column_type: String = row.try_get_unchecked(2)?;
+        if column_type.to_ascii_lowercase().starts_with("set(") {
+            // A multi-choice column kept as a SET: its values travel joined by commas.
+            catalog.insert(&table, &column, "set");
+            continue;
+        }
         catalog.insert_enum(
             &table,
             &column,

@@ -61,6 +61,7 @@ fn bind<'q>(
             Kind::Time => query.bind(None::<NaiveTime>),
             Kind::Uuid => query.bind(None::<uuid::Uuid>),
             Kind::Json => query.bind(None::<sqlx::types::Json<Json>>),
+            Kind::Texts => query.bind(None::<Vec<String>>),
         },
         Value::Bool(b) => query.bind(*b),
         Value::Int(i) => query.bind(*i),
@@ -71,6 +72,8 @@ fn bind<'q>(
         Value::Time(t) => query.bind(*t),
         Value::Uuid(u) => query.bind(*u),
         Value::Json(json) => query.bind(sqlx::types::Json(json.clone())),
+        // A text[], cast by the statement to the column's array type.
+        Value::Texts(texts) => query.bind(texts.clone()),
     }
 }
 

@@ -58,6 +58,9 @@ fn bind<'q>(
         Value::Time(t) => query.bind(t.format("%H:%M:%S%.f").to_string()),
         Value::Uuid(u) => query.bind(u.hyphenated().to_string()),
         Value::Json(json) => query.bind(json.to_string()),
+        // Written by the statement builder as the column keeps it (a SET's text, JSON);
+        // as JSON here, should one reach a bind as it is.
+        Value::Texts(texts) => query.bind(Json::from(texts.clone()).to_string()),
     }
 }
 

@@ -199,14 +199,21 @@ fn list_parameters(entity: &Entity, paging: bool) -> Vec<Json> {
             FieldType::Integer => json!({"type": "integer"}),
             FieldType::Float => json!({"type": "number"}),
             FieldType::Boolean => json!({"type": "boolean"}),
-            FieldType::Choice => json!({"type": "string", "enum": field.choices}),
+            FieldType::Choice | FieldType::MultiChoice => {
+                json!({"type": "string", "enum": field.choices})
+            }
             _ => json!({"type": "string"}),
         };
         let name = &field.name;
+        let plain = if field.value_type() == FieldType::MultiChoice {
+            "holds any of these (repeat for several)"
+        } else {
+            "equals (repeat for any of several)"
+        };
         parameters.push(query(
             name,
             value.clone(),
-            &format!("json-server: {name} equals (repeat for any of several)."),
+            &format!("json-server: {name} {plain}."),
         ));
         for operator in OPERATORS
             .iter()
@@ -215,6 +222,7 @@ fn list_parameters(entity: &Entity, paging: bool) -> Vec<Json> {
             let schema = match operator.name {
                 "is_null" => json!({"type": "boolean"}),
                 "like" | "ilike" => json!({"type": "string"}),
+                "any" | "all" => json!({"type": "array", "items": value.clone()}),
                 _ => value.clone(),
             };
             let plain = format!("{name}_{}", operator.name);

@@ -21,6 +21,9 @@ fn output_type(field: &Field) -> Json {
         FieldType::Uuid => json!({"type": "string", "format": "uuid"}),
         FieldType::Json => json!({}),
         FieldType::Choice => json!({"type": "string", "enum": field.choices}),
+        FieldType::MultiChoice => {
+            json!({"type": "array", "items": {"type": "string", "enum": field.choices}, "uniqueItems": true})
+        }
         _ => json!({"type": "string"}),
     };
     if field.is_nullable() && field.value_type() != FieldType::Json {
@@ -56,6 +59,15 @@ fn input_type(field: &Field) -> Json {
         FieldType::Uuid => json!({"type": "string", "format": "uuid"}),
         FieldType::Json => json!({}),
         FieldType::Choice => json!({"type": "string", "enum": field.choices}),
+        // A set, in any order, each value once or more (it is stored once).
+        FieldType::MultiChoice => {
+            let mut list =
+                json!({"type": "array", "items": {"type": "string", "enum": field.choices}});
+            if field.required {
+                list["minItems"] = 1.into();
+            }
+            list
+        }
         FieldType::Email => json!({"type": "string", "format": "email"}),
         FieldType::Url => json!({"type": "string", "format": "uri"}),
         _ => json!({"type": "string"}),

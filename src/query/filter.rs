@@ -18,6 +18,8 @@ pub enum Applies {
     Textual,
     /// Every field.
     Any,
+    /// Multi-choice fields.
+    Lists,
 }
 
 /// An operator of the filter language.
@@ -58,12 +60,15 @@ pub const OPERATORS: &[Operator] = &[
         Applies::Any,
         "has no value (true) or has one (false)",
     ),
+    operator("any", Applies::Lists, "holds any of (a list, or one value)"),
+    operator("all", Applies::Lists, "holds all of (a list)"),
 ];
 
-/// The operators' names, for messages.
-pub(super) fn operator_names() -> String {
+/// The names of the operators that apply to `field`, for messages.
+fn operator_names(field: &Field) -> String {
     OPERATORS
         .iter()
+        .filter(|o| o.applies.to(field))
         .map(|o| o.name)
         .collect::<Vec<_>>()
         .join(" ")
@@ -72,11 +77,15 @@ pub(super) fn operator_names() -> String {
 impl Applies {
     pub fn to(self, field: &Field) -> bool {
         let value_type = field.value_type();
+        let list = value_type == FieldType::MultiChoice;
         match self {
-            Applies::Comparable => value_type != FieldType::Json,
-            Applies::Ordered => !matches!(value_type, FieldType::Boolean | FieldType::Json),
+            Applies::Comparable => value_type != FieldType::Json && !list,
+            Applies::Ordered => {
+                !matches!(value_type, FieldType::Boolean | FieldType::Json) && !list
+            }
             Applies::Textual => field.field_type.is_textual() || value_type == FieldType::Uuid,
             Applies::Any => true,
+            Applies::Lists => list,
         }
     }
 }
@@ -93,6 +102,7 @@ pub fn condition_for(field: &Field, operator: &str, operand: &Json) -> Result<Co
         return Err(Error::UnknownOperator {
             field: field.name.clone(),
             operator: operator.to_owned(),
+            known: operator_names(field),
         });
     };
     if !known.applies.to(field) {
@@ -128,6 +138,34 @@ pub fn condition_for(field: &Field, operator: &str, operand: &Json) -> Result<Co
         });
     }
     match name {
+        "any" | "all" => {
+            // One value or a list of them, each one of the choices.
+            let items = match operand {
+                Json::Array(items) => items.clone(),
+                one => vec![one.clone()],
+            };
+            let mut values: Vec<String> = Vec::with_capacity(items.len());
+            for item in &items {
+                match item {
+                    Json::String(text) if field.choices.contains(text) => {
+                        if !values.contains(text) {
+                            values.push(text.clone());
+                        }
+                    }
+                    _ => {
+                        return Err(bad_value(format!(
+                            "holds values of: {}",
+                            field.choices.join(", ")
+                        )));
+                    }
+                }
+            }
+            Ok(if name == "any" {
+                Condition::HasAny(values)
+            } else {
+                Condition::HasAll(values)
+            })
+        }
         "in" | "nin" => {
             let Json::Array(items) = operand else {
                 return Err(bad_value(format!("must be a list for \"{operator}\"")));
@@ -268,6 +306,18 @@ fn parse_object(entity: &Entity, name: &str, text: &str) -> Result<Conditions, E
                     });
                 }
             }
+            // A multi-choice field: a value or a list is "holds any", null "has none".
+            (None, operand) if field.value_type() == FieldType::MultiChoice => {
+                let condition = if operand.is_null() {
+                    Condition::IsNull(true)
+                } else {
+                    condition_for(field, "any", &operand)?
+                };
+                filters.push(Filter {
+                    field: index,
+                    condition,
+                });
+            }
             (None, list @ Json::Array(_)) => filters.push(Filter {
                 field: index,
                 condition: condition_for(field, "in", &list)?,
@@ -294,7 +344,13 @@ pub(super) fn parse_plain(
     let (index, operator) = if name.starts_with('_') {
         return Err(Error::UnknownParameter(name.to_owned()));
     } else if let Ok(index) = readable_field(entity, name, "filter") {
-        (index, if values.len() > 1 { "in" } else { "eq" })
+        let list = entity.fields[index].value_type() == FieldType::MultiChoice;
+        let operator = match (list, values.len() > 1) {
+            (true, _) => "any",
+            (false, true) => "in",
+            (false, false) => "eq",
+        };
+        (index, operator)
     } else {
         split_suffix(entity, name).ok_or_else(|| Error::UnknownParameter(name.to_owned()))?
     };
@@ -307,7 +363,7 @@ pub(super) fn parse_plain(
     let field = &entity.fields[index];
     let strings = || Json::Array(values.iter().cloned().map(Json::String).collect());
     let condition = match operator {
-        "in" | "nin" => condition_for(field, operator, &strings())?,
+        "in" | "nin" | "any" | "all" => condition_for(field, operator, &strings())?,
         // `views_ne=1&views_ne=2`: none of them.
         "ne" if values.len() > 1 => condition_for(field, "nin", &strings())?,
         "is_null" => {

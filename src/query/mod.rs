@@ -86,6 +86,10 @@ pub enum Condition {
         case_sensitive: bool,
     },
     IsNull(bool),
+    /// A multi-choice field holds any of these values (each once).
+    HasAny(Vec<String>),
+    /// ...holds every one of them.
+    HasAll(Vec<String>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,11 +206,13 @@ pub enum Error {
         entity: String,
         hint: String,
     },
-    #[error(
-        "unknown operator \"{operator}\" for field \"{field}\" (operators: {})",
-        filter::operator_names()
-    )]
-    UnknownOperator { field: String, operator: String },
+    #[error("unknown operator \"{operator}\" for field \"{field}\" (operators: {known})")]
+    UnknownOperator {
+        field: String,
+        operator: String,
+        /// The operators that apply to the field.
+        known: String,
+    },
     #[error(
         "unknown operator \"{operator}\" for relation \"{relation}\" (operators: {})",
         sets::SET_OPERATORS.iter().map(|(o, _)| *o).collect::<Vec<_>>().join(" ")

@@ -366,16 +366,22 @@ fn check_field(field: &Field) -> Result<(), String> {
         return Err("min is greater than max".into());
     }
     match t {
-        FieldType::Choice if field.choices.is_empty() => {
-            return Err("a choice field needs a non-empty choices list".into());
+        FieldType::Choice | FieldType::MultiChoice if field.choices.is_empty() => {
+            return Err(format!("a {t} field needs a non-empty choices list"));
         }
         FieldType::Reference if field.target.is_none() => {
             return Err("a reference field needs a target entity".into());
         }
         _ => {}
     }
-    if !field.choices.is_empty() && t != FieldType::Choice {
-        return Err(format!("choices apply to choice fields, not {t}"));
+    if !field.choices.is_empty() && !matches!(t, FieldType::Choice | FieldType::MultiChoice) {
+        return Err(format!(
+            "choices apply to choice and multichoice fields, not {t}"
+        ));
+    }
+    if t == FieldType::MultiChoice && field.choices.iter().any(|c| c.contains(',')) {
+        // A MySQL SET holds its values joined by commas.
+        return Err("multichoice values cannot contain a comma".into());
     }
     if field.target.is_some() && t != FieldType::Reference {
         return Err(format!("target applies to reference fields, not {t}"));

@@ -22,12 +22,14 @@ pub enum FieldType {
     Email,
     Url,
     Choice,
+    /// A set of values from `choices` (a PostgreSQL array, a MySQL SET or a JSON array).
+    MultiChoice,
     Reference,
     Password,
 }
 
 impl FieldType {
-    pub const ALL: [FieldType; 16] = [
+    pub const ALL: [FieldType; 17] = [
         FieldType::Integer,
         FieldType::Float,
         FieldType::Decimal,
@@ -42,6 +44,7 @@ impl FieldType {
         FieldType::Email,
         FieldType::Url,
         FieldType::Choice,
+        FieldType::MultiChoice,
         FieldType::Reference,
         FieldType::Password,
     ];
@@ -62,6 +65,7 @@ impl FieldType {
             FieldType::Email => "email",
             FieldType::Url => "url",
             FieldType::Choice => "choice",
+            FieldType::MultiChoice => "multichoice",
             FieldType::Reference => "reference",
             FieldType::Password => "password",
         }
@@ -233,6 +237,15 @@ impl Field {
         choices: impl IntoIterator<Item = S>,
     ) -> Field {
         let mut field = Field::new(name, FieldType::Choice);
+        field.choices = choices.into_iter().map(Into::into).collect();
+        field
+    }
+    /// A set of values from `choices`.
+    pub fn multichoice<S: Into<String>>(
+        name: impl Into<String>,
+        choices: impl IntoIterator<Item = S>,
+    ) -> Field {
+        let mut field = Field::new(name, FieldType::MultiChoice);
         field.choices = choices.into_iter().map(Into::into).collect();
         field
     }

@@ -132,7 +132,7 @@ fn print_field(out: &mut String, field: &Field) {
     if let Some(pattern) = &field.pattern {
         let _ = writeln!(out, "  pattern = {}", quote_toml(&pattern.source));
     }
-    if field.field_type == FieldType::Choice {
+    if matches!(field.field_type, FieldType::Choice | FieldType::MultiChoice) {
         let _ = writeln!(out, "  choices = {}", array(&field.choices));
     }
     if field.read_only {

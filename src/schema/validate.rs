@@ -141,6 +141,9 @@ fn check_field(
         Value::Null(_) if field.required => return Err("is required".into()),
         Value::Null(_) if !field.is_nullable() => return Err("must not be null".into()),
         Value::Text(text) => check_text(field, text)?,
+        Value::Texts(texts) if field.required && texts.is_empty() => {
+            return Err("is required: choose at least one".into());
+        }
         Value::Int(i) => check_range(field, *i as f64)?,
         Value::Float(f) => check_range(field, *f)?,
         Value::Decimal(text) => check_decimal_range(field, text)?,

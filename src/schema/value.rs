@@ -20,6 +20,8 @@ pub enum Kind {
     Time,
     Uuid,
     Json,
+    /// A list of texts (a multi-choice value).
+    Texts,
 }
 
 impl Kind {
@@ -34,6 +36,7 @@ impl Kind {
             FieldType::Time => Kind::Time,
             FieldType::Uuid => Kind::Uuid,
             FieldType::Json => Kind::Json,
+            FieldType::MultiChoice => Kind::Texts,
             // A reference's value type is resolved by the caller (Field::value_type).
             FieldType::Reference => Kind::Int,
             FieldType::String
@@ -63,6 +66,8 @@ pub enum Value {
     Time(NaiveTime),
     Uuid(uuid::Uuid),
     Json(Json),
+    /// A multi-choice value: each once, in the order of the field's choices.
+    Texts(Vec<String>),
 }
 
 impl Value {
@@ -94,6 +99,31 @@ pub fn from_json(field_type: FieldType, json: &Json, choices: &[String]) -> Resu
             } else {
                 Err(format!("must be one of: {}", choices.join(", ")))
             }
+        }
+        FieldType::MultiChoice => {
+            let Json::Array(items) = json else {
+                return Err(format!("must be a list of: {}", choices.join(", ")));
+            };
+            let mut chosen = Vec::with_capacity(items.len());
+            for item in items {
+                let text = to_text(item)
+                    .map_err(|_| format!("must be a list of: {}", choices.join(", ")))?;
+                if !choices.contains(&text) {
+                    return Err(format!(
+                        "holds \"{text}\", which is not one of: {}",
+                        choices.join(", ")
+                    ));
+                }
+                chosen.push(text);
+            }
+            // One canonical form: each once, in the choices' order.
+            Ok(Value::Texts(
+                choices
+                    .iter()
+                    .filter(|c| chosen.contains(c))
+                    .cloned()
+                    .collect(),
+            ))
         }
         FieldType::Reference => Err("reference values are converted by their key type".into()),
         FieldType::String

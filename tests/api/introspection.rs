@@ -113,6 +113,32 @@ pub async fn serving_without_a_config(backend: Backend) {
     assert_eq!(reply.body["born"], "1990-02-03");
     assert_eq!(reply.body["prefs"], json!({"a": 1}));
     assert_eq!(reply.body["active"], false);
+    // Arrays of an enum or of checked text (PostgreSQL), SETs (MySQL): multi-choice fields.
+    if backend != Backend::Sqlite {
+        let reply = app
+            .patch(&format!("/people/{id}"), json!({"skills": ["rust", "sql"]}))
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.body["skills"], json!(["sql", "rust"]));
+    }
+    if backend == Backend::Postgres {
+        let reply = app
+            .patch(&format!("/people/{id}"), json!({"moods": ["sad", "happy"]}))
+            .await;
+        assert_eq!(
+            reply.body["moods"],
+            json!(["happy", "sad"]),
+            "{}",
+            reply.body
+        );
+        let found = app
+            .get(&format!(
+                "/people?_filters={}",
+                crate::common::urlencode(r#"{"moods":{"all":["sad"]},"skills":"rust"}"#)
+            ))
+            .await;
+        assert_eq!(found.body.as_array().unwrap().len(), 1, "{}", found.body);
+    }
     // The link table is a many-to-many relation of both sides, edited as one.
     app.create("groups", json!({"code": "ops", "title": "Operations"}))
         .await;

@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod cascades;
+mod choices;
 mod common;
 mod cors;
 mod crud;
@@ -38,6 +39,7 @@ backend_tests!(
     many::records_carry_and_write_their_sets,
     many::lists_filter_by_sets,
     many::deletes_exports_and_restores_take_the_sets,
+    choices::multichoice_fields_hold_sets_of_choices,
     inline::children_are_written_with_their_parent,
     inline::children_errors_come_back_at_their_path,
     inline::the_parents_version_covers_its_children,

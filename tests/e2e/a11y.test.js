@@ -41,6 +41,7 @@ const views = [
   ['list', '#/posts', 'table.list tbody tr'],
   ['list with filters', `#/posts?filters=${encodeURIComponent('{"status":{"eq":"draft"},"views":{"gte":10}}')}`, 'table.list tbody tr'],
   ['list with a reference filter', `#/posts?filters=${encodeURIComponent('{"author_id":{"eq":2}}')}`, 'table.list tbody tr'],
+  ['list with a multi-choice filter', `#/authors?filters=${encodeURIComponent('{"topics":{"any":["systems"]}}')}`, 'table.list tbody tr'],
   ['list with a tags filter', `#/posts?filters=${encodeURIComponent('{"tags":{"any":[1,2]}}')}`, '.filter .chip'],
   ['show', '#/posts/12', 'section.related tbody tr'],
   ['create', '#/posts/create', '#save'],

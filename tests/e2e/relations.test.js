@@ -342,3 +342,32 @@ test('related lists page and sort on their own; "Add here" fills the reference a
   assert.equal(added.title, 'Added from the author');
   assert.equal(added.author_id, 3);
 });
+
+test('a multi-choice field: checkboxes in the form, "holds any" in the list', async () => {
+  await page.goto(`${demo.base}#/authors/3/edit`);
+  const group = page.getByRole('group', { name: 'Topics' });
+  await group.waitFor();
+  const before = (await api('/authors/3')).body.topics;
+  // By keyboard: Tab to the boxes, Space checks.
+  await group.getByLabel('databases').focus();
+  await page.keyboard.press('Space');
+  await group.getByLabel('systems').check();
+  await group.getByLabel('networks').uncheck();
+  await page.click('#save');
+  await page.waitForURL(/#\/authors\/3$/);
+  const after = (await api('/authors/3')).body.topics;
+  assert.deepEqual(after, ['databases', 'systems'], `was ${before}`);
+  assert.equal(await page.locator('dd[data-field="topics"]').innerText(), 'databases, systems');
+  // The list: authors who write about compilers or networks.
+  await page.goto(`${demo.base}#/authors`);
+  await page.locator('#range').waitFor();
+  await page.selectOption('#add-filter', 'topics');
+  await page.getByRole('group', { name: 'Topics' }).getByLabel('compilers').check();
+  await page.waitForURL(/filters=/);
+  await page.getByRole('group', { name: 'Topics' }).getByLabel('networks').check();
+  const want = await total(`/authors?_page=1&_perPage=1&_filters=${encodeURIComponent(JSON.stringify({ topics: { any: ['compilers', 'networks'] } }))}`);
+  await page.waitForFunction((n) => (document.getElementById('range')?.innerText ?? '').endsWith(`of ${n}`), want);
+  for (const cell of await page.locator('table.list tbody tr td:nth-child(5)').allInnerTexts()) {
+    assert.match(cell, /compilers|networks/);
+  }
+});

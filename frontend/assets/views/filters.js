@@ -72,6 +72,20 @@ function filterWidget(field, condition, set, ctx) {
       return referenceFilter(field, condition, set, ctx, id);
     case 'many':
       return setFilter(field, condition, set, ctx, id);
+    case 'multichoice': {
+      // Holds any of the checked values.
+      const chosen = new Set(condition.any ?? []);
+      const boxes = field.choices.map((choice, i) => h('input', {
+        type: 'checkbox', id: `${id}-${i}`, value: choice, checked: chosen.has(choice),
+        onchange: () => {
+          const any = boxes.filter((b) => b.checked).map((b) => b.value);
+          set(any.length ? { any } : {});
+        },
+      }));
+      return [h('span', { class: 'filter-label', id }, field.label),
+        h('span', { class: 'choices', role: 'group', 'aria-labelledby': id },
+          boxes.map((box, i) => h('label', { class: 'choice', for: box.id }, box, ' ', field.choices[i])))];
+    }
     default:
       return [label(id, `${field.label} (${t('list.contains')})`), h('input', {
         id, type: 'search', value: condition.ilike ?? '',

@@ -254,6 +254,7 @@ function same(field, a, b) {
     case 'inline':
       // Children: a widget reads them only when something changed.
       return JSON.stringify(a) === JSON.stringify(b);
+    case 'multichoice':
     case 'many': {
       // A set: the same keys in any order.
       const keys = (v) => (Array.isArray(v) ? v.map(String).sort() : []);

@@ -211,6 +211,8 @@ fn fits(field: FieldType, column: FieldType) -> bool {
         T::Boolean => matches!(column, T::Boolean | T::Integer),
         T::Uuid => textual(column),
         T::Json => matches!(column, T::Text | T::String),
+        // A JSON array in text (SQLite, MariaDB's JSON is LONGTEXT).
+        T::MultiChoice => matches!(column, T::Text | T::String | T::Json),
         T::Datetime => matches!(column, T::Datetime | T::Text | T::String),
         T::Date | T::Time => matches!(column, T::Text | T::String),
         T::Reference => false,

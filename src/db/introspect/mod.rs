@@ -169,6 +169,8 @@ pub(crate) fn classify(base: &str, full: &str) -> Option<FieldType> {
         "uuid" => FieldType::Uuid,
         "json" | "jsonb" => FieldType::Json,
         "enum" => FieldType::Choice,
+        // A PostgreSQL array of an enum or of text, a MySQL SET.
+        "multichoice" | "set" => FieldType::MultiChoice,
         _ => return None,
     })
 }
@@ -280,6 +282,13 @@ pub fn describe(tables: &[Table]) -> (Vec<Entity>, Vec<String>) {
                 ));
                 continue;
             };
+            if field_type == FieldType::MultiChoice && column.choices.is_empty() {
+                notes.push(format!(
+                    "column \"{}.{}\" ({}) left out: an array of text without a list of values (CHECK ({} <@ ARRAY['a', 'b']) gives one)",
+                    table.name, column.name, column.sql_type, column.name
+                ));
+                continue;
+            }
             entity
                 .fields
                 .push(field(table, column, field_type, &keys, tables));
@@ -304,6 +313,7 @@ pub fn describe(tables: &[Table]) -> (Vec<Entity>, Vec<String>) {
                         || matches!(
                             f.field_type,
                             FieldType::Choice
+                                | FieldType::MultiChoice
                                 | FieldType::Boolean
                                 | FieldType::Date
                                 | FieldType::Datetime
@@ -491,7 +501,7 @@ fn field(
         (_, other) => other,
     };
     let mut field = Field::new(&column.name, field_type);
-    field.choices = if field_type == FieldType::Choice {
+    field.choices = if matches!(field_type, FieldType::Choice | FieldType::MultiChoice) {
         column.choices.clone()
     } else {
         Vec::new()

@@ -53,7 +53,7 @@ pub(in crate::db) async fn read(conn: &mut MySqlConnection) -> Result<Vec<Table>
         let column_type = text(&row, 3)?;
         let default: Option<String> = row.try_get_unchecked(5)?;
         let extra = text(&row, 6)?.to_ascii_lowercase();
-        let choices = if data_type == "enum" {
+        let choices = if data_type == "enum" || data_type == "set" {
             quoted_literals(&column_type)
         } else {
             Vec::new()

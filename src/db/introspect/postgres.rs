@@ -45,13 +45,16 @@ pub(in crate::db) async fn read(
                 a.attidentity::text, a.attgenerated::text,
                 CASE WHEN t.typname IN ('varchar', 'bpchar') AND a.atttypmod > 4 THEN a.atttypmod - 4 END,
                 coalesce((SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e
-                          WHERE e.enumtypid = a.atttypid), '{}'::text[]),
-                coalesce(bt.typname::text, '')
+                          WHERE e.enumtypid = CASE WHEN t.typcategory = 'A' THEN t.typelem
+                                                   ELSE a.atttypid END), '{}'::text[]),
+                coalesce(bt.typname::text, ''),
+                coalesce(et.typname::text, ''), coalesce(et.typtype::text, '')
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_type t ON t.oid = a.atttypid
          LEFT JOIN pg_type bt ON bt.oid = t.typbasetype AND t.typtype = 'd'
+         LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
          WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm') AND a.attnum > 0 AND NOT a.attisdropped
          ORDER BY a.attrelid, a.attnum",
@@ -71,7 +74,13 @@ pub(in crate::db) async fn read(
         let generated: String = row.try_get(9)?;
         let enum_labels: Vec<String> = row.try_get(11)?;
         let domain_base: String = row.try_get(12)?;
-        let base = if type_kind == "e" {
+        let element: String = row.try_get(13)?;
+        let element_kind: String = row.try_get(14)?;
+        // An array of an enum, or of text (its choices from a CHECK): a multi-choice.
+        let texts = matches!(element.as_str(), "text" | "varchar" | "bpchar");
+        let base = if element_kind == "e" || texts {
+            "multichoice".to_owned()
+        } else if type_kind == "e" {
             "enum".to_owned()
         } else if !domain_base.is_empty() {
             domain_base
@@ -132,7 +141,9 @@ pub(in crate::db) async fn read(
                 if let [column] = columns.as_slice() {
                     let values = quoted_literals(&definition);
                     let is_set = definition.contains(" IN ")
-                        || (definition.contains("ANY (") && definition.contains("ARRAY["));
+                        || (definition.contains("ANY (") && definition.contains("ARRAY["))
+                        // An array column within a list: `labels <@ ARRAY['a', 'b']`.
+                        || (definition.contains("<@") && definition.contains("ARRAY["));
                     if is_set
                         && !values.is_empty()
                         && let Some(c) = table.columns.iter_mut().find(|c| &c.name == column)

@@ -2,7 +2,7 @@
 //! values collected in order for binding. User input reaches the text only as placeholders.
 
 use crate::query::{Comparison, Condition, Filter, ListQuery, SortKey};
-use crate::schema::{Direction, Entity, Field, Kind, Value};
+use crate::schema::{Direction, Entity, Field, FieldType, Kind, Value};
 
 use super::super::Catalog;
 use super::super::dialect::Dialect;
@@ -107,6 +107,12 @@ impl<'a> Builder<'a> {
     /// Binds a value compared with `field`'s column of another table than the statement's.
     pub fn bind_in(&mut self, table: &str, field: &Field, value: Value) -> &mut Self {
         let column_type = self.catalog.column_type(table, &field.column);
+        let value = match field.value_type() {
+            FieldType::MultiChoice => self
+                .dialect
+                .list_value(value, self.dialect.list_storage(column_type)),
+            _ => value,
+        };
         let cast = self.dialect.placeholder_cast(kind_of(&value), column_type);
         self.binds.push(value);
         let n = self.binds.len();
@@ -246,6 +252,22 @@ impl<'a> Builder<'a> {
                 text,
                 case_sensitive,
             } => self.contains(field, text, *case_sensitive),
+            Condition::HasAny(values) | Condition::HasAll(values) if values.is_empty() => {
+                // Any of none: no row; all of none: every row.
+                self.push(if matches!(filter.condition, Condition::HasAny(_)) {
+                    "1 = 0"
+                } else {
+                    "1 = 1"
+                });
+            }
+            Condition::HasAny(values) | Condition::HasAll(values) => {
+                let all = matches!(filter.condition, Condition::HasAll(_));
+                let table = self.entity.table.clone();
+                let column_type = self.catalog.column_type(&table, &field.column);
+                let storage = self.dialect.list_storage(column_type);
+                let (template, binds) = self.dialect.list_condition(&column, storage, all, values);
+                self.push_with_binds(&template, field, binds);
+            }
             Condition::IsNull(true) => {
                 self.push(&column).push(" IS NULL");
             }
@@ -430,5 +452,6 @@ fn kind_of(value: &Value) -> Kind {
         Value::Time(_) => Kind::Time,
         Value::Uuid(_) => Kind::Uuid,
         Value::Json(_) => Kind::Json,
+        Value::Texts(_) => Kind::Texts,
     }
 }
