@@ -223,9 +223,7 @@ fn filters() {
     );
     check(
         r#"_filters={"prefs":{"a":1}}"#,
-        Err(
-            "unknown operator \"a\" for field \"prefs\" (operators: is_null)",
-        ),
+        Err("unknown operator \"a\" for field \"prefs\" (operators: is_null)"),
     );
     check(
         r#"_filters={"age":"old"}"#,

@@ -486,6 +486,25 @@ impl TestApp {
         self.request(reqwest::Method::GET, path, None).await
     }
 
+    /// The records of `entity` that `filter` (a `_filters` object) keeps, by key; the total
+    /// the headers give is checked to count the same rows.
+    pub async fn filtered(&self, entity: &str, filter: &Json) -> Vec<Json> {
+        let reply = self
+            .get(&format!(
+                "/{entity}?_sortField=id&_filters={}",
+                urlencode(&filter.to_string())
+            ))
+            .await;
+        assert_eq!(reply.status, 200, "{filter}: {}", reply.body);
+        let rows = reply.body.as_array().cloned().unwrap_or_default();
+        assert_eq!(
+            reply.header("x-total-count"),
+            Some(rows.len().to_string().as_str()),
+            "{filter}"
+        );
+        rows
+    }
+
     /// The body of a successful GET as text (an export).
     pub async fn text(&self, path: &str) -> String {
         let response = self
