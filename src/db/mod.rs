@@ -9,6 +9,7 @@
 //! | `graph.rs`, `cascade.rs` | the foreign keys, and what a delete takes through them |
 //! | `restore.rs` | a delete brought back from the audit log, with its cascade |
 //! | `stream.rs` | streamed reads (unpaged lists, CSV export) |
+//! | `sets.rs`, `inline.rs` | many-to-many relations and inline children, part of records |
 //! | `sql/` | statements built once for every backend |
 //! | `dialect.rs` | every difference in SQL text between the backends |
 //! | `driver.rs` | the enums over the three drivers, and the dispatch to a backend's file |
