@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The benchmark suite of bench/run.sh (read that first): datasets, wrk workloads W1-W5 on
+"""The benchmark suite of bench/run.sh (read that first): datasets, wrk workloads W1-W5 (and W2r, W3r: the same reads of posts with their relations) on
 every backend, the pgbench floor of the SQL autoadmin sent (captured from PostgreSQL's log),
 CSV export, binary size and cold start, and the optional 10M-row keyset run.
 
@@ -148,16 +148,22 @@ def setup_sqlite(path, posts):
 
 
 def bench_config(work):
-    """config/blog.toml plus `posts_estimated`: the same table with `count = "estimated"`."""
+    """config/blog.toml plus two views of its `posts` table without their relations (tags,
+    inline comments): `posts_plain`, which W1-W5 measure (the posts table alone, as the series
+    always did), and `posts_estimated`, the same with `count = "estimated"` (W1e). W2r and
+    W3r measure the demo's `posts`, with its relations."""
     text = (ROOT / "config/blog.toml").read_text()
     posts = POSTS_BLOCK.search(text)[0]
-    twin = posts.replace('name = "posts"\n', 'name = "posts_estimated"\ntable = "posts"\ncount = "estimated"\n', 1)
-    twin = twin.split("\n  [[entity.relation]]")[0].rstrip() + "\n"
+    plain = posts.split("\n  [[entity.relation]]")[0].rstrip() + "\n"
     # Without the relations, their names leave its columns and filters too.
     for relation in re.findall(r'\[\[entity\.relation\]\]\n  name = "([^"]+)"\n  target = "[^"]+"\n  through', posts):
-        twin = twin.replace(f'"{relation}", ', '').replace(f', "{relation}"', '')
+        plain = plain.replace(f'"{relation}", ', '').replace(f', "{relation}"', '')
+    twins = [
+        plain.replace('name = "posts"\n', 'name = "posts_plain"\ntable = "posts"\n', 1),
+        plain.replace('name = "posts"\n', 'name = "posts_estimated"\ntable = "posts"\ncount = "estimated"\n', 1),
+    ]
     path = work / "bench.toml"
-    path.write_text(text.rstrip() + "\n\n" + twin)
+    path.write_text(text.rstrip() + "\n\n" + "\n".join(twins))
     return path
 
 
@@ -238,18 +244,22 @@ def workloads(posts):
                        "author_id": 17, "views": 3, "rating": "4.5",
                        "published_at": "2024-05-01T10:00:00Z"})
     q = urllib.parse.quote
+    w2 = f"?_filters={q(filters)}&_sortField=published_at&_sortDir=DESC&_page=1&_perPage=25"
     return {
         "W1": ("page 3 of 25, sorted by id desc, exact total", "GET",
-               "/admin/api/posts?_page=3&_perPage=25&_sortField=id&_sortDir=DESC", None),
+               "/admin/api/posts_plain?_page=3&_perPage=25&_sortField=id&_sortDir=DESC", None),
         "W1e": ("W1 with `count = \"estimated\"`", "GET",
                 "/admin/api/posts_estimated?_page=3&_perPage=25&_sortField=id&_sortDir=DESC", None),
         "W2": ("author_id=17 and status=published, by published_at desc, page 1, exact total", "GET",
-               f"/admin/api/posts?_filters={q(filters)}&_sortField=published_at&_sortDir=DESC&_page=1&_perPage=25",
-               None),
-        "W3": (f"get one post by id (random 1..{posts})", "GET", "/admin/api/posts/{id}", None),
+               f"/admin/api/posts_plain{w2}", None),
+        "W2r": ("W2 of the demo's posts, each with its tags (many-to-many: one more statement per page)",
+                "GET", f"/admin/api/posts{w2}", None),
+        "W3": (f"get one post by id (random 1..{posts})", "GET", "/admin/api/posts_plain/{id}", None),
+        "W3r": ("W3 of the demo's posts, with its tags and its inline comments (two more statements)",
+                "GET", "/admin/api/posts/{id}", None),
         "W5": ("title contains \"4242\" (ilike), page 1, exact total", "GET",
-               f"/admin/api/posts?_filters={q(search)}&_page=1&_perPage=25", None),
-        "W4": ("create a post", "POST", "/admin/api/posts", body),
+               f"/admin/api/posts_plain?_filters={q(search)}&_page=1&_perPage=25", None),
+        "W4": ("create a post", "POST", "/admin/api/posts_plain", body),
     }
 
 
@@ -431,7 +441,7 @@ def bench_backend(name, url, args, work, binary, config, rows):
         result = wrk(server, lua, args)
         floor_key = "W1" if key == "W1e" else key
         if capture and floor_key in floors:
-            vary = (123457 if args.posts >= 123457 else 1357, args.posts) if key == "W3" else None
+            vary = (123457 if args.posts >= 123457 else 1357, args.posts) if key in ("W3", "W3r") else None
             script, defines = pgbench_script(work, floor_key, floors[floor_key], vary)
             if key != "W1e":
                 result["floor"] = pgbench(url, script, defines, args, work)
@@ -442,7 +452,7 @@ def bench_backend(name, url, args, work, binary, config, rows):
         log(f"   {label or key}: {result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, p99 {result['p99']:.2f} ms"
             + (f", floor {result['floor']['rps']:.0f} tx/s" if "floor" in result else ""))
 
-    for key in ["W1", "W1e", "W2", "W3", "W5"]:
+    for key in ["W1", "W1e", "W2", "W2r", "W3", "W3r", "W5"]:
         measure(key)
         if key == "W3" and name == "postgres":
             floor = http_floor(url, args, work, binary)

@@ -138,3 +138,36 @@ fn a_shown_value_sorts_through_a_join() {
     );
     assert_eq!(sql.binds[..2], [Value::Text("Bea".into()), Value::Int(7)]);
 }
+
+#[test]
+fn a_set_filters_through_its_junction() {
+    // Declared in code, as in TOML.
+    let schema = Schema::new(vec![
+        Entity::new("tags")
+            .field(Field::integer("id"))
+            .field(Field::string("name")),
+        Entity::new("posts")
+            .field(Field::integer("id"))
+            .many_to_many("tags", "tags", "post_tags", "post_id", "tag_id"),
+    ])
+    .unwrap();
+    let entity = schema.entity("posts").unwrap();
+    let relation = entity.find_set("tags").unwrap();
+    assert_eq!(relation.display.as_deref(), Some("name"));
+    let parse = |qs: &str| query::parse(entity, qs, None, Limits::default()).unwrap();
+    let sql = |qs: &str| list(Dialect::Postgres, &Catalog::default(), entity, &parse(qs));
+    assert_eq!(
+        condition(&sql(r#"_filters={"tags":[3,5]}"#).text),
+        "\"id\" IN (SELECT \"post_id\" FROM \"post_tags\" WHERE \"tag_id\" IN ($1, $2))"
+    );
+    let all = sql(r#"_filters={"tags":{"all":[3,5,3]}}"#);
+    assert_eq!(
+        condition(&all.text),
+        "\"id\" IN (SELECT \"post_id\" FROM \"post_tags\" WHERE \"tag_id\" IN ($1, $2) GROUP BY \"post_id\" HAVING COUNT(DISTINCT \"tag_id\") = $3)"
+    );
+    assert_eq!(all.binds[2], Value::Int(2), "each key once");
+    assert_eq!(
+        condition(&sql(r#"_filters={"tags":{"is_empty":true}}"#).text),
+        "\"id\" NOT IN (SELECT \"post_id\" FROM \"post_tags\" WHERE \"post_id\" IS NOT NULL)"
+    );
+}
