@@ -327,6 +327,48 @@ filters = ["author_id"]
         );
         assert!(printed.contains("default_sort = \"-published_at\""));
         assert!(printed.contains("  pattern = \"^[a-z0-9-]+$\""));
+        assert!(printed.contains(
+            "  [[entity.action]]\n  name = \"publish\"\n  set = { published_at = \"now\", status = \"published\" }\n  confirm = true\n"
+        ), "{printed}");
+    }
+
+    #[test]
+    fn actions_are_checked_against_their_entity() {
+        let with = |action: &str| {
+            GOOD.replace(
+                "  display = \"name\"\n",
+                &format!("  display = \"name\"\n  [[entity.action]]\n{action}\n"),
+            )
+        };
+        check(&with("  name = \"ok\"\n  set = { author_id = 1 }"), "ok");
+        check(
+            &with("  name = \"go\"\n  set = { writer = 1 }"),
+            "blog.toml: entity \"posts\", field \"writer\": action \"go\" sets an unknown field",
+        );
+        check(
+            &with("  name = \"go\"\n  set = { id = 1 }"),
+            "blog.toml: entity \"posts\", field \"id\": action \"go\" sets a read-only field",
+        );
+        check(
+            &with("  name = \"go\"\n  set = { author_id = \"now\" }"),
+            "blog.toml: entity \"posts\", field \"author_id\": action \"go\": must be an integer",
+        );
+        check(
+            &with("  name = \"go\"\n  set = {}"),
+            "blog.toml: entity \"posts\": action \"go\": set names no field: an action sets at least one",
+        );
+        check(
+            &with("  name = \"go\"\n  set = { author_id = 1 }\n  permission = \"own\""),
+            "blog.toml: entity \"posts\": action \"go\": permission must be one of: view, add, edit, delete, not \"own\"",
+        );
+        check(
+            &with("  name = \"go go\"\n  set = { author_id = 1 }"),
+            "blog.toml: entity \"posts\": action \"go go\": the name must be letters, digits, _ or -",
+        );
+        check(
+            &with("  name = \"go\"\n  sett = { author_id = 1 }"),
+            "blog.toml: entity \"posts\": unknown field `sett`, expected one of `name`, `label`, `set`, `confirm`, `permission` in `action`",
+        );
     }
 
     #[test]

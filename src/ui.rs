@@ -66,6 +66,7 @@ fn entity_config(entity: &Entity) -> Json {
     json!({
         "name": entity.name,
         "label": entity.label,
+        "label_singular": entity.singular(),
         "primary_key": entity.primary_key,
         "key_type": entity.key_field().field_type.name(),
         "key_generated": entity.key_is_generated(),
@@ -73,11 +74,17 @@ fn entity_config(entity: &Entity) -> Json {
         "default_sort": {"field": sort_field, "direction": if sort_direction == Direction::Desc { "DESC" } else { "ASC" }},
         "list_columns": list_columns,
         "search": entity.search,
-        "filters": entity.filters,
+        // Pinned filters are offered too, and always shown.
+        "filters": entity.filters.iter().chain(entity.pinned_filters.iter().filter(|p| !entity.filters.contains(p))).collect::<Vec<_>>(),
+        "pinned_filters": entity.pinned_filters,
         "read_only": entity.read_only,
         "fields": entity.fields.iter().map(field_config).collect::<Vec<_>>(),
         // Many-to-many relations, described as the fields of a form and a list see them.
         "sets": entity.sets().map(set_config).collect::<Vec<_>>(),
+        // What its actions do is the server's: the app shows them and asks to run them.
+        "actions": entity.actions.iter().map(|a| json!({
+            "name": a.name, "label": a.label, "confirm": a.confirm, "permission": a.permission,
+        })).collect::<Vec<_>>(),
         "relations": entity.relations.iter().map(|r| json!({
             "name": r.name, "label": r.label, "target": r.target, "foreign_key": r.foreign_key,
             "kind": if r.is_many_to_many() { "many_to_many" } else { "one_to_many" },

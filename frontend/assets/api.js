@@ -133,6 +133,10 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
       const { data, headers } = await request('DELETE', `/${entity}`, { query: { ids: JSON.stringify(ids) } });
       return { ids: data, requestId: headers.get('X-Request-Id') };
     },
+    /** Sets the fields of `body` on every record of `ids`, all or none: the stored records. */
+    updateMany: async (entity, ids, body, { quiet } = {}) => (await request('PATCH', `/${entity}`, { query: { ids: JSON.stringify(ids) }, body, quiet })).data,
+    /** Runs the entity's action `name` on the records of `ids`: the stored records. */
+    runAction: async (entity, name, ids) => (await request('POST', `/${entity}/actions/${encodeURIComponent(name)}`, { query: { ids: JSON.stringify(ids) }, body: {} })).data,
     /** What deleting the records of `ids` would take. */
     dependents: async (entity, ids) => (await request('GET', `/${entity}/dependents`, { query: { ids: JSON.stringify(ids) } })).data,
     /** Brings back the delete an audit entry records. */

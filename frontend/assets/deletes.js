@@ -8,9 +8,10 @@ import { t, formatNumber } from './i18n.js';
 import { can } from './access.js';
 import { describe } from './errors.js';
 
-/** "9 comments", by the entity's label (or its table's name). */
+/** "9 Comments" or "1 Comment", by the entity's labels (or its table's name). */
 function rows(line, ctx) {
-  const label = ctx.configOf(line.entity)?.label ?? line.entity;
+  const target = ctx.configOf(line.entity);
+  const label = target ? (line.count === 1 ? target.label_singular : target.label) : line.entity;
   return `${formatNumber(line.count)} ${label}`;
 }
 
@@ -26,9 +27,9 @@ function question(entity, keys, report, ctx) {
   const one = keys.length === 1;
   const takes = report.dependents.filter((d) => d.action === 'cascade').map((d) => t(one ? 'delete.takes_one' : 'delete.takes', { rows: rows(d, ctx) }));
   const clears = report.dependents.filter((d) => d.action === 'set_null' || d.action === 'set_default').map((d) => rows(d, ctx));
-  const head = one ? t('delete.confirm', { entity: entity.label, id: keys[0] }) : t('list.confirm_batch', { n: keys.length });
+  const head = one ? t('delete.confirm', { entity: entity.label_singular, id: keys[0] }) : t('list.confirm_batch', { n: keys.length });
   const text = takes.length
-    ? (one ? t('delete.confirm_takes', { entity: entity.label, id: keys[0], what: takes.join(', ') }) : t('list.confirm_batch_takes', { n: keys.length, what: takes.join(', ') }))
+    ? (one ? t('delete.confirm_takes', { entity: entity.label_singular, id: keys[0], what: takes.join(', ') }) : t('list.confirm_batch_takes', { n: keys.length, what: takes.join(', ') }))
     : head;
   return [
     h('p', { id: 'delete-question' }, text),

@@ -13,13 +13,23 @@ export function languageOf(requested) {
   return language in catalogues ? language : 'en';
 }
 
+/** The languages there are, as `[code, name in that language]`. */
+export function languages() {
+  return Object.entries(catalogues).map(([code, catalogue]) => [code, catalogue['prefs.name']]);
+}
+
 export function currentLocale() {
   return languageOf(document.documentElement.lang);
 }
 
-/** The message `key`, with `{name}` replaced by `params.name`. */
+/**
+ * The message `key`, with `{name}` replaced by `params.name`. A message that counts is an
+ * object of plural forms (`{one, other}`, as Intl.PluralRules names them), chosen by `params.n`.
+ */
 export function t(key, params = {}) {
-  const template = catalogues[currentLocale()][key] ?? en[key] ?? key;
+  const locale = currentLocale();
+  let template = catalogues[locale][key] ?? en[key] ?? key;
+  if (typeof template === 'object') template = template[new Intl.PluralRules(locale).select(Number(params.n))] ?? template.other;
   return template.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
 }
 

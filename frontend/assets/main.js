@@ -6,9 +6,13 @@
 
 import { h, mount } from './dom.js';
 import { ApiError, createClient } from './api.js';
-import { languageOf, t } from './i18n.js';
+import { t } from './i18n.js';
 import { can } from './access.js';
 import { describe } from './errors.js';
+import { toast, clearToasts } from './notify.js';
+import { confirmDialog, askPassword } from './dialogs.js';
+import { installShortcuts } from './shortcuts.js';
+import { applyLanguage, applyTheme, preferenceControls } from './prefs.js';
 import * as dashboard from './views/dashboard.js';
 import * as listView from './views/list.js';
 import * as showView from './views/show.js';
@@ -19,11 +23,16 @@ import * as formView from './views/form.js';
 const state = {
   config: null,
   guard: null,
-  lastHash: location.hash,
   route: 0,
   refocus: null,
   // The password question being asked, when a session ended (one at a time).
   relogin: null,
+  // The place in history of the page shown (see `stamp`), and a step the app makes itself
+  // (putting back the page the user chose to stay on), which is not a navigation.
+  at: 0,
+  returning: false,
+  // Each list's last query (page, sort, filters), so "Back to the list" finds it as it was.
+  lists: readLists(),
   api: createClient({
     onActivity: (busy) => {
       const progress = document.getElementById('progress');
@@ -39,18 +48,14 @@ const state = {
   }),
 };
 
-/** The language of every message: the page's `lang`, which i18n.js reads. */
-function setLanguage(requested) {
-  document.documentElement.lang = languageOf(requested);
-}
-
 async function boot() {
+  applyTheme();
   const root = document.getElementById('app');
   let config;
   try {
     config = await state.api.config();
     if (config === null) {
-      setLanguage(navigator.language);
+      applyLanguage(navigator.language);
       mount(root, loginForm());
       return;
     }
@@ -60,10 +65,12 @@ async function boot() {
   }
   state.config = config;
   state.api.setBase(config.api);
-  setLanguage(config.locale || navigator.language);
+  // The language of every message is the page's `lang`, which i18n.js reads.
+  applyLanguage(config.locale || navigator.language);
   document.title = config.title;
   mount(root, layout(config));
   window.addEventListener('hashchange', onHashChange);
+  installShortcuts((nodes) => confirmDialog(nodes, null));
   window.addEventListener('beforeunload', (event) => {
     if (state.guard?.()) {
       event.preventDefault();
@@ -126,24 +133,66 @@ function layout(config) {
   return [
     h('a', { class: 'skip', href: '#main', onclick: (e) => { e.preventDefault(); document.getElementById('main').focus(); } }, t('nav.skip')),
     h('header', { class: 'topbar' }, toggle, h('a', { class: 'brand', href: '#/' }, config.title),
+      preferenceControls(redraw),
       h('div', { class: 'user', id: 'user' },
         config.user?.name ? h('span', { class: 'user-name' }, config.user.name) : null,
         config.user?.can_log_out ? h('button', { type: 'button', id: 'logout', onclick: () => logout() }, t('login.logout')) : null,
         config.user?.can_log_out ? h('button', { type: 'button', id: 'logout-everywhere', onclick: () => logout(true) }, t('login.logout_everywhere')) : null)),
     h('div', { class: 'progress', id: 'progress', hidden: true, role: 'progressbar', 'aria-label': t('common.loading') }),
-    h('div', { class: 'frame' }, menu, h('main', { id: 'main', tabindex: '-1' })),
     h('div', { class: 'toasts', id: 'toasts', role: 'status', 'aria-live': 'polite' }),
+    h('div', { class: 'frame' }, menu, h('main', { id: 'main', tabindex: '-1' })),
     h('dialog', { id: 'confirm', class: 'confirm' }),
   ];
 }
 
+/** Draws the whole app again after `apply()` (a new language), unless the user stays on
+ * unsaved changes; resolves whether it did. */
+async function redraw(apply) {
+  if (state.guard?.() && !window.confirm(t('form.unsaved'))) return false;
+  apply();
+  mount(document.getElementById('app'), layout(state.config));
+  await route();
+  return true;
+}
+
 function onHashChange() {
+  if (state.returning) {
+    // The step back to the page the user stayed on: it is still drawn.
+    state.returning = false;
+    return;
+  }
   if (state.guard?.() && !window.confirm(t('form.unsaved'))) {
-    // Stay: put the old address back without routing again.
-    history.replaceState(null, '', state.lastHash || '#/');
+    // Stay: undo the step just made (Back, Forward or a link), so history stays as it was.
+    const arrived = history.state?.at;
+    state.returning = true;
+    if (arrived !== undefined && arrived < state.at) history.forward();
+    else history.back();
     return;
   }
   route();
+}
+
+/**
+ * Numbers this history entry (in `history.state`), once: numbers grow with time, so a
+ * change of address can tell Back (a smaller number) from Forward or a new link.
+ */
+function stamp() {
+  if (typeof history.state?.at !== 'number') history.replaceState({ at: performance.timeOrigin + performance.now() }, '');
+  state.at = history.state.at;
+}
+
+function readLists() {
+  try {
+    return JSON.parse(sessionStorage.getItem('autoadmin.lists')) ?? {};
+  } catch {
+    return {};
+  }
+}
+
+/** The address of `name`'s list as the user left it. */
+function listHref(name) {
+  const query = state.lists[name];
+  return `#/${name}${query ? `?${query}` : ''}`;
 }
 
 function configOf(name) {
@@ -152,12 +201,17 @@ function configOf(name) {
 
 async function route() {
   state.guard = null;
-  state.lastHash = location.hash;
+  stamp();
   const number = ++state.route;
+  clearToasts(document.getElementById('toasts'), number);
   const main = document.getElementById('main');
   const [path, queryString = ''] = location.hash.replace(/^#/, '').split('?');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const query = new URLSearchParams(queryString);
+  if (parts.length === 1) {
+    state.lists[parts[0]] = queryString;
+    sessionStorage.setItem('autoadmin.lists', JSON.stringify(state.lists));
+  }
   for (const link of document.querySelectorAll('.menu a')) {
     const current = link.dataset.entity ? link.dataset.entity === parts[0] : parts.length === 0;
     if (current) link.setAttribute('aria-current', 'page');
@@ -172,13 +226,21 @@ async function route() {
     navigate: (hash) => { location.hash = hash; },
     // Draws the current view again (its data changed without its address).
     reload: () => route(),
-    setQuery: (params) => {
+    // A new state of the list: a new history entry, or (`replace`) this one corrected.
+    setQuery: (params, { replace = false } = {}) => {
       const search = new URLSearchParams();
       for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') search.set(k, v);
       const text = search.toString();
-      location.hash = `#/${parts[0]}${text ? `?${text}` : ''}`;
+      const hash = `#/${parts[0]}${text ? `?${text}` : ''}`;
+      if (!replace) {
+        location.hash = hash;
+        return;
+      }
+      history.replaceState(history.state, '', hash);
+      route();
     },
-    toast,
+    listHref,
+    toast: (message, kind, action) => toast(document.getElementById('toasts'), state.route, message, kind, action),
     confirm: confirmDialog,
     askPassword: passwordDialog,
     setGuard: (fn) => { state.guard = fn; },
@@ -217,91 +279,14 @@ function failed(main, error) {
   if (error instanceof ApiError && error.status === 403) {
     return mount(main, h('h1', {}, t('page.forbidden_title')), h('p', {}, t('page.forbidden_text')));
   }
-  toast(describe(error), 'error');
+  toast(document.getElementById('toasts'), state.route, describe(error), 'error');
   return undefined;
 }
 
-/** A notification; `action` ({label, run}) adds a button (Undo) that runs it once. */
-function toast(message, kind = 'info', action = null) {
-  const box = document.getElementById('toasts');
-  const close = h('button', { type: 'button', class: 'toast-close', 'aria-label': t('common.close') }, '×');
-  const button = action ? h('button', { type: 'button', class: 'toast-action' }, action.label) : null;
-  const note = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : undefined }, h('span', {}, message), button, close);
-  close.addEventListener('click', () => note.remove());
-  button?.addEventListener('click', () => {
-    note.remove();
-    action.run();
-  });
-  box.append(note);
-  // A toast with an action stays long enough to use it.
-  setTimeout(() => note.remove(), action ? 12000 : kind === 'error' ? 10000 : 4000);
-}
-
-/**
- * A modal question; Esc cancels. `message` is text or nodes; `confirmLabel` null makes it
- * a notice with a single Close button. Resolves to true or false.
- */
-function confirmDialog(message, confirmLabel = t('common.delete')) {
-  const dialog = document.getElementById('confirm');
-  return new Promise((resolve) => {
-    const finish = (answer) => {
-      dialog.close();
-      resolve(answer);
-    };
-    const yes = confirmLabel === null ? null : h('button', { type: 'button', class: 'danger', onclick: () => finish(true) }, confirmLabel);
-    const no = h('button', { type: 'button', onclick: () => finish(false) }, confirmLabel === null ? t('common.close') : t('common.cancel'));
-    mount(dialog, h('div', { class: 'dialog-body' }, message), h('div', { class: 'buttons' }, no, yes));
-    dialog.addEventListener('cancel', (event) => { event.preventDefault(); finish(false); }, { once: true });
-    dialog.showModal();
-    (yes ?? no).focus();
-  });
-}
-
-/**
- * The session ended while the user was working: asks for the password of the same user in
- * place, logs in again, resolves true (false when cancelled). Nothing typed is lost.
- */
+/** Several requests may find the session ended at once: one question answers them all. */
 function passwordDialog() {
-  // Several requests may find the session ended at once: one question answers them all.
-  state.relogin ??= askPassword().finally(() => { state.relogin = null; });
+  state.relogin ??= askPassword(state.api, state.config?.user?.name ?? '').finally(() => { state.relogin = null; });
   return state.relogin;
-}
-
-function askPassword() {
-  const dialog = document.getElementById('confirm');
-  const user = state.config?.user?.name ?? '';
-  return new Promise((resolve) => {
-    const error = h('p', { class: 'field-error', id: 'relogin-error', role: 'alert' });
-    const password = h('input', { id: 'relogin-password', type: 'password', autocomplete: 'current-password', required: true, 'aria-describedby': 'relogin-error' });
-    const finish = (answer) => {
-      dialog.close();
-      resolve(answer);
-    };
-    const form = h('form', { class: 'relogin' },
-      h('h2', { id: 'relogin-title' }, t('login.again_title')),
-      h('p', {}, t('login.again_text', { user })),
-      h('div', { class: 'field' }, h('label', { for: 'relogin-password' }, t('login.password')), password),
-      error,
-      h('div', { class: 'buttons' },
-        h('button', { type: 'button', onclick: () => finish(false) }, t('common.cancel')),
-        h('button', { type: 'submit', class: 'primary', id: 'relogin-submit' }, t('login.submit'))));
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      try {
-        await state.api.login(user, password.value);
-        finish(true);
-      } catch (failure) {
-        error.textContent = failure instanceof ApiError && failure.status === 401 ? t('login.failed') : describe(failure);
-        password.select();
-      }
-    });
-    mount(dialog, form);
-    dialog.setAttribute('aria-labelledby', 'relogin-title');
-    dialog.addEventListener('cancel', (event) => { event.preventDefault(); finish(false); }, { once: true });
-    dialog.addEventListener('close', () => dialog.removeAttribute('aria-labelledby'), { once: true });
-    dialog.showModal();
-    password.focus();
-  });
 }
 
 boot();

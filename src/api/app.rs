@@ -28,7 +28,28 @@ pub async fn index(OriginalUri(uri): OriginalUri, headers: HeaderMap) -> Respons
     if !uri.path().ends_with('/') {
         return Redirect::permanent(&format!("{}/", uri.path())).into_response();
     }
-    asset("index.html", &headers)
+    let (page, etag) = index_page();
+    respond("index.html", page.clone(), etag, &headers)
+}
+
+/// `index.html` with a `modulepreload` link per script module of the app: the browser
+/// fetches them all at once, not one level of imports after another (made once).
+fn index_page() -> &'static (Vec<u8>, String) {
+    static PAGE: std::sync::OnceLock<(Vec<u8>, String)> = std::sync::OnceLock::new();
+    PAGE.get_or_init(|| {
+        let html = Assets::get("index.html")
+            .map(|f| f.data.into_owned())
+            .unwrap_or_default();
+        let html = String::from_utf8_lossy(&html).into_owned();
+        let mut modules: Vec<String> = Assets::iter()
+            .filter(|path| path.starts_with("assets/") && path.ends_with(".js"))
+            .map(|path| format!("  <link rel=\"modulepreload\" href=\"{path}\">\n"))
+            .collect();
+        modules.sort();
+        let html = html.replacen("</head>", &format!("{}</head>", modules.concat()), 1);
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(html.as_bytes());
+        (html.into_bytes(), format!("\"{}\"", hex(&digest)))
+    })
 }
 
 /// `GET {base}/assets/{*path}`.
@@ -47,6 +68,11 @@ fn asset(path: &str, request_headers: &HeaderMap) -> Response {
         return ApiError::not_found(format!("no asset \"{path}\"")).into_response();
     };
     let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()));
+    respond(path, file.data.into_owned(), &etag, request_headers)
+}
+
+/// A file's response: 304 when the client has its version (`etag`), else its bytes.
+fn respond(path: &str, data: Vec<u8>, etag: &str, request_headers: &HeaderMap) -> Response {
     let not_modified = request_headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -54,12 +80,12 @@ fn asset(path: &str, request_headers: &HeaderMap) -> Response {
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        Body::from(file.data.into_owned()).into_response()
+        Body::from(data).into_response()
     };
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime(path)));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    if let Ok(value) = HeaderValue::from_str(&etag) {
+    if let Ok(value) = HeaderValue::from_str(etag) {
         headers.insert(header::ETAG, value);
     }
     if path.ends_with(".html") {

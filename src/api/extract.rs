@@ -59,6 +59,27 @@ impl FromRequestParts<AppState> for RecordPath {
     }
 }
 
+/// The action a `/{entity}/actions/{name}` route names, and its entity.
+pub struct ActionPath {
+    pub entity: EntityRef,
+    pub action: crate::schema::EntityAction,
+}
+
+impl FromRequestParts<AppState> for ActionPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (name, action): (String, String) = path(parts, state).await?;
+        let entity = entity(state, &name)?;
+        let Some(action) = entity.actions.iter().find(|a| a.name == action).cloned() else {
+            return Err(ApiError::not_found(format!(
+                "entity \"{name}\" has no action \"{action}\""
+            )));
+        };
+        Ok(ActionPath { entity, action })
+    }
+}
+
 impl RecordPath {
     /// The db layer's "not found", naming the record.
     pub fn error(&self, error: crate::db::Error) -> ApiError {

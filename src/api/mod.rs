@@ -15,15 +15,19 @@
 //! | `GET    /{entity}/{id}`  | [`record::get`]    |
 //! | `PUT/PATCH /{entity}/{id}` | [`record::update`] |
 //! | `DELETE /{entity}/{id}`  | [`record::delete`] |
+//! | `PATCH  /{entity}?ids=[..]` | [`record::update_many`] |
 //! | `DELETE /{entity}?ids=[..]` | [`record::delete_many`] |
+//! | `POST   /{entity}/actions/{name}?ids=[..]` | [`actions::run`] |
 //! | `GET    /{entity}/{id}/dependents`, `/{entity}/dependents?ids=[..]` | [`dependents`] |
 //! | `POST   /_audit/{id}/restore` | [`restore::restore`] |
 //!
 //! The app, beside the API: `GET {base}/` and `{base}/assets/…` ([`app`]),
 //! `GET {base}/config.json` ([`app::config_json`]).
 
+mod actions;
 mod app;
 mod body;
+mod compress;
 mod cors;
 mod dependents;
 pub mod error;
@@ -97,9 +101,11 @@ fn api(state: AppState) -> Router {
             "/{entity}",
             get(list::list)
                 .post(record::create)
+                .patch(record::update_many)
                 .delete(record::delete_many),
         )
         .route("/{entity}/export.csv", get(list::export_csv))
+        .route("/{entity}/actions/{action}", post(actions::run))
         .route("/{entity}/dependents", get(dependents::many))
         .route("/{entity}/{id}/dependents", get(dependents::one))
         .route("/{entity}/{id}/restore", post(restore::restore))
@@ -126,8 +132,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{*path}", get(app::assets))
         .with_state(state.clone())
         .nest("/api", api(state));
-    let router =
-        with_context(router, &settings).layer(tower_http::compression::CompressionLayer::new());
+    let router = compress::layer(with_context(router, &settings));
     match cors::layer(&settings) {
         Some(cors) => router.layer(cors),
         None => router,

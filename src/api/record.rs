@@ -25,7 +25,7 @@ pub fn actor(who: &Principal) -> db::Actor {
 }
 
 /// Writes go to entities that take them: a read-only one answers 405.
-fn writable(entity: &EntityRef) -> Result<()> {
+pub(super) fn writable(entity: &EntityRef) -> Result<()> {
     if entity.read_only {
         Err(ApiError::method_not_allowed(format!(
             "entity \"{}\" is read-only",
@@ -181,6 +181,64 @@ pub async fn delete_many(
         .delete_many(entity.clone(), batch.keys, batch.versions, actor(&who))
         .await?;
     Ok(Json(deleted))
+}
+
+/// `PATCH /{entity}?ids=[1,2,3]`: the body's fields and many-to-many sets written to every
+/// record, in one transaction; nothing when any is missing (404), changed since the
+/// `versions={"1": "<etag>", …}` given (412) or invalid (422, errors at `{id}.{field}`).
+/// Answers the records as stored.
+pub async fn update_many(
+    State(state): State<AppState>,
+    who: Principal,
+    EntityPath(entity): EntityPath,
+    IfMatch(precondition): IfMatch,
+    axum::extract::RawQuery(query_string): axum::extract::RawQuery,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Vec<Record>>> {
+    writable(&entity)?;
+    who.require(&entity.name, Action::Edit)?;
+    if precondition.is_some() {
+        return Err(ApiError::bad_request(
+            "a batch takes the version of each record in versions={\"id\": \"<etag>\", …}, not If-Match",
+        ));
+    }
+    if let Some(inline) = entity
+        .relations
+        .iter()
+        .find(|r| r.inline && body.contains_key(&r.name))
+    {
+        return Err(ApiError::bad_request(format!(
+            "\"{}\" holds inline children, which are written one record at a time, not in a bulk update",
+            inline.name
+        )));
+    }
+    write_batch(&state, entity, &who, query_string, body, None).await
+}
+
+/// Writes `body` to the records of a batch (`ids`, and `versions`, in `query_string`) in one
+/// transaction: a bulk update, or an action's (whose name is the audit's `cause`).
+pub(super) async fn write_batch(
+    state: &AppState,
+    entity: EntityRef,
+    who: &Principal,
+    query_string: Option<String>,
+    body: Record,
+    cause: Option<String>,
+) -> Result<Json<Vec<Record>>> {
+    let query_string = query_string.unwrap_or_default();
+    let batch = crate::query::parse_ids(&entity, &query_string, state.settings.max_per_page)?;
+    let records = state
+        .db
+        .update_many(
+            entity.clone(),
+            batch.keys,
+            batch.versions,
+            body,
+            actor(who),
+            cause,
+        )
+        .await?;
+    Ok(Json(records))
 }
 
 /// Encodes a key for use as one path segment.

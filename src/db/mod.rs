@@ -6,6 +6,7 @@
 //! | `read.rs` | reads (list, total, count, get) and the `read!` retry on a dead connection |
 //! | `tx.rs` | the one transaction path every write takes |
 //! | `write.rs` | the writes on it: create, update, delete, batch delete |
+//! | `bulk.rs` | a bulk update: the same change to every record of a batch |
 //! | `graph.rs`, `cascade.rs` | the foreign keys, and what a delete takes through them |
 //! | `restore.rs` | a delete brought back from the audit log, with its cascade |
 //! | `stream.rs` | streamed reads (unpaged lists, CSV export) |
@@ -24,6 +25,7 @@
 mod read;
 
 pub mod audit;
+mod bulk;
 mod cascade;
 mod catalog;
 mod dialect;

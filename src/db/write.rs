@@ -5,7 +5,7 @@ use serde_json::Value as Json;
 
 use super::audit::{self, Actor, Change};
 use super::error::{MISSING_REFERENCE, Operation};
-use super::tx::Written;
+use super::tx::{Tx, Written};
 use super::{Db, EntityRef, Error, Record, inline, sets, version};
 use crate::query::Precondition;
 use crate::schema::{self, Changes, FieldType, Value, value};
@@ -77,50 +77,8 @@ impl Db {
                         inline::plan(&tx.entity, Some(&existing), given),
                     )?;
                     let passwords = audit::passwords(&tx.entity, &changes);
-                    if wanted.is_empty() && plan.is_empty() {
-                        if changes.is_empty() {
-                            return Ok(Written::new(existing, Vec::new()));
-                        }
-                        let mut record = tx.update(key, changes).await?.ok_or(Error::NotFound)?;
-                        // A record always carries its sets and children (its version
-                        // covers them).
-                        let mut records = [record];
-                        tx.attach_sets(&mut records).await?;
-                        tx.attach_inline(&mut records).await?;
-                        [record] = records;
-                        let change =
-                            Change::updated(&tx.entity, existing, record.clone(), passwords);
-                        return Ok(Written::new(record, vec![change]));
-                    }
-                    // Sets and children are part of the record: a change to them alone is
-                    // a write (a new version), and the record is read back with them.
-                    let owner = existing
-                        .get(&tx.entity.primary_key)
-                        .cloned()
-                        .unwrap_or_default();
-                    let sets_changed = !wanted.is_empty()
-                        && tx.write_sets(&owner, Some(&existing), &wanted).await?;
-                    let children = tx.apply_inline(&owner, plan).await?;
-                    if changes.is_empty() && !sets_changed && children.is_empty() {
-                        return Ok(Written::new(existing, Vec::new()));
-                    }
-                    let versioned = tx.entity.version_index().is_some();
-                    let own = !changes.is_empty() || sets_changed || versioned;
-                    if !changes.is_empty() || versioned {
-                        tx.update(key.clone(), changes).await?;
-                    }
-                    let record = tx.get(key, false).await?.ok_or(Error::NotFound)?;
-                    let mut audited = Vec::new();
-                    if own {
-                        audited.push(Change::updated(
-                            &tx.entity,
-                            existing,
-                            record.clone(),
-                            passwords,
-                        ));
-                    }
-                    audited.extend(children);
-                    Ok(Written::new(record, audited))
+                    tx.apply_update(existing, key, changes, passwords, &wanted, plan)
+                        .await
                 })
             })
             .await;
@@ -179,23 +137,7 @@ impl Db {
                 if !missing.is_empty() {
                     return Err(Error::KeysNotFound(missing));
                 }
-                let mut changed = Vec::new();
-                for (key, precondition) in &versions {
-                    let text = key_text(&key_json(key));
-                    let Some(record) = records
-                        .iter()
-                        .find(|r| r.get(&key_name).map(key_text) == Some(text.clone()))
-                    else {
-                        continue;
-                    };
-                    let current = version::etag(&tx.entity, record);
-                    if !precondition.matches(&current) {
-                        changed.push((key_json(key), record.clone(), current));
-                    }
-                }
-                if !changed.is_empty() {
-                    return Err(Error::PreconditionsFailed(changed));
-                }
+                check_versions(&tx.entity, &records, &versions)?;
                 let changes = tx.delete_cascading(records, &keys).await?;
                 Ok(Written::new(requested, changes))
             })
@@ -206,12 +148,12 @@ impl Db {
     /// A foreign-key failure whose column the database did not name (SQLite never does):
     /// finds the reference among `written` that points nowhere, after the failed
     /// transaction is gone.
-    async fn name_missing_reference(
+    pub(super) async fn name_missing_reference<T>(
         &self,
         entity: &EntityRef,
         written: Changes,
-        result: Result<Record, Error>,
-    ) -> Result<Record, Error> {
+        result: Result<T, Error>,
+    ) -> Result<T, Error> {
         let Err(Error::Conflict {
             field: None,
             message,
@@ -242,10 +184,98 @@ impl Db {
     }
 }
 
+impl Tx {
+    /// Writes an update prepared against `existing` (its own `changes`, the sets `wanted`,
+    /// the children's `plan`); answers the record as stored with the changes to audit, none
+    /// when nothing differs.
+    pub(super) async fn apply_update(
+        &mut self,
+        existing: Record,
+        key: Value,
+        changes: Changes,
+        passwords: Vec<String>,
+        wanted: &sets::Wanted,
+        plan: inline::Plan,
+    ) -> Result<Written<Record>, Error> {
+        if wanted.is_empty() && plan.is_empty() {
+            if changes.is_empty() {
+                return Ok(Written::new(existing, Vec::new()));
+            }
+            let mut record = self.update(key, changes).await?.ok_or(Error::NotFound)?;
+            // A record always carries its sets and children (its version
+            // covers them).
+            let mut records = [record];
+            self.attach_sets(&mut records).await?;
+            self.attach_inline(&mut records).await?;
+            [record] = records;
+            let change = Change::updated(&self.entity, existing, record.clone(), passwords);
+            return Ok(Written::new(record, vec![change]));
+        }
+        // Sets and children are part of the record: a change to them alone is
+        // a write (a new version), and the record is read back with them.
+        let owner = existing
+            .get(&self.entity.primary_key)
+            .cloned()
+            .unwrap_or_default();
+        let sets_changed =
+            !wanted.is_empty() && self.write_sets(&owner, Some(&existing), wanted).await?;
+        let children = self.apply_inline(&owner, plan).await?;
+        if changes.is_empty() && !sets_changed && children.is_empty() {
+            return Ok(Written::new(existing, Vec::new()));
+        }
+        let versioned = self.entity.version_index().is_some();
+        let own = !changes.is_empty() || sets_changed || versioned;
+        if !changes.is_empty() || versioned {
+            self.update(key.clone(), changes).await?;
+        }
+        let record = self.get(key, false).await?.ok_or(Error::NotFound)?;
+        let mut audited = Vec::new();
+        if own {
+            audited.push(Change::updated(
+                &self.entity,
+                existing,
+                record.clone(),
+                passwords,
+            ));
+        }
+        audited.extend(children);
+        Ok(Written::new(record, audited))
+    }
+}
+
+/// Fails with every record of `records` whose version is no longer the one `versions` gives
+/// for it (a batch's preconditions).
+pub(super) fn check_versions(
+    entity: &EntityRef,
+    records: &[Record],
+    versions: &[(Value, Precondition)],
+) -> Result<(), Error> {
+    let key_name = &entity.primary_key;
+    let mut changed = Vec::new();
+    for (key, precondition) in versions {
+        let text = key_text(&key_json(key));
+        let Some(record) = records
+            .iter()
+            .find(|r| r.get(key_name).map(key_text).as_ref() == Some(&text))
+        else {
+            continue;
+        };
+        let current = version::etag(entity, record);
+        if !precondition.matches(&current) {
+            changed.push((key_json(key), record.clone(), current));
+        }
+    }
+    if changed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::PreconditionsFailed(changed))
+    }
+}
+
 /// Takes a write body's many-to-many sets and inline children out of it, checking their
 /// shape: what is left is the record's own fields. On create, a refusal names the fields'
 /// errors too.
-fn take_relations(
+pub(super) fn take_relations(
     entity: &EntityRef,
     body: &mut Record,
     creating: bool,
@@ -287,7 +317,7 @@ fn references(entity: &EntityRef, changes: &Changes) -> Changes {
 }
 
 /// The references an update's body sets (what it writes of them, where they convert).
-fn references_in_body(entity: &EntityRef, body: &Record) -> Changes {
+pub(super) fn references_in_body(entity: &EntityRef, body: &Record) -> Changes {
     entity
         .fields
         .iter()

@@ -45,6 +45,14 @@ pub fn document(schema: &Schema, title: &str, server_url: &str) -> Json {
         if *name == crate::schema::AUDIT_ENTITY {
             paths.insert(format!("/{name}/{{id}}/restore"), restore(entity));
         }
+        if !entity.read_only {
+            for action in &entity.actions {
+                paths.insert(
+                    format!("/{name}/actions/{}", action.name),
+                    run_action(entity, action),
+                );
+            }
+        }
     }
     json!({
         "openapi": "3.1.0",
@@ -319,18 +327,40 @@ fn collection(entity: &Entity) -> Json {
             "requestBody": {"required": true, "content": json_content(reference(&format!("{}Create", type_name(name))))},
             "responses": created,
         }));
+        let ids = || {
+            json!([{"name": "ids", "in": "query", "required": true, "schema": {"type": "string"},
+                "description": "A JSON list of ids, e.g. [1,2,3]."},
+                {"name": "versions", "in": "query", "required": false, "schema": {"type": "string"},
+                "description": "A JSON object of id: version (the ETag read, its quotes optional), e.g. {\"1\": \"AbC12\"}: write only if every one still has that version (412 otherwise)."}])
+        };
+        let mut bulk = errors(&[
+            "400", "401", "403", "404", "409", "412", "413", "415", "422", "503",
+        ]);
+        bulk.insert(
+            "200".into(),
+            json!({"description": "The records as stored, in the order of ids.",
+            "content": json_content(json!({"type": "array", "items": record}))}),
+        );
+        operations.insert("patch".into(), json!({
+            "operationId": format!("update_many_{name}"),
+            "summary": format!("Set the same fields of several records of {name}, all or none"),
+            "description": "One transaction: every record is validated as a PATCH of it would be (errors at `{id}.{field}`), and each change is audited. Inline children are written one record at a time (400 here).",
+            "parameters": ids(),
+            "requestBody": {"required": true, "content": json_content(reference(&format!("{}Update", type_name(name))))},
+            "responses": bulk,
+        }));
         let mut deleted = errors(&["400", "401", "403", "404", "409", "412", "503"]);
         deleted.insert("200".into(), json!({"description": "The deleted ids.",
             "content": json_content(json!({"type": "array", "items": {"type": ["integer", "string"]}}))}));
-        operations.insert("delete".into(), json!({
-            "operationId": format!("delete_many_{name}"),
-            "summary": format!("Delete several records of {name}, all or none"),
-            "parameters": [{"name": "ids", "in": "query", "required": true, "schema": {"type": "string"},
-                "description": "A JSON list of ids, e.g. [1,2,3]."},
-                {"name": "versions", "in": "query", "required": false, "schema": {"type": "string"},
-                "description": "A JSON object of id: version (the ETag read, its quotes optional), e.g. {\"1\": \"AbC12\"}: delete only if every one still has that version (412 otherwise)."}],
-            "responses": deleted,
-        }));
+        operations.insert(
+            "delete".into(),
+            json!({
+                "operationId": format!("delete_many_{name}"),
+                "summary": format!("Delete several records of {name}, all or none"),
+                "parameters": ids(),
+                "responses": deleted,
+            }),
+        );
     }
     Json::Object(operations)
 }
@@ -465,6 +495,29 @@ fn export(entity: &Entity) -> Json {
         "operationId": format!("export_{name}"),
         "summary": format!("Export {name} as CSV"),
         "parameters": list_parameters(entity, false),
+        "responses": responses,
+    }})
+}
+
+/// `POST /{entity}/actions/{name}`: what the action sets, on the records of `ids`.
+fn run_action(entity: &Entity, action: &crate::schema::EntityAction) -> Json {
+    let name = &entity.name;
+    let sets: Vec<String> = action
+        .set
+        .iter()
+        .map(|(field, value)| format!("{field} = {value}"))
+        .collect();
+    let mut responses = errors(&["400", "401", "403", "404", "409", "412", "422", "503"]);
+    responses.insert("200".into(), json!({"description": "The records as stored, in the order of ids.",
+        "content": json_content(json!({"type": "array", "items": reference(&record_name(entity))}))}));
+    json!({"post": {
+        "operationId": format!("action_{name}_{}", action.name),
+        "summary": action.label,
+        "description": format!("Sets {} on every record of ids, in one transaction (all or none; \"now\" is the moment it runs). Needs the {} permission. Each change is audited with the cause \"action {}\".", sets.join(", "), action.permission, action.name),
+        "parameters": [{"name": "ids", "in": "query", "required": true, "schema": {"type": "string"},
+            "description": "A JSON list of ids, e.g. [1,2,3]."},
+            {"name": "versions", "in": "query", "required": false, "schema": {"type": "string"},
+            "description": "A JSON object of id: version (the ETag read): run only if every one still has that version (412 otherwise)."}],
         "responses": responses,
     }})
 }

@@ -27,6 +27,11 @@ impl Schema {
                 return Err(at(&entity.name, None, "duplicate entity name".into()));
             }
             check_entity(entity).map_err(|(field, message)| at(&entity.name, field, message))?;
+            for action in &entity.actions {
+                action
+                    .check(entity)
+                    .map_err(|(field, message)| at(&entity.name, field.as_deref(), message))?;
+            }
         }
         // References: the target must exist, and its key type becomes the field's value type.
         let key_types: BTreeMap<String, FieldType> = entities
@@ -262,6 +267,11 @@ fn check_entity(entity: &Entity) -> Result<(), (Option<&str>, String)> {
     if entity.fields.is_empty() {
         return Err((None, "has no fields".into()));
     }
+    for (i, action) in entity.actions.iter().enumerate() {
+        if entity.actions[..i].iter().any(|a| a.name == action.name) {
+            return Err((None, format!("duplicate action \"{}\"", action.name)));
+        }
+    }
     if entity.per_page == 0 {
         return Err((None, "per_page must be at least 1".into()));
     }
@@ -304,6 +314,7 @@ fn check_entity(entity: &Entity) -> Result<(), (Option<&str>, String)> {
         (&entity.list_columns, "list_columns", true),
         (&entity.search, "search", false),
         (&entity.filters, "filters", true),
+        (&entity.pinned_filters, "pinned_filters", true),
     ] {
         for name in list {
             if !(readable(name) || sets && set(name)) {
@@ -401,7 +412,7 @@ fn check_field(field: &Field) -> Result<(), String> {
 }
 
 /// URL-safe names: entities appear as path segments.
-fn is_name(name: &str) -> bool {
+pub(super) fn is_name(name: &str) -> bool {
     !name.is_empty()
         && name
             .chars()

@@ -2,7 +2,7 @@
 //! with the builder methods that declare them in code.
 
 use super::typed::TypedValidator;
-use super::{Field, FieldType, Relation, default_label};
+use super::{EntityAction, Field, FieldType, Relation, default_label};
 
 /// The name of the audit log's entity (`crate::db` makes it): known here so that documents
 /// made from a schema can tell it.
@@ -49,11 +49,15 @@ pub struct Entity {
     pub table: String,
     pub primary_key: String,
     pub label: String,
+    /// What one record is called ("Post" for "Posts"); `None`: derived from `label`.
+    pub label_singular: Option<String>,
     pub per_page: u64,
     pub default_sort: Option<(String, Direction)>,
     pub list_columns: Vec<String>,
     pub search: Vec<String>,
     pub filters: Vec<String>,
+    /// Filters the app always shows on the list (each also one of `filters`, or added to them).
+    pub pinned_filters: Vec<String>,
     pub read_only: bool,
     /// Rows of a list without paging parameters; `None`: the admin's `max_rows`.
     pub max_rows: Option<u64>,
@@ -64,6 +68,8 @@ pub struct Entity {
     pub version_field: Option<String>,
     pub fields: Vec<Field>,
     pub relations: Vec<Relation>,
+    /// Named changes run on one record or a selection (`[[entity.action]]`).
+    pub actions: Vec<EntityAction>,
     pub(crate) typed: Option<TypedValidator>,
 }
 
@@ -73,6 +79,7 @@ impl Entity {
         Entity {
             table: name.clone(),
             label: default_label(&name),
+            label_singular: None,
             name,
             primary_key: "id".to_owned(),
             per_page: 25,
@@ -80,12 +87,14 @@ impl Entity {
             list_columns: Vec::new(),
             search: Vec::new(),
             filters: Vec::new(),
+            pinned_filters: Vec::new(),
             read_only: false,
             max_rows: None,
             count: CountMode::Exact,
             version_field: None,
             fields: Vec::new(),
             relations: Vec::new(),
+            actions: Vec::new(),
             typed: None,
         }
     }
@@ -101,6 +110,17 @@ impl Entity {
     pub fn label(mut self, label: impl Into<String>) -> Entity {
         self.label = label.into();
         self
+    }
+    pub fn label_singular(mut self, label: impl Into<String>) -> Entity {
+        self.label_singular = Some(label.into());
+        self
+    }
+    /// What one record is called: `label_singular`, else `label` made singular by the rules
+    /// of English plurals (the last word: "Categories" → "Category", "Post tags" → "Post tag").
+    pub fn singular(&self) -> String {
+        self.label_singular
+            .clone()
+            .unwrap_or_else(|| super::singular_of(&self.label))
     }
     pub fn per_page(mut self, n: u64) -> Entity {
         self.per_page = n;
@@ -123,6 +143,10 @@ impl Entity {
         self.filters = names.into_iter().map(Into::into).collect();
         self
     }
+    pub fn pinned_filters<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Entity {
+        self.pinned_filters = names.into_iter().map(Into::into).collect();
+        self
+    }
     pub fn read_only(mut self) -> Entity {
         self.read_only = true;
         self
@@ -143,6 +167,10 @@ impl Entity {
     }
     pub fn field(mut self, field: Field) -> Entity {
         self.fields.push(field);
+        self
+    }
+    pub fn action(mut self, action: EntityAction) -> Entity {
+        self.actions.push(action);
         self
     }
     /// A one-to-many relation: the records of `target` whose `foreign_key` references this

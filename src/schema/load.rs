@@ -16,6 +16,7 @@ struct RawEntity {
     table: Option<String>,
     primary_key: Option<String>,
     label: Option<String>,
+    label_singular: Option<String>,
     per_page: Option<u64>,
     default_sort: Option<String>,
     #[serde(default)]
@@ -25,6 +26,8 @@ struct RawEntity {
     #[serde(default)]
     filters: Vec<String>,
     #[serde(default)]
+    pinned_filters: Vec<String>,
+    #[serde(default)]
     read_only: bool,
     max_rows: Option<u64>,
     count: Option<String>,
@@ -33,6 +36,19 @@ struct RawEntity {
     field: Vec<toml::Table>,
     #[serde(default)]
     relation: Vec<RawRelation>,
+    #[serde(default)]
+    action: Vec<RawAction>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAction {
+    name: String,
+    label: Option<String>,
+    set: toml::Table,
+    #[serde(default)]
+    confirm: bool,
+    permission: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -140,6 +156,7 @@ fn entity(raw: RawEntity) -> Result<Entity, FieldError> {
     if let Some(label) = raw.label {
         entity.label = label;
     }
+    entity.label_singular = raw.label_singular;
     if let Some(per_page) = raw.per_page {
         entity.per_page = per_page;
     }
@@ -149,6 +166,7 @@ fn entity(raw: RawEntity) -> Result<Entity, FieldError> {
     entity.list_columns = raw.list_columns;
     entity.search = raw.search;
     entity.filters = raw.filters;
+    entity.pinned_filters = raw.pinned_filters;
     entity.read_only = raw.read_only;
     if raw.max_rows == Some(0) {
         return Err((None, "max_rows must be at least 1".into()));
@@ -189,6 +207,22 @@ fn entity(raw: RawEntity) -> Result<Entity, FieldError> {
         relation.inline_delete = raw.inline_delete;
         relation.inline_max = raw.inline_max;
         entity.relations.push(relation);
+    }
+    for raw in raw.action {
+        let mut action = super::EntityAction::new(raw.name);
+        if let Some(label) = raw.label {
+            action.label = label;
+        }
+        action.confirm = raw.confirm;
+        if let Some(permission) = raw.permission {
+            action.permission = permission;
+        }
+        for (name, value) in raw.set {
+            let value =
+                serde_json::to_value(value).map_err(|err| (Some(name.clone()), err.to_string()))?;
+            action.set.push((name, value));
+        }
+        entity.actions.push(action);
     }
     Ok(entity)
 }

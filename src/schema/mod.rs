@@ -6,10 +6,11 @@
 //! end in [`Schema::new`], which checks the whole thing and resolves cross-entity facts (the
 //! key type behind a reference). It knows nothing of HTTP, SQL drivers, users or settings.
 //!
-//! `field.rs` and `entity.rs` are the descriptors, `check.rs` their checks, `load.rs` and
+//! `field.rs`, `entity.rs`, `relation.rs` and `action.rs` are the descriptors, `check.rs` their checks, `load.rs` and
 //! `print.rs` TOML both ways, `value.rs` typed values, `validate.rs` and `typed.rs` the
 //! validation of write bodies.
 
+mod action;
 mod check;
 mod entity;
 mod field;
@@ -22,6 +23,7 @@ pub mod value;
 
 use std::sync::Arc;
 
+pub use action::EntityAction;
 pub use check::Error;
 pub(crate) use entity::parse_sort_spec;
 pub use entity::{AUDIT_ENTITY, CountMode, Direction, Entity};
@@ -52,11 +54,60 @@ impl Schema {
 }
 
 /// `"published_at"` → `"Published at"`.
+/// An English plural made singular (its last word), or the label as it is.
+pub(crate) fn singular_of(label: &str) -> String {
+    let ends = |end: &str| {
+        let at = label.len().saturating_sub(end.len());
+        label.len() > end.len()
+            && label.is_char_boundary(at)
+            && label[at..].eq_ignore_ascii_case(end)
+    };
+    let cut = |n: usize, add: &str| format!("{}{add}", &label[..label.len() - n]);
+    if ends("ies") {
+        cut(3, if label.ends_with("IES") { "Y" } else { "y" })
+    } else if ["sses", "shes", "ches", "xes", "zzes"]
+        .into_iter()
+        .any(ends)
+    {
+        cut(2, "")
+    } else if ends("s") && !["ss", "us", "is"].into_iter().any(ends) {
+        cut(1, "")
+    } else {
+        label.to_owned()
+    }
+}
+
 pub(crate) fn default_label(name: &str) -> String {
     let spaced = name.replace('_', " ");
     let mut chars = spaced.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::singular_of;
+
+    #[test]
+    fn plurals_become_singular_by_their_last_word() {
+        for (plural, singular) in [
+            ("Posts", "Post"),
+            ("Post tags", "Post tag"),
+            ("Categories", "Category"),
+            ("CATEGORIES", "CATEGORY"),
+            ("Addresses", "Address"),
+            ("Boxes", "Box"),
+            ("Matches", "Match"),
+            ("Status", "Status"),
+            ("Analysis", "Analysis"),
+            ("Staff", "Staff"),
+            ("Données", "Donnée"),
+            ("s", "s"),
+            ("", ""),
+        ] {
+            assert_eq!(singular_of(plural), singular, "{plural}");
+        }
     }
 }

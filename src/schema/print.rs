@@ -31,6 +31,9 @@ fn print_entity(out: &mut String, entity: &Entity) {
     if entity.label != default_label(&entity.name) {
         let _ = writeln!(out, "label = {}", quote_toml(&entity.label));
     }
+    if let Some(singular) = &entity.label_singular {
+        let _ = writeln!(out, "label_singular = {}", quote_toml(singular));
+    }
     if entity.per_page != 25 {
         let _ = writeln!(out, "per_page = {}", entity.per_page);
     }
@@ -50,6 +53,7 @@ fn print_entity(out: &mut String, entity: &Entity) {
         ("list_columns", &entity.list_columns),
         ("search", &entity.search),
         ("filters", &entity.filters),
+        ("pinned_filters", &entity.pinned_filters),
     ] {
         if !list.is_empty() {
             let _ = writeln!(out, "{key} = {}", array(list));
@@ -98,6 +102,45 @@ fn print_entity(out: &mut String, entity: &Entity) {
         if relation.label != default_label(&relation.name) {
             let _ = writeln!(out, "  label = {}", quote_toml(&relation.label));
         }
+    }
+    print_actions(out, entity);
+}
+
+fn print_actions(out: &mut String, entity: &Entity) {
+    for action in &entity.actions {
+        out.push_str("\n  [[entity.action]]\n");
+        let _ = writeln!(out, "  name = {}", quote_toml(&action.name));
+        if action.label != default_label(&action.name) {
+            let _ = writeln!(out, "  label = {}", quote_toml(&action.label));
+        }
+        let set: Vec<String> = action
+            .set
+            .iter()
+            .filter_map(|(name, value)| {
+                let value = toml::Value::try_from(value).ok()?;
+                Some(format!("{} = {value}", quote_key(name)))
+            })
+            .collect();
+        let _ = writeln!(out, "  set = {{ {} }}", set.join(", "));
+        if action.confirm {
+            out.push_str("  confirm = true\n");
+        }
+        if action.permission != "edit" {
+            let _ = writeln!(out, "  permission = {}", quote_toml(&action.permission));
+        }
+    }
+}
+
+/// A TOML key: bare when it can be.
+fn quote_key(name: &str) -> String {
+    if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        name.to_owned()
+    } else {
+        quote_toml(name)
     }
 }
 

@@ -19,7 +19,7 @@ async fn audit_rows(app: &TestApp, bearer: &str) -> Vec<Json> {
     response.json().await.unwrap()
 }
 
-async fn send(
+pub(crate) async fn send(
     app: &TestApp,
     method: reqwest::Method,
     path: &str,

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::sync::Once;
 use std::time::Duration;
 
-use serde_json::Value as Json;
+use serde_json::{Value as Json, json};
 use sqlx::{AssertSqlSafe, Row};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -557,6 +557,24 @@ impl TestApp {
         let reply = self.post(&format!("/{entity}"), body).await;
         assert_eq!(reply.status, 201, "create {entity}: {}", reply.body);
         reply.body
+    }
+
+    /// The blog's author Ann and `n` posts of hers, titled by `title(i)`; returns her.
+    pub async fn author_with_posts(&self, n: usize, title: impl Fn(usize) -> String) -> Json {
+        let author = self
+            .create(
+                "authors",
+                json!({"name": "Ann", "email": "ann@example.com"}),
+            )
+            .await;
+        for i in 0..n {
+            self.create(
+                "posts",
+                json!({"title": title(i), "author_id": author["id"]}),
+            )
+            .await;
+        }
+        author
     }
 
     /// Stops the server the way SIGTERM does and waits for it.

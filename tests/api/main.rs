@@ -2,11 +2,14 @@
 //! One binary, so that the crate and sqlx are linked once. Each test below runs once per
 //! backend (`sqlite::…`, `postgres::…`, `mysql::…`).
 
+mod actions;
 mod audit;
 mod auth;
+mod bulk;
 mod cascades;
 mod choices;
 mod common;
+mod compression;
 mod cors;
 mod crud;
 mod django;
@@ -28,6 +31,11 @@ backend_tests!(
     list::every_filter_operator,
     list::plus_decodes_to_space_in_filters,
     list::react_admin_dialects,
+    compression::lists_are_compressed,
+    bulk::sets_fields_of_every_record,
+    actions::run_what_the_descriptor_declares,
+    bulk::is_all_or_nothing,
+    bulk::checks_versions_and_refuses_bad_requests,
     list::unpaged_lists_stop_at_max_rows,
     list::csv_export,
     list::count_strategies,

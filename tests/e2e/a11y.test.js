@@ -1,5 +1,5 @@
 // Every view of the admin app has no axe-core violation of WCAG 2.1 A and AA, in a wide
-// window and at 375 px, logged in and on the login screen.
+// window and at 375 px, in the light and the dark theme, logged in and on the login screen.
 //
 //   AUTOADMIN_BIN=target/debug/autoadmin node --test tests/e2e/
 import { test, before, after } from 'node:test';
@@ -51,11 +51,12 @@ const views = [
   ['not found', '#/nope', 'main h1'],
 ];
 
-for (const width of [1280, 375]) {
-  test(`every view at ${width} px has no WCAG 2.1 AA violation`, async () => {
-    // The app's CSP allows only its own scripts; axe is injected by the test.
+for (const [width, theme] of [[1280, 'light'], [375, 'light'], [1280, 'dark'], [375, 'dark']]) {
+  test(`every view at ${width} px in the ${theme} theme has no WCAG 2.1 AA violation`, async () => {
+    // The app's CSP allows only its own scripts; axe is injected by the test. The theme
+    // follows the system's (colorScheme) until the user picks one.
     const context = await browser.newContext({
-      viewport: { width, height: 900 }, locale: 'en-US', bypassCSP: true,
+      viewport: { width, height: 900 }, locale: 'en-US', bypassCSP: true, colorScheme: theme,
       extraHTTPHeaders: { Authorization: `Bearer ${token}` },
     });
     const page = await context.newPage();
@@ -64,9 +65,22 @@ for (const width of [1280, 375]) {
       await page.goto(`${base}${hash}`);
       await page.locator(ready).first().waitFor();
       await page.waitForTimeout(300);
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), theme);
       const list = await violations(page);
       if (list.length) found[name] = list;
     }
+    // The keyboard shortcuts' list, and a toast (an error of the form).
+    await page.goto(`${base}#/posts/create`);
+    await page.locator('#save').click();
+    await page.locator('.toast-error').waitFor();
+    let list = await violations(page);
+    if (list.length) found.toast = list;
+    await page.locator('main h1').click();
+    await page.keyboard.press('?');
+    await page.locator('dialog.confirm[open] .shortcuts').waitFor();
+    list = await violations(page);
+    if (list.length) found.shortcuts = list;
+    if (width === 1280) await page.screenshot({ path: join(root, 'docs', 'screenshots', `shortcuts-${theme}.png`) });
     await context.close();
     assert.deepEqual(found, {});
   });

@@ -19,8 +19,18 @@ function sources(dir) {
 
 test('every language has the same keys', () => {
   assert.deepEqual(Object.keys(fr).sort(), Object.keys(en).sort());
+  // A message that counts has a form per plural category, `one` and `other` at least, and
+  // counts `n`; every form has the same placeholders.
+  const forms = (text) => (typeof text === 'string' ? [text] : Object.values(text));
+  const params = (text) => [...new Set(forms(text).flatMap((s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1])))].sort();
+  for (const catalogue of [en, fr]) {
+    for (const [key, text] of Object.entries(catalogue)) {
+      if (typeof text === 'string') continue;
+      assert.ok('one' in text && 'other' in text, `plural forms of ${key}`);
+      for (const form of forms(text)) assert.ok(form.includes('{n}'), `${key} counts n`);
+    }
+  }
   for (const [key, text] of Object.entries(fr)) {
-    const params = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
     assert.deepEqual(params(text), params(en[key]), `placeholders of ${key}`);
   }
 });

@@ -329,7 +329,7 @@ test('related lists page and sort on their own; "Add here" fills the reference a
   // The edit page has the same list under its form.
   await page.goto(`${demo.base}#/authors/3/edit`);
   await page.locator('#rel-posts-create').waitFor();
-  // "Add Posts here": the post's form with its author filled in; saved, back to the author.
+  // "New Post here": the post's form with its author filled in; saved, back to the author.
   await page.goto(`${demo.base}#/authors/3`);
   await page.click('#rel-posts-create');
   await page.waitForURL(/#\/posts\/create\?/);

@@ -8,11 +8,16 @@ import { combobox } from '../combobox.js';
 
 /** The filter bar. `go(changes, focusId)` moves the list; `ctx` is the view's context. */
 export function filterBar(entity, state, fields, go, ctx) {
-  const available = entity.filters.filter((name) => !(name in state.filters) && fields.get(name));
+  // Pinned filters are always there (first, in their order), set or not; the others once added.
+  const pinned = (entity.pinned_filters ?? []).filter((name) => fields.get(name));
+  const shown = [...pinned, ...Object.keys(state.filters).filter((name) => !pinned.includes(name))];
+  const available = entity.filters.filter((name) => !shown.includes(name) && fields.get(name));
   const set = (name, condition) => go({ filters: { ...state.filters, [name]: condition }, page: 1 });
-  const active = Object.entries(state.filters).map(([name, condition]) => {
+  const active = shown.map((name) => {
     const field = fields.get(name);
+    const condition = state.filters[name] ?? {};
     if (!field) return null;
+    if (pinned.includes(name)) return h('div', { class: 'filter pinned' }, filterWidget(field, condition, (c) => set(name, c), ctx));
     const remove = h('button', {
       type: 'button', class: 'remove-filter', id: `filter-remove-${name}`, 'aria-label': t('list.remove_filter', { field: field.label }),
       onclick: () => {
@@ -125,10 +130,24 @@ export function apiFilters(filters, fields) {
     const field = fields.get(name);
     if (!field || !condition || typeof condition !== 'object') continue;
     const copy = { ...condition };
-    if (field.type === 'datetime' && copy.lte) copy.lte = `${copy.lte}T23:59:59.999Z`;
+    // A datetime's range is in days of the user's time zone, as the list shows its times.
+    if (field.type === 'datetime' && isDay(copy.gte)) copy.gte = dayStart(copy.gte);
+    if (field.type === 'datetime' && isDay(copy.lte)) {
+      copy.lt = dayStart(copy.lte, 1);
+      delete copy.lte;
+    }
     if (Object.keys(copy).length) out[name] = copy;
   }
   return out;
+}
+
+const isDay = (value) => typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value);
+
+/** The instant the local day `day` (plus `days`) starts (`2026-03-01` in Paris:
+ * `2026-02-28T23:00:00.000Z`). */
+function dayStart(day, days = 0) {
+  const [year, month, date] = day.split('-').map(Number);
+  return new Date(year, month - 1, date + days).toISOString();
 }
 
 export function parseFilters(text) {

@@ -27,7 +27,7 @@ export async function render(main, entity, id, ctx) {
   if (editing) ({ record: base, etag } = await ctx.api.getVersioned(entity.name, id));
   if (ctx.stale()) return;
   const key = base?.[entity.primary_key];
-  const title = editing ? t('form.edit_title', { entity: entity.label, id: key }) : t('form.create_title', { entity: entity.label });
+  const title = editing ? t('form.edit_title', { entity: entity.label_singular, id: key }) : t('form.create_title', { entity: entity.label_singular });
   document.title = `${title} · ${ctx.config.title}`;
   const draftKey = `autoadmin:draft:${entity.name}:${editing ? key : '+new'}`;
   const draft = readDraft(draftKey);
@@ -69,7 +69,7 @@ export async function render(main, entity, id, ctx) {
   const conflictBox = h('div', { class: 'conflict-box' });
   // Where it came from, when that asked to come back (a local address only).
   const back = (ctx.query.get('back') ?? '').startsWith('#/') ? ctx.query.get('back') : null;
-  const cancelHref = back ?? (editing ? `#/${entity.name}/${encodeURIComponent(key)}` : `#/${entity.name}`);
+  const cancelHref = back ?? (editing ? `#/${entity.name}/${encodeURIComponent(key)}` : ctx.listHref(entity.name));
   const cancel = h('a', { class: 'button', href: cancelHref, onclick: () => forgetDraft(draftKey) }, t('common.cancel'));
   const form = h('form', { class: 'record-form', novalidate: true }, conflictBox, widgets.map((w) => w.element),
     h('div', { class: 'buttons' }, cancel, submit));

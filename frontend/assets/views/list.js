@@ -11,6 +11,8 @@ import { can } from '../access.js';
 import { describe } from '../errors.js';
 import { filterBar, apiFilters, parseFilters } from './filters.js';
 import { deleteRecords } from '../deletes.js';
+import { editSelected } from '../bulk.js';
+import { actionButtons } from '../actions.js';
 import { pager } from './pager.js';
 import { columnRefs } from '../refs.js';
 
@@ -26,6 +28,12 @@ export async function render(main, entity, ctx) {
   document.title = `${entity.label} · ${ctx.config.title}`;
   const page = await load(entity, state, fields, columns, ctx);
   if (!page || ctx.stale()) return;
+  const last = lastPage(page, state);
+  if (last < state.page) {
+    // Past the end (the last rows deleted, or an old link): the last page there is, in place.
+    ctx.setQuery(urlState({ ...state, page: last }, entity), { replace: true });
+    return;
+  }
   const selection = selectionControls(entity, page.rows, ctx, () => render(main, entity, ctx));
   const exportHref = ctx.api.url(`/${entity.name}/export.csv`, {
     _sortField: state.sort, _sortDir: state.dir, q: state.q,
@@ -37,6 +45,8 @@ export async function render(main, entity, ctx) {
       h('div', { class: 'toolbar' },
         can(entity, 'add') ? h('a', { class: 'button primary', href: `#/${entity.name}/create`, id: 'create' }, t('common.create')) : null,
         h('a', { class: 'button', href: exportHref, download: `${entity.name}.csv`, id: 'export' }, t('list.export')),
+        selection.actions.elements,
+        can(entity, 'edit') && !entity.read_only ? selection.editButton : null,
         can(entity, 'delete') ? selection.deleteButton : null)),
     h('div', { class: 'list-filters' }, entity.search.length ? searchBox(state, go) : null, filterBar(entity, state, fields, go, ctx)),
     table(entity, columns, state, page, selection, go, ctx),
@@ -45,6 +55,13 @@ export async function render(main, entity, ctx) {
   selection.update();
   const focus = ctx.takeFocus();
   if (focus) document.getElementById(focus)?.focus();
+}
+
+/** The last page with rows, when the page asked for has none (1 when nothing is known). */
+function lastPage(page, state) {
+  if (page.rows.length || state.page === 1) return state.page;
+  // An estimated total may be too high: never stay, so this ends.
+  return page.total > 0 ? Math.min(state.page - 1, Math.ceil(page.total / state.perPage)) : 1;
 }
 
 /** The list's state from the URL's query, with the entity's defaults. */
@@ -95,10 +112,18 @@ function selectionControls(entity, rows, ctx, reload) {
   const selected = new Set();
   const boxes = [];
   const deleteButton = h('button', { type: 'button', class: 'danger', id: 'delete-selected', disabled: true }, t('list.delete_selected', { n: 0 }));
-  const all = h('input', { type: 'checkbox', id: 'select-all', 'aria-label': t('list.select_all'), disabled: !can(entity, 'delete') });
+  const editButton = h('button', { type: 'button', id: 'edit-selected', disabled: true }, t('list.edit_selected', { n: 0 }));
+  const actions = actionButtons(entity, () => [...selected], ctx, async () => {
+    ctx.focusAfterRender('list-heading');
+    await reload();
+  }, { counted: true });
+  const all = h('input', { type: 'checkbox', id: 'select-all', 'aria-label': t('list.select_all'), disabled: !can(entity, 'delete') && !can(entity, 'edit') && !actions.elements.length });
   const update = () => {
     deleteButton.disabled = selected.size === 0;
     deleteButton.textContent = t('list.delete_selected', { n: selected.size });
+    editButton.disabled = selected.size === 0;
+    editButton.textContent = t('list.edit_selected', { n: selected.size });
+    actions.refresh(selected.size);
     all.checked = rows.length > 0 && selected.size === rows.length;
     all.indeterminate = selected.size > 0 && selected.size < rows.length;
   };
@@ -116,6 +141,10 @@ function selectionControls(entity, rows, ctx, reload) {
       await reload();
     },
   }));
+  editButton.addEventListener('click', () => editSelected(entity, [...selected], ctx, async () => {
+    ctx.focusAfterRender('list-heading');
+    await reload();
+  }));
   /** A row's checkbox. */
   const box = (key) => {
     const input = h('input', { type: 'checkbox', 'aria-label': t('list.select_row', { id: key }), onchange: () => {
@@ -126,7 +155,7 @@ function selectionControls(entity, rows, ctx, reload) {
     boxes.push([input, key]);
     return input;
   };
-  return { all, box, deleteButton, update };
+  return { all, box, deleteButton, editButton, actions, update };
 }
 
 /** The table: a sortable header per column, a row per record with its links. */
@@ -136,7 +165,7 @@ function table(entity, columns, state, page, selection, go, ctx) {
     const by = field.type === 'reference' && field.display ? `${field.name}.${field.display}` : field.name;
     const active = state.sort === by || state.sort === field.name;
     const nextDir = active && state.dir === 'ASC' ? 'DESC' : 'ASC';
-    return h('th', { scope: 'col', 'aria-sort': active ? (state.dir === 'ASC' ? 'ascending' : 'descending') : 'none' },
+    return h('th', { scope: 'col', class: field === columns[0] ? 'primary' : undefined, 'aria-sort': active ? (state.dir === 'ASC' ? 'ascending' : 'descending') : 'none' },
       h('button', {
         type: 'button', class: 'sort', id: `sort-${field.name}`, 'aria-label': t('list.sort_by', { field: field.label }),
         onclick: () => go({ sort: by, dir: nextDir, page: 1 }, `sort-${field.name}`),
@@ -148,7 +177,7 @@ function table(entity, columns, state, page, selection, go, ctx) {
     const cell = (field) => display(field, record[field.name], { refs: page.refs.get(field.name), configOf: ctx.configOf });
     return h('tr', {},
       h('td', { class: 'select' }, selection.box(key)),
-      columns.map((field, i) => h('td', { class: `cell-${field.type}` }, i === 0 ? h('a', { href: link }, cell(field)) : cell(field))),
+      columns.map((field, i) => h('td', { class: i === 0 ? `cell-${field.type} primary` : `cell-${field.type}` }, i === 0 ? h('a', { href: link }, cell(field)) : cell(field))),
       h('td', { class: 'actions' },
         h('a', { href: link }, t('common.show')),
         can(entity, 'edit') ? h('a', { href: `${link}/edit` }, t('common.edit')) : null));

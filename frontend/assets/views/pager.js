@@ -13,7 +13,7 @@ export function pager(state, { total, estimated, rows }, go) {
   // Without a total, there is a next page when this one is full.
   const pages = known ? Math.max(1, Math.ceil(total / state.perPage)) : state.page + (rows === state.perPage ? 1 : 0);
   const first = rows === 0 ? 0 : (state.page - 1) * state.perPage + 1;
-  const last = (state.page - 1) * state.perPage + rows;
+  const last = rows === 0 ? 0 : (state.page - 1) * state.perPage + rows;
   const range = !known
     ? t('list.range_unknown', { first: formatNumber(first), last: formatNumber(last) })
     : t(estimated ? 'list.range_about' : 'list.range', { first: formatNumber(first), last: formatNumber(last), total: formatNumber(total) });

@@ -25,7 +25,7 @@ export function relatedList(entity, relation, key, ctx) {
     ? h('a', {
       class: 'button', id: `rel-${relation.name}-create`,
       href: `#/${target.name}/create?${new URLSearchParams({ [relation.foreign_key]: key, back })}`,
-    }, t('related.create', { item: target.label }))
+    }, t('related.create', { item: target.label_singular }))
     : null;
   const body = h('div', {});
   mount(section, h('div', { class: 'list-head' }, heading, create), body);

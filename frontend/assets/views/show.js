@@ -9,6 +9,7 @@ import { describe } from '../errors.js';
 import { ApiError } from '../api.js';
 import { deleteRecords, restoreEntry } from '../deletes.js';
 import { relatedList } from './related.js';
+import { actionButtons } from '../actions.js';
 
 export async function render(main, entity, id, ctx) {
   const { record, etag } = await ctx.api.getVersioned(entity.name, id);
@@ -26,21 +27,22 @@ export async function render(main, entity, id, ctx) {
     }
   }));
   if (ctx.stale()) return;
-  document.title = `${entity.label} #${key} · ${ctx.config.title}`;
+  document.title = `${entity.label_singular} #${key} · ${ctx.config.title}`;
   const remove = () => deleteRecords(entity, [key], ctx, {
     etag,
-    done: () => ctx.navigate(`#/${entity.name}`),
+    done: () => ctx.navigate(ctx.listHref(entity.name)),
   });
   const restore = entity.name === '_audit' && record.action === 'delete' && ctx.configOf(record.entity) && can(ctx.configOf(record.entity), 'add')
     ? h('button', { type: 'button', class: 'primary', id: 'restore', onclick: () => restoreEntry(record, ctx) }, t('history.restore'))
     : null;
   mount(main,
     h('div', { class: 'list-head' },
-      h('h1', {}, `${entity.label} #${key}`),
+      h('h1', {}, `${entity.label_singular} #${key}`),
       h('div', { class: 'toolbar' },
-        h('a', { class: 'button', href: `#/${entity.name}` }, t('common.back')),
+        h('a', { class: 'button', id: 'back-to-list', href: ctx.listHref(entity.name) }, t('common.back')),
         !can(entity, 'edit') ? null : h('a', { class: 'button primary', id: 'edit', href: `#/${entity.name}/${encodeURIComponent(key)}/edit` }, t('common.edit')),
         restore,
+        actionButtons(entity, () => [key], ctx, () => ctx.reload()).elements,
         !can(entity, 'delete') ? null : h('button', { type: 'button', class: 'danger', id: 'delete', onclick: remove }, t('common.delete')))),
     h('dl', { class: 'record' }, readable.map((field) => [
       h('dt', {}, field.label),
@@ -58,11 +60,21 @@ function history(entity, key, etag, ctx) {
   const section = h('section', { class: 'related history', 'aria-labelledby': 'history-title' },
     h('h2', { id: 'history-title' }, t('show.history')), body);
   const perPage = 10;
-  const describeChange = (row) => {
+  const fields = new Map([...entity.fields, ...entity.sets].map((f) => [f.name, f]));
+  /** An update's changes, a line per field: its label, the value before and after, shown as
+   * on the record (references by their labels, from `refs`). */
+  const describeChange = (row, refs) => {
+    if (row.action !== 'update') return '';
     const after = row.after ?? {};
     const before = row.before ?? {};
-    if (row.action !== 'update') return '';
-    return Object.keys(after).map((name) => `${name}: ${JSON.stringify(before[name] ?? null)} → ${JSON.stringify(after[name])}`).join('; ');
+    const shown = (field, value) => (field
+      ? display(field, value ?? null, { refs: refs.get(field.name), configOf: ctx.configOf })
+      : JSON.stringify(value ?? null));
+    return h('ul', { class: 'change-list' }, Object.keys(after).filter((name) => fields.get(name)?.type !== 'password').map((name) => {
+      const field = fields.get(name);
+      return h('li', {}, h('span', { class: 'change-field' }, field?.label ?? name), ': ',
+        shown(field, before[name]), ' → ', shown(field, after[name]));
+    }));
   };
   const revert = async (row) => {
     // Only the fields of this change, as they were, and only if nothing changed since.
@@ -85,14 +97,15 @@ function history(entity, key, etag, ctx) {
         page, perPage, sort: 'id', dir: 'DESC', filters: { entity: entity.name, record_id: String(key) },
       });
       if (!rows.length) return mount(body, h('p', { class: 'muted' }, t('show.no_related')));
+      const refs = await changedRefs(rows, fields, ctx);
       const pages = total === null ? page + (rows.length === perPage ? 1 : 0) : Math.ceil(total / perPage);
       return mount(body,
         h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
           h('tbody', {}, rows.map((row) => h('tr', { class: `audit-${row.action}` },
             h('td', {}, formatDateTime(row.at)),
             h('td', {}, row.actor ?? '—'),
-            h('td', {}, t(`history.${row.action}`)),
-            h('td', { class: 'changes' }, describeChange(row)),
+            h('td', {}, t(`history.${row.action}`), row.cause ? h('span', { class: 'muted' }, ` (${row.cause})`) : null),
+            h('td', { class: 'changes' }, describeChange(row, refs)),
             h('td', { class: 'actions' }, row.action === 'update' && canRevert && row.before
               ? h('button', { type: 'button', class: 'revert', 'data-entry': row.id, onclick: () => revert(row) }, t('history.revert'))
               : null)))))),
@@ -107,3 +120,27 @@ function history(entity, key, etag, ctx) {
   return section;
 }
 
+
+/** The labels of the records that the references and sets changed in `rows` point to: one
+ * request per field for the whole page. */
+async function changedRefs(rows, fields, ctx) {
+  const refs = new Map();
+  const linked = [...fields.values()].filter((f) => (f.type === 'reference' || f.type === 'many') && f.display && ctx.configOf(f.target));
+  await Promise.all(linked.map(async (field) => {
+    const keys = new Set();
+    for (const row of rows) {
+      for (const side of [row.before, row.after]) {
+        const value = side?.[field.name];
+        for (const one of Array.isArray(value) ? value : [value]) if (one !== null && one !== undefined) keys.add(one);
+      }
+    }
+    if (!keys.size) return;
+    const target = ctx.configOf(field.target);
+    try {
+      refs.set(field.name, await ctx.api.byKeys(target.name, target.primary_key, [...keys]));
+    } catch {
+      refs.set(field.name, new Map());
+    }
+  }));
+  return refs;
+}
