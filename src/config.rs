@@ -333,6 +333,31 @@ filters = ["author_id"]
     }
 
     #[test]
+    fn formats_are_checked() {
+        check(
+            &GOOD.replace(
+                "  required = true\n",
+                "  required = true\n  format = \"markdown\"\n",
+            ),
+            "ok",
+        );
+        check(
+            &GOOD.replace(
+                "  required = true\n",
+                "  required = true\n  format = \"html\"\n",
+            ),
+            "blog.toml: entity \"authors\", field \"name\": format \"html\" is not one of: markdown",
+        );
+        check(
+            &GOOD.replace(
+                "  type = \"reference\"\n",
+                "  type = \"reference\"\n  format = \"markdown\"\n",
+            ),
+            "blog.toml: entity \"posts\", field \"author_id\": format \"markdown\" applies to string and text fields, not reference",
+        );
+    }
+
+    #[test]
     fn actions_are_checked_against_their_entity() {
         let with = |action: &str| {
             GOOD.replace(
@@ -491,7 +516,7 @@ filters = ["author_id"]
         );
         check(
             &GOOD.replace("required = true", "requird = true"),
-            "blog.toml: entity \"authors\", field \"name\": unknown field `requird`, expected one of `name`, `type`, `column`, `label`, `required`, `nullable`, `min_length`, `max_length`, `min`, `max`, `pattern`, `email`, `url`, `choices`, `read_only`, `default`, `unique`, `blank`, `target`, `display`, `generated`",
+            "blog.toml: entity \"authors\", field \"name\": unknown field `requird`, expected one of `name`, `type`, `column`, `label`, `required`, `nullable`, `min_length`, `max_length`, `min`, `max`, `pattern`, `email`, `url`, `choices`, `read_only`, `default`, `unique`, `blank`, `format`, `target`, `display`, `generated`",
         );
         check(
             &GOOD.replace(

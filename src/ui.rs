@@ -119,6 +119,7 @@ fn field_config(field: &Field) -> Json {
         "value_type": field.value_type().name(),
         "required": field.required,
         "blank": field.blank,
+        "format": field.format,
         "nullable": field.is_nullable(),
         "min_length": field.min_length,
         "max_length": field.max_length,

@@ -76,6 +76,28 @@ fn no_inner_html_in_the_front_end() {
     }
 }
 
+/// The server sends the app's scripts without their comment lines (`api/app.rs`), which is
+/// only safe while no line of them starts inside a string: no template literal spans lines.
+#[test]
+fn no_string_in_the_front_end_spans_lines() {
+    let mut scripts = Vec::new();
+    files(&root().join("frontend"), "js", &mut scripts);
+    for path in scripts {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            // Backticks in a regex literal (markdown's fences) are not strings.
+            let code = line.split(" // ").next().unwrap_or(line);
+            let quotes = code.matches('`').count() - code.matches("/^(```").count() * 3;
+            assert!(
+                quotes % 2 == 0,
+                "{}:{}: a template literal spans lines",
+                path.display(),
+                n + 1
+            );
+        }
+    }
+}
+
 /// Files below src/, with their text and their path relative to src/.
 fn sources() -> Vec<(String, String)> {
     let src = root().join("src");

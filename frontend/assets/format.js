@@ -2,11 +2,13 @@
 
 import { h, safeHref } from './dom.js';
 import { currentLocale, t } from './i18n.js';
+import { renderMarkdown } from './markdown.js';
 
 /** `refs`: for reference and many-to-many fields, a Map key → target record; `configOf(name)`:
  * an entity. */
 export function display(field, value, { refs, configOf, full = false } = {}) {
   if (value === null || value === undefined || value === '') return h('span', { class: 'muted' }, '—');
+  if (field.format === 'markdown' && full) return renderMarkdown(value);
   switch (field.type) {
     case 'boolean':
       return value ? t('common.yes') : t('common.no');

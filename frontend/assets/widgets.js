@@ -5,6 +5,7 @@
 import { h } from './dom.js';
 import { t } from './i18n.js';
 import { combobox } from './combobox.js';
+import { renderMarkdown } from './markdown.js';
 
 /**
  * A form row for `field`, showing `value`; `mode` is 'create' or 'edit'. Its element ids
@@ -85,8 +86,28 @@ export function fieldWidget(field, value, { mode, configOf, onChange, api, idPre
   }
   if (field.required && field.type !== 'boolean' && !(field.type === 'password' && mode === 'edit')) input.required = true;
   const label = h('label', { for: id }, field.label, field.required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : null);
-  const element = h('div', { class: `field field-${field.type}` }, label, input, error);
-  return widget(field, element, input, error, read);
+  const element = h('div', { class: `field field-${field.type}` }, label, input, field.format === 'markdown' ? preview(id, input) : null, error);
+  const w = widget(field, element, input, error, read);
+  // JSON is checked as it is typed.
+  if (field.type === 'json') input.addEventListener('input', () => w.validate());
+  return w;
+}
+
+/** A markdown text's preview: a button shows it under the input, kept up to date as it is
+ * typed. */
+function preview(id, input) {
+  const pane = h('div', { class: 'markdown-preview', id: `${id}-preview`, hidden: true, 'aria-live': 'polite', 'aria-label': t('form.preview') });
+  const draw = () => pane.replaceChildren(renderMarkdown(input.value));
+  const button = h('button', { type: 'button', class: 'preview-toggle', id: `${id}-preview-toggle`, 'aria-controls': pane.id, 'aria-pressed': 'false' }, t('form.preview'));
+  button.addEventListener('click', () => {
+    pane.hidden = !pane.hidden;
+    button.setAttribute('aria-pressed', String(!pane.hidden));
+    if (!pane.hidden) draw();
+  });
+  input.addEventListener('input', () => {
+    if (!pane.hidden) draw();
+  });
+  return [button, pane];
 }
 
 function widget(field, element, input, error, read) {

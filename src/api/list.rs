@@ -1,5 +1,5 @@
-//! `GET /{entity}` (a page, or every row streamed) and `GET /{entity}/export.csv`: each reads
-//! as resolve → authorize → parse → db → respond.
+//! `GET /{entity}` (a page, or every row streamed), `GET /{entity}/export.csv` and
+//! `GET /{entity}/aggregate`: each reads as resolve → authorize → parse → db → respond.
 
 use axum::extract::{OriginalUri, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -69,6 +69,22 @@ pub async fn export_csv(
         batches,
         request_id::current(),
     ))
+}
+
+/// `GET /{entity}/aggregate?group_by=status&metric=count`: a metric per group of the rows the
+/// list's filters and search select (`query::Aggregate`), as `[{"key", "value"}, …]`.
+pub async fn aggregate(
+    State(state): State<AppState>,
+    who: Principal,
+    EntityPath(entity): EntityPath,
+    RawQuery(query_string): RawQuery,
+) -> Result<axum::Json<Vec<serde_json::Value>>> {
+    who.require(&entity.name, Action::View)?;
+    let query_string = query_string.unwrap_or_default();
+    let (aggregate, list_query) =
+        query::parse_aggregate(&entity, &query_string, limits(&state, &entity))?;
+    let groups = state.db.aggregate(&entity, &aggregate, &list_query).await?;
+    Ok(axum::Json(groups))
 }
 
 fn limits(state: &AppState, entity: &EntityRef) -> Limits {

@@ -11,6 +11,7 @@
 //! | `POST   /login`, `/logout` | [`session`] |
 //! | `GET    /{entity}`       | [`list::list`]   |
 //! | `GET    /{entity}/export.csv` | [`list::export_csv`] |
+//! | `GET    /{entity}/aggregate` | [`list::aggregate`] |
 //! | `POST   /{entity}`       | [`record::create`] |
 //! | `GET    /{entity}/{id}`  | [`record::get`]    |
 //! | `PUT/PATCH /{entity}/{id}` | [`record::update`] |
@@ -105,6 +106,7 @@ fn api(state: AppState) -> Router {
                 .delete(record::delete_many),
         )
         .route("/{entity}/export.csv", get(list::export_csv))
+        .route("/{entity}/aggregate", get(list::aggregate))
         .route("/{entity}/actions/{action}", post(actions::run))
         .route("/{entity}/dependents", get(dependents::many))
         .route("/{entity}/{id}/dependents", get(dependents::one))

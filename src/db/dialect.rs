@@ -6,6 +6,7 @@
 
 use serde_json::Value as Json;
 
+use crate::query::Bucket;
 use crate::schema::{Direction, FieldType, Kind, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -232,6 +233,37 @@ impl Dialect {
     /// in the process rather than in the database's busy handler.
     pub fn has_one_writer(self) -> bool {
         self == Dialect::Sqlite
+    }
+
+    /// The first day (`YYYY-MM-DD`, as text) of the day, week (from Monday) or month of a
+    /// date or datetime column.
+    pub fn period_start(self, bucket: Bucket, column: &str) -> String {
+        match (self, bucket) {
+            (Dialect::Postgres, _) => {
+                format!(
+                    "to_char(date_trunc('{}', {column}), 'YYYY-MM-DD')",
+                    bucket.name()
+                )
+            }
+            (Dialect::MySql, Bucket::Day) => format!("DATE_FORMAT({column}, '%Y-%m-%d')"),
+            (Dialect::MySql, Bucket::Week) => format!(
+                "DATE_FORMAT(DATE_SUB({column}, INTERVAL WEEKDAY({column}) DAY), '%Y-%m-%d')"
+            ),
+            (Dialect::MySql, Bucket::Month) => format!("DATE_FORMAT({column}, '%Y-%m-01')"),
+            (Dialect::Sqlite, Bucket::Day) => format!("date({column})"),
+            // Six days back, then forward to the first Monday: the Monday of its week.
+            (Dialect::Sqlite, Bucket::Week) => format!("date({column}, '-6 days', 'weekday 1')"),
+            (Dialect::Sqlite, Bucket::Month) => format!("strftime('%Y-%m-01', {column})"),
+        }
+    }
+
+    /// The type a sum or an average is read as.
+    pub fn float_type(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "DOUBLE PRECISION",
+            Dialect::MySql => "DOUBLE",
+            Dialect::Sqlite => "REAL",
+        }
     }
 
     /// The start of a plan whose row estimate stands in for a count.

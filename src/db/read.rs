@@ -5,8 +5,10 @@
 use super::error::Operation;
 use super::sql::{self, Sql};
 use super::{Db, EntityRef, Error, Record, inline, sets};
-use crate::query::ListQuery;
-use crate::schema::{CountMode, Entity, FieldType, Value};
+use serde_json::Value as Json;
+
+use crate::query::{Aggregate, ListQuery, Metric};
+use crate::schema::{CountMode, Entity, Field, FieldType, Value};
 
 /// Runs a read on a pooled connection: `read!(db, fail, |conn| future)`. A connection
 /// found dead (the server restarted or ended it) is closed and the read runs again on
@@ -161,6 +163,47 @@ impl Db {
         let count_sql = sql::count(self.dialect(), &self.catalog, entity, list_query);
         read!(self, self.read_error(entity), |conn| conn
             .fetch_count(&count_sql))
+    }
+
+    /// The groups of an aggregate, as the API sends them: `{"key", "value"}` each (one group,
+    /// key null, without `group_by`); periods in time order.
+    pub async fn aggregate(
+        &self,
+        entity: &Entity,
+        aggregate: &Aggregate,
+        list_query: &ListQuery,
+    ) -> Result<Vec<Json>, Error> {
+        let sql = sql::aggregate(self.dialect(), &self.catalog, entity, aggregate, list_query);
+        // The rows read as records of an entity of two fields: the group and the metric.
+        let mut shape = Entity::new("aggregate");
+        if let Some(field) = &aggregate.group_by {
+            let key = match aggregate.bucket {
+                Some(_) => Field::string("key"),
+                None => Field {
+                    name: "key".into(),
+                    ..field.clone()
+                },
+            };
+            shape.fields.push(key);
+        }
+        shape.fields.push(match aggregate.metric {
+            Metric::Count => Field::integer("value"),
+            Metric::Sum(_) | Metric::Avg(_) => Field::float("value"),
+        });
+        let rows = read!(self, self.read_error(entity), |conn| conn
+            .fetch_all(&sql, &shape))?;
+        let mut groups: Vec<Json> = rows
+            .into_iter()
+            .map(|mut row| {
+                let key = row.remove("key").unwrap_or(Json::Null);
+                let value = row.remove("value").unwrap_or(Json::Null);
+                serde_json::json!({"key": key, "value": value})
+            })
+            .collect();
+        if aggregate.bucket.is_some() {
+            groups.reverse();
+        }
+        Ok(groups)
     }
 
     /// Every record `list_query` selects, as records (for the db layer's own reads).

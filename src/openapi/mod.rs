@@ -37,6 +37,7 @@ pub fn document(schema: &Schema, title: &str, server_url: &str) -> Json {
         paths.insert(format!("/{name}"), collection(entity));
         paths.insert(format!("/{name}/{{id}}"), item(entity));
         paths.insert(format!("/{name}/export.csv"), export(entity));
+        paths.insert(format!("/{name}/aggregate"), aggregate(entity));
         paths.insert(format!("/{name}/dependents"), dependents(entity, false));
         paths.insert(
             format!("/{name}/{{id}}/dependents"),
@@ -495,6 +496,47 @@ fn export(entity: &Entity) -> Json {
         "operationId": format!("export_{name}"),
         "summary": format!("Export {name} as CSV"),
         "parameters": list_parameters(entity, false),
+        "responses": responses,
+    }})
+}
+
+/// `GET /{entity}/aggregate`: a metric per group of the rows the list's filters select.
+fn aggregate(entity: &Entity) -> Json {
+    let name = &entity.name;
+    let fields = |keep: fn(FieldType) -> bool| -> Vec<String> {
+        entity
+            .readable_fields()
+            .filter(|f| keep(f.field_type))
+            .map(|f| f.name.clone())
+            .collect()
+    };
+    let number = |t: FieldType| {
+        matches!(
+            t,
+            FieldType::Integer | FieldType::Float | FieldType::Decimal
+        )
+    };
+    let mut parameters = vec![
+        json!({"name": "group_by", "in": "query", "required": false, "schema": {"type": "string", "enum": fields(crate::query::groupable)},
+            "description": "The field whose values make the groups (choice, boolean, reference, string, integer, date, datetime); none: one group of every row."}),
+        json!({"name": "metric", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^(count|(sum|avg):[A-Za-z0-9_-]+)$"},
+            "description": format!("count (default), sum:field or avg:field of a number field ({}).", fields(number).join(", "))}),
+        json!({"name": "bucket", "in": "query", "required": false, "schema": {"type": "string", "enum": ["day", "week", "month"]},
+            "description": "For a date or datetime group_by (day by default): each group is a period, keyed by its first day (weeks from Monday)."}),
+        json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+            "description": "At most this many groups (default 50): the biggest, or the latest periods."}),
+    ];
+    parameters.extend(list_parameters(entity, false));
+    let mut responses = errors(&["400", "401", "403", "503"]);
+    responses.insert("200".into(), json!({
+        "description": "The groups: by value, the biggest first; by period, in time order.",
+        "content": json_content(json!({"type": "array", "items": {"type": "object", "required": ["key", "value"],
+            "properties": {"key": {"description": "The group's value (null: no group_by, or no value)"}, "value": {"type": "number"}}}})),
+    }));
+    json!({"get": {
+        "operationId": format!("aggregate_{name}"),
+        "summary": format!("Count, sum or average {name} per group"),
+        "parameters": parameters,
         "responses": responses,
     }})
 }

@@ -14,6 +14,7 @@
 //! it, never silently ignored. Values are converted to the field's type here, so the db
 //! layer binds typed values only.
 
+mod aggregate;
 mod cursor;
 mod filter;
 mod ids;
@@ -27,6 +28,7 @@ mod tests;
 
 use crate::schema::{CountMode, Direction, Entity, FieldType, Value};
 
+pub use aggregate::{Aggregate, Bucket, Metric, groupable, parse_aggregate};
 pub use cursor::{cursor, next_link};
 pub use filter::{Applies, OPERATORS, Operator, condition_for};
 pub use ids::{Batch, parse_id, parse_ids};

@@ -400,6 +400,16 @@ fn check_field(field: &Field) -> Result<(), String> {
     if field.blank && !t.is_textual() {
         return Err(format!("blank applies to text fields, not {t}"));
     }
+    match field.format.as_deref() {
+        None => {}
+        Some("markdown") if matches!(t, FieldType::Text | FieldType::String) => {}
+        Some("markdown") => {
+            return Err(format!(
+                "format \"markdown\" applies to string and text fields, not {t}"
+            ));
+        }
+        Some(other) => return Err(format!("format \"{other}\" is not one of: markdown")),
+    }
     if field.required && field.nullable == Some(true) {
         return Err("a required field cannot be nullable".into());
     }

@@ -133,6 +133,9 @@ pub struct Field {
     /// With `required`: an empty (or blank) text is a value (Django's `blank=True`), so the
     /// field only may not be null. Without it, a required text must hold more than spaces.
     pub blank: bool,
+    /// How a text is written: `"markdown"` (the app edits it with a preview and shows it
+    /// rendered). `None`: plain text.
+    pub format: Option<String>,
     /// For references: the target entity's name and the field shown instead of the id.
     pub target: Option<String>,
     pub display: Option<String>,
@@ -182,6 +185,7 @@ impl Field {
             default: None,
             unique: false,
             blank: false,
+            format: None,
             target: None,
             display: None,
             generated: None,
@@ -295,6 +299,11 @@ impl Field {
             source: pattern.to_owned(),
             regex,
         });
+        self
+    }
+    /// `"markdown"`: see [`Field::format`].
+    pub fn format(mut self, format: impl Into<String>) -> Field {
+        self.format = Some(format.into());
         self
     }
     pub fn read_only(mut self) -> Field {

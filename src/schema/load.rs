@@ -97,6 +97,7 @@ struct RawField {
     unique: bool,
     #[serde(default)]
     blank: bool,
+    format: Option<String>,
     target: Option<String>,
     display: Option<String>,
     generated: Option<bool>,
@@ -272,6 +273,7 @@ fn field(raw: RawField) -> Result<Field, String> {
     field.default = raw.default.map(toml_to_json).transpose()?;
     field.unique = raw.unique;
     field.blank = raw.blank;
+    field.format = raw.format;
     field.target = raw.target;
     field.display = raw.display;
     field.generated = raw.generated;

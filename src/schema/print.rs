@@ -187,6 +187,9 @@ fn print_field(out: &mut String, field: &Field) {
     if field.blank {
         out.push_str("  blank = true\n");
     }
+    if let Some(format) = &field.format {
+        let _ = writeln!(out, "  format = {}", quote_toml(format));
+    }
     if field.unique {
         out.push_str("  unique = true\n");
     }

@@ -3,6 +3,7 @@
 //! backend (`sqlite::…`, `postgres::…`, `mysql::…`).
 
 mod actions;
+mod aggregate;
 mod audit;
 mod auth;
 mod bulk;
@@ -34,6 +35,7 @@ backend_tests!(
     compression::lists_are_compressed,
     bulk::sets_fields_of_every_record,
     actions::run_what_the_descriptor_declares,
+    aggregate::counts_sums_and_periods,
     bulk::is_all_or_nothing,
     bulk::checks_versions_and_refuses_bad_requests,
     list::unpaged_lists_stop_at_max_rows,

@@ -81,6 +81,25 @@ for (const [width, theme] of [[1280, 'light'], [375, 'light'], [1280, 'dark'], [
     list = await violations(page);
     if (list.length) found.shortcuts = list;
     if (width === 1280) await page.screenshot({ path: join(root, 'docs', 'screenshots', `shortcuts-${theme}.png`) });
+    await page.keyboard.press('Escape');
+    // A markdown text's preview, a cell edited in place, and "Edit selected".
+    const check = async (name) => {
+      const more = await violations(page);
+      if (more.length) found[name] = more;
+    };
+    await page.goto(`${base}#/posts/12/edit`);
+    await page.click('#f-body-preview-toggle');
+    await page.locator('#f-body-preview').waitFor();
+    await check('markdown preview');
+    await page.goto(`${base}#/posts?sort=id&dir=ASC`);
+    await page.locator('table.list tbody tr td[data-field="status"]').first().dblclick();
+    await page.locator('.cell-editor select').waitFor();
+    await check('cell editor');
+    await page.keyboard.press('Escape');
+    await page.check('#select-all');
+    await page.click('#edit-selected');
+    await page.selectOption('#bulk-add', 'status');
+    await check('edit selected');
     await context.close();
     assert.deepEqual(found, {});
   });

@@ -441,10 +441,11 @@ test('actions from the descriptor: Publish on a selection (asked first), Archive
     assert.equal(body.status, 'published');
     assert.ok(Date.now() - Date.parse(body.published_at) < 60_000, body.published_at);
   }
-  // The list (of drafts) no longer shows them.
-  await listed(page);
-  const shown = await page.locator('table.list tbody tr td.primary a').allInnerTexts();
-  assert.ok(!ids.some((id) => shown.includes(id)));
+  // The list (of drafts) no longer shows them, once drawn again.
+  await page.waitForFunction((published) => {
+    const shown = [...document.querySelectorAll('table.list tbody tr td.primary a')].map((a) => a.innerText);
+    return shown.length > 0 && !published.some((id) => shown.includes(id));
+  }, ids);
   // On a record's page, Archive asks nothing.
   await page.goto(`${demo.base}#/posts/${ids[0]}`);
   await page.click('#action-archive');
@@ -453,4 +454,103 @@ test('actions from the descriptor: Publish on a selection (asked first), Archive
   // Its history says which action.
   await page.locator('section.history tbody tr').first().waitFor();
   assert.match(await page.locator('section.history tbody tr').first().innerText(), /Status: published → archived/);
+});
+
+test('a cell edited in place: Enter saves, Esc cancels, errors at the cell, a change made meanwhile is kept', async () => {
+  await page.goto(`${demo.base}#/posts?sort=id&dir=ASC`);
+  await listed(page);
+  const row = page.locator('table.list tbody tr').nth(4);
+  const id = (await row.locator('td.primary a').innerText()).trim();
+  const before = (await api(`/posts/${id}`)).body.status;
+  const next = before === 'archived' ? 'draft' : 'archived';
+  // Double-click, choose, Enter: saved, and the cell has the focus again.
+  const status = row.locator('td[data-field="status"]');
+  await status.dblclick();
+  await status.locator('select').selectOption(next);
+  await status.locator('select').press('Enter');
+  await status.locator('select').waitFor({ state: 'detached' });
+  assert.equal((await status.innerText()).trim(), next);
+  assert.equal((await api(`/posts/${id}`)).body.status, next);
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.field), 'status');
+  // By keyboard: Enter opens it, Esc cancels.
+  await page.keyboard.press('Enter');
+  await status.locator('select').selectOption(before);
+  await page.keyboard.press('Escape');
+  await status.locator('select').waitFor({ state: 'detached' });
+  assert.equal((await status.innerText()).trim(), next);
+  assert.equal((await api(`/posts/${id}`)).body.status, next);
+  // An error shows at the cell: the title is required.
+  const title = row.locator('td[data-field="title"]');
+  await title.dblclick();
+  await title.locator('input').fill('');
+  await title.locator('input').press('Enter');
+  await title.locator('.field-error', { hasText: 'Is required' }).waitFor();
+  await title.locator('input').press('Escape');
+  // Changed by someone else meanwhile: refused at the cell, their change kept.
+  await title.dblclick();
+  await title.locator('input').waitFor();
+  await api(`/posts/${id}`, { method: 'PATCH', body: JSON.stringify({ title: 'Changed in another tab' }) });
+  await title.locator('input').fill('Changed in place');
+  await title.locator('input').press('Enter');
+  await title.locator('.field-error', { hasText: 'Changed meanwhile' }).waitFor();
+  assert.equal((await api(`/posts/${id}`)).body.title, 'Changed in another tab');
+  await page.screenshot({ path: join(root, 'docs', 'screenshots', 'cell.png') });
+});
+
+test('active filters read as chips with labels, each removable', async () => {
+  const { body: author } = await api('/authors/3');
+  const filters = filtersParam({ status: { eq: 'published' }, author_id: { eq: 3 }, views: { gte: 10, lte: 5000 } });
+  await page.goto(`${demo.base}#/posts?filters=${filters}`);
+  await page.locator('.filter-chips').waitFor();
+  assert.deepEqual(await page.locator('.filter-chips .chip span').allInnerTexts(),
+    ['Status: published', `Author: ${author.name}`, 'Views: 10 to 5,000']);
+  await page.click('#chip-remove-author_id');
+  await page.waitForURL((url) => !decodeURIComponent(url.hash).includes('author_id'));
+  await page.locator('.filter-chips .chip', { hasText: 'Author' }).waitFor({ state: 'detached' });
+  // A pinned filter's chip clears it; the filter stays in the bar.
+  await page.click('#chip-remove-status');
+  await page.locator('.filter-chips .chip', { hasText: 'Status' }).waitFor({ state: 'detached' });
+  assert.equal(await page.inputValue('#filter-status'), '');
+  assert.deepEqual(await page.locator('.filter-chips .chip span').allInnerTexts(), ['Views: 10 to 5,000']);
+});
+
+test('markdown is edited with a preview and shown rendered, as DOM, with safe links only; JSON is checked as typed', async () => {
+  const text = '# Release notes\n\nSome **bold** and _soft_ words, `code`, a [site](https://example.com/a) and a [trap](javascript:alert(1)).\n\n- one\n- two\n\n<script>window.pwned = 1</script>';
+  await page.goto(`${demo.base}#/posts/24/edit`);
+  await page.locator('#f-body').fill(text);
+  await page.click('#f-body-preview-toggle');
+  const preview = page.locator('#f-body-preview');
+  await preview.locator('h3', { hasText: 'Release notes' }).waitFor();
+  assert.equal(await preview.locator('strong').innerText(), 'bold');
+  assert.equal(await preview.locator('em').innerText(), 'soft');
+  assert.deepEqual(await preview.locator('a').evaluateAll((as) => as.map((a) => a.href)), ['https://example.com/a']);
+  assert.deepEqual(await preview.locator('li').allInnerTexts(), ['one', 'two']);
+  // Typing updates it.
+  await page.locator('#f-body').press('End');
+  await page.locator('#f-body').type('\n\n## More');
+  await preview.locator('h4', { hasText: 'More' }).waitFor();
+  await page.click('#save');
+  await page.waitForURL(/#\/posts\/24$/);
+  const body = page.locator('dd[data-field="body"] .markdown');
+  await body.locator('h3', { hasText: 'Release notes' }).waitFor();
+  assert.equal(await body.locator('a').count(), 1);
+  assert.match(await body.innerText(), /trap/);
+  assert.match(await body.innerText(), /<script>window\.pwned = 1<\/script>/, 'HTML stays text');
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  assert.equal(await page.locator('dd[data-field="body"] script').count(), 0);
+  // A JSON field's editor says at once when the text is not JSON.
+  const message = await page.evaluate(async () => {
+    const { fieldWidget } = await import(new URL('assets/widgets.js', location.href).href);
+    const widget = fieldWidget({ name: 'meta', label: 'Meta', type: 'json' }, null, { mode: 'create', idPrefix: 'probe', onChange: () => {} });
+    document.body.append(widget.element);
+    widget.input.value = '{"a": ';
+    widget.input.dispatchEvent(new Event('input'));
+    const broken = document.getElementById('probe-meta-error').textContent;
+    widget.input.value = '{"a": 1}';
+    widget.input.dispatchEvent(new Event('input'));
+    const fixed = document.getElementById('probe-meta-error').textContent;
+    widget.element.remove();
+    return { broken, fixed };
+  });
+  assert.deepEqual(message, { broken: 'Must be valid JSON', fixed: '' });
 });

@@ -96,8 +96,8 @@ test('the combobox by keyboard only in a form: arrows wrap, Esc closes then rest
   await page.waitForFunction(() => /[a-z]/i.test(document.getElementById('f-author_id')?.value ?? ''));
   const stored = await box.inputValue();
   await page.focus('input[name="title"]');
-  // Tab order: title, body, status, then the author's combobox.
-  for (let i = 0; i < 3; i++) await page.keyboard.press('Tab');
+  // Tab order: title, body, its markdown preview button, status, then the author's combobox.
+  for (let i = 0; i < 4; i++) await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'f-author_id');
   await page.keyboard.press('Control+A');
   await page.keyboard.type('Hopper');

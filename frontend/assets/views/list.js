@@ -15,6 +15,8 @@ import { editSelected } from '../bulk.js';
 import { actionButtons } from '../actions.js';
 import { pager } from './pager.js';
 import { columnRefs } from '../refs.js';
+import { editableInPlace, editInPlace, cellHint } from './cells.js';
+import { filterChips } from './chips.js';
 
 export async function render(main, entity, ctx) {
   const state = readState(ctx.query, entity, ctx.config);
@@ -34,6 +36,8 @@ export async function render(main, entity, ctx) {
     ctx.setQuery(urlState({ ...state, page: last }, entity), { replace: true });
     return;
   }
+  const chips = await filterChips(entity, state, fields, go, ctx);
+  if (ctx.stale()) return;
   const selection = selectionControls(entity, page.rows, ctx, () => render(main, entity, ctx));
   const exportHref = ctx.api.url(`/${entity.name}/export.csv`, {
     _sortField: state.sort, _sortDir: state.dir, q: state.q,
@@ -49,6 +53,7 @@ export async function render(main, entity, ctx) {
         can(entity, 'edit') && !entity.read_only ? selection.editButton : null,
         can(entity, 'delete') ? selection.deleteButton : null)),
     h('div', { class: 'list-filters' }, entity.search.length ? searchBox(state, go) : null, filterBar(entity, state, fields, go, ctx)),
+    chips,
     table(entity, columns, state, page, selection, go, ctx),
     page.rows.length ? null : h('p', { class: 'empty' }, t('list.empty')),
     pager(state, { total: page.total, estimated: page.estimated, rows: page.rows.length }, go));
@@ -171,18 +176,25 @@ function table(entity, columns, state, page, selection, go, ctx) {
         onclick: () => go({ sort: by, dir: nextDir, page: 1 }, `sort-${field.name}`),
       }, field.label, h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, active ? (state.dir === 'ASC' ? ' ▲' : ' ▼') : '')));
   };
+  const editing = can(entity, 'edit');
   const row = (record) => {
     const key = record[entity.primary_key];
     const link = `#/${entity.name}/${encodeURIComponent(key)}`;
-    const cell = (field) => display(field, record[field.name], { refs: page.refs.get(field.name), configOf: ctx.configOf });
+    const cell = (field, value = record[field.name]) => display(field, value, { refs: page.refs.get(field.name), configOf: ctx.configOf });
+    const data = (field, i) => {
+      if (i === 0) return h('td', { class: `cell-${field.type} primary` }, h('a', { href: link }, cell(field)));
+      const td = h('td', { class: `cell-${field.type}`, 'data-field': field.name }, cell(field));
+      if (editing && editableInPlace(entity, field)) editInPlace(td, entity, field, record, ctx, (value) => cell(field, value));
+      return td;
+    };
     return h('tr', {},
       h('td', { class: 'select' }, selection.box(key)),
-      columns.map((field, i) => h('td', { class: i === 0 ? `cell-${field.type} primary` : `cell-${field.type}` }, i === 0 ? h('a', { href: link }, cell(field)) : cell(field))),
+      columns.map(data),
       h('td', { class: 'actions' },
         h('a', { href: link }, t('common.show')),
         can(entity, 'edit') ? h('a', { href: `${link}/edit` }, t('common.edit')) : null));
   };
-  return h('div', { class: 'table-wrap' },
+  return h('div', { class: 'table-wrap' }, editing ? cellHint() : null,
     h('table', { class: 'list' },
       h('caption', { class: 'sr-only' }, entity.label),
       h('thead', {}, h('tr', {},

@@ -10,7 +10,7 @@ pub(super) mod sets;
 #[cfg(test)]
 mod tests;
 
-use crate::query::ListQuery;
+use crate::query::{Aggregate, ListQuery, Metric};
 use crate::schema::{Entity, Field, Value};
 
 use super::Catalog;
@@ -136,6 +136,71 @@ pub fn count(dialect: Dialect, catalog: &Catalog, entity: &Entity, list_query: &
     let mut b = Builder::new(dialect, entity, catalog);
     b.push("SELECT COUNT(*) FROM ").table();
     b.where_list(list_query);
+    b.finish()
+}
+
+/// An aggregate of the rows the list's conditions select: `SELECT group, metric ... GROUP BY`,
+/// the biggest groups first (periods: the latest first), at most `limit`.
+pub fn aggregate(
+    dialect: Dialect,
+    catalog: &Catalog,
+    entity: &Entity,
+    aggregate: &Aggregate,
+    list_query: &ListQuery,
+) -> Sql {
+    let mut b = Builder::new(dialect, entity, catalog);
+    b.push("SELECT ");
+    if let Some(field) = &aggregate.group_by {
+        let column = b.column_ref(field);
+        match aggregate.bucket {
+            Some(bucket) => {
+                let start = dialect.period_start(bucket, &column);
+                b.push(&start);
+            }
+            None => dialect.select_expr(field.field_type, &column, &mut b.text),
+        }
+        b.push(", ");
+    }
+    match &aggregate.metric {
+        Metric::Count => {
+            b.push("COUNT(*)");
+        }
+        Metric::Sum(field) | Metric::Avg(field) => {
+            let function = if matches!(aggregate.metric, Metric::Sum(_)) {
+                "SUM"
+            } else {
+                "AVG"
+            };
+            let column = b.column_ref(field);
+            b.push(&format!(
+                "CAST({function}({column}) AS {})",
+                dialect.float_type()
+            ));
+        }
+    }
+    b.push(" FROM ").table();
+    let before = b.text.len();
+    b.where_list(list_query);
+    // A period of no date is not a period.
+    if let (Some(field), Some(_)) = (&aggregate.group_by, aggregate.bucket) {
+        let column = b.column_ref(field);
+        b.push(if b.text.len() > before {
+            " AND "
+        } else {
+            " WHERE "
+        });
+        b.push(&column).push(" IS NOT NULL");
+    }
+    if aggregate.group_by.is_some() {
+        b.push(" GROUP BY 1 ORDER BY ");
+        b.push(if aggregate.bucket.is_some() {
+            "1 DESC"
+        } else {
+            "2 DESC, 1"
+        });
+        b.push(" LIMIT ");
+        b.bind_int(aggregate.limit);
+    }
     b.finish()
 }
 
