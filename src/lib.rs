@@ -39,6 +39,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod openapi;

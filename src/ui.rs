@@ -16,6 +16,7 @@ pub fn config(schema: &Schema, settings: &AdminSettings, api: &str) -> Json {
         "locale": settings.locale,
         "max_per_page": settings.max_per_page,
         "entities": schema.entities().iter().map(entity_config).collect::<Vec<_>>(),
+        "dashboard": settings.dashboard,
     })
 }
 
@@ -37,6 +38,14 @@ pub fn restrict(config: &mut Json, who: &Principal, can_log_out: bool) {
                 "delete": !read_only && who.can(&name, Action::Delete),
             });
         }
+    }
+    // Panels of entities `who` may not see are left out.
+    if let Some(Json::Array(panels)) = config.get_mut("dashboard") {
+        panels.retain(|p| {
+            p["entity"]
+                .as_str()
+                .is_some_and(|name| who.can(name, Action::View))
+        });
     }
     config["user"] = json!({"name": who.user, "can_log_out": can_log_out});
 }

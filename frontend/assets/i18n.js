@@ -33,6 +33,11 @@ export function t(key, params = {}) {
   return template.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
 }
 
+/** Whether the catalogues have `key`. */
+export function has(key) {
+  return key in en;
+}
+
 export function formatNumber(n) {
   return new Intl.NumberFormat(currentLocale()).format(n);
 }

@@ -37,7 +37,7 @@ async function violations(page) {
 }
 
 const views = [
-  ['dashboard', '#/', '.card-body ul, .card-body p'],
+  ['dashboard', '#/', '.panel-series svg.chart'],
   ['list', '#/posts', 'table.list tbody tr'],
   ['list with filters', `#/posts?filters=${encodeURIComponent('{"status":{"eq":"draft"},"views":{"gte":10}}')}`, 'table.list tbody tr'],
   ['list with a reference filter', `#/posts?filters=${encodeURIComponent('{"author_id":{"eq":2}}')}`, 'table.list tbody tr'],
@@ -96,6 +96,9 @@ for (const [width, theme] of [[1280, 'light'], [375, 'light'], [1280, 'dark'], [
     await page.locator('.cell-editor select').waitFor();
     await check('cell editor');
     await page.keyboard.press('Escape');
+    await page.click('#columns-toggle');
+    await check('column chooser');
+    await page.click('#columns-toggle');
     await page.check('#select-all');
     await page.click('#edit-selected');
     await page.selectOption('#bulk-add', 'status');

@@ -554,3 +554,85 @@ test('markdown is edited with a preview and shown rendered, as DOM, with safe li
   });
   assert.deepEqual(message, { broken: 'Must be valid JSON', fixed: '' });
 });
+
+test('the dashboard draws the panels the config declares, by label, each linking to its records', async () => {
+  const count = (await api(`/posts?_page=1&_perPage=1&_filters=${filtersParam({ status: 'published' })}`)).headers.get('x-total-count');
+  await page.goto(`${demo.base}#/`);
+  const panels = page.locator('section.panel');
+  await page.locator('.panel-series svg.chart').waitFor();
+  assert.deepEqual(await panels.locator('h2').allInnerTexts(),
+    ['Published posts', 'Posts by status', 'Posts published per month', 'Most read authors (views)', 'Latest comments']);
+  // The number, linking to the list it counts.
+  assert.equal((await page.locator('.panel-count .panel-number').innerText()).replace(/\D/g, ''), count);
+  // Bars by status, biggest first; authors by name, never by id.
+  const statuses = await page.locator('.panel-groups').first().locator('.bar-label').allInnerTexts();
+  const byStatus = (await api('/posts/aggregate?group_by=status')).body;
+  assert.deepEqual(statuses, byStatus.map((g) => g.key));
+  const authors = await page.locator('.panel-groups').nth(1).locator('.bar-label').allInnerTexts();
+  assert.equal(authors.length, 5);
+  for (const name of authors) assert.match(name, /^[A-Z][a-z]+ [A-Z][a-z]+$/, 'an author by name');
+  // The series: a bar per month, with a summary for screen readers.
+  const months = (await api('/posts/aggregate?group_by=published_at&bucket=month&limit=12')).body;
+  assert.equal(await page.locator('.panel-series rect.chart-bar').count(), months.length);
+  assert.match(await page.locator('.panel-series svg').getAttribute('aria-label'), new RegExp(`${months.length} periods from ${months[0].key} to ${months.at(-1).key}`));
+  // The latest comments, by what they say, not by id.
+  assert.equal(await page.locator('.panel-latest li').count(), 5);
+  assert.doesNotMatch(await page.locator('.panel-latest li').first().innerText(), /^\d+$/);
+  await page.screenshot({ path: join(root, 'docs', 'screenshots', 'dashboard.png') });
+  // A bar leads to its records.
+  await page.locator('.panel-groups').first().locator('.bar-label a').first().click();
+  await page.waitForURL(/#\/posts\?filters=/);
+  await page.locator('#filter-status').waitFor();
+  assert.equal(await page.inputValue('#filter-status'), byStatus[0].key);
+});
+
+test('the column chooser shows, hides and moves columns, kept across reloads', async () => {
+  await page.goto(`${demo.base}#/posts`);
+  await listed(page);
+  const headers = () => page.locator('table.list thead th').evaluateAll((ths) => ths.slice(1, -1).map((th) => th.innerText.replace(/[▲▼]/g, '').trim()));
+  assert.deepEqual(await headers(), ['Id', 'Title', 'Status', 'Author', 'Tags', 'Published at']);
+  await page.click('#columns-toggle');
+  await page.uncheck('#column-tags');
+  await page.locator('#column-tags:not(:checked)').waitFor();
+  assert.equal(await page.getAttribute('#columns-toggle', 'aria-expanded'), 'true', 'the panel stays open');
+  await page.click('#column-status-up');
+  await page.check('#column-views');
+  await page.locator('#column-views:checked').waitFor();
+  assert.deepEqual(await headers(), ['Id', 'Status', 'Title', 'Author', 'Published at', 'Views']);
+  // By keyboard too: the focus stays on the button pressed.
+  await page.focus('#column-views-up');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => [...document.querySelectorAll('table.list thead th')].at(-3)?.innerText.startsWith('Views'));
+  assert.deepEqual(await headers(), ['Id', 'Status', 'Title', 'Author', 'Views', 'Published at']);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'column-views-up');
+  await page.reload();
+  await listed(page);
+  assert.deepEqual(await headers(), ['Id', 'Status', 'Title', 'Author', 'Views', 'Published at']);
+  await page.click('#columns-toggle');
+  await page.click('#columns-reset');
+  await page.locator('table.list thead th', { hasText: 'Tags' }).waitFor();
+  assert.deepEqual(await headers(), ['Id', 'Title', 'Status', 'Author', 'Tags', 'Published at']);
+});
+
+test('server errors read in the app\'s language, by their code', async () => {
+  await page.goto(`${demo.base}#/posts`);
+  await listed(page);
+  await page.selectOption('#language', 'fr');
+  await page.locator('#create', { hasText: 'Créer' }).waitFor();
+  // A tag that exists already: a conflict, said in French; the field says which.
+  await page.goto(`${demo.base}#/tags/create`);
+  await page.locator('input[name="name"]').fill('rust');
+  await page.click('#save');
+  await page.locator('.toast-error', { hasText: 'Conflit avec un autre enregistrement' }).waitFor();
+  assert.match(await page.locator('.toast-error').innerText(), /Identifiant de requête|request/i);
+  // Deleted meanwhile by someone else: the delete says so in French.
+  const { body: tag } = await api('/tags', { method: 'POST', body: JSON.stringify({ name: 'short-lived' }) });
+  page.once('dialog', (dialog) => dialog.accept()); // leave the form and its typing
+  await page.goto(`${demo.base}#/tags/${tag.id}`);
+  await page.locator('#delete').waitFor();
+  await api(`/tags/${tag.id}`, { method: 'DELETE' });
+  await page.click('#delete');
+  await page.locator('dialog.confirm[open] button.danger').click();
+  await page.locator('.toast-error', { hasText: 'n’existe pas' }).waitFor();
+  await page.selectOption('#language', 'en');
+});

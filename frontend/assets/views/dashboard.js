@@ -1,12 +1,19 @@
-// The dashboard: the latest records of each entity.
+// The dashboard: the panels the config declares (panels.js), or else the latest records of
+// each entity.
 
 import { h, mount } from '../dom.js';
 import { ApiError } from '../api.js';
 import { display } from '../format.js';
 import { t } from '../i18n.js';
+import { panelSection } from './panels.js';
 
 export async function render(main, ctx) {
   document.title = `${t('dashboard.title')} · ${ctx.config.title}`;
+  const panels = ctx.config.dashboard ?? [];
+  if (panels.length) {
+    mount(main, h('h1', {}, t('dashboard.title')), h('div', { class: 'cards panels' }, panels.map((panel, i) => panelSection(panel, i, ctx))));
+    return;
+  }
   const cards = ctx.config.entities.map((entity) => {
     const body = h('div', { class: 'card-body' }, t('common.loading'));
     load(entity, body, ctx);

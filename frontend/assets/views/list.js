@@ -17,12 +17,15 @@ import { pager } from './pager.js';
 import { columnRefs } from '../refs.js';
 import { editableInPlace, editInPlace, cellHint } from './cells.js';
 import { filterChips } from './chips.js';
+import { chosenColumns, columnChooser } from './columns.js';
 
 export async function render(main, entity, ctx) {
   const state = readState(ctx.query, entity, ctx.config);
   // Many-to-many relations are columns and filters like fields (of type `many`).
   const fields = new Map([...entity.fields, ...entity.sets].map((f) => [f.name, f]));
-  const columns = entity.list_columns.map((name) => fields.get(name)).filter(Boolean);
+  const columns = chosenColumns(entity, fields).map((name) => fields.get(name));
+  // The element to focus once drawn: a change in the column chooser keeps it open.
+  const focus = ctx.takeFocus();
   const go = (changes, focusId) => {
     ctx.focusAfterRender(focusId ?? document.activeElement?.id ?? null);
     ctx.setQuery(urlState({ ...state, ...changes }, entity));
@@ -49,6 +52,10 @@ export async function render(main, entity, ctx) {
       h('div', { class: 'toolbar' },
         can(entity, 'add') ? h('a', { class: 'button primary', href: `#/${entity.name}/create`, id: 'create' }, t('common.create')) : null,
         h('a', { class: 'button', href: exportHref, download: `${entity.name}.csv`, id: 'export' }, t('list.export')),
+        columnChooser(entity, fields, (id) => {
+          ctx.focusAfterRender(id);
+          render(main, entity, ctx);
+        }, focus?.startsWith('column') ?? false),
         selection.actions.elements,
         can(entity, 'edit') && !entity.read_only ? selection.editButton : null,
         can(entity, 'delete') ? selection.deleteButton : null)),
@@ -58,7 +65,6 @@ export async function render(main, entity, ctx) {
     page.rows.length ? null : h('p', { class: 'empty' }, t('list.empty')),
     pager(state, { total: page.total, estimated: page.estimated, rows: page.rows.length }, go));
   selection.update();
-  const focus = ctx.takeFocus();
   if (focus) document.getElementById(focus)?.focus();
 }
 

@@ -1,0 +1,320 @@
+//! The configuration file as a whole, above the layers it configures: the `[admin]` table
+//! (runtime settings: [`AdminSettings`]), the `[auth]` table (the built-in policy's users and
+//! roles), and the `[[entity]]` tables, which `schema::load` turns into a [`Schema`]. Also
+//! the way back: [`print_toml`].
+//!
+//! `schema/` knows entities only; `db/` and `auth/` get their settings from here.
+
+use std::fmt::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::auth::builtin::AuthConfig;
+use crate::schema::{self, Entity, Error, Schema, one_line};
+
+/// The `[admin]` table: settings of the admin as a whole.
+#[derive(Clone, Debug)]
+pub struct AdminSettings {
+    pub title: String,
+    pub base_path: String,
+    pub database_url: Option<String>,
+    pub bind: Option<String>,
+    /// Upper bound of `_perPage`.
+    pub max_per_page: u64,
+    /// Rows returned by a list request without paging parameters.
+    pub max_rows: u64,
+    pub request_timeout: Duration,
+    pub acquire_timeout: Duration,
+    pub statement_timeout: Duration,
+    pub max_connections: u32,
+    /// Below this many rows an `estimated` count is exact.
+    pub count_threshold: u64,
+    /// A delete that would take more rows with it (by cascade or SET NULL) is refused.
+    pub max_cascade_rows: u64,
+    /// Origins allowed to call the API from a browser (CORS); empty: CORS is off. `"*"`
+    /// allows any origin.
+    pub cors_origins: Vec<String>,
+    /// The admin app's language (`en`, `fr`); `None`: the browser's.
+    pub locale: Option<String>,
+    /// The dashboard's panels (`[[dashboard.panel]]`), checked against the schema; none: the
+    /// latest records of each entity.
+    pub dashboard: Vec<crate::dashboard::Panel>,
+}
+
+impl Default for AdminSettings {
+    fn default() -> Self {
+        AdminSettings {
+            title: "Admin".to_owned(),
+            base_path: "/admin".to_owned(),
+            database_url: None,
+            bind: None,
+            max_per_page: 1000,
+            max_rows: 10_000,
+            request_timeout: Duration::from_secs(30),
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
+            max_connections: 10,
+            count_threshold: 100_000,
+            max_cascade_rows: 10_000,
+            cors_origins: Vec::new(),
+            locale: None,
+            dashboard: Vec::new(),
+        }
+    }
+}
+
+/// What a set of descriptor files declares.
+#[derive(Clone, Debug)]
+pub struct LoadedConfig {
+    pub admin: AdminSettings,
+    pub schema: Schema,
+    /// The `[auth]` table, for the built-in policy (checked when the admin is built).
+    pub auth: Option<AuthConfig>,
+}
+
+impl From<&AdminSettings> for crate::db::Settings {
+    fn from(admin: &AdminSettings) -> crate::db::Settings {
+        crate::db::Settings {
+            max_connections: admin.max_connections,
+            acquire_timeout: admin.acquire_timeout,
+            statement_timeout: admin.statement_timeout,
+            max_cascade_rows: admin.max_cascade_rows,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    admin: Option<RawAdmin>,
+    auth: Option<toml::Table>,
+    dashboard: Option<crate::dashboard::RawDashboard>,
+    #[serde(default)]
+    entity: Vec<toml::Table>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    title: Option<String>,
+    base_path: Option<String>,
+    database_url: Option<String>,
+    bind: Option<String>,
+    max_per_page: Option<u64>,
+    max_rows: Option<u64>,
+    request_timeout_secs: Option<u64>,
+    acquire_timeout_secs: Option<u64>,
+    statement_timeout_secs: Option<u64>,
+    max_connections: Option<u32>,
+    count_threshold: Option<u64>,
+    max_cascade_rows: Option<u64>,
+    #[serde(default)]
+    cors_origins: Vec<String>,
+    locale: Option<String>,
+}
+
+/// Loads and checks several files as one schema; the first `[admin]` and `[auth]` tables
+/// win.
+pub fn load_files<P: AsRef<Path>>(paths: &[P]) -> Result<LoadedConfig, Error> {
+    let mut admin = None;
+    let mut auth = None;
+    let mut dashboard = None;
+    let mut entities = Vec::new();
+    for path in paths {
+        let path = path.as_ref();
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|err| Error {
+            file: origin.clone(),
+            entity: None,
+            field: None,
+            message: format!("cannot read: {err}"),
+        })?;
+        let file = parse(&text, &origin)?;
+        admin = admin.or(file.admin);
+        auth = auth.or(file.auth);
+        dashboard = dashboard.or(file.dashboard.map(|d| (d, origin.clone())));
+        entities.extend(file.entities);
+    }
+    let origin = match paths {
+        [one] => one.as_ref().display().to_string(),
+        _ => "config".to_owned(),
+    };
+    let schema = schema::load::schema(entities, &origin)?;
+    let admin = with_dashboard(admin.unwrap_or_default(), dashboard, &schema)?;
+    Ok(LoadedConfig {
+        admin,
+        schema,
+        auth,
+    })
+}
+
+/// `admin` with the dashboard's panels, checked against `schema` (`origin`: the file that
+/// declares them).
+fn with_dashboard(
+    mut admin: AdminSettings,
+    dashboard: Option<(crate::dashboard::RawDashboard, String)>,
+    schema: &Schema,
+) -> Result<AdminSettings, Error> {
+    let Some((raw, origin)) = dashboard else {
+        return Ok(admin);
+    };
+    let limits = crate::query::Limits {
+        max_per_page: admin.max_per_page,
+        max_rows: admin.max_rows,
+    };
+    admin.dashboard = crate::dashboard::check(raw, schema, limits).map_err(|message| Error {
+        file: origin,
+        entity: None,
+        field: None,
+        message,
+    })?;
+    Ok(admin)
+}
+
+/// Loads one descriptor document; `origin` names it in messages.
+pub fn load_str(text: &str, origin: &str) -> Result<LoadedConfig, Error> {
+    let file = parse(text, origin)?;
+    let schema = schema::load::schema(file.entities, origin)?;
+    let dashboard = file.dashboard.map(|d| (d, origin.to_owned()));
+    let admin = with_dashboard(file.admin.unwrap_or_default(), dashboard, &schema)?;
+    Ok(LoadedConfig {
+        admin,
+        schema,
+        auth: file.auth,
+    })
+}
+
+/// One file's tables, each checked on its own.
+struct ParsedFile {
+    admin: Option<AdminSettings>,
+    auth: Option<AuthConfig>,
+    dashboard: Option<crate::dashboard::RawDashboard>,
+    entities: Vec<(Entity, String)>,
+}
+
+fn parse(text: &str, origin: &str) -> Result<ParsedFile, Error> {
+    let error = |message: String| Error {
+        file: origin.to_owned(),
+        entity: None,
+        field: None,
+        message,
+    };
+    let raw: RawFile = toml::from_str(text).map_err(|err| error(one_line(&err.to_string())))?;
+    let admin = raw.admin.map(settings).transpose().map_err(error)?;
+    let auth = raw
+        .auth
+        .map(|table| toml::Value::Table(table).try_into::<AuthConfig>())
+        .transpose()
+        .map_err(|err| error(format!("[auth]: {}", one_line(&err.to_string()))))?;
+    Ok(ParsedFile {
+        admin,
+        auth,
+        dashboard: raw.dashboard,
+        entities: schema::load::entities(raw.entity, origin)?,
+    })
+}
+
+fn settings(raw: RawAdmin) -> Result<AdminSettings, String> {
+    let defaults = AdminSettings::default();
+    let base_path = raw.base_path.unwrap_or(defaults.base_path);
+    if !(base_path.is_empty() || base_path.starts_with('/') && !base_path.ends_with('/')) {
+        return Err(format!(
+            "base_path \"{base_path}\" must start with '/' and not end with one (or be empty)"
+        ));
+    }
+    let secs = |value: Option<u64>, default: Duration, name: &str| match value {
+        Some(0) => Err(format!("{name} must be at least 1")),
+        Some(n) => Ok(Duration::from_secs(n)),
+        None => Ok(default),
+    };
+    Ok(AdminSettings {
+        title: raw.title.unwrap_or(defaults.title),
+        base_path,
+        database_url: raw.database_url,
+        bind: raw.bind,
+        max_per_page: raw.max_per_page.unwrap_or(defaults.max_per_page).max(1),
+        max_rows: raw.max_rows.unwrap_or(defaults.max_rows).max(1),
+        request_timeout: secs(
+            raw.request_timeout_secs,
+            defaults.request_timeout,
+            "request_timeout_secs",
+        )?,
+        acquire_timeout: secs(
+            raw.acquire_timeout_secs,
+            defaults.acquire_timeout,
+            "acquire_timeout_secs",
+        )?,
+        statement_timeout: secs(
+            raw.statement_timeout_secs,
+            defaults.statement_timeout,
+            "statement_timeout_secs",
+        )?,
+        max_connections: raw
+            .max_connections
+            .unwrap_or(defaults.max_connections)
+            .max(1),
+        count_threshold: raw.count_threshold.unwrap_or(defaults.count_threshold),
+        max_cascade_rows: raw.max_cascade_rows.unwrap_or(defaults.max_cascade_rows),
+        cors_origins: check_origins(raw.cors_origins)?,
+        dashboard: Vec::new(),
+        locale: match raw.locale {
+            Some(locale) if !LOCALES.contains(&locale.as_str()) => {
+                return Err(format!(
+                    "locale \"{locale}\" is not one of: {}",
+                    LOCALES.join(", ")
+                ));
+            }
+            locale => locale,
+        },
+    })
+}
+
+/// The languages the admin app ships (frontend/i18n/).
+pub const LOCALES: [&str; 2] = ["en", "fr"];
+
+/// `"*"` or `scheme://host[:port]`, exactly as browsers send them in `Origin`.
+fn check_origins(origins: Vec<String>) -> Result<Vec<String>, String> {
+    for origin in &origins {
+        if origin == "*" {
+            continue;
+        }
+        let valid = origin.split_once("://").is_some_and(|(scheme, rest)| {
+            matches!(scheme, "http" | "https")
+                && !rest.is_empty()
+                && !rest.contains(['/', '?', '#', ' '])
+        });
+        if !valid {
+            return Err(format!(
+                "cors_origins: \"{origin}\" is not an origin (scheme://host[:port], no path) or \"*\""
+            ));
+        }
+    }
+    Ok(origins)
+}
+
+/// The whole file: a comment block of `notes`, an `[admin]` table (when `admin` is given),
+/// and every entity. Loading it back gives the same schema.
+pub fn print_toml(admin: Option<&AdminSettings>, entities: &[Entity], notes: &[String]) -> String {
+    let mut out = String::new();
+    for note in notes {
+        for line in note.lines() {
+            let _ = writeln!(out, "# {line}");
+        }
+    }
+    if !notes.is_empty() {
+        out.push('\n');
+    }
+    if let Some(admin) = admin {
+        out.push_str("[admin]\n");
+        let _ = writeln!(out, "title = {}", schema::quote_toml(&admin.title));
+        let _ = writeln!(out, "base_path = {}", schema::quote_toml(&admin.base_path));
+        out.push('\n');
+    }
+    out.push_str(&schema::print_entities(entities));
+    out
+}
+
+#[cfg(test)]
+mod tests;
