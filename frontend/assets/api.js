@@ -3,12 +3,15 @@
 // owns it; the client keeps the API's address and the count of requests in flight, which
 // it reports for the progress indicator.
 
+import { fieldMessages } from './fieldmessages.js';
+
 export class ApiError extends Error {
   constructor(status, body) {
     super(body?.message ?? `HTTP ${status}`);
     this.status = status;
     this.code = body?.code ?? 'internal';
-    this.errors = body?.errors ?? {};
+    // Field → message, in the app's language where the server gave the message's code.
+    this.errors = fieldMessages(body?.errors, body?.error_codes);
     this.requestId = body?.request_id;
     // The whole answer (412: the current record and its version).
     this.body = body ?? {};

@@ -48,6 +48,10 @@ struct Body<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     errors: &'a BTreeMap<String, String>,
+    /// Per field of `errors` whose message has a known form: its code and parameters, for a
+    /// client to say it in its own language.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    error_codes: BTreeMap<&'a str, serde_json::Value>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     more: Option<&'a serde_json::Map<String, serde_json::Value>>,
     request_id: String,
@@ -268,6 +272,13 @@ impl IntoResponse for ApiError {
             code: self.code,
             message: &self.message,
             errors: &self.errors,
+            error_codes: self
+                .errors
+                .iter()
+                .filter_map(|(field, message)| {
+                    crate::schema::field_error_code(message).map(|code| (field.as_str(), code))
+                })
+                .collect(),
             more: self.extra.as_ref().map(|extra| &extra.body),
             request_id,
         };

@@ -109,6 +109,8 @@ fn error_schema() -> Json {
                 "internal"]},
             "message": {"type": "string"},
             "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+            "error_codes": {"type": "object", "description": "Per field of errors whose message has a known form: its code and parameters (e.g. {\"code\": \"too_long\", \"max\": 200}).",
+                "additionalProperties": {"type": "object", "required": ["code"], "properties": {"code": {"type": "string"}}}},
             "current": {"description": "412: the record as it is now (an array of them for a batch)."},
             "etag": {"type": "string", "description": "412: the current record's version."},
             "etags": {"type": "object", "additionalProperties": {"type": "string"}, "description": "412 of a batch: the current version of each changed record, by id."},

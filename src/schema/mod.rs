@@ -12,6 +12,7 @@
 
 mod action;
 mod check;
+mod codes;
 mod entity;
 mod field;
 pub(crate) mod load;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 
 pub use action::EntityAction;
 pub use check::Error;
+pub use codes::field_error_code;
 pub(crate) use entity::parse_sort_spec;
 pub use entity::{AUDIT_ENTITY, CountMode, Direction, Entity};
 pub use field::{Field, FieldType, Pattern, Shown};

@@ -141,6 +141,16 @@ pub async fn is_all_or_nothing(backend: Backend) {
     for id in &posts {
         assert_eq!(errors[&format!("{id}.views")], "must be at least 0");
         assert!(errors.contains_key(&format!("{id}.status")));
+        // Beside each message, its code and parameters, for a client's own words.
+        let codes = &reply.body["error_codes"];
+        assert_eq!(
+            codes[format!("{id}.views")],
+            json!({"code": "too_small", "min": 0})
+        );
+        assert_eq!(
+            codes[format!("{id}.status")],
+            json!({"code": "one_of", "choices": ["draft", "published", "archived"]})
+        );
     }
     // A reference that does not exist: 409 at the field, nothing written.
     let reply = app

@@ -176,7 +176,8 @@ test('server errors (409) are shown at the field', async () => {
   await page.click('#save');
   const error = page.locator('.field-string .field-error');
   await page.waitForFunction(() => document.querySelector('.field-string .field-error')?.innerText.length > 0);
-  assert.equal(await error.innerText(), 'a record with this value already exists');
+  // Said in the app's words, from the code the server sends beside its message.
+  assert.equal(await error.innerText(), 'Another record already has this value');
   assert.equal(await page.locator('input[name="name"]').getAttribute('aria-invalid'), 'true');
 });
 

@@ -170,5 +170,12 @@ export default {
   'error.code.payload_too_large': 'This is too large to send.',
   'error.code.unavailable': 'The database is busy or unreachable: try again in a moment.',
   'error.code.internal': 'Something went wrong on the server.',
+  'form.type': 'Must be a {type}',
+  'form.one_of': 'Must be one of: {choices}',
+  'form.list_of': 'Must be a list of: {choices}',
+  'form.unique': 'Another record already has this value',
+  'form.missing_reference': 'The record referred to does not exist',
+  'form.missing_keys': 'No record has the key {keys}',
+  'form.unknown_field': 'Is not a field',
   'history.changed_since': 'The record was changed since: reload it to revert.',
 };

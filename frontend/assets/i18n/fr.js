@@ -170,5 +170,12 @@ export default {
   'error.code.payload_too_large': 'C’est trop volumineux pour être envoyé.',
   'error.code.unavailable': 'La base de données est occupée ou injoignable : réessayez dans un instant.',
   'error.code.internal': 'Une erreur s’est produite sur le serveur.',
+  'form.type': 'Doit être de type {type}',
+  'form.one_of': 'Doit valoir l’un de : {choices}',
+  'form.list_of': 'Doit être une liste parmi : {choices}',
+  'form.unique': 'Un autre enregistrement a déjà cette valeur',
+  'form.missing_reference': 'L’enregistrement désigné n’existe pas',
+  'form.missing_keys': 'Aucun enregistrement n’a la clé {keys}',
+  'form.unknown_field': 'N’est pas un champ',
   'history.changed_since': 'L’enregistrement a changé depuis : rechargez-le pour revenir en arrière.',
 };
