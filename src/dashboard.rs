@@ -162,7 +162,7 @@ fn checked(raw: RawPanel, entity: &Entity, limits: Limits) -> Result<Panel, Stri
     };
     let query: String = params
         .iter()
-        .map(|(name, value)| format!("{name}={}", encode(value)))
+        .map(|(name, value)| format!("{name}={}", query::params::encode_component(value)))
         .collect::<Vec<_>>()
         .join("&");
     // The API's own parsers: what they refuse, the config refuses.
@@ -184,17 +184,4 @@ fn checked(raw: RawPanel, entity: &Entity, limits: Limits) -> Result<Panel, Stri
         group_by: raw.group_by,
         filters,
     })
-}
-
-/// A query string value, percent-encoded.
-fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b':') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }

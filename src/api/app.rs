@@ -29,7 +29,7 @@ pub async fn index(OriginalUri(uri): OriginalUri, headers: HeaderMap) -> Respons
         return Redirect::permanent(&format!("{}/", uri.path())).into_response();
     }
     let (page, etag) = index_page();
-    respond("index.html", page.clone(), etag, &headers)
+    respond("index.html", || page.clone(), etag, &headers)
 }
 
 /// `index.html` with a `modulepreload` link per script module of the app: the browser
@@ -67,19 +67,17 @@ fn asset(path: &str, request_headers: &HeaderMap) -> Response {
     let Some(file) = Assets::get(path) else {
         return ApiError::not_found(format!("no asset \"{path}\"")).into_response();
     };
-    let data = match path.rsplit('.').next() {
+    // What is sent is a function of the file, so the file's hash names it: a revalidation
+    // (304) costs no work, and a file is stripped of comments only when it is sent.
+    let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()));
+    let kind = path.rsplit('.').next();
+    let data = move || match kind {
         Some(kind @ ("js" | "css")) => {
             without_comments(&String::from_utf8_lossy(&file.data), kind == "css").into_bytes()
         }
         _ => file.data.into_owned(),
     };
-    let digest = <sha2::Sha256 as sha2::Digest>::digest(&data);
-    respond(
-        path,
-        data,
-        &format!("\"{}\"", hex(&digest)),
-        request_headers,
-    )
+    respond(path, data, &etag, request_headers)
 }
 
 /// A script or stylesheet as sent: without its comment lines (lines that are `//` comments,
@@ -116,8 +114,14 @@ fn without_comments(text: &str, css: bool) -> String {
     out
 }
 
-/// A file's response: 304 when the client has its version (`etag`), else its bytes.
-fn respond(path: &str, data: Vec<u8>, etag: &str, request_headers: &HeaderMap) -> Response {
+/// A file's response: 304 when the client has its version (`etag`), else its bytes (made by
+/// `data` only then).
+fn respond(
+    path: &str,
+    data: impl FnOnce() -> Vec<u8>,
+    etag: &str,
+    request_headers: &HeaderMap,
+) -> Response {
     let not_modified = request_headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -125,7 +129,7 @@ fn respond(path: &str, data: Vec<u8>, etag: &str, request_headers: &HeaderMap) -
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        Body::from(data).into_response()
+        Body::from(data()).into_response()
     };
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime(path)));

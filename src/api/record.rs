@@ -104,7 +104,7 @@ pub async fn create(
     let location = format!(
         "{}/{}",
         uri.path().trim_end_matches('/'),
-        percent_encode(&id)
+        crate::query::params::encode_component(&id)
     );
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
@@ -239,17 +239,4 @@ pub(super) async fn write_batch(
         )
         .await?;
     Ok(Json(records))
-}
-
-/// Encodes a key for use as one path segment.
-fn percent_encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }

@@ -60,7 +60,7 @@ fn dashboard_panels_are_requests_the_api_takes() {
     assert_eq!(panels[0].path, "aggregate");
     assert_eq!(
         panels[0].query,
-        "_filters=%7B%22status%22:%22published%22%7D"
+        "_filters=%7B%22status%22%3A%22published%22%7D"
     );
     assert_eq!(
         panels[2].query,
@@ -68,7 +68,7 @@ fn dashboard_panels_are_requests_the_api_takes() {
     );
     assert_eq!(
         panels[3].query,
-        "metric=sum:views&group_by=author_id&limit=5"
+        "metric=sum%3Aviews&group_by=author_id&limit=5"
     );
     assert_eq!(panels[4].path, "");
     assert_eq!(

@@ -2,14 +2,12 @@
 //! in one transaction, all or nothing, each record validated and audited as a PATCH of it
 //! would be.
 
-use std::collections::HashMap;
-
-use serde_json::Value as Json;
-
 use super::audit::{self, Actor};
 use super::error::Operation;
 use super::tx::Written;
-use super::write::{check_versions, key_json, key_text, references_in_body, take_relations};
+use super::write::{
+    check_versions, in_order, key_json, key_text, references_in_body, take_relations,
+};
 use super::{Db, EntityRef, Error, Record, inline};
 use crate::query::Precondition;
 use crate::schema::{self, FieldErrors, Value, WriteError};
@@ -79,31 +77,5 @@ impl Db {
             .await;
         self.name_missing_reference(&entity, references, result)
             .await
-    }
-}
-
-/// `records` in the order of `keys`, or the keys that have none.
-fn in_order(
-    entity: &EntityRef,
-    records: Vec<Record>,
-    keys: &[Value],
-) -> Result<Vec<Record>, Error> {
-    let mut by_key: HashMap<String, Record> = records
-        .into_iter()
-        .filter_map(|r| Some((key_text(r.get(&entity.primary_key)?), r)))
-        .collect();
-    let mut ordered = Vec::with_capacity(keys.len());
-    let mut missing: Vec<Json> = Vec::new();
-    for key in keys {
-        let sent = key_json(key);
-        match by_key.remove(&key_text(&sent)) {
-            Some(record) => ordered.push(record),
-            None => missing.push(sent),
-        }
-    }
-    if missing.is_empty() {
-        Ok(ordered)
-    } else {
-        Err(Error::KeysNotFound(missing))
     }
 }

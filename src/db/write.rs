@@ -122,21 +122,9 @@ impl Db {
         }
         self.write(entity, Operation::Delete, actor, move |tx| {
             Box::pin(async move {
-                let records = tx.existing(&keys).await?;
-                let key_name = tx.entity.primary_key.clone();
-                let found: std::collections::HashSet<String> = records
-                    .iter()
-                    .filter_map(|r| r.get(&key_name).map(key_text))
-                    .collect();
+                let found = tx.existing(&keys).await?;
+                let records = in_order(&tx.entity, found, &keys)?;
                 let requested: Vec<Json> = keys.iter().map(key_json).collect();
-                let missing: Vec<Json> = requested
-                    .iter()
-                    .filter(|k| !found.contains(&key_text(k)))
-                    .cloned()
-                    .collect();
-                if !missing.is_empty() {
-                    return Err(Error::KeysNotFound(missing));
-                }
                 check_versions(&tx.entity, &records, &versions)?;
                 let changes = tx.delete_cascading(records, &keys).await?;
                 Ok(Written::new(requested, changes))
@@ -240,6 +228,32 @@ impl Tx {
         }
         audited.extend(children);
         Ok(Written::new(record, audited))
+    }
+}
+
+/// `records` in the order of `keys`, or the keys that have none.
+pub(super) fn in_order(
+    entity: &EntityRef,
+    records: Vec<Record>,
+    keys: &[Value],
+) -> Result<Vec<Record>, Error> {
+    let mut by_key: std::collections::HashMap<String, Record> = records
+        .into_iter()
+        .filter_map(|r| Some((key_text(r.get(&entity.primary_key)?), r)))
+        .collect();
+    let mut ordered = Vec::with_capacity(keys.len());
+    let mut missing: Vec<Json> = Vec::new();
+    for key in keys {
+        let sent = key_json(key);
+        match by_key.remove(&key_text(&sent)) {
+            Some(record) => ordered.push(record),
+            None => missing.push(sent),
+        }
+    }
+    if missing.is_empty() {
+        Ok(ordered)
+    } else {
+        Err(Error::KeysNotFound(missing))
     }
 }
 

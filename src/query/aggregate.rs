@@ -3,7 +3,7 @@
 //! month of a date or datetime (`bucket`). Bounded: at most `limit` groups (default 50).
 
 use super::params::Params;
-use super::{Error, Limits, ListQuery, Page, parse};
+use super::{Condition, Error, Filter, Limits, ListQuery, Page, parse};
 use crate::schema::{Entity, Field, FieldType};
 
 /// The parameters of an aggregate, beside the list's filters.
@@ -177,11 +177,20 @@ pub fn parse_aggregate(
                 )
             })?,
     };
-    let list_query = parse(entity, &rest.join("&"), None, limits)?;
+    let mut list_query = parse(entity, &rest.join("&"), None, limits)?;
     if !matches!(list_query.page, Page::All { .. }) || list_query.after.is_some() {
         return Err(Error::BadParameter {
             name: "_page".into(),
             message: "and the other paging parameters do not apply to an aggregate: it reads every matching row".into(),
+        });
+    }
+    // A period of no date is not a period: those rows are left out.
+    if let (Some(field), Some(_)) = (&group_by, bucket)
+        && let Some(index) = entity.fields.iter().position(|f| f.name == field.name)
+    {
+        list_query.filters.push(Filter {
+            field: index,
+            condition: Condition::IsNull(false),
         });
     }
     let aggregate = Aggregate {

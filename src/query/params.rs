@@ -290,6 +290,20 @@ impl Params {
     }
 }
 
+/// `text` as one name, value or path segment of a URL: every byte but the unreserved ones
+/// (letters, digits, `-`, `_`, `.`, `~`) percent-encoded; [`decode_component`] reads it back.
+pub fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// One name or value of a query string, percent-decoded; a `%` not followed by two hex
 /// digits stays as it is (as browsers read it).
 fn decode_component(raw: &str) -> Result<String, Error> {

@@ -4,6 +4,7 @@
 
 import { h } from '../dom.js';
 import { t, formatNumber } from '../i18n.js';
+import { fieldRefs } from '../refs.js';
 
 /** The chips of `state.filters` (null when none is set); `go` moves the list. */
 export async function filterChips(entity, state, fields, go, ctx) {
@@ -48,19 +49,10 @@ function describeCondition(field, condition, labels) {
 }
 
 /** For reference and many-to-many filters, their records by key (one request per field). */
-async function referenceLabels(active, fields, ctx) {
-  const labels = new Map();
-  await Promise.all(active.map(async ([name, condition]) => {
-    const field = fields.get(name);
-    const target = (field.type === 'reference' || field.type === 'many') && field.display ? ctx.configOf(field.target) : null;
-    if (!target) return;
-    const keys = [condition.eq, ...(condition.any ?? []), ...(condition.all ?? [])].filter((k) => k !== undefined && k !== null);
-    if (!keys.length) return;
-    try {
-      labels.set(name, await ctx.api.byKeys(target.name, target.primary_key, keys));
-    } catch {
-      labels.set(name, new Map());
-    }
-  }));
-  return labels;
+function referenceLabels(active, fields, ctx) {
+  const conditions = new Map(active);
+  return fieldRefs(active.map(([name]) => fields.get(name)), (field) => {
+    const condition = conditions.get(field.name);
+    return [condition.eq, ...(condition.any ?? []), ...(condition.all ?? [])];
+  }, ctx);
 }

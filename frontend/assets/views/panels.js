@@ -6,6 +6,7 @@ import { h } from '../dom.js';
 import { display } from '../format.js';
 import { t, formatNumber } from '../i18n.js';
 import { describe } from '../errors.js';
+import { fieldRefs } from '../refs.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -60,8 +61,7 @@ function latest(panel, entity, rows) {
 /** What a group's key reads as: a reference's label, yes/no, or the value. */
 async function keyLabels(panel, entity, groups, ctx) {
   const field = entity.fields.find((f) => f.name === panel.group_by);
-  const target = field?.type === 'reference' && field.display ? ctx.configOf(field.target) : null;
-  const records = target ? await ctx.api.byKeys(target.name, target.primary_key, groups.map((g) => g.key)).catch(() => new Map()) : null;
+  const records = (await fieldRefs([field], () => groups.map((g) => g.key), ctx)).get(field?.name);
   return (key) => {
     if (key === null) return t('dashboard.none');
     if (records) return String(records.get(String(key))?.[field.display] ?? `#${key}`);

@@ -10,22 +10,14 @@ import { ApiError } from '../api.js';
 import { deleteRecords, restoreEntry } from '../deletes.js';
 import { relatedList } from './related.js';
 import { actionButtons } from '../actions.js';
+import { fieldRefs } from '../refs.js';
 
 export async function render(main, entity, id, ctx) {
   const { record, etag } = await ctx.api.getVersioned(entity.name, id);
   if (ctx.stale()) return;
   const key = record[entity.primary_key];
   const readable = [...entity.fields.filter((f) => f.type !== 'password'), ...entity.sets];
-  const refs = new Map();
-  await Promise.all(readable.filter((f) => (f.type === 'reference' || f.type === 'many') && f.display && record[f.name] !== null).map(async (field) => {
-    const target = ctx.configOf(field.target);
-    try {
-      const keys = field.type === 'many' ? record[field.name] ?? [] : [record[field.name]];
-      refs.set(field.name, await ctx.api.byKeys(target.name, target.primary_key, keys));
-    } catch {
-      refs.set(field.name, new Map());
-    }
-  }));
+  const refs = await fieldRefs(readable, (field) => [record[field.name]], ctx);
   if (ctx.stale()) return;
   document.title = `${entity.label_singular} #${key} · ${ctx.config.title}`;
   const remove = () => deleteRecords(entity, [key], ctx, {
@@ -123,24 +115,6 @@ function history(entity, key, etag, ctx) {
 
 /** The labels of the records that the references and sets changed in `rows` point to: one
  * request per field for the whole page. */
-async function changedRefs(rows, fields, ctx) {
-  const refs = new Map();
-  const linked = [...fields.values()].filter((f) => (f.type === 'reference' || f.type === 'many') && f.display && ctx.configOf(f.target));
-  await Promise.all(linked.map(async (field) => {
-    const keys = new Set();
-    for (const row of rows) {
-      for (const side of [row.before, row.after]) {
-        const value = side?.[field.name];
-        for (const one of Array.isArray(value) ? value : [value]) if (one !== null && one !== undefined) keys.add(one);
-      }
-    }
-    if (!keys.size) return;
-    const target = ctx.configOf(field.target);
-    try {
-      refs.set(field.name, await ctx.api.byKeys(target.name, target.primary_key, [...keys]));
-    } catch {
-      refs.set(field.name, new Map());
-    }
-  }));
-  return refs;
+function changedRefs(rows, fields, ctx) {
+  return fieldRefs([...fields.values()], (field) => rows.flatMap((row) => [row.before?.[field.name], row.after?.[field.name]]), ctx);
 }

@@ -278,13 +278,25 @@ impl<'a> Builder<'a> {
     }
 
     pub fn bind_list(&mut self, field: &Field, values: &[Value]) -> &mut Self {
+        let table = self.entity.table.clone();
+        self.bind_list_in(&table, field, values)
+    }
+
+    /// [`Builder::bind_list`] for `field`'s column of another table than the statement's.
+    pub fn bind_list_in(&mut self, table: &str, field: &Field, values: &[Value]) -> &mut Self {
         for (i, value) in values.iter().enumerate() {
             if i > 0 {
                 self.push(", ");
             }
-            self.bind(field, value.clone());
+            self.bind_in(table, field, value.clone());
         }
         self
+    }
+
+    /// `"column" IN (…)`: `field`'s column of `table` among `values` (not empty).
+    pub fn column_in(&mut self, table: &str, field: &Field, values: &[Value]) -> &mut Self {
+        self.ident(&field.column).push(" IN (");
+        self.bind_list_in(table, field, values).push(")")
     }
 
     fn contains(&mut self, field: &Field, needle: &str, case_sensitive: bool) {

@@ -179,18 +179,7 @@ pub fn aggregate(
         }
     }
     b.push(" FROM ").table();
-    let before = b.text.len();
     b.where_list(list_query);
-    // A period of no date is not a period.
-    if let (Some(field), Some(_)) = (&aggregate.group_by, aggregate.bucket) {
-        let column = b.column_ref(field);
-        b.push(if b.text.len() > before {
-            " AND "
-        } else {
-            " WHERE "
-        });
-        b.push(&column).push(" IS NOT NULL");
-    }
     if aggregate.group_by.is_some() {
         b.push(" GROUP BY 1 ORDER BY ");
         b.push(if aggregate.bucket.is_some() {

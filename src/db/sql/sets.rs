@@ -22,10 +22,7 @@ pub fn members(
     b.push(", ").ident(&junction.member.column);
     b.push(" FROM ").ident(&junction.table);
     b.push(" WHERE ")
-        .ident(&junction.owner.column)
-        .push(" IN (");
-    bind_all(&mut b, &junction.table, &junction.owner, owners);
-    b.push(")");
+        .column_in(&junction.table, &junction.owner, owners);
     b.finish()
 }
 
@@ -41,10 +38,7 @@ pub fn existing_targets(
     b.push("SELECT ").ident(&junction.target_key.column);
     b.push(" FROM ").ident(&junction.target_table);
     b.push(" WHERE ")
-        .ident(&junction.target_key.column)
-        .push(" IN (");
-    bind_all(&mut b, &junction.target_table, &junction.target_key, keys);
-    b.push(")");
+        .column_in(&junction.target_table, &junction.target_key, keys);
     b.finish()
 }
 
@@ -61,9 +55,8 @@ pub fn remove(
     b.push("DELETE FROM ").ident(&junction.table);
     b.push(" WHERE ").ident(&junction.owner.column).push(" = ");
     b.bind_in(&junction.table, &junction.owner, owner);
-    b.push(" AND ").ident(&junction.member.column).push(" IN (");
-    bind_all(&mut b, &junction.table, &junction.member, members);
-    b.push(")");
+    b.push(" AND ")
+        .column_in(&junction.table, &junction.member, members);
     b.finish()
 }
 
@@ -78,10 +71,7 @@ pub fn clear(
     let mut b = Builder::new(dialect, entity, catalog);
     b.push("DELETE FROM ").ident(&junction.table);
     b.push(" WHERE ")
-        .ident(&junction.owner.column)
-        .push(" IN (");
-    bind_all(&mut b, &junction.table, &junction.owner, owners);
-    b.push(")");
+        .column_in(&junction.table, &junction.owner, owners);
     b.finish()
 }
 
@@ -108,15 +98,6 @@ pub fn add(
         b.push(")");
     }
     b.finish()
-}
-
-fn bind_all(b: &mut Builder<'_>, table: &str, field: &crate::schema::Field, values: &[Value]) {
-    for (i, value) in values.iter().enumerate() {
-        if i > 0 {
-            b.push(", ");
-        }
-        b.bind_in(table, field, value.clone());
-    }
 }
 
 impl Builder<'_> {
@@ -187,10 +168,8 @@ impl Builder<'_> {
                 self.push(&key).push(" IN ");
                 owners(self);
                 self.push(" WHERE ")
-                    .ident(&junction.member.column)
-                    .push(" IN (");
-                bind_all(self, &junction.table, &junction.member, members);
-                self.push("))");
+                    .column_in(&junction.table, &junction.member, members);
+                self.push(")");
             }
             SetCondition::All(members) => {
                 let mut distinct: Vec<Value> = Vec::with_capacity(members.len());
@@ -202,10 +181,8 @@ impl Builder<'_> {
                 self.push(&key).push(" IN ");
                 owners(self);
                 self.push(" WHERE ")
-                    .ident(&junction.member.column)
-                    .push(" IN (");
-                bind_all(self, &junction.table, &junction.member, &distinct);
-                self.push(") GROUP BY ").ident(&junction.owner.column);
+                    .column_in(&junction.table, &junction.member, &distinct);
+                self.push(" GROUP BY ").ident(&junction.owner.column);
                 self.push(" HAVING COUNT(DISTINCT ")
                     .ident(&junction.member.column);
                 self.push(") = ");
