@@ -48,6 +48,7 @@ impl AuthPolicy for HostKeys {
             Ok(Principal {
                 user: Some(user.to_owned()),
                 permissions,
+                roles: Vec::new(),
             })
         })
     }

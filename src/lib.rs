@@ -195,8 +195,13 @@ impl AdminBuilder {
         if !entities.iter().any(|e| e.name == db::audit::ENTITY) {
             entities.push(db::audit::entity());
         }
+        // Users' saved views, in autoadmin's table, served by their own routes (the name is
+        // autoadmin's: a descriptor of the same name is a duplicate).
+        entities.push(db::views::entity());
         let schema = Schema::new(entities)?;
+        config::check_views(&schema, &settings, |_| "<code>".to_owned())?;
         db.ensure_audit_table().await?;
+        db.ensure_views_table().await?;
         db.load_catalog(&schema).await?;
         // Every table's foreign keys (cascades reach tables no entity declares).
         let everything = db::introspect::Options {

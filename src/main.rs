@@ -320,8 +320,8 @@ async fn serve(
             .schema()
             .entities()
             .iter()
+            .filter(|e| e.name != autoadmin::db::audit::ENTITY && !e.per_user)
             .map(|e| e.name.as_str())
-            .filter(|name| *name != autoadmin::db::audit::ENTITY)
             .collect();
         println!(
             "introspected {} entities: {}",

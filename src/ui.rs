@@ -15,7 +15,8 @@ pub fn config(schema: &Schema, settings: &AdminSettings, api: &str) -> Json {
         "api": api,
         "locale": settings.locale,
         "max_per_page": settings.max_per_page,
-        "entities": schema.entities().iter().map(entity_config).collect::<Vec<_>>(),
+        // Users' own rows (saved views) have an API of their own, not a list in the app.
+        "entities": schema.entities().iter().filter(|e| !e.per_user).map(entity_config).collect::<Vec<_>>(),
         "dashboard": settings.dashboard,
     })
 }
@@ -47,7 +48,8 @@ pub fn restrict(config: &mut Json, who: &Principal, can_log_out: bool) {
                 .is_some_and(|name| who.can(name, Action::View))
         });
     }
-    config["user"] = json!({"name": who.user, "can_log_out": can_log_out});
+    // The roles a saved view may be shared with.
+    config["user"] = json!({"name": who.user, "roles": who.roles, "can_log_out": can_log_out});
 }
 
 fn entity_config(entity: &Entity) -> Json {
@@ -94,6 +96,8 @@ fn entity_config(entity: &Entity) -> Json {
         "actions": entity.actions.iter().map(|a| json!({
             "name": a.name, "label": a.label, "confirm": a.confirm, "permission": a.permission,
         })).collect::<Vec<_>>(),
+        // Views of the list every user has, beside their saved ones (`/_views`).
+        "views": entity.views.iter().map(|v| json!({"name": v.name, "state": v.state})).collect::<Vec<_>>(),
         "relations": entity.relations.iter().map(|r| json!({
             "name": r.name, "label": r.label, "target": r.target, "foreign_key": r.foreign_key,
             "kind": if r.is_many_to_many() { "many_to_many" } else { "one_to_many" },

@@ -17,6 +17,7 @@ import * as dashboard from './views/dashboard.js';
 import * as listView from './views/list.js';
 import * as showView from './views/show.js';
 import * as formView from './views/form.js';
+import { loadSaved, menuViews, viewHref } from './views/saved.js';
 
 // The app's state: the config, the API client, the guard against leaving unsaved changes,
 // the route being drawn, and the element to focus once a view is drawn again.
@@ -33,6 +34,9 @@ const state = {
   returning: false,
   // Each list's last query (page, sort, filters), so "Back to the list" finds it as it was.
   lists: readLists(),
+  // The saved views the user may see (saved.js), and the promise of their first load.
+  saved: [],
+  savedReady: null,
   api: createClient({
     onActivity: (busy) => {
       const progress = document.getElementById('progress');
@@ -68,6 +72,8 @@ async function boot() {
   // The language of every message is the page's `lang`, which i18n.js reads.
   applyLanguage(config.locale || navigator.language);
   document.title = config.title;
+  // Saved views are for the menu: the first list does not wait for them (unless it shows one).
+  state.savedReady = reloadSaved().catch(() => {});
   mount(root, layout(config));
   window.addEventListener('hashchange', onHashChange);
   installShortcuts((nodes) => confirmDialog(nodes, null));
@@ -118,11 +124,42 @@ async function logout(everywhere = false) {
   }
 }
 
+/** The menu's entries: the dashboard, and each entity with its views. */
+function menuItems(config) {
+  return [
+    h('li', {}, h('a', { href: '#/' }, t('nav.dashboard'))),
+    config.entities.map((e) => h('li', {}, h('a', { href: `#/${e.name}`, 'data-entity': e.name }, e.label), menuViews(e, state.saved))),
+  ];
+}
+
+/** Reads the saved views again, and shows them in the menu. */
+async function reloadSaved() {
+  state.saved = await loadSaved(state.api);
+  const list = document.querySelector('#menu > ul');
+  if (list) {
+    mount(list, menuItems(state.config));
+    markCurrent();
+  }
+}
+
+/** Marks the menu's link to the page shown: a view's when one is shown, else its entity's. */
+function markCurrent() {
+  const [path, queryString = ''] = location.hash.replace(/^#/, '').split('?');
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const view = parts.length === 1 ? new URLSearchParams(queryString).get('view') : null;
+  const links = [...document.querySelectorAll('.menu a')];
+  const shown = view && links.some((link) => link.dataset.viewOf === parts[0] && link.dataset.view === view);
+  for (const link of links) {
+    let current = parts.length === 0 && !link.dataset.entity && !link.dataset.viewOf;
+    if (link.dataset.entity) current = link.dataset.entity === parts[0] && !shown;
+    if (link.dataset.viewOf) current = link.dataset.viewOf === parts[0] && link.dataset.view === view;
+    if (current) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+}
+
 function layout(config) {
-  const menu = h('nav', { class: 'menu', id: 'menu', 'aria-label': t('nav.menu') },
-    h('ul', {},
-      h('li', {}, h('a', { href: '#/' }, t('nav.dashboard'))),
-      config.entities.map((e) => h('li', {}, h('a', { href: `#/${e.name}`, 'data-entity': e.name }, e.label)))));
+  const menu = h('nav', { class: 'menu', id: 'menu', 'aria-label': t('nav.menu') }, h('ul', {}, menuItems(config)));
   const toggle = h('button', {
     type: 'button', class: 'menu-toggle', 'aria-controls': 'menu', 'aria-expanded': 'false',
     onclick: () => {
@@ -212,11 +249,11 @@ async function route() {
     state.lists[parts[0]] = queryString;
     sessionStorage.setItem('autoadmin.lists', JSON.stringify(state.lists));
   }
-  for (const link of document.querySelectorAll('.menu a')) {
-    const current = link.dataset.entity ? link.dataset.entity === parts[0] : parts.length === 0;
-    if (current) link.setAttribute('aria-current', 'page');
-    else link.removeAttribute('aria-current');
-  }
+  // A list that shows a saved view waits for the views, to name it.
+  const view = parts.length === 1 ? query.get('view') : null;
+  if (view && !view.startsWith('d:')) await state.savedReady;
+  if (number !== state.route) return;
+  markCurrent();
   document.getElementById('menu').classList.remove('open');
   const context = {
     config: state.config,
@@ -240,6 +277,15 @@ async function route() {
       route();
     },
     listHref,
+    views: {
+      saved: state.saved,
+      reload: reloadSaved,
+      open: (entity, view) => {
+        const href = viewHref(entity, view);
+        if (location.hash === href) route();
+        else location.hash = href;
+      },
+    },
     toast: (message, kind, action) => toast(document.getElementById('toasts'), state.route, message, kind, action),
     confirm: confirmDialog,
     askPassword: passwordDialog,

@@ -114,7 +114,12 @@ impl ApiError {
         error
     }
 
-    fn invalid(errors: BTreeMap<String, String>) -> ApiError {
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 422 with a message per field.
+    pub fn invalid(errors: BTreeMap<String, String>) -> ApiError {
         let message = match errors.len() {
             1 => "1 field is invalid".to_owned(),
             n => format!("{n} fields are invalid"),

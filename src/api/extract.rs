@@ -24,8 +24,11 @@ pub struct RecordPath {
     pub id: String,
 }
 
+/// An entity of the generic routes: never one whose rows belong to users (saved views have
+/// routes of their own, each limited to the user's rows).
 fn entity(state: &AppState, name: &str) -> Result<EntityRef, ApiError> {
     EntityRef::new(&state.schema, name)
+        .filter(|entity| !entity.per_user)
         .ok_or_else(|| ApiError::not_found(format!("unknown entity \"{name}\"")))
 }
 

@@ -28,23 +28,35 @@ pub async fn list(
         .get(header::RANGE)
         .map(|v| v.to_str().unwrap_or("(not text)"));
     let list_query = query::parse(&entity, &query_string, range, limits(&state, &entity))?;
+    respond(&state, &entity, list_query, uri.path(), &query_string).await
+}
+
+/// The rows `list_query` selects: a page (with its range, total and next link) or, without
+/// paging parameters, every row streamed.
+pub(super) async fn respond(
+    state: &AppState,
+    entity: &EntityRef,
+    list_query: ListQuery,
+    path: &str,
+    query_string: &str,
+) -> Result<Response> {
     let threshold = state.settings.count_threshold;
     if let query::Page::All { max_rows } = list_query.page {
-        let total = state.db.total(&entity, &list_query, threshold).await?;
-        let batches = state.db.stream_list(&entity, &list_query).await?;
-        return Ok(every_row(&entity, total, max_rows, batches));
+        let total = state.db.total(entity, &list_query, threshold).await?;
+        let batches = state.db.stream_list(entity, &list_query).await?;
+        return Ok(every_row(entity, total, max_rows, batches));
     }
-    let page = state.db.list(&entity, &list_query, threshold).await?;
+    let page = state.db.list(entity, &list_query, threshold).await?;
     let next = query::next_link(
-        &entity,
+        entity,
         &list_query,
         page.rows,
         page.last.as_ref(),
         &page.shown,
-        uri.path(),
-        &query_string,
+        path,
+        query_string,
     );
-    Ok(one_page(&entity, &list_query, page, next))
+    Ok(one_page(entity, &list_query, page, next))
 }
 
 /// `GET /{entity}/export.csv`: every row matching the list's filters, search and sort.
@@ -87,7 +99,7 @@ pub async fn aggregate(
     Ok(axum::Json(groups))
 }
 
-fn limits(state: &AppState, entity: &EntityRef) -> Limits {
+pub(super) fn limits(state: &AppState, entity: &EntityRef) -> Limits {
     Limits {
         max_per_page: state.settings.max_per_page,
         max_rows: entity.max_rows.unwrap_or(state.settings.max_rows),

@@ -21,6 +21,7 @@
 //! | `POST   /{entity}/actions/{name}?ids=[..]` | [`actions::run`] |
 //! | `GET    /{entity}/{id}/dependents`, `/{entity}/dependents?ids=[..]` | [`dependents`] |
 //! | `POST   /_audit/{id}/restore` | [`restore::restore`] |
+//! | `GET/POST /_views`, `GET/PUT/PATCH/DELETE /_views/{id}` | [`views`] (saved views, per user) |
 //!
 //! The app, beside the API: `GET {base}/` and `{base}/assets/…` ([`app`]),
 //! `GET {base}/config.json` ([`app::config_json`]).
@@ -41,6 +42,7 @@ pub mod request_id;
 mod restore;
 mod server;
 mod session;
+mod views;
 
 use std::sync::Arc;
 
@@ -98,6 +100,14 @@ fn api(state: AppState) -> Router {
         .route("/login", post(session::login))
         .route("/logout", post(session::logout))
         .route("/openapi.json", get(meta::openapi))
+        .route("/_views", get(views::list).post(views::create))
+        .route(
+            "/_views/{id}",
+            get(views::get)
+                .put(views::update)
+                .patch(views::update)
+                .delete(views::delete),
+        )
         .route(
             "/{entity}",
             get(list::list)

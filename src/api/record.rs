@@ -77,7 +77,7 @@ pub async fn get(
 }
 
 /// A record as a response, with its version as `ETag`.
-fn with_etag(entity: &EntityRef, status: StatusCode, record: &Record) -> Response {
+pub(super) fn with_etag(entity: &EntityRef, status: StatusCode, record: &Record) -> Response {
     let mut response = (status, Json(record)).into_response();
     if let Ok(etag) = HeaderValue::from_str(&db::etag(entity, record)) {
         response.headers_mut().insert(header::ETAG, etag);
@@ -95,7 +95,13 @@ pub async fn create(
     writable(&entity)?;
     who.require(&entity.name, Action::Add)?;
     let record = state.db.create(entity.clone(), body, actor(&who)).await?;
-    let mut response = with_etag(&entity, StatusCode::CREATED, &record);
+    Ok(created(&entity, &record, uri.path()))
+}
+
+/// 201 with the record created, its version as `ETag` and its address (under `path`, the
+/// collection's) as `Location`.
+pub(super) fn created(entity: &EntityRef, record: &Record, path: &str) -> Response {
+    let mut response = with_etag(entity, StatusCode::CREATED, record);
     let id = match record.get(&entity.primary_key) {
         Some(serde_json::Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
@@ -103,13 +109,13 @@ pub async fn create(
     };
     let location = format!(
         "{}/{}",
-        uri.path().trim_end_matches('/'),
+        path.trim_end_matches('/'),
         crate::query::params::encode_component(&id)
     );
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
-    Ok(response)
+    response
 }
 
 /// `PUT`/`PATCH /{entity}/{id}`: with `If-Match`, only if the record still has that version

@@ -330,7 +330,7 @@ impl AuthPolicy for Builtin {
             let claims = token::verify(&self.secret, &token, now).ok_or_else(|| {
                 Error::Unauthorized("the token is invalid or has expired: log in again".into())
             })?;
-            let Some((_, permissions, _)) = self.users.get(&claims.sub) else {
+            let Some((_, permissions, role)) = self.users.get(&claims.sub) else {
                 return Err(Error::Unauthorized(
                     "the token's user no longer exists".into(),
                 ));
@@ -347,6 +347,7 @@ impl AuthPolicy for Builtin {
             Ok(Principal {
                 user: Some(claims.sub),
                 permissions: permissions.clone(),
+                roles: vec![role.clone()],
             })
         })
     }

@@ -47,6 +47,8 @@ impl Action {
 pub struct Principal {
     pub user: Option<String>,
     pub permissions: BTreeMap<String, BTreeSet<Action>>,
+    /// The roles the user has: a saved view shared with one of them is theirs to see.
+    pub roles: Vec<String>,
 }
 
 impl Principal {
@@ -55,6 +57,7 @@ impl Principal {
         Principal {
             user: None,
             permissions: [("*".to_owned(), Action::ALL.into_iter().collect())].into(),
+            roles: Vec::new(),
         }
     }
 

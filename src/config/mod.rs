@@ -141,8 +141,18 @@ pub fn load_files<P: AsRef<Path>>(paths: &[P]) -> Result<LoadedConfig, Error> {
         [one] => one.as_ref().display().to_string(),
         _ => "config".to_owned(),
     };
+    let origins: Vec<(String, String)> = entities
+        .iter()
+        .map(|(e, file)| (e.name.clone(), file.clone()))
+        .collect();
     let schema = schema::load::schema(entities, &origin)?;
     let admin = with_dashboard(admin.unwrap_or_default(), dashboard, &schema)?;
+    check_views(&schema, &admin, |entity| {
+        origins
+            .iter()
+            .find(|(e, _)| e == entity)
+            .map_or_else(|| origin.clone(), |(_, file)| file.clone())
+    })?;
     Ok(LoadedConfig {
         admin,
         schema,
@@ -173,12 +183,35 @@ fn with_dashboard(
     Ok(admin)
 }
 
+/// Checks the views each entity declares (`[[entity.view]]`) with the parsers of the API;
+/// `origin_of` names the file that declares an entity.
+pub fn check_views(
+    schema: &Schema,
+    admin: &AdminSettings,
+    origin_of: impl Fn(&str) -> String,
+) -> Result<(), Error> {
+    let limits = crate::query::Limits {
+        max_per_page: admin.max_per_page,
+        max_rows: admin.max_rows,
+    };
+    for entity in schema.entities() {
+        crate::query::check_declared_views(entity, limits).map_err(|message| Error {
+            file: origin_of(&entity.name),
+            entity: Some(entity.name.clone()),
+            field: None,
+            message,
+        })?;
+    }
+    Ok(())
+}
+
 /// Loads one descriptor document; `origin` names it in messages.
 pub fn load_str(text: &str, origin: &str) -> Result<LoadedConfig, Error> {
     let file = parse(text, origin)?;
     let schema = schema::load::schema(file.entities, origin)?;
     let dashboard = file.dashboard.map(|d| (d, origin.to_owned()));
     let admin = with_dashboard(file.admin.unwrap_or_default(), dashboard, &schema)?;
+    check_views(&schema, &admin, |_| origin.to_owned())?;
     Ok(LoadedConfig {
         admin,
         schema,

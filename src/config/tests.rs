@@ -190,6 +190,57 @@ fn actions_are_checked_against_their_entity() {
 }
 
 #[test]
+fn declared_views_are_checked_against_their_entity() {
+    let with = |view: &str| {
+        GOOD.replace(
+            "  display = \"name\"\n",
+            &format!("  display = \"name\"\n  [[entity.view]]\n{view}\n"),
+        )
+    };
+    check(
+        &with(
+            "  name = \"Ann's\"\n  filter = { author_id = 1 }\n  sort = \"-id\"\n  columns = [\"author_id\"]\n  per_page = 10",
+        ),
+        "ok",
+    );
+    check(
+        &with("  name = \"V\"\n  filter = { writer = 1 }"),
+        "blog.toml: entity \"posts\": view \"V\": filter: unknown field \"writer\" in filter of entity \"posts\"",
+    );
+    check(
+        &with("  name = \"V\"\n  sort = \"-writer\""),
+        "blog.toml: entity \"posts\": view \"V\": sort: unknown field \"writer\" in sort of entity \"posts\"",
+    );
+    check(
+        &with("  name = \"V\"\n  columns = [\"id\", \"id\"]"),
+        "blog.toml: entity \"posts\": view \"V\": columns: \"id\" is named twice",
+    );
+    check(
+        &with("  name = \"V\"\n  per_page = 5000"),
+        "blog.toml: entity \"posts\": view \"V\": per_page: must be an integer from 1 to 1000",
+    );
+    check(
+        &with("  name = \"V\"\n  q = \"x\""),
+        "blog.toml: entity \"posts\": view \"V\": q: entity \"posts\" has no quick search",
+    );
+    check(
+        &with("  name = \" \""),
+        "blog.toml: entity \"posts\": view #1: the name is empty",
+    );
+    check(
+        &format!(
+            "{}  [[entity.view]]\n  name = \"V\"\n",
+            with("  name = \"V\"")
+        ),
+        "blog.toml: entity \"posts\": view \"V\" is declared twice",
+    );
+    check(
+        &with("  name = \"V\"\n  filters = {}"),
+        "blog.toml: entity \"posts\": unknown field `filters`, expected one of `name`, `filter`, `q`, `sort`, `per_page`, `columns` in `view`",
+    );
+}
+
+#[test]
 fn loads_a_good_file() {
     let config = load_str(GOOD, "blog.toml").unwrap();
     assert_eq!(config.admin.title, "Blog");

@@ -159,7 +159,8 @@ impl Change {
 }
 
 /// The INSERT of the audit row for `change` by `actor`, or `None` when the schema has no
-/// audit log (the admin builder adds it) or the change is to the log itself. `schema_entity`
+/// audit log (the admin builder adds it), the change is to the log itself or to a user's
+/// own rows. `schema_entity`
 /// is any entity of the schema (the log is found beside it).
 pub(super) fn insert(
     db: &Db,
@@ -168,7 +169,9 @@ pub(super) fn insert(
     change: &Change,
 ) -> Option<Sql> {
     let audit = schema_entity.sibling(ENTITY)?;
-    if change.entity == ENTITY {
+    // Nor a user's own rows (saved views): the log is read by others.
+    let private = |name: &str| schema_entity.sibling(name).is_some_and(|e| e.per_user);
+    if change.entity == ENTITY || private(&change.entity) {
         return None;
     }
     let (before, after) = match (&change.before, &change.after) {

@@ -341,6 +341,15 @@ impl Dialect {
         }
     }
 
+    /// The DDL of autoadmin's table of saved views.
+    pub fn views_table(self) -> &'static str {
+        match self {
+            Dialect::Postgres => include_str!("../../migrations/postgres/autoadmin_views.sql"),
+            Dialect::MySql => include_str!("../../migrations/mysql/autoadmin_views.sql"),
+            Dialect::Sqlite => include_str!("../../migrations/sqlite/autoadmin_views.sql"),
+        }
+    }
+
     /// The DDL of autoadmin's session table.
     pub fn sessions_table(self) -> &'static str {
         match self {

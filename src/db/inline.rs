@@ -86,6 +86,7 @@ fn children_query(child: &Entity, relation: &Relation, owners: &[Value]) -> List
         page: Page::All { max_rows: u64::MAX },
         count: CountMode::None,
         after: None,
+        scope: None,
     }
 }
 

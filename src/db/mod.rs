@@ -45,6 +45,7 @@ mod sqlite;
 mod stream;
 mod tx;
 mod version;
+pub mod views;
 mod write;
 
 use std::sync::Arc;

@@ -183,6 +183,7 @@ impl Db {
             },
             count: CountMode::None,
             after: None,
+            scope: None,
         };
         let rows = self.all(audit, &list_query).await?;
         let mut entries = Vec::with_capacity(rows.len());

@@ -34,6 +34,10 @@ pub fn document(schema: &Schema, title: &str, server_url: &str) -> Json {
                 input_schema(entity, false, schema),
             );
         }
+        if entity.per_user {
+            per_user(entity, &mut paths, &mut schemas);
+            continue;
+        }
         paths.insert(format!("/{name}"), collection(entity));
         paths.insert(format!("/{name}/{{id}}"), item(entity));
         paths.insert(format!("/{name}/export.csv"), export(entity));
@@ -76,6 +80,31 @@ pub fn document(schema: &Schema, title: &str, server_url: &str) -> Json {
             },
         },
     })
+}
+
+/// An entity whose rows belong to users (saved views): its list, create, get, update and
+/// delete, none of the batch or export routes; the fields the server sets are not input.
+fn per_user(entity: &Entity, paths: &mut Map<String, Json>, schemas: &mut Map<String, Json>) {
+    let name = &entity.name;
+    let mut operations = collection(entity);
+    if let Some(operations) = operations.as_object_mut() {
+        operations.retain(|method, _| matches!(method.as_str(), "get" | "post"));
+    }
+    paths.insert(format!("/{name}"), operations);
+    paths.insert(format!("/{name}/{{id}}"), item(entity));
+    for kind in ["Create", "Update"] {
+        let Some(schema) = schemas.get_mut(&format!("{}{kind}", type_name(name))) else {
+            continue;
+        };
+        for set_by_server in ["owner", "updated_at"] {
+            if let Some(Json::Object(properties)) = schema.get_mut("properties") {
+                properties.remove(set_by_server);
+            }
+            if let Some(Json::Array(required)) = schema.get_mut("required") {
+                required.retain(|r| r != set_by_server);
+            }
+        }
+    }
 }
 
 /// `blog_posts` → `BlogPosts`: a component name.

@@ -25,6 +25,7 @@ mod sets;
 mod sort;
 #[cfg(test)]
 mod tests;
+mod view;
 
 use crate::schema::{CountMode, Direction, Entity, FieldType, Value};
 
@@ -35,6 +36,7 @@ pub use ids::{Batch, parse_id, parse_ids};
 use params::{Params, Purpose};
 pub use precondition::Precondition;
 pub use sets::SET_OPERATORS;
+pub use view::{STATE_KEYS, StateError, check_declared_views, check_view_state};
 
 /// A parsed list request.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,6 +53,10 @@ pub struct ListQuery {
     pub count: CountMode,
     /// Keyset paging: the rows after these values of the sort keys (from `_cursor`).
     pub after: Option<Vec<Value>>,
+    /// The rows this requester may reach at all, whatever they ask: any of these groups of
+    /// filters (each group all of its filters); `None`: every row. Set by the server (never
+    /// parsed from a request), e.g. to the views a user owns or that are shared with them.
+    pub scope: Option<Vec<Vec<Filter>>>,
 }
 
 /// One condition on a many-to-many relation (an index into `entity.relations`).
@@ -290,6 +296,7 @@ pub fn parse(
         page,
         count,
         after,
+        scope: None,
     })
 }
 

@@ -42,6 +42,13 @@ pub enum Direction {
     Desc,
 }
 
+/// A view of an entity's list declared with it: a name and the list's state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeclaredView {
+    pub name: String,
+    pub state: serde_json::Value,
+}
+
 /// A table (or view) exposed as a resource at `{base}/api/{name}`.
 #[derive(Clone, Debug)]
 pub struct Entity {
@@ -70,6 +77,11 @@ pub struct Entity {
     pub relations: Vec<Relation>,
     /// Named changes run on one record or a selection (`[[entity.action]]`).
     pub actions: Vec<EntityAction>,
+    /// Views of the list every user has (`[[entity.view]]`), beside the ones users save.
+    pub views: Vec<DeclaredView>,
+    /// Rows belong to users (autoadmin's saved views): only the routes made for it serve it,
+    /// each limited to the rows of the user asking; the generic routes answer 404.
+    pub per_user: bool,
     pub(crate) typed: Option<TypedValidator>,
 }
 
@@ -95,6 +107,8 @@ impl Entity {
             fields: Vec::new(),
             relations: Vec::new(),
             actions: Vec::new(),
+            views: Vec::new(),
+            per_user: false,
             typed: None,
         }
     }
@@ -145,6 +159,19 @@ impl Entity {
     }
     pub fn pinned_filters<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Entity {
         self.pinned_filters = names.into_iter().map(Into::into).collect();
+        self
+    }
+    /// A view of the list every user has: `state` as a saved view's (`filter`, `q`, `sort`,
+    /// `per_page`, `columns`), checked when the admin is built.
+    pub fn view(mut self, name: impl Into<String>, state: serde_json::Value) -> Entity {
+        self.views.push(DeclaredView {
+            name: name.into(),
+            state,
+        });
+        self
+    }
+    pub(crate) fn per_user(mut self) -> Entity {
+        self.per_user = true;
         self
     }
     pub fn read_only(mut self) -> Entity {

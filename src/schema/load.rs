@@ -38,6 +38,20 @@ struct RawEntity {
     relation: Vec<RawRelation>,
     #[serde(default)]
     action: Vec<RawAction>,
+    #[serde(default)]
+    view: Vec<RawView>,
+}
+
+/// `[[entity.view]]`: a view of the list every user has; the keys of a saved view's state.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawView {
+    name: String,
+    filter: Option<toml::Table>,
+    q: Option<String>,
+    sort: Option<String>,
+    per_page: Option<u64>,
+    columns: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -224,6 +238,26 @@ fn entity(raw: RawEntity) -> Result<Entity, FieldError> {
             action.set.push((name, value));
         }
         entity.actions.push(action);
+    }
+    for raw in raw.view {
+        let mut state = serde_json::Map::new();
+        if let Some(filter) = raw.filter {
+            let filter = serde_json::to_value(filter).map_err(|err| (None, err.to_string()))?;
+            state.insert("filter".into(), filter);
+        }
+        if let Some(q) = raw.q {
+            state.insert("q".into(), q.into());
+        }
+        if let Some(sort) = raw.sort {
+            state.insert("sort".into(), sort.into());
+        }
+        if let Some(per_page) = raw.per_page {
+            state.insert("per_page".into(), per_page.into());
+        }
+        if let Some(columns) = raw.columns {
+            state.insert("columns".into(), columns.into());
+        }
+        entity = entity.view(raw.name, serde_json::Value::Object(state));
     }
     Ok(entity)
 }

@@ -28,7 +28,7 @@ pub use action::EntityAction;
 pub use check::Error;
 pub use codes::field_error_code;
 pub(crate) use entity::parse_sort_spec;
-pub use entity::{AUDIT_ENTITY, CountMode, Direction, Entity};
+pub use entity::{AUDIT_ENTITY, CountMode, DeclaredView, Direction, Entity};
 pub use field::{Field, FieldType, Pattern, Shown};
 pub(crate) use load::one_line;
 pub use print::{print_entities, quote_toml};

@@ -389,7 +389,10 @@ pub async fn config_json_shows_what_the_user_may_do(backend: Backend) {
         config["entities"][0]["permissions"],
         json!({"view": true, "add": false, "edit": false, "delete": false})
     );
-    assert_eq!(config["user"], json!({"name": "ed", "can_log_out": true}));
+    assert_eq!(
+        config["user"],
+        json!({"name": "ed", "roles": ["editor"], "can_log_out": true})
+    );
     let text = config.to_string();
     assert!(
         !text.contains("argon2") && !text.contains(SECRET),
@@ -462,6 +465,7 @@ pub async fn a_host_policy_decides(backend: Backend) {
                     Some("reader") => Ok(Principal {
                         user: Some("reader".into()),
                         permissions: [("tags".to_owned(), [Action::View].into())].into(),
+                        roles: Vec::new(),
                     }),
                     Some(_) => Err(Error::Unauthorized("unknown key".into())),
                     None => Err(Error::Unauthorized("no key".into())),

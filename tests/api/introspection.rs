@@ -309,14 +309,14 @@ pub async fn options_choose_tables_and_schema(backend: Backend) {
             .build()
             .await
             .unwrap();
-        // The shop's table, and the audit log every admin has.
+        // The shop's table, and the audit log and saved views every admin has.
         let names: Vec<&str> = admin
             .schema()
             .entities()
             .iter()
             .map(|e| e.name.as_str())
             .collect();
-        assert_eq!(names, ["items", "_audit"]);
+        assert_eq!(names, ["items", "_audit", "_views"]);
         let created = admin
             .db()
             .create(

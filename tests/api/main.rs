@@ -25,8 +25,12 @@ mod ordering;
 mod typed;
 mod types;
 mod versions;
+mod views;
 
 backend_tests!(
+    views::each_user_sees_their_own_and_shared_ones,
+    views::states_are_checked_against_their_entity,
+    views::an_open_admin_shares_every_view,
     list::paging_headers_and_default_sort,
     list::sorting_is_total,
     list::every_filter_operator,

@@ -48,6 +48,7 @@ const views = [
   ['edit', '#/posts/12/edit', '#save'],
   ['edit with related records', '#/authors/3/edit', 'section.related tbody tr'],
   ['create from a related list', `#/comments/create?post_id=3&back=${encodeURIComponent('#/posts/3')}`, '#save'],
+  ['a declared view', `#/posts?view=${encodeURIComponent('d:Drafts')}&filters=${encodeURIComponent('{"status":{"eq":"draft"}}')}&cols=id,title`, '#view-shown'],
   ['not found', '#/nope', 'main h1'],
 ];
 
@@ -103,6 +104,13 @@ for (const [width, theme] of [[1280, 'light'], [375, 'light'], [1280, 'dark'], [
     await page.click('#edit-selected');
     await page.selectOption('#bulk-add', 'status');
     await check('edit selected');
+    await page.keyboard.press('Escape');
+    await page.goto(`${base}#/posts?view=${encodeURIComponent('d:Most read')}&sort=title`);
+    await page.locator('#view-shown .view-changed').waitFor();
+    await page.click('#save-view');
+    await page.locator('#view-name').waitFor();
+    await check('save a view');
+    await page.keyboard.press('Escape');
     await context.close();
     assert.deepEqual(found, {});
   });

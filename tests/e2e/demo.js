@@ -53,3 +53,26 @@ export function launchBrowser() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
 }
+
+/** Records in `errors` what a tab logs as an error (but the 4xx answers a test provokes) and
+ * every uncaught exception. */
+export function watchErrors(tab, errors) {
+  tab.on('console', (message) => {
+    const expected = /^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text());
+    if (message.type() === 'error' && !expected) errors.push(message.text());
+  });
+  tab.on('pageerror', (error) => errors.push(String(error)));
+}
+
+/** A new browser context logged in as admin by the app's login form, its tab watched. */
+export async function logIn(browser, demo, password, errors, options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', ...options });
+  const page = await context.newPage();
+  watchErrors(page, errors);
+  await page.goto(`${demo.base}#/`);
+  await page.fill('#login-username', 'admin');
+  await page.fill('#login-password', password);
+  await page.press('#login-password', 'Enter');
+  await page.locator('#logout').waitFor();
+  return { context, page };
+}

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { startDemo, launchBrowser, root } from './demo.js';
+import { startDemo, launchBrowser, root, logIn, watchErrors } from './demo.js';
 
 const PASSWORD = 'lists-demo-pass';
 let demo;
@@ -29,25 +29,8 @@ after(async () => {
 });
 
 /** A browser context logged in by the app's login form. */
-async function loggedIn(options = {}) {
-  const fresh = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', ...options });
-  const tab = await fresh.newPage();
-  watch(tab);
-  await tab.goto(`${demo.base}#/`);
-  await tab.fill('#login-username', 'admin');
-  await tab.fill('#login-password', PASSWORD);
-  await tab.press('#login-password', 'Enter');
-  await tab.locator('#logout').waitFor();
-  return { context: fresh, page: tab };
-}
-
-function watch(tab) {
-  tab.on('console', (message) => {
-    const expected = /^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text());
-    if (message.type() === 'error' && !expected) consoleErrors.push(message.text());
-  });
-  tab.on('pageerror', (error) => consoleErrors.push(String(error)));
-}
+const loggedIn = (options) => logIn(browser, demo, PASSWORD, consoleErrors, options);
+const watch = (tab) => watchErrors(tab, consoleErrors);
 
 beforeEach(async () => {
   consoleErrors = [];

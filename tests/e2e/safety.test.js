@@ -5,7 +5,7 @@
 //   AUTOADMIN_BIN=target/debug/autoadmin node --test tests/e2e/
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, launchBrowser } from './demo.js';
+import { startDemo, launchBrowser, logIn, watchErrors } from './demo.js';
 
 let demo;
 let browser;
@@ -23,25 +23,8 @@ after(async () => {
 });
 
 /** A logged-in browser context (its own session, by the app's login form). */
-async function loggedIn() {
-  const fresh = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
-  const page = await fresh.newPage();
-  watch(page);
-  await page.goto(`${demo.base}#/`);
-  await page.fill('#login-username', 'admin');
-  await page.fill('#login-password', 'safety-demo-pass');
-  await page.press('#login-password', 'Enter');
-  await page.locator('#logout').waitFor();
-  return { context: fresh, page };
-}
-
-function watch(page) {
-  page.on('console', (message) => {
-    const expected = /^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text());
-    if (message.type() === 'error' && !expected) consoleErrors.push(message.text());
-  });
-  page.on('pageerror', (error) => consoleErrors.push(String(error)));
-}
+const loggedIn = () => logIn(browser, demo, 'safety-demo-pass', consoleErrors);
+const watch = (tab) => watchErrors(tab, consoleErrors);
 
 beforeEach(async () => {
   consoleErrors = [];

@@ -1,5 +1,6 @@
-// The column chooser of a list: which columns it shows and in which order, kept in this
-// browser per entity (the descriptor's list_columns until the user chooses).
+// The column chooser of a list: which columns it shows and in which order. A choice is in the
+// list's URL (`cols`, as a saved view keeps it) and kept in this browser per entity, for the
+// lists opened without one (the descriptor's list_columns until the user chooses).
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
@@ -25,16 +26,16 @@ function store(entity, names) {
 
 /**
  * The "Columns" button and its panel: a checkbox per field (shown or not) and buttons to move
- * it up or down; `redraw(focusId)` draws the list again; `open`: the panel starts open (a
- * change in it drew the list again).
+ * it up or down. `names`: the columns shown; `change(next, focusId)` shows `next` (null: the
+ * descriptor's), which is also kept in this browser; `open`: the panel starts open (a change
+ * in it drew the list again).
  */
-export function columnChooser(entity, fields, redraw, open = false) {
-  const names = chosenColumns(entity, fields);
+export function columnChooser(entity, fields, names, change, open = false) {
   // Shown ones first, in their order; then the others, in the entity's order.
   const all = [...names, ...[...fields.keys()].filter((name) => !names.includes(name) && fields.get(name).type !== 'password')];
   const save = (next, focusId) => {
     store(entity, next);
-    redraw(focusId);
+    change(next, focusId);
   };
   const row = (name, i) => {
     const field = fields.get(name);

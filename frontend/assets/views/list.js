@@ -18,12 +18,15 @@ import { columnRefs } from '../refs.js';
 import { editableInPlace, editInPlace, cellHint } from './cells.js';
 import { filterChips } from './chips.js';
 import { chosenColumns, columnChooser } from './columns.js';
+import { viewControls, viewsOf, changed } from './saved.js';
 
 export async function render(main, entity, ctx) {
   const state = readState(ctx.query, entity, ctx.config);
   // Many-to-many relations are columns and filters like fields (of type `many`).
   const fields = new Map([...entity.fields, ...entity.sets].map((f) => [f.name, f]));
-  const columns = chosenColumns(entity, fields).map((name) => fields.get(name));
+  const chosen = state.columns.filter((name) => fields.has(name) && fields.get(name).type !== 'password');
+  const columnNames = chosen.length ? chosen : chosenColumns(entity, fields);
+  const columns = columnNames.map((name) => fields.get(name));
   // The element to focus once drawn: a change in the column chooser keeps it open.
   const focus = ctx.takeFocus();
   const go = (changes, focusId) => {
@@ -41,6 +44,7 @@ export async function render(main, entity, ctx) {
   }
   const chips = await filterChips(entity, state, fields, go, ctx);
   if (ctx.stale()) return;
+  const views = viewControls(entity, state, columnNames, viewsOf(entity, ctx.views.saved), ctx);
   const selection = selectionControls(entity, page.rows, ctx, () => render(main, entity, ctx));
   const exportHref = ctx.api.url(`/${entity.name}/export.csv`, {
     _sortField: state.sort, _sortDir: state.dir, q: state.q,
@@ -48,14 +52,15 @@ export async function render(main, entity, ctx) {
   }).href;
   mount(main,
     h('div', { class: 'list-head' },
-      h('h1', { id: 'list-heading', tabindex: '-1' }, entity.label),
+      h('div', {},
+        h('h1', { id: 'list-heading', tabindex: '-1' }, entity.label),
+        views.current ? h('p', { class: 'view-shown', id: 'view-shown' }, t('views.current', { name: views.current.name }),
+          changed(entity, views.current, state, columnNames) ? h('span', { class: 'view-changed' }, ` (${t('views.changed')})`) : null) : null),
       h('div', { class: 'toolbar' },
         can(entity, 'add') ? h('a', { class: 'button primary', href: `#/${entity.name}/create`, id: 'create' }, t('common.create')) : null,
         h('a', { class: 'button', href: exportHref, download: `${entity.name}.csv`, id: 'export' }, t('list.export')),
-        columnChooser(entity, fields, (id) => {
-          ctx.focusAfterRender(id);
-          render(main, entity, ctx);
-        }, focus?.startsWith('column') ?? false),
+        columnChooser(entity, fields, columnNames, (next, id) => go({ columns: next ?? [] }, id), focus?.startsWith('column') ?? false),
+        views.save, views.remove,
         selection.actions.elements,
         can(entity, 'edit') && !entity.read_only ? selection.editButton : null,
         can(entity, 'delete') ? selection.deleteButton : null)),
@@ -84,6 +89,9 @@ function readState(query, entity, config) {
     dir: (query.get('dir') || entity.default_sort.direction).toUpperCase() === 'DESC' ? 'DESC' : 'ASC',
     q: query.get('q') || '',
     filters: parseFilters(query.get('filters')),
+    columns: (query.get('cols') || '').split(',').filter(Boolean),
+    // The view the state came from (saved.js), kept while the user changes it.
+    view: query.get('view') || '',
   };
 }
 
@@ -96,6 +104,8 @@ function urlState(next, entity) {
     dir: next.dir !== entity.default_sort.direction || next.sort !== entity.default_sort.field ? next.dir : undefined,
     q: next.q || undefined,
     filters: Object.keys(next.filters).length ? JSON.stringify(next.filters) : undefined,
+    cols: next.columns.length ? next.columns.join(',') : undefined,
+    view: next.view || undefined,
   };
 }
 

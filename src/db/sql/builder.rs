@@ -191,6 +191,10 @@ impl<'a> Builder<'a> {
             and(self);
             self.condition(filter);
         }
+        if let Some(groups) = &list_query.scope {
+            and(self);
+            self.scope(groups);
+        }
         for set in &list_query.sets {
             let Some(junction) = self.entity.relations[set.relation].junction() else {
                 continue;
@@ -210,6 +214,29 @@ impl<'a> Builder<'a> {
             }
             self.push(")");
         }
+    }
+
+    /// `((a AND b) OR (c))`: the rows a requester may reach; no group at all reaches none.
+    fn scope(&mut self, groups: &[Vec<Filter>]) {
+        if groups.is_empty() {
+            self.push("1 = 0");
+            return;
+        }
+        self.push("(");
+        for (i, group) in groups.iter().enumerate() {
+            self.push(if i > 0 { " OR (" } else { "(" });
+            if group.is_empty() {
+                self.push("1 = 1");
+            }
+            for (j, filter) in group.iter().enumerate() {
+                if j > 0 {
+                    self.push(" AND ");
+                }
+                self.condition(filter);
+            }
+            self.push(")");
+        }
+        self.push(")");
     }
 
     fn condition(&mut self, filter: &Filter) {
