@@ -1,7 +1,7 @@
 // Shows a value of a field as the user reads it. Returns text or a Node; never HTML.
 
 import { h, safeHref } from './dom.js';
-import { currentLocale, t } from './i18n.js';
+import { currentLocale, intl, t } from './i18n.js';
 import { renderMarkdown } from './markdown.js';
 
 /** `refs`: for reference and many-to-many fields, a Map key → target record; `configOf(name)`:
@@ -66,11 +66,11 @@ function truncate(text, n) {
 export function formatDate(value) {
   const date = new Date(`${value}T00:00:00Z`);
   if (Number.isNaN(date.getTime())) return String(value);
-  return new Intl.DateTimeFormat(currentLocale(), { dateStyle: 'medium', timeZone: 'UTC' }).format(date);
+  return intl(Intl.DateTimeFormat, currentLocale(), { dateStyle: 'medium', timeZone: 'UTC' }).format(date);
 }
 
 export function formatDateTime(value) {
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return String(value);
-  return new Intl.DateTimeFormat(currentLocale(), { dateStyle: 'medium', timeStyle: 'short' }).format(date);
+  return intl(Intl.DateTimeFormat, currentLocale(), { dateStyle: 'medium', timeStyle: 'short' }).format(date);
 }

@@ -29,7 +29,7 @@ export function currentLocale() {
 export function t(key, params = {}) {
   const locale = currentLocale();
   let template = catalogues[locale][key] ?? en[key] ?? key;
-  if (typeof template === 'object') template = template[new Intl.PluralRules(locale).select(Number(params.n))] ?? template.other;
+  if (typeof template === 'object') template = template[intl(Intl.PluralRules, locale).select(Number(params.n))] ?? template.other;
   return template.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
 }
 
@@ -39,5 +39,19 @@ export function has(key) {
 }
 
 export function formatNumber(n) {
-  return new Intl.NumberFormat(currentLocale()).format(n);
+  return intl(Intl.NumberFormat, currentLocale()).format(n);
+}
+
+const formatters = new Map();
+
+/** One `new Kind(locale, options)` per locale and options, kept: making an Intl object costs
+ * about a millisecond, and a page of a list formats hundreds of values. */
+export function intl(Kind, locale, options = {}) {
+  const key = `${Kind.name} ${locale} ${JSON.stringify(options)}`;
+  let formatter = formatters.get(key);
+  if (!formatter) {
+    formatter = new Kind(locale, options);
+    formatters.set(key, formatter);
+  }
+  return formatter;
 }

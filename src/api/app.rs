@@ -32,8 +32,44 @@ pub async fn index(OriginalUri(uri): OriginalUri, headers: HeaderMap) -> Respons
     respond("index.html", || page.clone(), etag, &headers)
 }
 
-/// `index.html` with a `modulepreload` link per script module of the app: the browser
-/// fetches them all at once, not one level of imports after another (made once).
+/// Where the app's modules are served as one script (`bundle.rs`).
+const BUNDLE: &str = "assets/bundle.js";
+
+/// The app's modules (without comment lines) joined into one script, and its ETag; `None`
+/// when they cannot be (the page then loads them one by one). Made once, but for a debug
+/// build, which reads `frontend/` from the disk on every request.
+fn app_bundle() -> Option<(Vec<u8>, String)> {
+    static BUILT: std::sync::OnceLock<Option<(Vec<u8>, String)>> = std::sync::OnceLock::new();
+    let build = || {
+        let modules = Assets::iter()
+            .filter(|path| path.starts_with("assets/") && path.ends_with(".js"))
+            .filter_map(|path| {
+                let file = Assets::get(&path)?;
+                let text = without_comments(&String::from_utf8_lossy(&file.data), false);
+                Some((path.into_owned(), text))
+            })
+            .collect();
+        match super::bundle::bundle(&modules, "assets/main.js") {
+            Ok(script) => {
+                let digest = <sha2::Sha256 as sha2::Digest>::digest(script.as_bytes());
+                Some((script.into_bytes(), format!("\"{}\"", hex(&digest))))
+            }
+            Err(error) => {
+                tracing::error!("the app's modules are served one by one: {error}");
+                None
+            }
+        }
+    };
+    if cfg!(debug_assertions) {
+        build()
+    } else {
+        BUILT.get_or_init(build).clone()
+    }
+}
+
+/// `index.html` loading the app as one script or, when the modules cannot be joined, with a
+/// `modulepreload` link per module: the browser fetches them all at once, not one level of
+/// imports after another (made once).
 fn index_page() -> &'static (Vec<u8>, String) {
     static PAGE: std::sync::OnceLock<(Vec<u8>, String)> = std::sync::OnceLock::new();
     PAGE.get_or_init(|| {
@@ -41,6 +77,11 @@ fn index_page() -> &'static (Vec<u8>, String) {
             .map(|f| f.data.into_owned())
             .unwrap_or_default();
         let html = String::from_utf8_lossy(&html).into_owned();
+        if app_bundle().is_some() {
+            let html = html.replacen("src=\"assets/main.js\"", &format!("src=\"{BUNDLE}\""), 1);
+            let digest = <sha2::Sha256 as sha2::Digest>::digest(html.as_bytes());
+            return (html.into_bytes(), format!("\"{}\"", hex(&digest)));
+        }
         let mut modules: Vec<String> = Assets::iter()
             .filter(|path| path.starts_with("assets/") && path.ends_with(".js"))
             .map(|path| format!("  <link rel=\"modulepreload\" href=\"{path}\">\n"))
@@ -64,6 +105,11 @@ pub async fn assets(Path(path): Path<String>, headers: HeaderMap) -> Response {
 }
 
 fn asset(path: &str, request_headers: &HeaderMap) -> Response {
+    if path == BUNDLE
+        && let Some((script, etag)) = app_bundle()
+    {
+        return respond(path, || script, &etag, request_headers);
+    }
     let Some(file) = Assets::get(path) else {
         return ApiError::not_found(format!("no asset \"{path}\"")).into_response();
     };
@@ -186,7 +232,22 @@ pub async fn config_json(
 
 #[cfg(test)]
 mod tests {
-    use super::without_comments;
+    use super::{Assets, app_bundle, index_page, without_comments};
+
+    #[test]
+    fn the_app_is_one_script_of_every_module() {
+        let (script, etag) = app_bundle().expect("the app's modules join into one script");
+        let script = String::from_utf8(script).unwrap();
+        for path in Assets::iter().filter(|p| p.starts_with("assets/") && p.ends_with(".js")) {
+            assert!(
+                script.contains(&format!("__modules[\"{path}\"] = ")),
+                "{path} is left out"
+            );
+        }
+        assert!(etag.starts_with('"'));
+        let page = String::from_utf8(index_page().0.clone()).unwrap();
+        assert!(page.contains("src=\"assets/bundle.js\""), "{page}");
+    }
 
     #[test]
     fn comment_lines_go_and_code_stays() {

@@ -29,6 +29,7 @@
 mod actions;
 mod app;
 mod body;
+mod bundle;
 mod compress;
 mod cors;
 mod dependents;

@@ -314,23 +314,32 @@ test('a date range means days of the user\'s time zone', async () => {
 test('a cold load of the posts list: time to the first row, bytes on the wire (reported)', async () => {
   const state = await context.storageState();
   const times = [];
+  const inPage = [];
   const bytes = [];
   for (let i = 0; i < 5; i++) {
     const cold = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', storageState: state });
     const tab = await cold.newPage();
     watch(tab);
+    // The page's own clock: from the start of navigation to the first row in the document.
+    await tab.addInitScript(() => {
+      new MutationObserver((_, observer) => {
+        if (!document.querySelector('table.list tbody tr')) return;
+        window.firstRowAt = performance.now();
+        observer.disconnect();
+      }).observe(document, { childList: true, subtree: true });
+    });
     const responses = [];
     tab.on('requestfinished', (request) => responses.push(request.sizes().then((s) => s.responseBodySize + s.responseHeadersSize)));
     const started = Date.now();
     await tab.goto(`${demo.base}#/posts`);
     await listed(tab);
     times.push(Date.now() - started);
+    inPage.push(Math.round(await tab.evaluate(() => window.firstRowAt)));
     bytes.push((await Promise.all(responses)).reduce((a, b) => a + b, 0));
     await cold.close();
   }
-  times.sort((a, b) => a - b);
-  bytes.sort((a, b) => a - b);
-  console.log(`cold load of #/posts: median ${times[2]} ms to the first row (${times.join(', ')}), median ${bytes[2]} bytes on the wire`);
+  const median = (values) => [...values].sort((a, b) => a - b)[2];
+  console.log(`cold load of #/posts: median ${median(inPage)} ms from navigation to the first row by the page's clock (${inPage.join(', ')}); ${median(times)} ms as the test sees it (${times.join(', ')}); median ${median(bytes)} bytes on the wire`);
   // The app itself, compressed as a browser receives it: under 60 kB.
   const app = await appBytes();
   console.log(`the app compressed: ${app} bytes`);
@@ -367,7 +376,8 @@ async function appBytes() {
       queue.push(new URL(match[1] ?? match[2], url).href);
     }
   }
-  assert.ok(seen.size > 10, `${seen.size} files`);
+  // The page, its stylesheet and the app's one script (its modules joined by the server).
+  assert.ok(seen.size >= 3, `${seen.size} files`);
   return total;
 }
 
