@@ -96,8 +96,15 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
     url,
     request,
     list,
-    /** The app's configuration (the page's own `config.json`); null on 401. */
+    /** The app's configuration: the one the page carries, or the page's own `config.json`;
+     * null on 401. */
     async config() {
+      const carried = document.getElementById('config');
+      if (carried) {
+        try {
+          return JSON.parse(carried.textContent);
+        } catch { /* then as if it were not there */ }
+      }
       try {
         return (await send('GET', new URL('config.json', location.href), { quiet: true })).data;
       } catch (error) {

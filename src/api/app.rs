@@ -23,13 +23,46 @@ struct Assets;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// `GET {base}/`: the app's page. `{base}` without the slash redirects to it, as the app's
-/// relative URLs need it.
-pub async fn index(OriginalUri(uri): OriginalUri, headers: HeaderMap) -> Response {
+/// relative URLs need it. For a user the admin knows, the page carries their `config.json`
+/// (a JSON data block, never run), which saves the app a request before its first view; for
+/// anyone else the app asks for it, and gets the 401 that shows the login form.
+pub async fn index(
+    State(state): State<AppState>,
+    who: Result<Principal, ApiError>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
     if !uri.path().ends_with('/') {
         return Redirect::permanent(&format!("{}/", uri.path())).into_response();
     }
     let (page, etag) = index_page();
-    respond("index.html", || page.clone(), etag, &headers)
+    let Ok(who) = who else {
+        return respond("index.html", || page.clone(), etag, &headers);
+    };
+    let config = config_for(&state, &who, uri.path().trim_end_matches('/'));
+    // `<` escaped, the data block cannot end early, whatever a label holds.
+    let data = config.to_string().replace('<', "\\u003c");
+    let html = String::from_utf8_lossy(page).replacen(
+        "</head>",
+        &format!("  <script type=\"application/json\" id=\"config\">{data}</script>\n</head>"),
+        1,
+    );
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(html.as_bytes());
+    let etag = format!("\"{}\"", hex(&digest));
+    let mut response = respond("index.html", || html.into_bytes(), &etag, &headers);
+    // It is this user's page: no shared cache keeps it.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, private"),
+    );
+    response
+}
+
+/// The app's configuration for `who`, with the API under `base`.
+fn config_for(state: &AppState, who: &Principal, base: &str) -> serde_json::Value {
+    let mut config = crate::ui::config(&state.schema, &state.settings, &format!("{base}/api"));
+    crate::ui::restrict(&mut config, who, state.builtin.is_some());
+    config
 }
 
 /// Where the app's modules are served as one script (`bundle.rs`).
@@ -221,9 +254,7 @@ pub async fn config_json(
         Err(error) => return error.into_response(),
     };
     let base = uri.path().strip_suffix("/config.json").unwrap_or("");
-    let mut body = crate::ui::config(&state.schema, &state.settings, &format!("{base}/api"));
-    crate::ui::restrict(&mut body, &who, state.builtin.is_some());
-    let mut response = axum::Json(body).into_response();
+    let mut response = axum::Json(config_for(&state, &who, base)).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

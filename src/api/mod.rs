@@ -155,8 +155,11 @@ pub fn router(state: AppState) -> Router {
 /// Mounts the admin in `app` at `base` (e.g. `/admin`): the API at `{base}/api`, the app
 /// at `{base}/`. (`app.nest(base, router)` alone cannot route `{base}/` itself.)
 pub fn nest_in(app: Router, base: &str, state: AppState) -> Router {
-    app.route(&format!("{base}/"), get(app::index))
-        .nest(base, router(state))
+    app.route(
+        &format!("{base}/"),
+        get(app::index).with_state(state.clone()),
+    )
+    .nest(base, router(state))
 }
 
 /// Gives every route of `router` a request id and a time limit, and a JSON 404 for paths

@@ -367,6 +367,39 @@ pub async fn login_logout_cookies_and_csrf(backend: Backend) {
     );
 }
 
+/// The app's page carries the configuration of the user who asks for it (a data block, its
+/// `<` escaped), and nothing for someone the admin does not know.
+pub async fn the_page_carries_the_users_config(backend: Backend) {
+    let config = config().replacen("label = \"Posts\"", "label = \"Posts </script><b>\"", 1);
+    let Some(app) = spawn_app(backend, &[backend.blog_schema()], &config).await else {
+        return;
+    };
+    let page = format!("{}/", app.api.trim_end_matches("/api"));
+    let anonymous = app.client.get(&page).send().await.unwrap();
+    assert_eq!(anonymous.status(), 200);
+    assert!(!anonymous.text().await.unwrap().contains("id=\"config\""));
+    let ed = token(&app, "ed").await;
+    let response = app.client.get(&page).bearer_auth(&ed).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let cache = response.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cache.contains("private"), "{cache}");
+    let html = response.text().await.unwrap();
+    let start = html
+        .find("<script type=\"application/json\" id=\"config\">")
+        .unwrap();
+    let data = &html[start..];
+    let data = &data[data.find('>').unwrap() + 1..data.find("</script>").unwrap()];
+    assert!(!data.contains('<'), "{data}");
+    let carried: Json = serde_json::from_str(data).unwrap();
+    let (_, served) = call(&app, Method::GET, "config.json", Some(&ed), None).await;
+    assert_eq!(carried, served);
+    assert_eq!(carried["user"]["name"], "ed");
+    assert!(carried.to_string().contains("Posts </script><b>"));
+}
+
 pub async fn config_json_shows_what_the_user_may_do(backend: Backend) {
     let Some(app) = secured(backend).await else {
         return;

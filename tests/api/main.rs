@@ -88,6 +88,7 @@ backend_tests!(
     auth::every_route_needs_a_valid_token,
     auth::login_logout_cookies_and_csrf,
     auth::config_json_shows_what_the_user_may_do,
+    auth::the_page_carries_the_users_config,
     auth::login_attempts_are_rate_limited,
     auth::a_host_policy_decides,
     auth::a_fallback_secret_never_replaces_the_configured_one,
