@@ -21,6 +21,8 @@ mod ids;
 mod page;
 pub mod params;
 mod precondition;
+#[cfg(test)]
+mod proptests;
 mod sets;
 mod sort;
 #[cfg(test)]
