@@ -36,13 +36,18 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
                     ApiError::bad_request(format!("the body cannot be read: {rejection}"))
                 }
             })?;
-        match serde_json::from_slice(&bytes) {
-            Ok(serde_json::Value::Object(object)) => Ok(JsonObject(object)),
-            Ok(_) => Err(ApiError::bad_request("the body must be a JSON object")),
-            Err(err) => Err(ApiError::bad_request(format!(
-                "the body is not valid JSON: {err}"
-            ))),
-        }
+        object(&bytes).map(JsonObject)
+    }
+}
+
+/// The JSON object `bytes` hold, or the 400 that says why not.
+fn object(bytes: &[u8]) -> Result<Record, ApiError> {
+    match serde_json::from_slice(bytes) {
+        Ok(serde_json::Value::Object(object)) => Ok(object),
+        Ok(_) => Err(ApiError::bad_request("the body must be a JSON object")),
+        Err(err) => Err(ApiError::bad_request(format!(
+            "the body is not valid JSON: {err}"
+        ))),
     }
 }
 
@@ -55,4 +60,30 @@ fn is_json(content_type: &str) -> bool {
         .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::object;
+
+    proptest! {
+        /// Any bytes: an object, or a 400 (never a panic, never another status).
+        #[test]
+        fn any_body_is_an_object_or_a_400(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            if let Err(error) = object(&bytes) {
+                prop_assert_eq!(error.status().as_u16(), 400);
+            }
+        }
+
+        /// Text that is nearly JSON: the same.
+        #[test]
+        fn nearly_json_is_an_object_or_a_400(text in r#"[{}\[\]",:0-9a-z\\ .eE+-]{0,64}"#) {
+            match object(text.as_bytes()) {
+                Ok(_) => prop_assert!(text.trim_start().starts_with('{'), "not an object: {}", text),
+                Err(error) => prop_assert_eq!(error.status().as_u16(), 400),
+            }
+        }
+    }
 }

@@ -114,6 +114,12 @@ impl ApiError {
         error
     }
 
+    /// 503 for a request the server has no room for now: nothing went wrong, nothing is
+    /// logged (the admission control counts them).
+    pub fn busy(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+
     pub fn forbidden(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
     }

@@ -27,6 +27,7 @@
 //! `GET {base}/config.json` ([`app::config_json`]).
 
 mod actions;
+mod admission;
 mod app;
 mod body;
 mod bundle;
@@ -96,11 +97,15 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// The API's routes, to be nested at `{base}/api` (inside [`with_context`]).
 fn api(state: AppState) -> Router {
-    Router::new()
-        .route("/health", get(meta::health))
-        .route("/login", post(session::login))
-        .route("/logout", post(session::logout))
-        .route("/openapi.json", get(meta::openapi))
+    let settings = &state.settings;
+    let admission = Arc::new(admission::Admission::new(
+        settings.max_in_flight,
+        settings.max_queued,
+        settings.admission_wait,
+    ));
+    // What reaches the database is admitted (admission.rs); health, login and logout, and
+    // the document, always answer.
+    let limited = Router::new()
         .route("/_views", get(views::list).post(views::create))
         .route(
             "/_views/{id}",
@@ -129,6 +134,16 @@ fn api(state: AppState) -> Router {
                 .patch(record::update)
                 .delete(record::delete),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            admission,
+            admission::admit,
+        ));
+    Router::new()
+        .route("/health", get(meta::health))
+        .route("/login", post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/openapi.json", get(meta::openapi))
+        .merge(limited)
         .fallback(meta::not_found)
         .method_not_allowed_fallback(meta::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -10,7 +10,10 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app.layer(tower_http::trace::TraceLayer::new_for_http());
+    // No line per failed response: a server error is logged once, with its request id and
+    // what went wrong, where it is made (`ApiError`); a refusal under overload is counted
+    // (`admission.rs`). The layer's own line would say only the status, once per request.
+    let app = app.layer(tower_http::trace::TraceLayer::new_for_http().on_failure(()));
     // The peer address reaches handlers (login rate limiting keys on it).
     let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     // Each response is one write: Nagle's algorithm could only hold it back.

@@ -29,6 +29,12 @@ pub struct AdminSettings {
     pub acquire_timeout: Duration,
     pub statement_timeout: Duration,
     pub max_connections: u32,
+    /// Requests that may use the database at once (beyond: they queue).
+    pub max_in_flight: u32,
+    /// Requests that may wait for one of those places; beyond, 503 at once.
+    pub max_queued: u32,
+    /// How long a queued request waits for a place before its 503.
+    pub admission_wait: Duration,
     /// Below this many rows an `estimated` count is exact.
     pub count_threshold: u64,
     /// A delete that would take more rows with it (by cascade or SET NULL) is refused.
@@ -56,6 +62,9 @@ impl Default for AdminSettings {
             acquire_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(30),
             max_connections: 10,
+            max_in_flight: 20,
+            max_queued: 200,
+            admission_wait: Duration::from_millis(1000),
             count_threshold: 100_000,
             max_cascade_rows: 10_000,
             cors_origins: Vec::new(),
@@ -108,6 +117,9 @@ struct RawAdmin {
     acquire_timeout_secs: Option<u64>,
     statement_timeout_secs: Option<u64>,
     max_connections: Option<u32>,
+    max_in_flight: Option<u32>,
+    max_queued: Option<u32>,
+    admission_wait_ms: Option<u64>,
     count_threshold: Option<u64>,
     max_cascade_rows: Option<u64>,
     #[serde(default)]
@@ -288,6 +300,20 @@ fn settings(raw: RawAdmin) -> Result<AdminSettings, String> {
             .max_connections
             .unwrap_or(defaults.max_connections)
             .max(1),
+        // Twice the connections: some requests are between two statements, or answering.
+        max_in_flight: raw
+            .max_in_flight
+            .unwrap_or(
+                2 * raw
+                    .max_connections
+                    .unwrap_or(defaults.max_connections)
+                    .max(1),
+            )
+            .max(1),
+        max_queued: raw.max_queued.unwrap_or(defaults.max_queued),
+        admission_wait: raw
+            .admission_wait_ms
+            .map_or(defaults.admission_wait, Duration::from_millis),
         count_threshold: raw.count_threshold.unwrap_or(defaults.count_threshold),
         max_cascade_rows: raw.max_cascade_rows.unwrap_or(defaults.max_cascade_rows),
         cors_origins: check_origins(raw.cors_origins)?,

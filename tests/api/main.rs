@@ -22,12 +22,14 @@ mod lifecycle;
 mod list;
 mod many;
 mod ordering;
+mod overload;
 mod typed;
 mod types;
 mod versions;
 mod views;
 
 backend_tests!(
+    overload::a_burst_beyond_the_places_is_refused_fast_and_cleanly,
     views::each_user_sees_their_own_and_shared_ones,
     views::states_are_checked_against_their_entity,
     views::an_open_admin_shares_every_view,

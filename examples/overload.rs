@@ -1,0 +1,87 @@
+//! The load generator of `bench/overload.sh`: `connections` clients, each sending its next
+//! GET to `url` as soon as the last is answered (after a 503, once its `Retry-After` has
+//! passed, as a well-behaved client does), for `seconds`; then the count and latency of the
+//! answers per status. Unlike wrk it keeps the admitted (200) and the refused (503)
+//! apart, which is what overload control is judged by. Loopback only; it stops by itself.
+//!
+//! ```sh
+//! cargo run --release --example overload -- http://127.0.0.1:18400/admin/api/posts/1 1024 10
+//! ```
+
+use std::time::{Duration, Instant};
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, url, connections, seconds] = &args[..] else {
+        eprintln!("usage: overload URL CONNECTIONS SECONDS");
+        std::process::exit(2);
+    };
+    let connections: usize = connections.parse().expect("CONNECTIONS is a number");
+    let seconds: u64 = seconds.parse().expect("SECONDS is a number");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("a client");
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| {
+            let (client, url) = (client.clone(), url.clone());
+            tokio::spawn(async move {
+                let mut seen: Vec<(u16, u32)> = Vec::new();
+                let mut failed = 0u64;
+                while Instant::now() < deadline {
+                    let started = Instant::now();
+                    match client.get(&url).send().await {
+                        Ok(response) => {
+                            let status = response.status().as_u16();
+                            let retry_after = response
+                                .headers()
+                                .get("retry-after")
+                                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+                            let _ = response.bytes().await;
+                            let micros = started.elapsed().as_micros().min(u32::MAX as u128);
+                            seen.push((status, micros as u32));
+                            // As a well-behaved client does (and the deadline allows).
+                            if let Some(seconds) = retry_after.filter(|_| status == 503) {
+                                let until =
+                                    (Instant::now() + Duration::from_secs(seconds)).min(deadline);
+                                tokio::time::sleep_until(until.into()).await;
+                            }
+                        }
+                        Err(_) => failed += 1,
+                    }
+                }
+                (seen, failed)
+            })
+        })
+        .collect();
+    let mut by_status: std::collections::BTreeMap<u16, Vec<u32>> = Default::default();
+    let mut failed = 0;
+    for task in tasks {
+        let (seen, task_failed) = task.await.expect("a client task");
+        failed += task_failed;
+        for (status, micros) in seen {
+            by_status.entry(status).or_default().push(micros);
+        }
+    }
+    let mut out = serde_json::Map::new();
+    for (status, mut latencies) in by_status {
+        latencies.sort_unstable();
+        let at = |q: f64| {
+            let i = ((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1;
+            f64::from(latencies[i]) / 1000.0
+        };
+        out.insert(
+            status.to_string(),
+            serde_json::json!({
+                "count": latencies.len(),
+                "per_second": latencies.len() as f64 / seconds as f64,
+                "p50_ms": at(0.50), "p99_ms": at(0.99), "max_ms": at(1.0),
+            }),
+        );
+    }
+    out.insert("connection_errors".into(), failed.into());
+    println!("{}", serde_json::Value::Object(out));
+}
