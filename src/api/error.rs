@@ -159,9 +159,7 @@ impl From<crate::auth::Error> for ApiError {
             crate::auth::Error::Unauthorized(message) => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
             }
-            crate::auth::Error::Forbidden(message) => {
-                ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
-            }
+            crate::auth::Error::Forbidden(message) => ApiError::forbidden(message),
             crate::auth::Error::NotFound(message) => ApiError::not_found(message),
             crate::auth::Error::Unavailable(detail) => ApiError::unavailable(
                 "the authentication store is unavailable; try again shortly",
