@@ -171,6 +171,8 @@ test('the delete question, the refusal, the clash panel and the password questio
   await page.keyboard.press('Escape');
   // The refusal of a delete others depend on.
   await page.goto(`${base}#/authors/3`);
+  // A hash change does not reload: wait for the author's page before its Delete.
+  await page.locator('h1', { hasText: 'Author #3' }).waitFor();
   await page.click('#delete');
   await page.locator('dialog.confirm[open] #delete-blocked').waitFor();
   await check('delete refused');
