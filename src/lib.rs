@@ -198,6 +198,15 @@ impl AdminBuilder {
         // Users' saved views, in autoadmin's table, served by their own routes (the name is
         // autoadmin's: a descriptor of the same name is a duplicate).
         entities.push(db::views::entity());
+        // What the columns hold (NOT NULL, varchar lengths, integer widths) joins the rules.
+        let columns = db::introspect::Options {
+            schema: self.introspect.as_ref().and_then(|o| o.schema.clone()),
+            ..Default::default()
+        };
+        match db.introspect(&columns).await {
+            Ok(tables) => db::storage::tighten(&mut entities, &tables, db.dialect()),
+            Err(error) => tracing::warn!("cannot read the columns of the database: {error}"),
+        }
         let schema = Schema::new(entities)?;
         config::check_views(&schema, &settings, |_| "<code>".to_owned())?;
         db.ensure_audit_table().await?;
@@ -253,6 +262,7 @@ impl AdminBuilder {
                 auth,
                 builtin,
                 open,
+                documents: Default::default(),
             }),
             notes: Arc::new(notes),
         })

@@ -208,6 +208,19 @@ impl From<db::Error> for ApiError {
                 api_error
             }
             db::Error::Rejected(WriteError::Invalid(errors)) => ApiError::invalid(errors),
+            db::Error::Missing(errors) => {
+                let mut error = ApiError::invalid(errors);
+                error.status = StatusCode::CONFLICT;
+                error.code = "conflict";
+                error.message = format!(
+                    "{}: they name records that do not exist",
+                    error
+                        .message
+                        .replace(" is invalid", "")
+                        .replace(" are invalid", "")
+                );
+                error
+            }
             db::Error::Conflict { field, message } => {
                 let mut api_error =
                     ApiError::new(StatusCode::CONFLICT, "conflict", message.clone());

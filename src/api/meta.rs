@@ -15,18 +15,52 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Va
     Ok(Json(json!({"status": "ok"})))
 }
 
+/// The OpenAPI documents made so far, by the path they were asked at: one is made once (it
+/// is large, and the schema does not change while the admin runs).
+#[derive(Default)]
+pub struct Documents(std::sync::Mutex<std::collections::HashMap<String, axum::body::Bytes>>);
+
 /// `GET /openapi.json`: generated from the schema, with this server's path as its base.
 pub async fn openapi(
     State(state): State<AppState>,
     _who: Principal,
     OriginalUri(uri): OriginalUri,
-) -> Json<serde_json::Value> {
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let server = uri.path().strip_suffix("/openapi.json").unwrap_or("");
-    Json(crate::openapi::document(
-        &state.schema,
-        &state.settings.title,
-        server,
-    ))
+    let made = state
+        .documents
+        .0
+        .lock()
+        .ok()
+        .and_then(|d| d.get(server).cloned());
+    let body = match made {
+        Some(body) => body,
+        None => {
+            let body = axum::body::Bytes::from(document(&state, server).to_string());
+            if let Ok(mut documents) = state.documents.0.lock() {
+                documents.insert(server.to_owned(), body.clone());
+            }
+            body
+        }
+    };
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+fn document(state: &AppState, server: &str) -> serde_json::Value {
+    let access = match (state.open, &state.builtin) {
+        (true, _) => crate::openapi::Access::Open,
+        (false, Some(_)) => crate::openapi::Access::Login,
+        (false, None) => crate::openapi::Access::Policy,
+    };
+    let limits = crate::openapi::Limits {
+        max_per_page: state.settings.max_per_page,
+    };
+    crate::openapi::document(&state.schema, &state.settings.title, server, access, limits)
 }
 
 pub async fn not_found(OriginalUri(uri): OriginalUri) -> ApiError {

@@ -58,6 +58,7 @@ use crate::schema::Schema;
 
 pub use app::CONTENT_SECURITY_POLICY;
 pub use error::ApiError;
+pub use meta::Documents;
 pub use server::serve;
 
 /// What every handler can reach. Extractors clone it on every request, so it is one `Arc`
@@ -90,6 +91,8 @@ pub struct State {
     pub builtin: Option<crate::auth::builtin::Shared>,
     /// No policy at all: anyone who reaches the admin may do anything.
     pub open: bool,
+    /// The OpenAPI documents served, made once each.
+    pub documents: meta::Documents,
 }
 
 /// Request bodies above this are refused with 413.
@@ -134,6 +137,10 @@ fn api(state: AppState) -> Router {
                 .patch(record::update)
                 .delete(record::delete),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            record::refuse_read_only,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             admission,
             admission::admit,

@@ -36,6 +36,36 @@ pub(super) fn writable(entity: &EntityRef) -> Result<()> {
     }
 }
 
+/// A write to a read-only entity is 405 whatever its body: refused before the body is read
+/// (a missing or malformed body would otherwise answer first). Restoring from the audit log
+/// is not a write to it.
+pub async fn refuse_read_only(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let reads = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let path = request.uri().path();
+    let name = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    if !reads
+        && !path.ends_with("/restore")
+        && state.schema.entity(name).is_some_and(|e| e.read_only)
+    {
+        let message = format!("entity \"{name}\" is read-only");
+        let mut response = ApiError::method_not_allowed(message).into_response();
+        // RFC 9110: a 405 lists the methods the resource has.
+        response.headers_mut().insert(
+            axum::http::header::ALLOW,
+            axum::http::HeaderValue::from_static("GET, HEAD"),
+        );
+        return response;
+    }
+    next.run(request).await
+}
+
 /// `GET /{entity}/{id}`: the record, with its version as `ETag`; 304 when `If-None-Match`
 /// names that version.
 pub async fn get(

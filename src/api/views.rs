@@ -245,10 +245,28 @@ fn checked(
             .cloned()
             .unwrap_or(JsonValue::Null)
     };
+    // On an update, the entity and the state go together: a state is valid only for its
+    // entity, which the OpenAPI document can say only of the one body.
+    if current.is_some() && body.contains_key("entity") != body.contains_key("state") {
+        let missing = if body.contains_key("entity") {
+            "state"
+        } else {
+            "entity"
+        };
+        errors.insert(
+            missing.to_owned(),
+            "is required with entity and state (they are changed together)".into(),
+        );
+    }
     let (target, view_state, shared_with) = (field("entity"), field("state"), field("shared_with"));
     match target {
         JsonValue::String(name) => match EntityRef::new(&state.schema, &name) {
-            Some(target) if !target.per_user && who.can(&name, Action::View) => {
+            Some(target) if !target.per_user && !who.can(&name, Action::View) => {
+                return Err(ApiError::forbidden(format!(
+                    "you may not view \"{name}\", so you may not save a view of it"
+                )));
+            }
+            Some(target) if !target.per_user => {
                 let limits = list::limits(state, &target);
                 match query::check_view_state(&target, &view_state, limits) {
                     Ok(state) => {
@@ -265,7 +283,7 @@ fn checked(
             _ => {
                 errors.insert(
                     "entity".into(),
-                    format!("\"{name}\" is not an entity you may view"),
+                    format!("\"{name}\" is not an entity with a list"),
                 );
             }
         },
@@ -277,13 +295,20 @@ fn checked(
     match shared_with {
         JsonValue::Null => {}
         JsonValue::String(role) if role == "*" || who.roles.contains(&role) => {}
-        _ => {
+        // Sharing with a role of someone else's is a matter of permission, not of form.
+        JsonValue::String(role) => {
             let roles: Vec<String> = std::iter::once("\"*\" (everyone)".to_owned())
                 .chain(who.roles.iter().map(|r| format!("\"{r}\"")))
                 .collect();
+            return Err(ApiError::forbidden(format!(
+                "you may share a view only with {}, not with \"{role}\"",
+                roles.join(" or ")
+            )));
+        }
+        _ => {
             errors.insert(
                 "shared_with".into(),
-                format!("may only be {}", roles.join(" or ")),
+                "must be a role, \"*\" (everyone) or null".into(),
             );
         }
     }

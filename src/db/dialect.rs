@@ -17,6 +17,40 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// Whether a `varchar(n)` column refuses a longer text (SQLite keeps any length).
+    pub fn enforces_lengths(self) -> bool {
+        self != Dialect::Sqlite
+    }
+
+    /// The values an integer column of `sql_type` (as introspection prints it) holds, when
+    /// narrower than 64 bits; SQLite's integers are all 64-bit.
+    pub fn integer_range(self, sql_type: &str) -> Option<(f64, f64)> {
+        if self == Dialect::Sqlite {
+            return None;
+        }
+        let sql_type = sql_type.to_ascii_lowercase();
+        let unsigned = sql_type.contains("unsigned");
+        let bits = if sql_type.starts_with("tinyint") {
+            8
+        } else if sql_type.starts_with("smallint") || sql_type.starts_with("int2") {
+            16
+        } else if sql_type.starts_with("mediumint") {
+            24
+        } else if sql_type.starts_with("bigint") || sql_type.starts_with("int8") {
+            return unsigned.then_some((0.0, i64::MAX as f64));
+        } else if sql_type.starts_with("int") || sql_type.starts_with("serial") {
+            32
+        } else {
+            return None;
+        };
+        let span = 2f64.powi(bits);
+        Some(if unsigned {
+            (0.0, span - 1.0)
+        } else {
+            (-span / 2.0, span / 2.0 - 1.0)
+        })
+    }
+
     /// Quotes an identifier (from a descriptor, never from a request); `schema.table` is
     /// quoted part by part.
     pub fn quote(self, ident: &str, out: &mut String) {
@@ -391,6 +425,20 @@ fn escape_like(needle: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_widths() {
+        let pg = |t| Dialect::Postgres.integer_range(t);
+        assert_eq!(pg("integer"), Some((-2147483648.0, 2147483647.0)));
+        assert_eq!(pg("smallint"), Some((-32768.0, 32767.0)));
+        assert_eq!(pg("bigint"), None);
+        assert_eq!(pg("numeric(3,1)"), None);
+        let my = |t| Dialect::MySql.integer_range(t);
+        assert_eq!(my("int(10) unsigned"), Some((0.0, 4294967295.0)));
+        assert_eq!(my("tinyint(4)"), Some((-128.0, 127.0)));
+        assert_eq!(my("mediumint(9)"), Some((-8388608.0, 8388607.0)));
+        assert_eq!(Dialect::Sqlite.integer_range("integer"), None);
+    }
 
     #[test]
     fn quoting_doubles_the_quote_character() {

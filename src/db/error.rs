@@ -25,6 +25,10 @@ pub enum Error {
     /// current records, their versions). Nothing was written.
     #[error("{} records were changed", .0.len())]
     PreconditionsFailed(Vec<(Json, Record, String)>),
+    /// The body names records that do not exist (now): keys of a set, inline children that
+    /// are not the record's. Like a foreign key to nothing, a conflict with what is stored.
+    #[error("the body names records that do not exist")]
+    Missing(crate::schema::FieldErrors),
     /// A unique or foreign-key violation; `field` when the database named the column.
     #[error("{message}")]
     Conflict {

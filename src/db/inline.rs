@@ -242,7 +242,7 @@ pub(super) fn plan(
     parent: &EntityRef,
     stored: Option<&Record>,
     given: Given,
-) -> Result<Plan, FieldErrors> {
+) -> Result<Plan, Refused> {
     let owner = match stored.and_then(|r| r.get(&parent.primary_key)) {
         Some(key) => key.clone(),
         // On create the key is not known yet: the rows are checked with a stand-in of its
@@ -255,6 +255,7 @@ pub(super) fn plan(
     };
     let mut planned = Vec::new();
     let mut errors = FieldErrors::new();
+    let mut missing = FieldErrors::new();
     for (index, rows) in given {
         let relation = &parent.relations[index];
         let Some(child) = parent.sibling(&relation.target) else {
@@ -267,7 +268,11 @@ pub(super) fn plan(
         else {
             continue;
         };
-        let (steps, removed) = plan_rows(&child, relation, &owner, stored, rows, &mut errors);
+        let found = Found {
+            errors: &mut errors,
+            missing: &mut missing,
+        };
+        let (steps, removed) = plan_rows(&child, relation, &owner, stored, rows, found);
         planned.push(Planned {
             child,
             foreign_key,
@@ -275,23 +280,46 @@ pub(super) fn plan(
             removed,
         });
     }
-    if errors.is_empty() {
-        Ok(Plan(planned))
-    } else {
-        Err(errors)
+    match (errors.is_empty(), missing.is_empty()) {
+        (true, true) => Ok(Plan(planned)),
+        (true, false) => Err(Refused {
+            errors: missing,
+            only_missing: true,
+        }),
+        (false, _) => {
+            errors.extend(missing);
+            Err(Refused {
+                errors,
+                only_missing: false,
+            })
+        }
     }
 }
 
-/// The writes of one relation's rows, and the stored children to delete; rule violations go
-/// to `errors` at their path.
+/// Why children cannot be written: rule violations (with any missing children), or only
+/// rows naming children that are not the record's (a conflict with what is stored).
+pub(super) struct Refused {
+    pub errors: FieldErrors,
+    pub only_missing: bool,
+}
+
+/// Where [`plan_rows`] puts what it finds wrong.
+struct Found<'a> {
+    errors: &'a mut FieldErrors,
+    missing: &'a mut FieldErrors,
+}
+
+/// The writes of one relation's rows, and the stored children to delete; rule violations
+/// and rows naming a child that is not the record's go to `found` at their path.
 fn plan_rows(
     child: &Entity,
     relation: &Relation,
     owner: &Json,
     stored: Option<&Record>,
     rows: Vec<Record>,
-    errors: &mut FieldErrors,
+    found: Found,
 ) -> (Vec<Step>, Vec<Record>) {
+    let Found { errors, missing } = found;
     let stored: Vec<Record> = stored
         .and_then(|r| r.get(&relation.name))
         .and_then(Json::as_array)
@@ -323,7 +351,7 @@ fn plan_rows(
                         }
                         continue;
                     }
-                    errors.insert(
+                    missing.insert(
                         at(i, &child.primary_key),
                         format!("{text} is not one of this record's {}", relation.name),
                     );

@@ -42,6 +42,7 @@ mod sessions;
 mod sets;
 pub mod sql;
 mod sqlite;
+pub mod storage;
 mod stream;
 mod tx;
 mod version;

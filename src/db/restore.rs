@@ -82,7 +82,8 @@ impl Db {
                 {
                     let key = record.get(&entity.primary_key).cloned().unwrap_or_default();
                     tx.write_sets(&key, None, &wanted).await.map_err(|error| match error {
-                        Error::Rejected(crate::schema::WriteError::Invalid(errors)) => {
+                        Error::Rejected(crate::schema::WriteError::Invalid(errors))
+                        | Error::Missing(errors) => {
                             Error::Conflict {
                                 field: None,
                                 message: format!(

@@ -297,7 +297,7 @@ impl Tx {
                             missing.join(", ")
                         ),
                     );
-                    return Err(Error::Rejected(WriteError::Invalid(errors)));
+                    return Err(Error::Missing(errors));
                 }
                 let insert = statements::add(dialect, &catalog, &entity, junction, &owner, &added);
                 self.execute(&insert).await?;

@@ -312,12 +312,13 @@ pub(super) fn take_relations(
 /// A write's own values and its children's plan, or every error of both at once.
 fn checked(
     fields: Result<Changes, schema::WriteError>,
-    children: Result<inline::Plan, schema::FieldErrors>,
+    children: Result<inline::Plan, inline::Refused>,
 ) -> Result<(Changes, inline::Plan), Error> {
     match (fields, children) {
         (Ok(fields), Ok(children)) => Ok((fields, children)),
         (Err(fields), Ok(_)) => Err(Error::Rejected(fields)),
-        (fields, Err(errors)) => Err(sets::rejected(errors, fields.err())),
+        (Ok(_), Err(refused)) if refused.only_missing => Err(Error::Missing(refused.errors)),
+        (fields, Err(refused)) => Err(sets::rejected(refused.errors, fields.err())),
     }
 }
 

@@ -37,7 +37,7 @@ fn output_type(field: &Field) -> Json {
 fn input_type(field: &Field) -> Json {
     let mut schema = match field.value_type() {
         FieldType::Integer => {
-            let mut s = json!({"type": "integer"});
+            let mut s = super::parameters::integer();
             bounds(&mut s, field);
             s
         }
@@ -46,11 +46,11 @@ fn input_type(field: &Field) -> Json {
             bounds(&mut s, field);
             s
         }
-        // Decimals as strings (exact) or numbers.
-        FieldType::Decimal => {
-            json!({"type": ["string", "number"], "pattern": "^-?[0-9]+(\\.[0-9]+)?$"})
+        // Decimals as strings (exact) or numbers, the strings bounded by pattern.
+        FieldType::Decimal => decimal_input(field),
+        FieldType::Boolean => {
+            json!({"type": ["boolean", "string", "integer"], "enum": [true, false, "true", "false", "1", "0", 1, 0]})
         }
-        FieldType::Boolean => json!({"type": "boolean"}),
         FieldType::Date => json!({"type": "string", "format": "date"}),
         FieldType::Datetime => json!({"type": "string", "format": "date-time"}),
         FieldType::Time => {
@@ -73,20 +73,7 @@ fn input_type(field: &Field) -> Json {
         _ => json!({"type": "string"}),
     };
     if field.field_type.is_textual() {
-        let object = schema.as_object_mut().expect("an object");
-        if let Some(n) = field.min_length {
-            object.insert("minLength".into(), n.into());
-        }
-        if let Some(n) = field.max_length {
-            object.insert("maxLength".into(), n.into());
-        }
-        if let Some(pattern) = &field.pattern {
-            object.insert("pattern".into(), pattern.source.clone().into());
-        }
-        // NUL is refused on every backend.
-        if field.pattern.is_none() && field.field_type != FieldType::Choice {
-            object.insert("pattern".into(), "^[^\\u0000]*$".into());
-        }
+        text_rules(&mut schema, field);
     }
     if field.field_type == FieldType::Password {
         schema["writeOnly"] = true.into();
@@ -98,12 +85,92 @@ fn input_type(field: &Field) -> Json {
     schema
 }
 
+/// A decimal field's input: a number within its bounds, or a string that is one. A string's
+/// bounds are a pattern: whole bounds from 0 up to 1,000 apart, the common case (a rating
+/// from 0 to 5); other bounds leave strings to the server's check.
+fn decimal_input(field: &Field) -> Json {
+    let mut number = json!({"type": "number", "minimum": -7.9e28, "maximum": 7.9e28});
+    bounds(&mut number, field);
+    let (min, max) = (field.min, field.max);
+    if min.is_none() && max.is_none() {
+        return super::parameters::decimal();
+    }
+    let whole = |n: f64| n.fract() == 0.0 && n >= 0.0;
+    let text = match (min, max) {
+        (Some(low), Some(high))
+            if whole(low) && whole(high) && high > low && high - low <= 1000.0 =>
+        {
+            let (low, high) = (low as u64, high as u64);
+            let below: Vec<String> = (low..high).map(|i| i.to_string()).collect();
+            let pattern = format!(
+                "^0*(({})(\\.[0-9]{{1,14}})?|{high}(\\.0{{1,14}})?)$",
+                below.join("|")
+            );
+            json!({"type": "string", "pattern": pattern})
+        }
+        _ => json!({"type": "string", "pattern": super::parameters::DECIMAL}),
+    };
+    json!({"anyOf": [number, text]})
+}
+
+/// Rust's `char::is_whitespace` (Unicode White_Space), which `trim` removes: a required text
+/// must hold something else.
+const SPACE: &str =
+    "\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+
+/// The rules of a text: lengths, no NUL (no backend stores it), something besides spaces when
+/// required (unless `blank`), and the descriptor's pattern and the type's format, which apply
+/// to a text that is not empty.
+fn text_rules(schema: &mut Json, field: &Field) {
+    let object = schema.as_object_mut().expect("an object");
+    if let Some(n) = field.min_length {
+        object.insert("minLength".into(), n.into());
+    }
+    if let Some(n) = field.max_length {
+        object.insert("maxLength".into(), n.into());
+    }
+    let filled = field.required && !field.blank;
+    if field.field_type != FieldType::Choice {
+        let pattern = if filled {
+            format!("^[^\\u0000]*[^\\u0000{SPACE}][^\\u0000]*$")
+        } else {
+            "^[^\\u0000]*$".to_owned()
+        };
+        object.insert("pattern".into(), pattern.into());
+    }
+    let mut shape = Map::new();
+    if let Some(pattern) = &field.pattern {
+        shape.insert("pattern".into(), pattern.source.clone().into());
+    }
+    if let Some(format) = object.remove("format") {
+        shape.insert("format".into(), format);
+    }
+    if shape.is_empty() {
+        return;
+    }
+    let shape = Json::Object(shape);
+    let rule = if filled {
+        shape
+    } else {
+        json!({"anyOf": [{"maxLength": 0}, shape]})
+    };
+    object.insert("allOf".into(), json!([rule]));
+}
+
+/// The field's `min` and `max`, within what a 64-bit integer holds.
 fn bounds(schema: &mut Json, field: &Field) {
+    let integer = schema["type"] == "integer";
     if let Some(min) = field.min {
-        schema["minimum"] = json!(min);
+        schema["minimum"] = match integer {
+            true => json!(min.max(i64::MIN as f64).ceil() as i64),
+            false => json!(min),
+        };
     }
     if let Some(max) = field.max {
-        schema["maximum"] = json!(max);
+        schema["maximum"] = match integer {
+            true => json!(max.min(i64::MAX as f64).floor() as i64),
+            false => json!(max),
+        };
     }
 }
 
@@ -116,6 +183,9 @@ fn allow_null(schema: &mut Json) {
     }
     if let Some(Json::Array(values)) = object.get_mut("enum") {
         values.push(Json::Null);
+    }
+    if let Some(Json::Array(choices)) = object.get_mut("anyOf") {
+        choices.push(json!({"type": "null"}));
     }
 }
 
@@ -165,9 +235,18 @@ pub(super) fn input_schema(entity: &Entity, creating: bool, schema: &Schema) -> 
         let Some(child) = schema.entity(&relation.target) else {
             continue;
         };
-        // A row with the child's key updates that child; without, it creates one.
+        // A row with the child's key updates that child; without, it creates one, and has
+        // what a create of it needs.
         let mut row = own_input(child, false);
         row["properties"][&child.primary_key] = input_type(child.key_field());
+        let mut creates = own_input(child, true)["required"].clone();
+        if let Some(required) = creates.as_array_mut() {
+            required.retain(|name| *name != *relation.foreign_key);
+        }
+        let key = &child.primary_key;
+        row["anyOf"] = json!([
+            {"required": [key], "properties": {key: {"not": {"type": "null"}}}},
+            {"required": creates}]);
         row["properties"][&relation.foreign_key] =
             json!({"description": "ignored: the children are this record's"});
         let kept = if relation.inline_delete {
@@ -185,6 +264,12 @@ pub(super) fn input_schema(entity: &Entity, creating: bool, schema: &Schema) -> 
         body["properties"][&relation.name] = rows;
     }
     body
+}
+
+/// The body of a bulk update: an update's own fields and sets (inline children are written
+/// one record at a time).
+pub(super) fn bulk_schema(entity: &Entity) -> Json {
+    own_input(entity, false)
 }
 
 /// A body's own fields and sets.
@@ -214,14 +299,14 @@ fn own_input(entity: &Entity, creating: bool) -> Json {
 /// (as a client sends them, the set replaces the stored one; null empties it).
 fn set_type(relation: &Relation, input: bool) -> Json {
     let key = match relation.key_type() {
-        FieldType::Integer if input => json!({"type": "integer"}),
+        FieldType::Integer if input => super::parameters::integer(),
         FieldType::Integer => json!({"type": ["integer", "string"], "pattern": "^-?[0-9]+$"}),
         FieldType::Uuid => json!({"type": "string", "format": "uuid"}),
         _ => json!({"type": "string", "pattern": "^[^\\u0000]*$"}),
     };
     let description = if input {
         format!(
-            "The keys of the \"{}\" records the record holds: replaces the stored set (the difference is written); keys that do not exist are a 422.",
+            "The keys of the \"{}\" records the record holds: replaces the stored set (the difference is written); keys that do not exist are a 409.",
             relation.target
         )
     } else {

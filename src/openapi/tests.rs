@@ -1,19 +1,25 @@
 //! The document of the demo's blog: schemas with their rules, and every list parameter.
 
 use super::*;
+use crate::query::params::PARAMETERS;
+
+const LIMITS: Limits = Limits { max_per_page: 1000 };
 
 #[test]
 fn documents_the_blog() {
     let config = crate::config::load_str(crate::demo::CONFIG, "blog.toml").unwrap();
-    let doc = document(&config.schema, "Blog", "/admin/api");
+    let doc = document(&config.schema, "Blog", "/admin/api", Access::Login, LIMITS);
     assert_eq!(doc["openapi"], "3.1.0");
     let create = &doc["components"]["schemas"]["PostsCreate"];
     assert_eq!(create["required"], json!(["title", "author_id"]));
     assert_eq!(create["properties"]["title"]["maxLength"], 200);
-    assert_eq!(
-        create["properties"]["rating"]["type"],
-        json!(["string", "number", "null"])
-    );
+    // A rating from 0 to 5: a number within them, a string that is one, or null.
+    let rating = &create["properties"]["rating"]["anyOf"];
+    assert_eq!(rating[0]["maximum"], json!(5.0));
+    let text = regex::Regex::new(rating[1]["pattern"].as_str().unwrap()).unwrap();
+    assert!(text.is_match("4.75") && text.is_match("5.0") && text.is_match("0"));
+    assert!(!text.is_match("5.5") && !text.is_match("-1") && !text.is_match("12"));
+    assert_eq!(rating[2], json!({"type": "null"}));
     assert_eq!(
         create["properties"]["status"]["enum"],
         json!(["draft", "published", "archived"])
@@ -67,13 +73,15 @@ fn documents_the_blog() {
             .collect()
     };
     let list = names("/posts");
-    for parameter in PARAMETERS {
+    for parameter in PARAMETERS.iter().filter(|p| p.name != "_cursor") {
         assert!(
             list.contains(&parameter.name.to_owned()),
             "{}",
             parameter.name
         );
     }
+    // A cursor is only ever the server's, in a Link header.
+    assert!(!list.contains(&"_cursor".to_owned()));
     for operator in [
         "views_lt",
         "views_is_null",
@@ -113,7 +121,7 @@ fn every_reference_resolves() {
     let mut entities = config.schema.entities().to_vec();
     entities.push(crate::db::audit::entity());
     let schema = crate::schema::Schema::new(entities).unwrap();
-    let doc = document(&schema, "Blog", "/admin/api");
+    let doc = document(&schema, "Blog", "/admin/api", Access::Login, LIMITS);
     let mut found = Vec::new();
     refs(&doc, &mut found);
     assert!(found.len() > 50);
@@ -124,4 +132,74 @@ fn every_reference_resolves() {
             "{target} resolves to nothing"
         );
     }
+}
+
+/// Security where it applies: none on an open admin; a bearer token on every route but
+/// /health and /login with the built-in login, which the document then has.
+#[test]
+fn security_only_where_it_applies() {
+    let config = crate::config::load_str(crate::demo::CONFIG, "blog.toml").unwrap();
+    let open = document(&config.schema, "Blog", "/a", Access::Open, LIMITS);
+    assert!(open.get("security").is_none());
+    assert!(open["components"].get("securitySchemes").is_none());
+    assert!(open["paths"].get("/login").is_none());
+    let login = document(&config.schema, "Blog", "/a", Access::Login, LIMITS);
+    assert_eq!(login["security"], json!([{"bearer": []}]));
+    assert_eq!(login["paths"]["/health"]["get"]["security"], json!([]));
+    assert_eq!(login["paths"]["/login"]["post"]["security"], json!([]));
+    assert!(login["paths"]["/logout"]["post"].get("security").is_none());
+}
+
+/// The rules JSON Schema can state are in the document: integer ranges, non-blank required
+/// text, a batch's ids as JSON, the metrics there are, the count modes an entity allows.
+#[test]
+fn states_the_rules() {
+    let config = crate::config::load_str(crate::demo::CONFIG, "blog.toml").unwrap();
+    let mut entities = config.schema.entities().to_vec();
+    entities.push(crate::db::views::entity());
+    let schema = crate::schema::Schema::new(entities).unwrap();
+    let doc = document(&schema, "Blog", "/a", Access::Open, LIMITS);
+    let create = &doc["components"]["schemas"]["PostsCreate"]["properties"];
+    assert_eq!(create["views"]["maximum"], json!(i64::MAX));
+    let title = create["title"]["pattern"].as_str().unwrap();
+    let title = regex::Regex::new(title).unwrap();
+    assert!(title.is_match("a"));
+    assert!(!title.is_match(" \u{3000}\t"), "blank");
+    assert!(!title.is_match("a\0"), "NUL");
+    let id = &doc["paths"]["/posts/{id}"]["parameters"][0]["schema"];
+    assert_eq!(id["minimum"], json!(i64::MIN));
+    let delete = &doc["paths"]["/posts"]["delete"]["parameters"][0];
+    assert_eq!(delete["name"], "ids");
+    assert_eq!(delete["explode"], false, "ids=1,2");
+    assert_eq!(delete["schema"]["type"], "array");
+    let aggregate = &doc["paths"]["/posts/aggregate"]["get"]["parameters"];
+    let metric = aggregate
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "metric")
+        .unwrap();
+    assert!(
+        metric["schema"]["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("sum:views"))
+    );
+    // A bulk update of posts takes no inline comments.
+    let bulk = &doc["components"]["schemas"]["PostsBulkUpdate"]["properties"];
+    assert!(bulk.get("comments").is_none() && bulk.get("title").is_some());
+    // Links lead from a create to the record's get, update and delete, with its version.
+    let created = &doc["paths"]["/posts"]["post"]["responses"]["201"]["links"];
+    assert_eq!(created["GetRecord"]["operationId"], "get_posts");
+    assert_eq!(
+        created["UpdateRecord"]["parameters"]["header.If-Match"],
+        "$response.header.ETag"
+    );
+    assert_eq!(
+        created["DeleteRecord"]["parameters"]["id"],
+        "$response.body#/id"
+    );
+    // A view's state is that of its entity.
+    let views = &doc["components"]["schemas"]["ViewsCreate"];
+    assert!(views["oneOf"].as_array().unwrap().len() >= 4);
 }

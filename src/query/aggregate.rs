@@ -106,16 +106,9 @@ pub fn parse_aggregate(
     let dated = group_by
         .as_ref()
         .is_some_and(|f| matches!(f.field_type, FieldType::Date | FieldType::Datetime));
-    let bucket = match params.one("bucket")?.as_deref() {
-        None if dated => Some(Bucket::Day),
-        None => None,
-        Some(_) if !dated => {
-            return Err(bad(
-                "bucket",
-                "applies to a date or datetime group_by".into(),
-            ));
-        }
-        Some(name) => Some(
+    let bucket = params
+        .one("bucket")?
+        .map(|name| {
             [Bucket::Day, Bucket::Week, Bucket::Month]
                 .into_iter()
                 .find(|b| b.name() == name)
@@ -124,8 +117,15 @@ pub fn parse_aggregate(
                         "bucket",
                         format!("must be day, week or month, not \"{name}\""),
                     )
-                })?,
-        ),
+                })
+        })
+        .transpose()?;
+    // Periods group dates (by day unless asked); any other group_by ignores a bucket, as the
+    // OpenAPI document cannot say that one parameter needs another.
+    let bucket = if dated {
+        bucket.or(Some(Bucket::Day))
+    } else {
+        None
     };
     let metric = match params.one("metric")?.as_deref() {
         None | Some("count") => Metric::Count,

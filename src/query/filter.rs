@@ -203,20 +203,24 @@ pub fn condition_for(field: &Field, operator: &str, operand: &Json) -> Result<Co
     }
 }
 
-/// The filter objects (`_filters` or `filter`) and the quick search (`q`, or the filter
-/// object's `q` key, as react-admin sends it).
+/// The filter objects (`_filters` and `filter`: both apply when both are given) and the
+/// quick search (`q`, else the filter object's `q` key, as react-admin sends it).
 pub(super) fn parse(entity: &Entity, params: &mut Params) -> Result<Conditions, Error> {
     let mut taken = params.purpose(Purpose::Filter)?;
-    let object = match (taken.get("_filters"), taken.get("filter")) {
-        (Some(text), _) => parse_object(entity, "_filters", &text)?,
-        (None, Some(text)) => parse_object(entity, "filter", &text)?,
-        (None, None) => Conditions::default(),
-    };
-    let filter_search = object.search;
-    let search = match (params.purpose(Purpose::Search)?.get("q"), filter_search) {
-        (Some(_), Some(_)) => return Err(Error::Conflict("q".into(), "filter.q".into())),
-        (q, from_filter) => q.or(from_filter).filter(|text| !text.is_empty()),
-    };
+    let mut object = Conditions::default();
+    for name in ["_filters", "filter"] {
+        if let Some(text) = taken.get(name) {
+            let more = parse_object(entity, name, &text)?;
+            object.filters.extend(more.filters);
+            object.sets.extend(more.sets);
+            object.search = object.search.or(more.search);
+        }
+    }
+    let search = params
+        .purpose(Purpose::Search)?
+        .get("q")
+        .or(object.search)
+        .filter(|text| !text.is_empty());
     if search.as_deref().is_some_and(|q| q.contains('\0')) {
         return Err(Error::BadParameter {
             name: "q".into(),

@@ -26,21 +26,31 @@ pub fn parse_id(entity: &Entity, id: &str) -> Result<Value, Error> {
     })
 }
 
-/// The keys of a batch request's `ids=[1,2,3]`, each once, at most `max` of them, and the
-/// versions of `versions={"1": "<etag>", …}` (each id of it among the ids).
+/// The keys of a batch request's `ids=[1,2,3]` (or `ids=1,2,3`), each once, at most `max` of them, and the
+/// versions of `versions={"1": "<etag>", …}` (those of ids the batch does not name are
+/// ignored).
 pub fn parse_ids(entity: &Entity, query_string: &str, max: u64) -> Result<Batch, Error> {
     let mut params = Params::decode(query_string)?;
-    let ids = params.one("ids")?;
+    // Repeated, the lists join (ids=1&ids=2, as an exploded array is sent).
+    let ids = params.all("ids");
     let versions = params.one("versions")?;
     if let Some((name, _)) = params.rest().into_iter().next() {
         return Err(Error::UnknownParameter(name));
     }
-    let ids = ids.ok_or(Error::NoIds)?;
+    let given = ids.ok_or(Error::NoIds)?;
+    let mut list: Vec<Json> = Vec::new();
+    for ids in &given {
+        // A JSON list (`[1,"a b"]`), or the plain form of OpenAPI's arrays (`1,2`).
+        match serde_json::from_str(ids) {
+            Ok(Json::Array(items)) => list.extend(items),
+            Ok(_) | Err(_) if ids.is_empty() => {}
+            Ok(_) | Err(_) => list.extend(ids.split(',').map(|id| Json::String(id.to_owned()))),
+        }
+    }
     let bad_ids = || Error::BadParameter {
         name: "ids".into(),
-        message: format!("must be a JSON list of ids, not \"{ids}\""),
+        message: format!("must be a list of ids, not \"{}\"", given.join("&ids=")),
     };
-    let list: Vec<Json> = serde_json::from_str(&ids).map_err(|_| bad_ids())?;
     if list.len() as u64 > max {
         return Err(Error::TooManyIds(max));
     }
@@ -81,13 +91,13 @@ fn parse_versions(
     let mut versions = Vec::with_capacity(object.len());
     for (id, tag) in object {
         let key = parse_id(entity, &id)?;
-        if !keys.contains(&key) {
-            return Err(bad(format!("names id \"{id}\", which ids does not")));
-        }
         let Json::String(tag) = tag else {
             return Err(bad(format!("the version of id \"{id}\" must be a string")));
         };
-        versions.push((key, Precondition::tag(&tag)));
+        // The version of a record the batch does not name has nothing to check.
+        if keys.contains(&key) {
+            versions.push((key, Precondition::tag(&tag)));
+        }
     }
     Ok(versions)
 }

@@ -7,8 +7,8 @@
 //! ng-admin / aiohttp_admin (`_page`, `_perPage`, `_sortField`, `_sortDir`, `_filters`),
 //! react-admin simple-rest (`range`, `sort`, `filter`, the `Range` header) and react-admin
 //! json-server (`_start`, `_end`, `_sort`, `_order`, `field=value`, `field_gte`...), plus `q`
-//! in all of them. Parameters of two dialects for the same purpose (paging, sorting,
-//! filtering) cannot be combined.
+//! in all of them. Dialects may meet in one request: filters all apply, and for the rest one
+//! dialect decides, in the order [`params::Purpose`] gives.
 //!
 //! Every parameter, field and operator is checked; anything unknown is an [`Error`] naming
 //! it, never silently ignored. Values are converted to the field's type here, so the db
@@ -236,10 +236,6 @@ pub enum Error {
     },
     #[error("filter value for field \"{field}\" {message}")]
     BadValue { field: String, message: String },
-    #[error(
-        "query parameters \"{0}\" and \"{1}\" cannot be combined (they belong to different dialects)"
-    )]
-    Conflict(String, String),
     #[error("the Range header {0}")]
     BadRange(String),
     #[error("the query string cannot be decoded: {0}")]

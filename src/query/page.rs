@@ -24,28 +24,24 @@ pub(super) fn parse(
         offset,
         limit: limit.min(limits.max_per_page),
     };
+    // A window that ends before it starts holds no row (as a slice of JavaScript's): the
+    // document cannot say that one bound must not pass the other.
     if let Some(text) = range {
         let (first, last) = parse_range_list(&text)?;
-        return Ok(window(first, last - first + 1));
+        return Ok(window(first, (last + 1).saturating_sub(first)));
     }
     if start.is_some() || end.is_some() {
         let first = whole("_start", start, 0)?.unwrap_or(0);
         return match whole("_end", end, 0)? {
-            Some(last) if last < first => Err(Error::BadParameter {
-                name: "_end".into(),
-                message: format!("must not be less than _start ({first})"),
-            }),
-            Some(last) => Ok(window(first, last - first)),
+            Some(last) => Ok(window(first, last.saturating_sub(first))),
             None => Ok(window(first, entity.per_page)),
         };
     }
     if page.is_none() && per_page.is_none() && limit.is_none() {
-        return match range_header {
-            // react-admin simple-rest may send the window as a header only.
-            Some(header) => {
-                let (first, last) = parse_range_header(header)?;
-                Ok(window(first, last - first + 1))
-            }
+        // react-admin simple-rest may send the window as a header only. One that is not
+        // `unit=first-last` is ignored, as RFC 9110 lets a server do with any Range.
+        return match range_header.and_then(parse_range_header) {
+            Some((first, last)) => Ok(window(first, (last + 1).saturating_sub(first))),
             None => Ok(Page::All {
                 max_rows: limits.max_rows,
             }),
@@ -85,24 +81,20 @@ fn whole(name: &str, text: Option<String>, min: u64) -> Result<Option<u64>, Erro
 fn parse_range_list(text: &str) -> Result<(u64, u64), Error> {
     let bad = || Error::BadParameter {
         name: "range".into(),
-        message: format!("must be [first, last] with 0 <= first <= last, not \"{text}\""),
+        message: format!("must be [first, last], two whole numbers, not \"{text}\""),
     };
     let bounds: Vec<u64> = serde_json::from_str(text).map_err(|_| bad())?;
     match bounds[..] {
-        [first, last] if first <= last && last <= i64::MAX as u64 => Ok((first, last)),
+        [first, last] if first.max(last) <= i64::MAX as u64 => Ok((first, last)),
         _ => Err(bad()),
     }
 }
 
 /// `Range: posts=0-24`: first and last row, both included.
-fn parse_range_header(header: &str) -> Result<(u64, u64), Error> {
-    let bad = || Error::BadRange(format!("must be like \"posts=0-24\", not \"{header}\""));
-    let (_unit, span) = header.split_once('=').ok_or_else(bad)?;
-    let (first, last) = span.split_once('-').ok_or_else(bad)?;
-    let first: u64 = first.trim().parse().map_err(|_| bad())?;
-    let last: u64 = last.trim().parse().map_err(|_| bad())?;
-    if first > last || last > i64::MAX as u64 {
-        return Err(bad());
-    }
-    Ok((first, last))
+fn parse_range_header(header: &str) -> Option<(u64, u64)> {
+    let (_unit, span) = header.split_once('=')?;
+    let (first, last) = span.split_once('-')?;
+    let first: u64 = first.trim().parse().ok()?;
+    let last: u64 = last.trim().parse().ok()?;
+    (first.max(last) <= i64::MAX as u64).then_some((first, last))
 }

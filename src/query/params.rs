@@ -1,7 +1,11 @@
 //! The parameters of a list request, in one table ([`PARAMETERS`]): each one's name, the wire
 //! dialects it belongs to, its purpose and its documentation. The table drives the parser
-//! (which names are known, which cannot be combined), the OpenAPI document's parameters and
-//! the messages of both.
+//! (which names are known), the OpenAPI document's parameters and the messages of both.
+//!
+//! Parameters of several dialects may meet in one request (the OpenAPI document cannot say
+//! that two parameters exclude each other, so nothing a client reads there is refused):
+//! filters all apply; for the search, sorting and paging, one dialect's parameters decide,
+//! in a documented order (see [`Purpose`]).
 
 use super::Error;
 
@@ -51,8 +55,11 @@ impl Dialects {
     }
 }
 
-/// What a parameter is for. Two parameters of one purpose whose dialects do not overlap
-/// cannot be combined (`_page` with `range`: which one says where the page starts?).
+/// What a parameter is for. When parameters of several dialects have one purpose: filters
+/// all apply (AND); `q` is the search rather than `filter.q`; `sort` sorts rather than
+/// `_sort`/`_order`, which sort rather than `_sortField`/`_sortDir`; `range` pages rather than
+/// `_start`/`_end`, which page rather than `_page` with `_perPage` or `_limit` (`_perPage`
+/// rather than `_limit`), which page rather than the `Range` header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
     Filter,
@@ -226,10 +233,6 @@ pub const PARAMETERS: &[Parameter] = &[
     ),
 ];
 
-fn find(name: &str) -> Option<&'static Parameter> {
-    PARAMETERS.iter().find(|p| p.name == name)
-}
-
 /// The decoded query string: name → values, in order of appearance.
 pub(super) struct Params(Vec<(String, Vec<String>)>);
 
@@ -250,6 +253,12 @@ impl Params {
         Ok(Params(params))
     }
 
+    /// Takes every value of a parameter.
+    pub fn all(&mut self, name: &str) -> Option<Vec<String>> {
+        let position = self.0.iter().position(|(n, _)| n == name)?;
+        Some(self.0.remove(position).1)
+    }
+
     /// Takes a parameter that may appear at most once.
     pub fn one(&mut self, name: &str) -> Result<Option<String>, Error> {
         let Some(position) = self.0.iter().position(|(n, _)| n == name) else {
@@ -262,23 +271,12 @@ impl Params {
         Ok(values.pop())
     }
 
-    /// Takes every parameter of `purpose` (each at most once), and refuses two of them
-    /// that belong to different dialects.
+    /// Takes every parameter of `purpose` (each at most once).
     pub fn purpose(&mut self, purpose: Purpose) -> Result<Taken, Error> {
         let mut taken = Vec::new();
         for parameter in PARAMETERS.iter().filter(|p| p.purpose == purpose) {
             if let Some(value) = self.one(parameter.name)? {
                 taken.push((parameter.name, value));
-            }
-        }
-        for (i, (first, _)) in taken.iter().enumerate() {
-            for (second, _) in &taken[i + 1..] {
-                let (a, b) = (find(first), find(second));
-                if let (Some(a), Some(b)) = (a, b)
-                    && !a.dialects.overlaps(b.dialects)
-                {
-                    return Err(Error::Conflict((*first).into(), (*second).into()));
-                }
             }
         }
         Ok(Taken(taken))

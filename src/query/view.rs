@@ -82,7 +82,12 @@ pub fn check_view_state(entity: &Entity, state: &Json, limits: Limits) -> Result
     }
     match object.get("per_page") {
         None | Some(Json::Null) => {}
-        Some(value) => match value.as_u64() {
+        // JSON has one kind of number: 50.0 is the integer 50.
+        Some(value) => match value
+            .as_f64()
+            .filter(|n| n.fract() == 0.0)
+            .map(|n| n as u64)
+        {
             Some(n) if (1..=limits.max_per_page).contains(&n) => {
                 checked.insert("per_page".into(), Json::from(n));
             }

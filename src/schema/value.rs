@@ -186,6 +186,14 @@ fn to_decimal(json: &Json) -> Result<String, String> {
     let parsed = text
         .parse::<rust_decimal::Decimal>()
         .or_else(|_| rust_decimal::Decimal::from_scientific(&text))
+        .or_else(|error| match json {
+            // A number of more digits than a decimal holds (3.9e-143): rounded to them.
+            Json::Number(n) => n
+                .as_f64()
+                .and_then(<rust_decimal::Decimal as rust_decimal::prelude::FromPrimitive>::from_f64)
+                .ok_or(error),
+            _ => Err(error),
+        })
         .map_err(|_| MESSAGE.to_owned())?;
     Ok(parsed.to_string())
 }
@@ -333,6 +341,8 @@ mod tests {
         check(T::Integer, json!(1.5), Err("must be an integer"));
         check(T::Integer, json!("x"), Err("must be an integer"));
         check(T::Float, json!(1.5), Ok(Value::Float(1.5)));
+        // A number with more digits than a decimal holds is rounded to them.
+        check(T::Decimal, json!(3.9e-143), Ok(Value::Decimal("0".into())));
         check(
             T::Decimal,
             json!("12.50"),

@@ -139,10 +139,6 @@ pub async fn counts_sums_and_periods(backend: Backend) {
             "query parameter \"bucket\" must be day, week or month, not \"year\"",
         ),
         (
-            "group_by=status&bucket=day",
-            "query parameter \"bucket\" applies to a date or datetime group_by",
-        ),
-        (
             "group_by=status&limit=0",
             "query parameter \"limit\" must be a number of groups from 1 to 1000, not \"0\"",
         ),

@@ -293,13 +293,6 @@ pub async fn bad_requests_are_4xx_in_the_error_shape(backend: Backend) {
         ),
         case(
             M::GET,
-            "/posts?_page=1&range=%5B0%2C9%5D",
-            400,
-            "bad_request",
-            "query parameters \"_page\" and \"range\" cannot be combined (they belong to different dialects)",
-        ),
-        case(
-            M::GET,
             "/posts?title_like=a&title_like=b",
             400,
             "bad_request",

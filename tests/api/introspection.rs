@@ -164,7 +164,7 @@ pub async fn serving_without_a_config(backend: Backend) {
     let reply = app
         .patch(&format!("/people/{id}"), json!({"groups": ["nope"]}))
         .await;
-    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert_eq!(reply.status, 409, "{}", reply.body);
     assert_eq!(
         reply.body["errors"]["groups"],
         "groups has no record with key nope"

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value as Json, json};
 
 use crate::common::{Backend, TestApp, blog_app};
 
@@ -308,8 +308,9 @@ pub async fn openapi_document_is_served(backend: Backend) {
             "{path} in {paths:?}"
         );
     }
+    // The descriptor's pattern, besides the text rules every required text has.
     assert_eq!(
-        doc["components"]["schemas"]["TagsCreate"]["properties"]["name"]["pattern"],
+        doc["components"]["schemas"]["TagsCreate"]["properties"]["name"]["allOf"][0]["pattern"],
         "^[a-z0-9-]+$"
     );
 }
@@ -486,4 +487,46 @@ pub async fn a_locked_sqlite_file_gives_503(backend: Backend) {
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(app.db.count("autoadmin_audit").await, 3);
+}
+
+/// What the columns hold joins the descriptors' rules: a value beyond them is a 422 naming
+/// the field (not the database's refusal), and the document states the limit. The blog's
+/// `views` is an `INTEGER` (32 bits on PostgreSQL and MariaDB, 64 on SQLite); `authors.active`
+/// is `NOT NULL` with a default, which its descriptor does not say.
+pub async fn column_limits_are_rules(backend: Backend) {
+    let Some(app) = blog_app(backend).await else {
+        return;
+    };
+    let author = app
+        .post(
+            "/authors",
+            json!({"name": "Ann", "email": "ann@example.com"}),
+        )
+        .await;
+    assert_eq!(author.status, 201, "{}", author.body);
+    let big = json!({"title": "Big", "author_id": author.body["id"], "views": 1_u64 << 40});
+    let reply = app.post("/posts", big).await;
+    let doc = app.get("/openapi.json").await.body;
+    let views = &doc["components"]["schemas"]["PostsCreate"]["properties"]["views"];
+    if matches!(backend, Backend::Sqlite) {
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        assert_eq!(views["maximum"], json!(i64::MAX));
+    } else {
+        assert_eq!(reply.status, 422, "{}", reply.body);
+        assert_eq!(reply.body["errors"]["views"], "must be at most 2147483647");
+        assert_eq!(views["maximum"], json!(2147483647));
+    }
+    let reply = app
+        .patch(
+            &format!("/authors/{}", author.body["id"]),
+            json!({"active": null}),
+        )
+        .await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert_eq!(reply.body["errors"]["active"], "must not be null");
+    let active = &doc["components"]["schemas"]["AuthorsUpdate"]["properties"]["active"];
+    assert!(
+        !active["enum"].as_array().unwrap().contains(&Json::Null),
+        "{active}"
+    );
 }

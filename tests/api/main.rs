@@ -75,6 +75,7 @@ backend_tests!(
     lifecycle::concurrent_writes_all_land,
     lifecycle::a_locked_sqlite_file_gives_503,
     lifecycle::openapi_document_is_served,
+    lifecycle::column_limits_are_rules,
     lifecycle::admin_app_is_served,
     lifecycle::timeouts_answer_503_and_change_nothing,
     lifecycle::request_timeout_answers_503_and_the_write_still_completes,

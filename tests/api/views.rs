@@ -251,13 +251,8 @@ pub async fn states_are_checked_against_their_entity(backend: Backend) {
             json!({"entity": "_views", "name": "V", "state": {}}),
             "entity",
         ),
-        // ed's role may not view the audit log.
         (
-            json!({"entity": "_audit", "name": "V", "state": {}}),
-            "entity",
-        ),
-        (
-            json!({"entity": "posts", "name": "V", "state": {}, "shared_with": "reader"}),
+            json!({"entity": "posts", "name": "V", "state": {}, "shared_with": 3}),
             "shared_with",
         ),
         (
@@ -274,6 +269,16 @@ pub async fn states_are_checked_against_their_entity(backend: Backend) {
         assert_eq!(reply["code"], "validation_failed");
         assert!(reply["errors"][field].is_string(), "{body} → {reply}");
     }
+    // What ed may not do is 403: a view of what ed's role may not view (the audit log), a
+    // view shared with a role that is not ed's.
+    for body in [
+        json!({"entity": "_audit", "name": "V", "state": {}}),
+        json!({"entity": "posts", "name": "V", "state": {}, "shared_with": "reader"}),
+    ] {
+        let (status, reply) = ed.save(body.clone()).await;
+        assert_eq!(status, 403, "{body} → {reply}");
+        assert_eq!(reply["code"], "forbidden");
+    }
     let (status, reply) = ed
         .save(json!({"entity": "posts", "name": "V", "state": {}, "color": 1}))
         .await;
@@ -288,6 +293,16 @@ pub async fn states_are_checked_against_their_entity(backend: Backend) {
             Method::PATCH,
             &path,
             Some(json!({"entity": "authors"})),
+            None,
+        )
+        .await;
+    assert_eq!(status, 422, "the entity without its state: {reply}");
+    assert!(reply["errors"]["state"].is_string(), "{reply}");
+    let (status, _, reply) = ed
+        .send(
+            Method::PATCH,
+            &path,
+            Some(json!({"entity": "authors", "state": {"filter": {"status": "draft"}}})),
             None,
         )
         .await;
@@ -341,7 +356,12 @@ pub async fn an_open_admin_shares_every_view(backend: Backend) {
     let listed = app.get("/_views").await;
     assert_eq!(listed.body.as_array().unwrap().len(), 1);
     let path = format!("/_views/{}", saved.body["id"]);
-    let changed = app.patch(&path, json!({"state": {"sort": "title"}})).await;
+    let changed = app
+        .patch(
+            &path,
+            json!({"entity": "posts", "state": {"sort": "title"}}),
+        )
+        .await;
     assert_eq!(changed.status, 200, "{:?}", changed.body);
     assert_eq!(changed.body["state"], json!({"sort": "title"}));
     assert_eq!(app.delete(&path).await.status, 200);

@@ -1,0 +1,101 @@
+//! Who may call the API, as the document states it: nothing on an open admin; a bearer token
+//! from `POST /login` with the built-in policy (every route but `/health` and `/login`); the
+//! application's own way with a custom policy. And the routes that are not about records:
+//! the health check, login and logout.
+
+use serde_json::{Map, Value as Json, json};
+
+use super::{errors, json_content};
+
+/// How the server in front of the document authenticates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// No authentication (`--insecure-dev`, or no `[auth]`): anyone may do anything.
+    Open,
+    /// The built-in policy: `POST /login` gives a token (and the app's cookie).
+    Login,
+    /// An `AuthPolicy` of the application's: how it authenticates is its own.
+    Policy,
+}
+
+/// The document's `security` and `securitySchemes` (none for an open admin).
+pub(super) fn security(access: Access) -> (Option<Json>, Option<Json>) {
+    match access {
+        Access::Open => (None, None),
+        Access::Login => (
+            Some(json!([{"bearer": []}])),
+            Some(json!({"bearer": {"type": "http", "scheme": "bearer",
+                "description": "A token from POST /login (the admin app uses the cookie it sets, with X-Requested-With on writes)."}})),
+        ),
+        // The policy reads the request as it likes: nothing to declare but the statuses.
+        Access::Policy => (None, None),
+    }
+}
+
+/// `/health`, and `/login` and `/logout` when the built-in policy serves them.
+pub(super) fn paths(access: Access, paths: &mut Map<String, Json>) {
+    paths.insert("/health".into(), health(access));
+    if access == Access::Login {
+        paths.insert("/login".into(), login());
+        paths.insert("/logout".into(), logout());
+    }
+}
+
+/// Marks an operation as needing no credentials, where the document has a default.
+fn public(operation: &mut Json, access: Access) {
+    if access == Access::Login {
+        operation["security"] = json!([]);
+    }
+}
+
+fn health(access: Access) -> Json {
+    let mut responses = errors(&["503"]);
+    responses.insert(
+        "200".into(),
+        json!({"description": "The database answers.", "content": json_content(json!({
+            "type": "object", "properties": {"status": {"const": "ok"}}, "required": ["status"]}))}),
+    );
+    let mut operation = json!({"operationId": "health", "summary": "Whether the database answers (no credentials needed)", "responses": responses});
+    public(&mut operation, access);
+    json!({"get": operation})
+}
+
+fn login() -> Json {
+    let mut responses = errors(&["400", "401", "413", "415", "429", "503"]);
+    responses.insert(
+        "200".into(),
+        json!({"description": "A session: its token (send it as Authorization: Bearer), and the app's cookie.",
+            "headers": {"Set-Cookie": {"schema": {"type": "string"}}},
+            "content": json_content(json!({"type": "object", "required": ["token", "expires_at"], "properties": {
+                "token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}}))}),
+    );
+    let text = json!({"type": "string", "minLength": 1});
+    let mut operation = json!({
+        "operationId": "login",
+        "summary": "Log in with a user's name and password (401 when they do not match; 429 after too many failures, with Retry-After)",
+        "requestBody": {"required": true, "content": json_content(json!({"type": "object",
+            "required": ["username", "password"],
+            "properties": {"username": text, "password": text}}))},
+        "responses": responses,
+    });
+    public(&mut operation, Access::Login);
+    json!({"post": operation})
+}
+
+fn logout() -> Json {
+    let mut responses = errors(&["400", "401", "403", "503"]);
+    responses.insert(
+        "200".into(),
+        json!({"description": "The sessions asked for are over (the cookie of this one is cleared).",
+            "content": json_content(json!({"type": "object", "required": ["logged_out", "ended"], "properties": {
+                "logged_out": {"const": true}, "ended": {"type": "string"}}}))}),
+    );
+    json!({"post": {
+        "operationId": "logout",
+        "summary": "End this session (no body, or {}), every session of yours ({\"everywhere\": true}), or every session of a user ({\"user\": name}: the admin role only)",
+        "requestBody": {"required": false, "content": json_content(json!({"type": "object", "maxProperties": 1,
+            "additionalProperties": false,
+            "properties": {"everywhere": {"type": "boolean"}, "user": {"type": "string", "minLength": 1}}}))},
+        "responses": responses,
+    }})
+}
