@@ -37,7 +37,8 @@ pub fn tighten(entities: &mut [Entity], tables: &[Table], dialect: Dialect) {
             {
                 field.max_length = Some(field.max_length.map_or(n, |m| m.min(n)));
             }
-            if field.field_type == FieldType::Integer
+            // References too: a key held in an integer column of the table.
+            if matches!(field.field_type, FieldType::Integer | FieldType::Reference)
                 && let Some((low, high)) = dialect.integer_range(&column.sql_type)
             {
                 field.min = Some(field.min.map_or(low, |m| m.max(low)));

@@ -368,7 +368,9 @@ fn check_field(field: &Field) -> Result<(), String> {
     {
         return Err("min_length is greater than max_length".into());
     }
-    if (field.min.is_some() || field.max.is_some()) && !t.is_numeric() {
+    // A reference's bounds are those of the integer column holding its key.
+    if (field.min.is_some() || field.max.is_some()) && !t.is_numeric() && t != FieldType::Reference
+    {
         return Err(format!("min and max apply to numeric fields, not {t}"));
     }
     if let (Some(lo), Some(hi)) = (field.min, field.max)

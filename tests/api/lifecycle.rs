@@ -515,6 +515,14 @@ pub async fn column_limits_are_rules(backend: Backend) {
         assert_eq!(reply.status, 422, "{}", reply.body);
         assert_eq!(reply.body["errors"]["views"], "must be at most 2147483647");
         assert_eq!(views["maximum"], json!(2147483647));
+        // A reference held in an integer column too.
+        let far = json!({"title": "Far", "author_id": i64::MAX});
+        let reply = app.post("/posts", far).await;
+        assert_eq!(reply.status, 422, "{}", reply.body);
+        assert_eq!(
+            reply.body["errors"]["author_id"],
+            "must be at most 2147483647"
+        );
     }
     let reply = app
         .patch(
