@@ -339,6 +339,9 @@ mod tests {
             Ok(Value::Int(9007199254740993)),
         );
         check(T::Integer, json!(1.5), Err("must be an integer"));
+        // A whole float read exactly (serde_json's float_roundtrip): not ...614.5.
+        let whole: Json = serde_json::from_str("-4370051776452614.0").unwrap();
+        check(T::Integer, whole, Ok(Value::Int(-4370051776452614)));
         check(T::Integer, json!("x"), Err("must be an integer"));
         check(T::Float, json!(1.5), Ok(Value::Float(1.5)));
         // A number with more digits than a decimal holds is rounded to them.
