@@ -182,10 +182,24 @@ impl AdminBuilder {
             .or_else(|| settings.database_url.clone())
             .ok_or(BuildError::NoDatabaseUrl)?;
         let mut db = Db::connect(&url, &(&settings).into(), self.create_sqlite).await?;
+        // The catalog is read once: for introspection, for what the columns hold and for the
+        // foreign keys. Without it the admin still serves declared entities, with the rules
+        // they declare, and deletes say only what the database answers.
+        let schema_name = self.introspect.as_ref().and_then(|o| o.schema.clone());
+        let catalog = match (
+            &self.introspect,
+            db.introspect_all(schema_name.as_deref()).await,
+        ) {
+            (_, Ok(tables)) => tables,
+            (Some(_), Err(error)) => return Err(error.into()),
+            (None, Err(error)) => {
+                tracing::warn!("cannot read the catalog of the database: {error}");
+                Vec::new()
+            }
+        };
         let mut notes = Vec::new();
         if let Some(options) = &self.introspect {
-            let tables = db.introspect(options).await?;
-            let (found, left_out) = db::introspect::describe(&tables);
+            let (found, left_out) = db::introspect::describe(&options.select(&catalog));
             // Entities declared explicitly win over introspected ones of the same name.
             let declared: Vec<String> = entities.iter().map(|e| e.name.clone()).collect();
             entities.extend(found.into_iter().filter(|e| !declared.contains(&e.name)));
@@ -199,28 +213,14 @@ impl AdminBuilder {
         // autoadmin's: a descriptor of the same name is a duplicate).
         entities.push(db::views::entity());
         // What the columns hold (NOT NULL, varchar lengths, integer widths) joins the rules.
-        let columns = db::introspect::Options {
-            schema: self.introspect.as_ref().and_then(|o| o.schema.clone()),
-            ..Default::default()
-        };
-        match db.introspect(&columns).await {
-            Ok(tables) => db::storage::tighten(&mut entities, &tables, db.dialect()),
-            Err(error) => tracing::warn!("cannot read the columns of the database: {error}"),
-        }
+        db::storage::tighten(&mut entities, &catalog, db.dialect());
         let schema = Schema::new(entities)?;
         config::check_views(&schema, &settings, |_| "<code>".to_owned())?;
         db.ensure_audit_table().await?;
         db.ensure_views_table().await?;
         db.load_catalog(&schema).await?;
         // Every table's foreign keys (cascades reach tables no entity declares).
-        let everything = db::introspect::Options {
-            schema: self.introspect.as_ref().and_then(|o| o.schema.clone()),
-            ..Default::default()
-        };
-        if let Err(error) = db.load_graph(&schema, &everything).await {
-            // Deletes then say only what the database answers; the admin still serves.
-            tracing::warn!("cannot read the foreign keys of the database: {error}");
-        }
+        db.load_graph(&schema, &catalog);
         let open = self.auth.is_none() && auth_config.is_none();
         let (auth, builtin) = match (self.auth, auth_config) {
             (Some(policy), _) => (policy, None),

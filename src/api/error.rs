@@ -40,6 +40,8 @@ pub struct ApiError {
 struct Extra {
     body: serde_json::Map<String, serde_json::Value>,
     etag: Option<String>,
+    /// For 405: the methods the resource has, for `Allow` (RFC 9110; empty when none).
+    allow: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -84,6 +86,19 @@ impl ApiError {
             "method_not_allowed",
             message,
         )
+    }
+
+    /// A write to read-only `entity`; `allow` lists the methods the resource has.
+    pub fn read_only(entity: &str, allow: &'static str) -> ApiError {
+        let message = format!("entity \"{entity}\" is read-only");
+        let extra = Extra {
+            allow: Some(allow),
+            ..Extra::default()
+        };
+        ApiError {
+            extra: Some(Box::new(extra)),
+            ..ApiError::method_not_allowed(message)
+        }
     }
 
     pub fn unsupported_media_type(message: impl Into<String>) -> ApiError {
@@ -318,6 +333,10 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Some(allow) = self.extra.as_ref().and_then(|extra| extra.allow) {
+            let allow = HeaderValue::from_static(allow);
+            response.headers_mut().insert(header::ALLOW, allow);
         }
         if let Some(seconds) = self.retry_after {
             response

@@ -27,14 +27,14 @@ pub fn actor(who: &Principal) -> db::Actor {
 /// Writes go to entities that take them: a read-only one answers 405.
 pub(super) fn writable(entity: &EntityRef) -> Result<()> {
     if entity.read_only {
-        Err(ApiError::method_not_allowed(format!(
-            "entity \"{}\" is read-only",
-            entity.name
-        )))
+        Err(ApiError::read_only(&entity.name, READ_ONLY_ALLOWS))
     } else {
         Ok(())
     }
 }
+
+/// What a read-only entity's collection and records allow.
+const READ_ONLY_ALLOWS: &str = "GET, HEAD";
 
 /// A write to a read-only entity is 405 whatever its body: refused before the body is read
 /// (a missing or malformed body would otherwise answer first). Restoring from the audit log
@@ -48,20 +48,17 @@ pub async fn refuse_read_only(
         *request.method(),
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     );
-    let path = request.uri().path();
-    let name = path.trim_start_matches('/').split('/').next().unwrap_or("");
-    if !reads
-        && !path.ends_with("/restore")
-        && state.schema.entity(name).is_some_and(|e| e.read_only)
-    {
-        let message = format!("entity \"{name}\" is read-only");
-        let mut response = ApiError::method_not_allowed(message).into_response();
-        // RFC 9110: a 405 lists the methods the resource has.
-        response.headers_mut().insert(
-            axum::http::header::ALLOW,
-            axum::http::HeaderValue::from_static("GET, HEAD"),
-        );
-        return response;
+    let mut segments = request.uri().path().trim_start_matches('/').split('/');
+    let name = segments.next().unwrap_or("");
+    let rest: Vec<&str> = segments.collect();
+    let allow = match rest.as_slice() {
+        [_, "restore"] => return next.run(request).await,
+        // An action only writes: on a read-only entity its resource has no method.
+        ["actions", _] => "",
+        _ => READ_ONLY_ALLOWS,
+    };
+    if !reads && state.schema.entity(name).is_some_and(|e| e.read_only) {
+        return ApiError::read_only(name, allow).into_response();
     }
     next.run(request).await
 }

@@ -148,16 +148,10 @@ impl Db {
         })
     }
 
-    /// Reads the database's foreign keys (all of them, those no entity declares too), so
-    /// that deletes say and audit what they take. `schema` names the PostgreSQL schema.
-    pub async fn load_graph(
-        &mut self,
-        entities: &Schema,
-        options: &introspect::Options,
-    ) -> Result<(), Error> {
-        let tables = self.introspect(options).await?;
-        self.graph = Arc::new(graph::Graph::new(&tables, entities.entities()));
-        Ok(())
+    /// Keeps the database's foreign keys (all of them, those no entity declares too, as
+    /// `tables` read them), so that deletes say and audit what they take.
+    pub fn load_graph(&mut self, entities: &Schema, tables: &[introspect::Table]) {
+        self.graph = Arc::new(graph::Graph::new(tables, entities.entities()));
     }
 
     /// Reads the column types that need casts for the schema's tables.

@@ -538,16 +538,19 @@ pub async fn read_only_entities_refuse_writes(backend: Backend) {
         app.get("/codes").await.body,
         json!([{"code": "a", "label": "A"}])
     );
-    for (method, path) in [
-        (Method::POST, "/codes"),
-        (Method::PUT, "/codes/a"),
-        (Method::PATCH, "/codes/a"),
-        (Method::DELETE, "/codes/a"),
+    // RFC 9110: a 405 lists what the resource allows (an action's resource: nothing).
+    for (method, path, allow) in [
+        (Method::POST, "/codes", "GET, HEAD"),
+        (Method::PUT, "/codes/a", "GET, HEAD"),
+        (Method::PATCH, "/codes/a", "GET, HEAD"),
+        (Method::DELETE, "/codes/a", "GET, HEAD"),
+        (Method::POST, "/codes/actions/anything", ""),
     ] {
         let reply = app
             .request(method.clone(), path, Some(&json!({"label": "B"})))
             .await;
         assert_eq!(reply.status, 405, "{method} {path}");
+        assert_eq!(reply.header("allow"), Some(allow), "{method} {path}");
         assert_eq!(
             reply.error(),
             (

@@ -125,21 +125,39 @@ impl Table {
 }
 
 impl Db {
-    /// Reads the catalog: tables and views (sorted by name) with their columns and keys.
-    pub async fn introspect(&self, options: &Options) -> Result<Vec<Table>, Error> {
+    /// Reads the catalog of `schema` (PostgreSQL's, `public` by default): every table and view
+    /// but autoadmin's own, sorted by name, with their columns and keys.
+    pub async fn introspect_all(&self, schema: Option<&str>) -> Result<Vec<Table>, Error> {
         let unavailable =
             |err: sqlx::Error| Error::Unavailable(format!("reading the catalog: {err}"));
         let mut pooled = self.pool.acquire().await?;
-        let schema = options.schema.as_deref().unwrap_or("public");
-        let mut tables = pooled.introspect(schema).await.map_err(unavailable)?;
+        let mut tables = pooled
+            .introspect(schema.unwrap_or("public"))
+            .await
+            .map_err(unavailable)?;
         // autoadmin's own tables (sessions, audit log) are not the user's data.
         tables.retain(|t| !t.name.starts_with("autoadmin_"));
-        tables.retain(|t| {
-            (options.tables.is_empty() || options.tables.contains(&t.name))
-                && !options.exclude.contains(&t.name)
-        });
         tables.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(tables)
+    }
+
+    /// Reads the catalog: the tables and views `options` select.
+    pub async fn introspect(&self, options: &Options) -> Result<Vec<Table>, Error> {
+        let tables = self.introspect_all(options.schema.as_deref()).await?;
+        Ok(options.select(&tables))
+    }
+}
+
+impl Options {
+    /// The tables of `all` these options select.
+    pub fn select(&self, all: &[Table]) -> Vec<Table> {
+        all.iter()
+            .filter(|t| {
+                (self.tables.is_empty() || self.tables.contains(&t.name))
+                    && !self.exclude.contains(&t.name)
+            })
+            .cloned()
+            .collect()
     }
 }
 
