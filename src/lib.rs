@@ -337,7 +337,8 @@ pub async fn serve(
         let outer = admin.nest_in(Router::new(), &base);
         api::with_context(outer, admin.settings())
     };
-    api::serve(listener, app, shutdown).await?;
+    let limits = admin.settings().into();
+    api::serve(listener, app, limits, shutdown).await?;
     admin.close().await;
     Ok(())
 }

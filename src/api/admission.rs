@@ -1,8 +1,14 @@
-//! Overload control: at most `max_in_flight` requests use the database at once; up to
-//! `max_queued` more wait, each at most `admission_wait`, for one of those places; any other is
-//! answered 503 with `Retry-After` at once, before it takes a connection, a statement or
-//! memory. Only the routes that reach the database are admitted this way: health, login,
+//! Overload control: at most a limit of requests use the database at once; up to as many
+//! more (and `max_queued` at most) wait, each at most `admission_wait`, for one of those
+//! places; any other is answered 503 with `Retry-After` at once, before it takes a connection,
+//! a statement or memory. The limit follows the database ([`Limiter`]): `max_in_flight` while
+//! requests run as fast as when the server is idle, fewer as they slow down. A queue no longer
+//! than the places keeps a queued request's wait to about one request's time. Only the routes that reach the database are admitted this way: health, login,
 //! logout, the OpenAPI document and the app's files always answer.
+//!
+//! A request's body is read before it asks for a place: a client that sends its body slowly
+//! holds its own connection, never a place (nor a database connection); one that takes
+//! longer than `body_wait` is answered 408.
 //!
 //! A refusal is not logged one by one (10,000 lines in 45 s under load said nothing more than
 //! their count): at most one line per interval counts the refusals since the last.
@@ -14,9 +20,10 @@ use std::time::{Duration, Instant};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::error::ApiError;
+use super::limiter::Limiter;
 
 /// The longest a run of refusals goes unreported in the log.
 const REPORT_EVERY: Duration = Duration::from_secs(10);
@@ -25,22 +32,38 @@ const REPORT_EVERY: Duration = Duration::from_secs(10);
 pub struct Admission {
     places: Semaphore,
     max_in_flight: usize,
+    /// The limiter, and the places the semaphore holds (in use or not): brought to the
+    /// limit as requests finish.
+    limiter: Mutex<(Limiter, usize)>,
+    /// The current limit, read without the lock.
+    limit: AtomicUsize,
+    running: AtomicUsize,
     queued: AtomicUsize,
     max_queued: usize,
     wait: Duration,
+    body_wait: Duration,
     refused: AtomicU64,
     last_report: Mutex<Instant>,
 }
 
 impl Admission {
-    pub fn new(max_in_flight: u32, max_queued: u32, wait: Duration) -> Admission {
+    pub fn new(
+        max_in_flight: u32,
+        max_queued: u32,
+        wait: Duration,
+        body_wait: Duration,
+    ) -> Admission {
         let max_in_flight = max_in_flight.max(1) as usize;
         Admission {
             places: Semaphore::new(max_in_flight),
             max_in_flight,
+            limiter: Mutex::new((Limiter::new(max_in_flight), max_in_flight)),
+            limit: AtomicUsize::new(max_in_flight),
+            running: AtomicUsize::new(0),
             queued: AtomicUsize::new(0),
             max_queued: max_queued as usize,
             wait,
+            body_wait,
             refused: AtomicU64::new(0),
             last_report: Mutex::new(Instant::now()),
         }
@@ -75,12 +98,19 @@ pub async fn admit(
     request: Request,
     next: Next,
 ) -> Response {
+    let request = match read_body(request, admission.body_wait).await {
+        Ok(request) => request,
+        Err(error) => return error.into_response(),
+    };
     let place = match admission.places.try_acquire() {
         Ok(place) => place,
         Err(_) => {
             // Join the queue if there is room in it.
+            let room = admission
+                .max_queued
+                .min(admission.limit.load(Ordering::Relaxed));
             let queued = admission.queued.fetch_add(1, Ordering::AcqRel);
-            if queued >= admission.max_queued {
+            if queued >= room {
                 admission.queued.fetch_sub(1, Ordering::AcqRel);
                 return admission.refuse();
             }
@@ -92,9 +122,74 @@ pub async fn admit(
             }
         }
     };
+    let kind = kind(&request);
+    let running = admission.running.fetch_add(1, Ordering::AcqRel) + 1;
+    let started = Instant::now();
     let response = next.run(request).await;
-    drop(place);
+    admission.running.fetch_sub(1, Ordering::AcqRel);
+    admission.finished(place, &kind, started.elapsed(), running);
     response
+}
+
+impl Admission {
+    /// Gives the limiter what a request took, and brings the places to the limit: a place
+    /// above it is forgotten as it is given back, missing ones are added.
+    fn finished(&self, place: SemaphorePermit<'_>, kind: &str, took: Duration, running: usize) {
+        let Ok(mut guard) = self.limiter.lock() else {
+            return;
+        };
+        let (limiter, places) = &mut *guard;
+        let limit = limiter.sample(kind, took, running);
+        self.limit.store(limit, Ordering::Relaxed);
+        if *places > limit {
+            place.forget();
+            *places -= 1;
+        } else if *places < limit {
+            self.places.add_permits(limit - *places);
+            *places = limit;
+        }
+    }
+}
+
+/// The kind of a request for the limiter: its method and route (entity included).
+fn kind(request: &Request) -> String {
+    let path = request.uri().path();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or(path, |matched| matched.as_str());
+    let entity = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    format!("{} {route} {entity}", request.method())
+}
+
+/// `request` with its body read whole (at most [`super::BODY_LIMIT`] bytes, within `wait`).
+async fn read_body(request: Request, wait: Duration) -> Result<Request, ApiError> {
+    use http_body_util::BodyExt;
+    if axum::body::HttpBody::size_hint(request.body()).exact() == Some(0) {
+        return Ok(request);
+    }
+    let (parts, body) = request.into_parts();
+    let limited = http_body_util::Limited::new(body, super::BODY_LIMIT);
+    let bytes = match tokio::time::timeout(wait, limited.collect()).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
+            return Err(ApiError::payload_too_large(
+                "the body is larger than the limit",
+            ));
+        }
+        Ok(Err(error)) => {
+            return Err(ApiError::bad_request(format!(
+                "the body cannot be read: {error}"
+            )));
+        }
+        Err(_) => {
+            return Err(ApiError::request_timeout(format!(
+                "the body did not arrive within {} s",
+                wait.as_secs()
+            )));
+        }
+    };
+    Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
 
 #[cfg(test)]
@@ -140,7 +235,7 @@ mod tests {
     async fn beyond_the_places_and_the_queue_the_answer_is_503_at_once() {
         let release = Arc::new(Notify::new());
         let app = app(
-            Admission::new(2, 1, Duration::from_secs(30)),
+            Admission::new(2, 1, Duration::from_secs(30), Duration::from_secs(1)),
             release.clone(),
         );
         // Two in their places, one in the queue: all three wait for the release.
@@ -176,7 +271,7 @@ mod tests {
     async fn a_queued_request_waits_no_longer_than_the_wait() {
         let release = Arc::new(Notify::new());
         let app = app(
-            Admission::new(1, 10, Duration::from_millis(100)),
+            Admission::new(1, 10, Duration::from_millis(100), Duration::from_secs(1)),
             release.clone(),
         );
         let first = {

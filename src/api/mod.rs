@@ -37,11 +37,13 @@ mod dependents;
 pub mod error;
 mod export;
 pub mod extract;
+mod limiter;
 mod list;
 mod meta;
 mod record;
 pub mod request_id;
 mod restore;
+mod send_deadline;
 mod server;
 mod session;
 mod views;
@@ -59,7 +61,7 @@ use crate::schema::Schema;
 pub use app::CONTENT_SECURITY_POLICY;
 pub use error::ApiError;
 pub use meta::Documents;
-pub use server::serve;
+pub use server::{Limits, serve};
 
 /// What every handler can reach. Extractors clone it on every request, so it is one `Arc`
 /// (a single reference count to bump) rather than a bundle of them.
@@ -105,6 +107,7 @@ fn api(state: AppState) -> Router {
         settings.max_in_flight,
         settings.max_queued,
         settings.admission_wait,
+        settings.header_timeout,
     ));
     // What reaches the database is admitted (admission.rs); health, login and logout, and
     // the document, always answer.
@@ -137,13 +140,15 @@ fn api(state: AppState) -> Router {
                 .patch(record::update)
                 .delete(record::delete),
         )
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            record::refuse_read_only,
-        ))
+        // Outermost last: a write to a read-only entity is refused before its body is read
+        // or a place taken.
         .route_layer(axum::middleware::from_fn_with_state(
             admission,
             admission::admit,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            record::refuse_read_only,
         ));
     Router::new()
         .route("/health", get(meta::health))

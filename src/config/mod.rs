@@ -35,6 +35,15 @@ pub struct AdminSettings {
     pub max_queued: u32,
     /// How long a queued request waits for a place before its 503.
     pub admission_wait: Duration,
+    /// Client connections open at once (beyond: the next waits to be accepted).
+    pub max_client_connections: u32,
+    /// The longest a client takes to send a request's headers, or its body, and the longest
+    /// a connection stays open idle between requests.
+    pub header_timeout: Duration,
+    /// The largest request head (request line and headers); beyond: 431.
+    pub max_header_bytes: u32,
+    /// The longest a client may take no byte of a response before it is disconnected.
+    pub send_timeout: Duration,
     /// Below this many rows an `estimated` count is exact.
     pub count_threshold: u64,
     /// A delete that would take more rows with it (by cascade or SET NULL) is refused.
@@ -65,6 +74,10 @@ impl Default for AdminSettings {
             max_in_flight: 20,
             max_queued: 200,
             admission_wait: Duration::from_millis(1000),
+            max_client_connections: 10_000,
+            header_timeout: Duration::from_secs(15),
+            max_header_bytes: 64 * 1024,
+            send_timeout: Duration::from_secs(30),
             count_threshold: 100_000,
             max_cascade_rows: 10_000,
             cors_origins: Vec::new(),
@@ -120,6 +133,10 @@ struct RawAdmin {
     max_in_flight: Option<u32>,
     max_queued: Option<u32>,
     admission_wait_ms: Option<u64>,
+    max_client_connections: Option<u32>,
+    header_timeout_secs: Option<u64>,
+    max_header_bytes: Option<u32>,
+    send_timeout_secs: Option<u64>,
     count_threshold: Option<u64>,
     max_cascade_rows: Option<u64>,
     #[serde(default)]
@@ -314,6 +331,24 @@ fn settings(raw: RawAdmin) -> Result<AdminSettings, String> {
         admission_wait: raw
             .admission_wait_ms
             .map_or(defaults.admission_wait, Duration::from_millis),
+        max_client_connections: raw
+            .max_client_connections
+            .unwrap_or(defaults.max_client_connections)
+            .max(1),
+        header_timeout: secs(
+            raw.header_timeout_secs,
+            defaults.header_timeout,
+            "header_timeout_secs",
+        )?,
+        max_header_bytes: match raw.max_header_bytes {
+            Some(n) if n < 1024 => return Err("max_header_bytes must be at least 1024".into()),
+            n => n.unwrap_or(defaults.max_header_bytes),
+        },
+        send_timeout: secs(
+            raw.send_timeout_secs,
+            defaults.send_timeout,
+            "send_timeout_secs",
+        )?,
         count_threshold: raw.count_threshold.unwrap_or(defaults.count_threshold),
         max_cascade_rows: raw.max_cascade_rows.unwrap_or(defaults.max_cascade_rows),
         cors_origins: check_origins(raw.cors_origins)?,

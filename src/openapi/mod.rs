@@ -162,7 +162,7 @@ fn error_schema() -> Json {
         "type": "object",
         "properties": {
             "code": {"type": "string", "enum": ["bad_request", "unauthorized", "forbidden", "not_found",
-                "method_not_allowed", "conflict", "precondition_failed", "payload_too_large",
+                "method_not_allowed", "request_timeout", "conflict", "precondition_failed", "payload_too_large",
                 "unsupported_media_type", "validation_failed", "too_many_requests", "unavailable",
                 "internal"]},
             "message": {"type": "string"},
@@ -200,6 +200,7 @@ fn error_responses() -> Json {
             "405",
             "The method is not allowed here (any write to a read-only entity).",
         ),
+        ("408", "The body did not arrive within the header timeout."),
         ("413", "The body is larger than 1 MiB."),
         ("415", "The body is not JSON."),
         ("422", "Rule violations, every failing field at once."),
@@ -267,7 +268,9 @@ fn collection(entity: &Entity, limits: Limits) -> Json {
         }),
     );
     if !entity.read_only {
-        let mut created = errors(&["400", "401", "403", "409", "413", "415", "422", "503"]);
+        let mut created = errors(&[
+            "400", "401", "403", "408", "409", "413", "415", "422", "503",
+        ]);
         created.insert(
             "201".into(),
             json!({
@@ -290,7 +293,7 @@ fn collection(entity: &Entity, limits: Limits) -> Json {
             format!("{}Update", type_name(name))
         };
         let mut bulk = errors(&[
-            "400", "401", "403", "404", "409", "412", "413", "415", "422", "503",
+            "400", "401", "403", "404", "408", "409", "412", "413", "415", "422", "503",
         ]);
         bulk.insert(
             "200".into(),
@@ -386,7 +389,7 @@ fn item(entity: &Entity) -> Json {
         let update = reference(&format!("{}Update", type_name(name)));
         for method in ["put", "patch"] {
             let mut updated = errors(&[
-                "400", "401", "403", "404", "409", "412", "413", "415", "422", "503",
+                "400", "401", "403", "404", "408", "409", "412", "413", "415", "422", "503",
             ]);
             updated.insert("200".into(), ok("The stored record."));
             operations.insert(method.into(), json!({

@@ -6,6 +6,7 @@ mod actions;
 mod aggregate;
 mod audit;
 mod auth;
+mod bounds;
 mod bulk;
 mod cascades;
 mod choices;
@@ -30,6 +31,7 @@ mod views;
 
 backend_tests!(
     overload::a_burst_beyond_the_places_is_refused_fast_and_cleanly,
+    bounds::a_client_that_never_reads_an_export_lets_go,
     views::each_user_sees_their_own_and_shared_ones,
     views::states_are_checked_against_their_entity,
     views::an_open_admin_shares_every_view,
