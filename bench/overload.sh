@@ -2,7 +2,8 @@
 # Overload (issue #16): PostgreSQL, 200,000 posts; the exact-count list and get-by-id, first
 # with one client (the unloaded latency), then with 1,024 clients at once for 10 s each;
 # the admitted (200) and refused (503) answers counted and timed apart (examples/overload.rs),
-# the server's peak memory read from /proc. Prints a Markdown table for docs/performance.md.
+# the server's peak memory read from /proc; with the admission limit fixed, then adaptive.
+# Prints Markdown tables for docs/performance.md.
 #
 #   bench/overload.sh            # builds the release binary and the load generator first
 #
@@ -22,37 +23,44 @@ SELECT 'Post ' || n, 'Body of post ' || n, ((ARRAY['draft','published','archived
 FROM generate_series(1, 200000) n;
 ANALYZE;
 SQL
-# MAX_IN_FLIGHT=4 bench/overload.sh: the admission limit to measure (default: the admin's).
 config=$(mktemp --suffix=.toml)
-# The queue's wait is short (100 ms): under sustained overload, a long one only adds to the
-# admitted requests' latency.
-limits="admission_wait_ms = 100"
-[ -n "${MAX_IN_FLIGHT:-}" ] && limits="$limits\nmax_in_flight = $MAX_IN_FLIGHT"
-sed "s/^base_path = .*/&\n$limits/" config/blog.toml >"$config"
-target/release/autoadmin serve --config "$config" --database-url "$url/$db" \
-  --bind "127.0.0.1:$port" --insecure-dev >/tmp/aa-overload.log 2>&1 &
-server=$!
-trap 'kill -TERM $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -f "$config"' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/admin/api/health" >/dev/null && break; sleep 0.1; done
+server=
+stop() { [ -n "$server" ] && { kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }; server=; }
+trap 'stop; rm -f "$config"' EXIT
 api="http://127.0.0.1:$port/admin/api"
 list="$api/posts?_page=1&_perPage=25&_count=exact"
 get="$api/posts/4242"
 load() { target/release/examples/overload "$1" "$2" "$3"; }
-echo "| workload | clients | 200/s | p50 ms (200) | p99 ms (200) | 503/s | p99 ms (503) | errors |"
-echo "|---|---|---|---|---|---|---|---|"
-for workload in list get; do
-  target=$list; [ "$workload" = get ] && target=$get
-  for clients in 1 16 1024; do
-    seconds=10; [ "$clients" = 1 ] && seconds=5
-    load "$target" "$clients" "$seconds" | python3 -c '
+# Each mode on a fresh server, side by side: the fixed limit (max_in_flight, default twice
+# the 10 connections) and the adaptive one. The queue's wait is short (100 ms): under
+# sustained overload, a long one only adds to the admitted requests' latency.
+for adaptive in ${MODES:-false true}; do
+  limits="admission_wait_ms = 100\nadaptive_admission = $adaptive"
+  sed "s/^base_path = .*/&\n$limits/" config/blog.toml >"$config"
+  target/release/autoadmin serve --config "$config" --database-url "$url/$db" \
+    --bind "127.0.0.1:$port" --insecure-dev >/tmp/aa-overload.log 2>&1 &
+  server=$!
+  for _ in $(seq 1 100); do curl -sf "$api/health" >/dev/null && break; sleep 0.1; done
+  echo
+  echo "adaptive_admission = $adaptive"
+  echo
+  echo "| workload | clients | 200/s | p50 ms (200) | p99 ms (200) | 503/s | p99 ms (503) | errors |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for workload in list get; do
+    target=$list; [ "$workload" = get ] && target=$get
+    for clients in 1 16 1024; do
+      seconds=10; [ "$clients" = 1 ] && seconds=5
+      load "$target" "$clients" "$seconds" | python3 -c '
 import json, sys
 r = json.load(sys.stdin)
 ok, busy = r.get("200", {}), r.get("503", {})
 f = lambda d, k: ("%.1f" % d[k]) if k in d else "–"
 print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (sys.argv[1], sys.argv[2], f(ok, "per_second"), f(ok, "p50_ms"), f(ok, "p99_ms"), f(busy, "per_second"), f(busy, "p99_ms"), r["connection_errors"] + sum(v["count"] for k, v in r.items() if k not in ("200", "503", "connection_errors"))))
 ' "$workload" "$clients"
+    done
   done
+  echo
+  echo "server peak RSS: $(grep VmHWM /proc/$server/status | awk '{print $2/1024 " MB"}'); log lines: $(wc -l < /tmp/aa-overload.log) ($(grep -c 'overloaded' /tmp/aa-overload.log || true) overload summaries)"
+  stop
 done
-echo
-echo "server peak RSS: $(grep VmHWM /proc/$server/status | awk '{print $2/1024 " MB"}'); health during the runs answered; log lines: $(wc -l < /tmp/aa-overload.log) ($(grep -c 'overloaded' /tmp/aa-overload.log || true) overload summaries)"
 psql -q "$url/postgres" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true

@@ -1,9 +1,10 @@
-//! Overload control: at most a limit of requests use the database at once; up to as many
-//! more (and `max_queued` at most) wait, each at most `admission_wait`, for one of those
-//! places; any other is answered 503 with `Retry-After` at once, before it takes a connection,
-//! a statement or memory. The limit follows the database ([`Limiter`]): `max_in_flight` while
-//! requests run as fast as when the server is idle, fewer as they slow down. A queue no longer
-//! than the places keeps a queued request's wait to about one request's time. Only the routes that reach the database are admitted this way: health, login,
+//! Overload control: at most a limit of requests use the database at once; up to
+//! `max_queued` more wait, each at most `admission_wait`, for one of those places (a burst,
+//! such as a dashboard's panels, waits its turn); any other is answered 503 with
+//! `Retry-After` at once, before it takes a connection, a statement or memory. The limit is
+//! `max_in_flight`, or with `adaptive_admission` follows the database ([`Limiter`]): up to
+//! `max_in_flight` while requests run as fast as when the server is idle, fewer as they slow
+//! down. Only the routes that reach the database are admitted this way: health, login,
 //! logout, the OpenAPI document and the app's files always answer.
 //!
 //! A request's body is read before it asks for a place: a client that sends its body slowly
@@ -49,16 +50,19 @@ pub struct Admission {
 impl Admission {
     pub fn new(
         max_in_flight: u32,
+        adaptive: bool,
         max_queued: u32,
         wait: Duration,
         body_wait: Duration,
     ) -> Admission {
         let max_in_flight = max_in_flight.max(1) as usize;
+        let limiter = Limiter::new(max_in_flight, adaptive);
+        let start = limiter.limit();
         Admission {
-            places: Semaphore::new(max_in_flight),
+            places: Semaphore::new(start),
             max_in_flight,
-            limiter: Mutex::new((Limiter::new(max_in_flight), max_in_flight)),
-            limit: AtomicUsize::new(max_in_flight),
+            limiter: Mutex::new((limiter, start)),
+            limit: AtomicUsize::new(start),
             running: AtomicUsize::new(0),
             queued: AtomicUsize::new(0),
             max_queued: max_queued as usize,
@@ -82,6 +86,7 @@ impl Admission {
                 refused,
                 seconds,
                 max_in_flight = self.max_in_flight,
+                limit = self.limit.load(Ordering::Relaxed),
                 max_queued = self.max_queued,
                 "overloaded: {refused} requests refused with 503 in the last {seconds} s"
             );
@@ -235,7 +240,7 @@ mod tests {
     async fn beyond_the_places_and_the_queue_the_answer_is_503_at_once() {
         let release = Arc::new(Notify::new());
         let app = app(
-            Admission::new(2, 1, Duration::from_secs(30), Duration::from_secs(1)),
+            Admission::new(2, false, 1, Duration::from_secs(30), Duration::from_secs(1)),
             release.clone(),
         );
         // Two in their places, one in the queue: all three wait for the release.
@@ -271,7 +276,13 @@ mod tests {
     async fn a_queued_request_waits_no_longer_than_the_wait() {
         let release = Arc::new(Notify::new());
         let app = app(
-            Admission::new(1, 10, Duration::from_millis(100), Duration::from_secs(1)),
+            Admission::new(
+                1,
+                false,
+                10,
+                Duration::from_millis(100),
+                Duration::from_secs(1),
+            ),
             release.clone(),
         );
         let first = {

@@ -3,44 +3,58 @@
 //!
 //! A fixed limit is right for one kind of request only: twenty gets at once keep their
 //! latency, twenty exact-count lists on two cores take four times theirs. So each kind of
-//! request (method and route, entity included) keeps its *baseline*: its latency when it
-//! started with at most [`UNLOADED`] others running, which under overload never happens and so
-//! never creeps up. Every finished request says how much slower it was than its kind's
+//! request (method and route, entity included) keeps its *baseline*: its latency when it ran
+//! alone, which under overload never happens and so never creeps up. (Alone, not "with one
+//! other": PostgreSQL runs one count over both cores of this machine, and two at once each
+//! take twice as long.) A kind not yet seen alone takes the quickest it has been as a
+//! provisional baseline. Every finished request says how much slower it was than its kind's
 //! baseline; every window, the mean of those slowdowns sets the limit, as in Netflix's
-//! gradient limiter: above [`TOLERANCE`] the limit shrinks in proportion (at most by half), at
-//! or below it the limit grows by one. The limit stays between 1 and the configured
-//! `max_in_flight`.
+//! gradient limiter: above [`TOLERANCE`] the limit shrinks at once, in proportion; at or below
+//! it, once as many requests as the limit have finished with the limit reached, it grows by
+//! one (growing faster than requests finish would overshoot before the first slow answer). The limit stays between 1 and the configured `max_in_flight`, and
+//! starts low ([`START`]): a burst of heavy requests on a fresh server must not all run at
+//! once before the first window has said how they fare.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// A request that started with at most this many running (itself included) measured its
-/// kind's unloaded latency.
-pub const UNLOADED: usize = 2;
-
 /// How much slower than their baseline requests may run before the limit shrinks.
 const TOLERANCE: f64 = 1.25;
 
-/// The shortest window; a window also waits for as many samples as the limit.
+/// A window: the limit changes at most this often.
 const WINDOW: Duration = Duration::from_millis(100);
 
+/// The fewest requests that judge a limit before it grows: each step up is a probe that
+/// may cost a few requests twice their time, so not at every request of a heavy kind.
+const ROUND: f64 = 10.0;
+
+/// The limit of a fresh server (or `max_in_flight` if lower).
+const START: usize = 4;
+
 pub struct Limiter {
+    /// `false`: the limit is `max` and never moves.
+    adaptive: bool,
     limit: f64,
     max: f64,
-    baselines: HashMap<String, f64>,
+    /// Per kind: the baseline in seconds, and whether it was measured alone.
+    baselines: HashMap<String, (f64, bool)>,
     slowdowns: f64,
     samples: u32,
+    /// The most requests seen running at once in this window.
+    busiest: usize,
     window_start: Instant,
 }
 
 impl Limiter {
-    pub fn new(max: usize) -> Limiter {
+    pub fn new(max: usize, adaptive: bool) -> Limiter {
         Limiter {
-            limit: max as f64,
+            adaptive,
+            limit: if adaptive { max.min(START) } else { max } as f64,
             max: max as f64,
             baselines: HashMap::new(),
             slowdowns: 0.0,
             samples: 0,
+            busiest: 0,
             window_start: Instant::now(),
         }
     }
@@ -53,36 +67,52 @@ impl Limiter {
     /// A request of `kind` took `latency`, having started with `running` requests running
     /// (itself included). Returns the limit, changed at the end of a window.
     pub fn sample(&mut self, kind: &str, latency: Duration, running: usize) -> usize {
+        if !self.adaptive {
+            return self.limit();
+        }
         let latency = latency.as_secs_f64().max(1e-6);
-        if running <= UNLOADED {
+        let alone = running <= 1;
+        match self.baselines.get_mut(kind) {
             // Smoothed: one quick answer (a cached page) does not make the baseline.
-            match self.baselines.get_mut(kind) {
-                Some(baseline) => *baseline = 0.8 * *baseline + 0.2 * latency,
-                None => {
-                    self.baselines.insert(kind.to_owned(), latency);
-                }
+            Some((baseline, true)) if alone => *baseline = 0.8 * *baseline + 0.2 * latency,
+            Some((baseline, measured)) if alone || !*measured => {
+                *baseline = if alone {
+                    latency
+                } else {
+                    baseline.min(latency)
+                };
+                *measured = alone;
+            }
+            Some(_) => {}
+            None => {
+                self.baselines.insert(kind.to_owned(), (latency, alone));
             }
         }
-        if let Some(baseline) = self.baselines.get(kind) {
-            self.slowdowns += (latency / baseline).max(1.0);
-            self.samples += 1;
+        let baseline = self.baselines[kind].0;
+        self.slowdowns += (latency / baseline).max(1.0);
+        self.samples += 1;
+        self.busiest = self.busiest.max(running);
+        if self.samples == 0 || self.window_start.elapsed() < WINDOW {
+            return self.limit();
         }
-        if self.samples > 0
-            && self.samples as f64 >= self.limit.min(32.0)
-            && self.window_start.elapsed() >= WINDOW
-        {
-            let slowdown = self.slowdowns / f64::from(self.samples);
-            let gradient = (TOLERANCE / slowdown).clamp(0.5, 1.0);
-            let next = if gradient < 1.0 {
-                self.limit * gradient
-            } else {
-                self.limit + 1.0
-            };
-            self.limit = next.clamp(1.0, self.max);
-            self.slowdowns = 0.0;
-            self.samples = 0;
-            self.window_start = Instant::now();
+        let slowdown = self.slowdowns / f64::from(self.samples);
+        if slowdown > TOLERANCE {
+            // Slower: shrink at once, in proportion.
+            self.limit = (self.limit * TOLERANCE / slowdown).max(1.0);
+        } else if f64::from(self.samples) >= self.limit.max(ROUND) {
+            // As fast as idle over a round of the limit (ROUND at least): one more, if it was
+            // reached (else it said nothing about one more).
+            if self.busiest >= self.limit() {
+                self.limit = (self.limit + 1.0).min(self.max);
+            }
+        } else {
+            // Too few requests finished since the limit last moved to judge it.
+            return self.limit();
         }
+        self.slowdowns = 0.0;
+        self.samples = 0;
+        self.busiest = 0;
+        self.window_start = Instant::now();
         self.limit()
     }
 }
@@ -96,7 +126,7 @@ mod tests {
         for _ in 0..windows {
             limiter.window_start = Instant::now() - WINDOW;
             let limit = limiter.limit();
-            for _ in 0..limit.max(1) {
+            for _ in 0..limit.max(ROUND as usize) {
                 limiter.sample("GET /posts", latency(limit), limit);
             }
         }
@@ -104,29 +134,30 @@ mod tests {
 
     #[test]
     fn a_database_that_serves_two_at_once_gets_a_limit_near_two() {
-        let mut limiter = Limiter::new(20);
+        let mut limiter = Limiter::new(20, true);
         // Idle: 60 ms.
         limiter.sample("GET /posts", Duration::from_millis(60), 1);
         // Beyond two at once, each takes longer in proportion (two cores).
         let latency = |running: usize| Duration::from_millis(60 * (running.max(2) as u64) / 2);
-        run(&mut limiter, 50, latency);
-        assert!((2..=3).contains(&limiter.limit()), "{}", limiter.limit());
+        // The limit settles where requests take at most twice their idle time.
+        for _ in 0..10 {
+            run(&mut limiter, 5, latency);
+            assert!((2..=4).contains(&limiter.limit()), "{}", limiter.limit());
+        }
     }
 
     #[test]
     fn requests_that_keep_their_latency_raise_the_limit_to_the_maximum() {
-        let mut limiter = Limiter::new(20);
+        let mut limiter = Limiter::new(20, true);
         limiter.sample("GET /posts", Duration::from_millis(1), 1);
-        run(&mut limiter, 10, |_| Duration::from_millis(5));
-        assert!(limiter.limit() < 20);
-        // Requests that take their idle time again: the limit climbs back.
+        assert_eq!(limiter.limit(), START, "a fresh server starts low");
         run(&mut limiter, 40, |_| Duration::from_millis(1));
         assert_eq!(limiter.limit(), 20);
     }
 
     #[test]
     fn kinds_are_compared_with_their_own_baseline() {
-        let mut limiter = Limiter::new(20);
+        let mut limiter = Limiter::new(20, true);
         limiter.sample("GET /posts", Duration::from_millis(60), 1);
         limiter.sample("GET /posts/{id}", Duration::from_millis(1), 1);
         // A mix of both, each at its idle latency, under load: nothing to shed.
@@ -138,5 +169,18 @@ mod tests {
             }
         }
         assert_eq!(limiter.limit(), 20);
+    }
+
+    #[test]
+    fn a_kind_first_seen_under_load_is_judged_by_its_quickest() {
+        let mut limiter = Limiter::new(20, true);
+        run(&mut limiter, 20, |_| Duration::from_millis(1));
+        assert_eq!(limiter.limit(), 20);
+        // Never alone: its quickest (100 ms) stands in until it runs alone.
+        limiter.sample("GET /posts/export.csv", Duration::from_millis(100), 20);
+        limiter.window_start = Instant::now() - WINDOW;
+        limiter.sample("GET /posts/export.csv", Duration::from_millis(400), 20);
+        // The window's mean slowdown is (1 + 4) / 2: the limit shrinks to 20 x 1.25 / 2.5.
+        assert_eq!(limiter.limit(), 10);
     }
 }

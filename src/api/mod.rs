@@ -105,6 +105,7 @@ fn api(state: AppState) -> Router {
     let settings = &state.settings;
     let admission = Arc::new(admission::Admission::new(
         settings.max_in_flight,
+        settings.adaptive_admission,
         settings.max_queued,
         settings.admission_wait,
         settings.header_timeout,

@@ -31,6 +31,8 @@ pub struct AdminSettings {
     pub max_connections: u32,
     /// Requests that may use the database at once (beyond: they queue).
     pub max_in_flight: u32,
+    /// Whether the limit in force follows the requests' slowdown (else: `max_in_flight`).
+    pub adaptive_admission: bool,
     /// Requests that may wait for one of those places; beyond, 503 at once.
     pub max_queued: u32,
     /// How long a queued request waits for a place before its 503.
@@ -72,6 +74,7 @@ impl Default for AdminSettings {
             statement_timeout: Duration::from_secs(30),
             max_connections: 10,
             max_in_flight: 20,
+            adaptive_admission: false,
             max_queued: 200,
             admission_wait: Duration::from_millis(1000),
             max_client_connections: 10_000,
@@ -131,6 +134,7 @@ struct RawAdmin {
     statement_timeout_secs: Option<u64>,
     max_connections: Option<u32>,
     max_in_flight: Option<u32>,
+    adaptive_admission: Option<bool>,
     max_queued: Option<u32>,
     admission_wait_ms: Option<u64>,
     max_client_connections: Option<u32>,
@@ -327,6 +331,9 @@ fn settings(raw: RawAdmin) -> Result<AdminSettings, String> {
                     .max(1),
             )
             .max(1),
+        adaptive_admission: raw
+            .adaptive_admission
+            .unwrap_or(defaults.adaptive_admission),
         max_queued: raw.max_queued.unwrap_or(defaults.max_queued),
         admission_wait: raw
             .admission_wait_ms

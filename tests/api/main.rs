@@ -31,6 +31,7 @@ mod views;
 
 backend_tests!(
     overload::a_burst_beyond_the_places_is_refused_fast_and_cleanly,
+    overload::an_adaptive_limit_refuses_as_cleanly,
     bounds::a_client_that_never_reads_an_export_lets_go,
     views::each_user_sees_their_own_and_shared_ones,
     views::states_are_checked_against_their_entity,

@@ -8,9 +8,27 @@ use serde_json::{Value as Json, json};
 use crate::common::{Backend, spawn_app};
 
 pub async fn a_burst_beyond_the_places_is_refused_fast_and_cleanly(backend: Backend) {
+    burst(
+        backend,
+        "max_in_flight = 1\nmax_queued = 0\nadmission_wait_ms = 0",
+    )
+    .await;
+}
+
+/// The same with the limit that follows the database: it starts low and shrinks as the
+/// burst slows requests down, and every answer is still a whole one.
+pub async fn an_adaptive_limit_refuses_as_cleanly(backend: Backend) {
+    burst(
+        backend,
+        "adaptive_admission = true\nmax_queued = 0\nadmission_wait_ms = 0",
+    )
+    .await;
+}
+
+async fn burst(backend: Backend, limits: &str) {
     let config = autoadmin::demo::CONFIG.replacen(
         "base_path = \"/admin\"",
-        "base_path = \"/admin\"\nmax_in_flight = 1\nmax_queued = 0\nadmission_wait_ms = 0",
+        &format!("base_path = \"/admin\"\n{limits}"),
         1,
     );
     let Some(app) = spawn_app(backend, &[backend.blog_schema()], &config).await else {
