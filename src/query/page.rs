@@ -48,6 +48,17 @@ pub(super) fn parse(
         };
     }
     let number = whole("_page", page, 1)?.unwrap_or(1);
+    // The bound the document states, whatever the page size: (page - 1) × the largest page
+    // must be an offset the databases take.
+    if number > i64::MAX as u64 / limits.max_per_page.max(1) {
+        return Err(Error::BadParameter {
+            name: "_page".into(),
+            message: format!(
+                "is too large (at most {})",
+                i64::MAX as u64 / limits.max_per_page.max(1)
+            ),
+        });
+    }
     let size = match (whole("_perPage", per_page, 1)?, whole("_limit", limit, 1)?) {
         (Some(n), _) | (None, Some(n)) => n,
         (None, None) => entity.per_page,
