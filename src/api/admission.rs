@@ -111,11 +111,8 @@ pub async fn admit(
         Ok(place) => place,
         Err(_) => {
             // Join the queue if there is room in it.
-            let room = admission
-                .max_queued
-                .min(admission.limit.load(Ordering::Relaxed));
             let queued = admission.queued.fetch_add(1, Ordering::AcqRel);
-            if queued >= room {
+            if queued >= admission.max_queued {
                 admission.queued.fetch_sub(1, Ordering::AcqRel);
                 return admission.refuse();
             }
