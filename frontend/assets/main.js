@@ -260,6 +260,11 @@ async function route() {
     configOf,
     api: state.api,
     query,
+    // The query of the address now, while it is still this view's (null once elsewhere).
+    latestQuery: () => {
+      const [latestPath, latest = ''] = location.hash.replace(/^#/, '').split('?');
+      return latestPath === path ? new URLSearchParams(latest) : null;
+    },
     navigate: (hash) => { location.hash = hash; },
     // Draws the current view again (its data changed without its address).
     reload: () => route(),

@@ -507,6 +507,33 @@ test('active filters read as chips with labels, each removable', async () => {
   assert.deepEqual(await page.locator('.filter-chips .chip span').allInnerTexts(), ['Views: 10 to 5,000']);
 });
 
+test('changes made while the list loads add up: a sort and a filter clicked before the filtered rows came keep the filter', async () => {
+  await page.goto(`${demo.base}#/posts`);
+  await listed(page);
+  // The filtered list's answers are held: the list shown stays the unfiltered one meanwhile.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route(/\/admin\/api\/posts\?/, async (route) => {
+    if (route.request().url().includes('published')) await held;
+    await route.continue();
+  });
+  await page.locator('#filter-status').selectOption('published');
+  await page.waitForFunction(() => location.hash.includes('published'));
+  await page.click('#sort-title');
+  await page.waitForFunction(() => location.hash.includes('sort=title'));
+  await page.locator('#add-filter').selectOption('views');
+  await page.waitForFunction(() => location.hash.includes('views'));
+  const hash = decodeURIComponent(new URL(page.url()).hash);
+  assert.ok(hash.includes('"status":{"eq":"published"}'), hash);
+  assert.ok(hash.includes('sort=title'), hash);
+  release();
+  await page.locator('#filter-views-gte').waitFor();
+  assert.equal(await page.inputValue('#filter-status'), 'published');
+  const statuses = await page.locator('table.list tbody tr td[data-field="status"]').allInnerTexts();
+  assert.ok(statuses.length > 0 && statuses.every((s) => s === 'published'), statuses.join());
+  await page.unroute(/\/admin\/api\/posts\?/);
+});
+
 test('markdown is edited with a preview and shown rendered, as DOM, with safe links only; JSON is checked as typed', async () => {
   const text = '# Release notes\n\nSome **bold** and _soft_ words, `code`, a [site](https://example.com/a) and a [trap](javascript:alert(1)).\n\n- one\n- two\n\n<script>window.pwned = 1</script>';
   await page.goto(`${demo.base}#/posts/24/edit`);

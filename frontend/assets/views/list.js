@@ -29,9 +29,14 @@ export async function render(main, entity, ctx) {
   const columns = columnNames.map((name) => fields.get(name));
   // The element to focus once drawn: a change in the column chooser keeps it open.
   const focus = ctx.takeFocus();
+  // A change made on a list drawn before the latest state (clicked while the next one loads)
+  // applies to the latest: a sort clicked just after a filter keeps the filter.
   const go = (changes, focusId) => {
     ctx.focusAfterRender(focusId ?? document.activeElement?.id ?? null);
-    ctx.setQuery(urlState({ ...state, ...changes }, entity));
+    const now = ctx.latestQuery() ? readState(ctx.latestQuery(), entity, ctx.config) : state;
+    const next = { ...now, ...changes };
+    if (changes.filters) next.filters = rebase(state.filters, changes.filters, now.filters);
+    ctx.setQuery(urlState(next, entity));
   };
   document.title = `${entity.label} · ${ctx.config.title}`;
   const page = await load(entity, state, fields, columns, ctx);
@@ -93,6 +98,17 @@ function readState(query, entity, config) {
     // The view the state came from (saved.js), kept while the user changes it.
     view: query.get('view') || '',
   };
+}
+
+/** The filters `now` with the difference between `before` and `after` applied: what a filter
+ * control changed, on top of what another control changed meanwhile. */
+function rebase(before, after, now) {
+  const next = { ...now };
+  for (const name of Object.keys(before)) if (!(name in after)) delete next[name];
+  for (const [name, condition] of Object.entries(after)) {
+    if (JSON.stringify(condition) !== JSON.stringify(before[name])) next[name] = condition;
+  }
+  return next;
 }
 
 /** The URL's query for a state: what differs from the defaults. */
