@@ -1,10 +1,18 @@
 //! Overload control: at most a limit of requests use the database at once; up to
 //! `max_queued` more wait, each at most `admission_wait`, for one of those places (a burst,
 //! such as a dashboard's panels, waits its turn); any other is answered 503 with
-//! `Retry-After` at once, before it takes a connection, a statement or memory. The limit is
-//! `max_in_flight`, or with `adaptive_admission` follows the database ([`Limiter`]): up to
+//! `Retry-After` at once, before it takes a connection, a statement or memory.
+//!
+//! A burst and overload both make a queue; what tells them apart is whether requests keep
+//! joining it (as in CoDel, which judges a queue by how long it stands, not by its length). A
+//! request that joins a queue that has not been empty for [`INTERVAL`] finds it *standing*:
+//! it waits [`STANDING_WAIT`] at most, and while the queue stands, a request that waited
+//! longer than that is refused when its place comes instead of being run late. So a burst
+//! gets the whole `admission_wait`, and under sustained overload the admitted requests wait
+//! milliseconds, not seconds: their latency stays near the unloaded one. The limit
+//! follows the database ([`Limiter`], `adaptive_admission`, the default): up to
 //! `max_in_flight` while requests run as fast as when the server is idle, fewer as they slow
-//! down. Only the routes that reach the database are admitted this way: health, login,
+//! down; or it is `max_in_flight`. Only the routes that reach the database are admitted this way: health, login,
 //! logout, the OpenAPI document and the app's files always answer.
 //!
 //! A request's body is read before it asks for a place: a client that sends its body slowly
@@ -15,7 +23,7 @@
 //! their count): at most one line per interval counts the refusals since the last.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
@@ -25,14 +33,23 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::error::ApiError;
 use super::limiter::Limiter;
+use super::summary::Summary;
 
 /// The longest a run of refusals goes unreported in the log.
 const REPORT_EVERY: Duration = Duration::from_secs(10);
+
+/// How long a queue may stay non-empty before one that requests still join is standing:
+/// a burst has joined by then.
+const INTERVAL: Duration = Duration::from_millis(100);
+
+/// The longest wait in a standing queue.
+const STANDING_WAIT: Duration = Duration::from_millis(10);
 
 /// The places and the queue of one router.
 pub struct Admission {
     places: Semaphore,
     max_in_flight: usize,
+    adaptive: bool,
     /// The limiter, and the places the semaphore holds (in use or not): brought to the
     /// limit as requests finish.
     limiter: Mutex<(Limiter, usize)>,
@@ -41,10 +58,15 @@ pub struct Admission {
     running: AtomicUsize,
     queued: AtomicUsize,
     max_queued: usize,
+    /// When the queue was last empty, in microseconds since `epoch`.
+    last_empty: AtomicU64,
+    /// Whether a request joined the queue after it had been non-empty for [`INTERVAL`]
+    /// (cleared when it empties).
+    standing: AtomicBool,
+    epoch: Instant,
     wait: Duration,
     body_wait: Duration,
-    refused: AtomicU64,
-    last_report: Mutex<Instant>,
+    refused: Summary,
 }
 
 impl Admission {
@@ -61,34 +83,32 @@ impl Admission {
         Admission {
             places: Semaphore::new(start),
             max_in_flight,
+            adaptive,
             limiter: Mutex::new((limiter, start)),
             limit: AtomicUsize::new(start),
             running: AtomicUsize::new(0),
             queued: AtomicUsize::new(0),
             max_queued: max_queued as usize,
+            last_empty: AtomicU64::new(0),
+            standing: AtomicBool::new(false),
+            epoch: Instant::now(),
             wait,
             body_wait,
-            refused: AtomicU64::new(0),
-            last_report: Mutex::new(Instant::now()),
+            refused: Summary::new(REPORT_EVERY),
         }
     }
 
-    /// Counts a refusal; the first refusal after an interval logs the count of the interval.
+    /// Counts a refusal, logged in a line per [`REPORT_EVERY`] at most.
     fn refuse(&self) -> Response {
-        self.refused.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut last) = self.last_report.try_lock()
-            && last.elapsed() >= REPORT_EVERY
-        {
-            let seconds = last.elapsed().as_secs();
-            *last = Instant::now();
-            let refused = self.refused.swap(0, Ordering::Relaxed);
+        if let Some(refused) = self.refused.add() {
             tracing::warn!(
                 refused,
-                seconds,
                 max_in_flight = self.max_in_flight,
                 limit = self.limit.load(Ordering::Relaxed),
                 max_queued = self.max_queued,
-                "overloaded: {refused} requests refused with 503 in the last {seconds} s"
+                "overloaded: {refused} requests refused with 503 since the last such line \
+                 (one per {} s at most)",
+                REPORT_EVERY.as_secs()
             );
         }
         // A 503 without a detail: `Retry-After: 1`, and no log line of its own.
@@ -109,21 +129,14 @@ pub async fn admit(
     };
     let place = match admission.places.try_acquire() {
         Ok(place) => place,
-        Err(_) => {
-            // Join the queue if there is room in it.
-            let queued = admission.queued.fetch_add(1, Ordering::AcqRel);
-            if queued >= admission.max_queued {
-                admission.queued.fetch_sub(1, Ordering::AcqRel);
-                return admission.refuse();
-            }
-            let waited = tokio::time::timeout(admission.wait, admission.places.acquire()).await;
-            admission.queued.fetch_sub(1, Ordering::AcqRel);
-            match waited {
-                Ok(Ok(place)) => place,
-                _ => return admission.refuse(),
-            }
-        }
+        Err(_) => match admission.queue().await {
+            Some(place) => place,
+            None => return admission.refuse(),
+        },
     };
+    if !admission.adaptive {
+        return next.run(request).await;
+    }
     let kind = kind(&request);
     let running = admission.running.fetch_add(1, Ordering::AcqRel) + 1;
     let started = Instant::now();
@@ -134,6 +147,45 @@ pub async fn admit(
 }
 
 impl Admission {
+    /// Waits in the queue for a place, if there is room in the queue: `None` when there is
+    /// none, when the wait ends first, or when the place comes late to a standing queue.
+    async fn queue(&self) -> Option<SemaphorePermit<'_>> {
+        let ahead = self.queued.fetch_add(1, Ordering::AcqRel);
+        if ahead >= self.max_queued {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        let joined = Instant::now();
+        let now = self.micros(joined);
+        if ahead == 0 {
+            self.last_empty.store(now, Ordering::Relaxed);
+        }
+        let stood = now.saturating_sub(self.last_empty.load(Ordering::Relaxed));
+        let wait = if stood > INTERVAL.as_micros() as u64 {
+            self.standing.store(true, Ordering::Relaxed);
+            self.wait.min(STANDING_WAIT)
+        } else {
+            self.wait
+        };
+        let waited = tokio::time::timeout(wait, self.places.acquire()).await;
+        let standing = self.standing.load(Ordering::Relaxed);
+        if self.queued.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.last_empty
+                .store(self.micros(Instant::now()), Ordering::Relaxed);
+            self.standing.store(false, Ordering::Relaxed);
+        }
+        let place = waited.ok()?.ok()?;
+        // Late in a standing queue: the place goes to the next in line as it is dropped.
+        if standing && joined.elapsed() > STANDING_WAIT {
+            return None;
+        }
+        Some(place)
+    }
+
+    fn micros(&self, at: Instant) -> u64 {
+        at.duration_since(self.epoch).as_micros() as u64
+    }
+
     /// Gives the limiter what a request took, and brings the places to the limit: a place
     /// above it is forgotten as it is given back, missing ones are added.
     fn finished(&self, place: SemaphorePermit<'_>, kind: &str, took: Duration, running: usize) {
@@ -267,6 +319,64 @@ mod tests {
         for task in running {
             assert_eq!(task.await.unwrap().status(), StatusCode::OK);
         }
+    }
+
+    #[tokio::test]
+    async fn a_burst_waits_its_turn_for_as_long_as_the_wait() {
+        let release = Arc::new(Notify::new());
+        let app = app(
+            Admission::new(1, false, 10, Duration::from_secs(2), Duration::from_secs(1)),
+            release.clone(),
+        );
+        // Five at once for one place: the last waits 4 x 150 ms, longer than the interval,
+        // but nothing joined the queue after the burst: it is not standing.
+        let burst: Vec<_> = (0..5)
+            .map(|_| {
+                let app = app.clone();
+                tokio::spawn(async move { call(&app).await })
+            })
+            .collect();
+        for _ in 0..5 {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            release.notify_one();
+        }
+        for task in burst {
+            assert_eq!(task.await.unwrap().status(), StatusCode::OK);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_standing_queue_refuses_the_late_and_makes_joiners_wait_little() {
+        let release = Arc::new(Notify::new());
+        let app = app(
+            Admission::new(1, false, 10, Duration::from_secs(2), Duration::from_secs(1)),
+            release.clone(),
+        );
+        let spawn = || {
+            let app = app.clone();
+            tokio::spawn(async move { call(&app).await })
+        };
+        let running = spawn();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let early = spawn();
+        // Still queued after the interval, and another joins: the queue stands. The joiner
+        // is refused after a short wait, not the 2 s one.
+        tokio::time::sleep(INTERVAL + Duration::from_millis(50)).await;
+        let started = Instant::now();
+        assert_eq!(call(&app).await.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(started.elapsed() < Duration::from_millis(500));
+        // The place frees: the early one has waited too long to run late; it is refused and
+        // the place is free for the next request.
+        release.notify_one();
+        assert_eq!(running.await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            early.await.unwrap().status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        let next = spawn();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        release.notify_one();
+        assert_eq!(next.await.unwrap().status(), StatusCode::OK);
     }
 
     #[tokio::test]

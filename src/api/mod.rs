@@ -46,6 +46,7 @@ mod restore;
 mod send_deadline;
 mod server;
 mod session;
+mod summary;
 mod views;
 
 use std::sync::Arc;

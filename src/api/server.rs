@@ -30,6 +30,7 @@ use tokio::task::JoinSet;
 use tower::ServiceExt;
 
 use super::send_deadline::SendDeadline;
+use super::summary::Summary;
 use crate::config::AdminSettings;
 
 /// What one client may hold.
@@ -77,7 +78,7 @@ pub async fn serve(
     let places = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();
-    let mut accept_errors = AcceptErrors::default();
+    let accept_errors = Summary::new(Duration::from_secs(10));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         while connections.try_join_next().is_some() {}
@@ -92,7 +93,9 @@ pub async fn serve(
                 Err(error) => {
                     // Out of file descriptors, or a connection reset before it was
                     // accepted: wait a little and go on, never stop serving.
-                    accept_errors.report(&error);
+                    if let Some(count) = accept_errors.add() {
+                        tracing::warn!(count, "cannot accept connections: {error}");
+                    }
                     tokio::select! {
                         () = &mut shutdown => break,
                         () = tokio::time::sleep(Duration::from_millis(50)) => continue,
@@ -132,26 +135,4 @@ pub async fn serve(
     }
     connections.shutdown().await;
     Ok(())
-}
-
-/// Accept errors come in bursts (a full file table fails every accept): one line per
-/// interval says how many.
-#[derive(Default)]
-struct AcceptErrors {
-    count: u64,
-    last: Option<std::time::Instant>,
-}
-
-impl AcceptErrors {
-    fn report(&mut self, error: &std::io::Error) {
-        self.count += 1;
-        if self
-            .last
-            .is_none_or(|last| last.elapsed() >= Duration::from_secs(10))
-        {
-            tracing::warn!(count = self.count, "cannot accept connections: {error}");
-            self.last = Some(std::time::Instant::now());
-            self.count = 0;
-        }
-    }
 }
