@@ -285,6 +285,12 @@ mod tests {
             .unwrap()
     }
 
+    /// `call` in a task of its own.
+    fn spawn_call(app: &Router) -> tokio::task::JoinHandle<Response> {
+        let app = app.clone();
+        tokio::spawn(async move { call(&app).await })
+    }
+
     #[tokio::test]
     async fn beyond_the_places_and_the_queue_the_answer_is_503_at_once() {
         let release = Arc::new(Notify::new());
@@ -293,12 +299,7 @@ mod tests {
             release.clone(),
         );
         // Two in their places, one in the queue: all three wait for the release.
-        let running: Vec<_> = (0..3)
-            .map(|_| {
-                let app = app.clone();
-                tokio::spawn(async move { call(&app).await })
-            })
-            .collect();
+        let running: Vec<_> = (0..3).map(|_| spawn_call(&app)).collect();
         tokio::time::sleep(Duration::from_millis(50)).await;
         // The fourth finds no place and a full queue: refused without waiting its 30 s.
         let started = Instant::now();
@@ -330,12 +331,7 @@ mod tests {
         );
         // Five at once for one place: the last waits 4 x 150 ms, longer than the interval,
         // but nothing joined the queue after the burst: it is not standing.
-        let burst: Vec<_> = (0..5)
-            .map(|_| {
-                let app = app.clone();
-                tokio::spawn(async move { call(&app).await })
-            })
-            .collect();
+        let burst: Vec<_> = (0..5).map(|_| spawn_call(&app)).collect();
         for _ in 0..5 {
             tokio::time::sleep(Duration::from_millis(150)).await;
             release.notify_one();
@@ -352,13 +348,9 @@ mod tests {
             Admission::new(1, false, 10, Duration::from_secs(2), Duration::from_secs(1)),
             release.clone(),
         );
-        let spawn = || {
-            let app = app.clone();
-            tokio::spawn(async move { call(&app).await })
-        };
-        let running = spawn();
+        let running = spawn_call(&app);
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let early = spawn();
+        let early = spawn_call(&app);
         // Still queued after the interval, and another joins: the queue stands. The joiner
         // is refused after a short wait, not the 2 s one.
         tokio::time::sleep(INTERVAL + Duration::from_millis(50)).await;
@@ -373,7 +365,7 @@ mod tests {
             early.await.unwrap().status(),
             StatusCode::SERVICE_UNAVAILABLE
         );
-        let next = spawn();
+        let next = spawn_call(&app);
         tokio::time::sleep(Duration::from_millis(20)).await;
         release.notify_one();
         assert_eq!(next.await.unwrap().status(), StatusCode::OK);
@@ -392,20 +384,14 @@ mod tests {
             ),
             release.clone(),
         );
-        let first = {
-            let app = app.clone();
-            tokio::spawn(async move { call(&app).await })
-        };
+        let first = spawn_call(&app);
         tokio::time::sleep(Duration::from_millis(20)).await;
         let queued = call(&app).await;
         assert_eq!(queued.status(), StatusCode::SERVICE_UNAVAILABLE);
         release.notify_one();
         assert_eq!(first.await.unwrap().status(), StatusCode::OK);
         // With the place free, the next is admitted at once.
-        let next = {
-            let app = app.clone();
-            tokio::spawn(async move { call(&app).await })
-        };
+        let next = spawn_call(&app);
         tokio::time::sleep(Duration::from_millis(20)).await;
         release.notify_one();
         assert_eq!(next.await.unwrap().status(), StatusCode::OK);
