@@ -9,10 +9,10 @@
 //! it waits [`STANDING_WAIT`] at most, and while the queue stands, a request that waited
 //! longer than that is refused when its place comes instead of being run late. So a burst
 //! gets the whole `admission_wait`, and under sustained overload the admitted requests wait
-//! milliseconds, not seconds: their latency stays near the unloaded one. The limit
-//! follows the database ([`Limiter`], `adaptive_admission`, the default): up to
+//! milliseconds, not seconds: their latency stays near the unloaded one. The limit is
+//! `max_in_flight`, or with `adaptive_admission` follows the database ([`Limiter`]): up to
 //! `max_in_flight` while requests run as fast as when the server is idle, fewer as they slow
-//! down; or it is `max_in_flight`. Only the routes that reach the database are admitted this way: health, login,
+//! down. Only the routes that reach the database are admitted this way: health, login,
 //! logout, the OpenAPI document and the app's files always answer.
 //!
 //! A request's body is read before it asks for a place: a client that sends its body slowly

@@ -8,18 +8,24 @@
 //! other": PostgreSQL runs one count over both cores of this machine, and two at once each
 //! take twice as long.) A kind not yet seen alone takes the quickest it has been as a
 //! provisional baseline. Every finished request says how much slower it was than its kind's
-//! baseline; every window, the mean of those slowdowns sets the limit, as in Netflix's
-//! gradient limiter: above [`TOLERANCE`] the limit shrinks at once, in proportion; at or below
-//! it, once as many requests as the limit have finished with the limit reached, it grows by
-//! one (growing faster than requests finish would overshoot before the first slow answer). The limit stays between 1 and the configured `max_in_flight`, and
-//! starts low ([`START`]): a burst of heavy requests on a fresh server must not all run at
-//! once before the first window has said how they fare.
+//! baseline (a latency under [`QUICK`] is none); every window, the mean of those slowdowns
+//! sets the limit, as in Netflix's gradient limiter: above [`TOLERANCE`] the limit shrinks
+//! at once, in proportion; at or below it, once as many requests as the limit have finished
+//! with the limit reached, it grows by one (growing faster than requests finish would
+//! overshoot before the first slow answer). The limit stays between 1 and the configured
+//! `max_in_flight`, and starts low ([`START`]): a burst of heavy requests on a fresh server
+//! must not all run at once before the first window has said how they fare.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// How much slower than their baseline requests may run before the limit shrinks.
 const TOLERANCE: f64 = 1.25;
+
+/// A latency that is never a slowdown, whatever the baseline: a get that takes 11 ms
+/// instead of 1 ms because 16 clients share two cores is still quick, and refusing some of
+/// them would only make their clients wait longer.
+const QUICK: Duration = Duration::from_millis(50);
 
 /// A window: the limit changes at most this often.
 const WINDOW: Duration = Duration::from_millis(100);
@@ -88,7 +94,7 @@ impl Limiter {
                 self.baselines.insert(kind.to_owned(), (latency, alone));
             }
         }
-        let baseline = self.baselines[kind].0;
+        let baseline = self.baselines[kind].0.max(QUICK.as_secs_f64());
         self.slowdowns += (latency / baseline).max(1.0);
         self.samples += 1;
         self.busiest = self.busiest.max(running);
@@ -153,6 +159,18 @@ mod tests {
         assert_eq!(limiter.limit(), START, "a fresh server starts low");
         run(&mut limiter, 40, |_| Duration::from_millis(1));
         assert_eq!(limiter.limit(), 20);
+    }
+
+    #[test]
+    fn requests_slower_than_alone_but_still_quick_keep_the_limit() {
+        let mut limiter = Limiter::new(20, true);
+        limiter.sample("GET /posts/{id}", Duration::from_millis(1), 1);
+        // Ten times slower than alone, in 10 ms: no reason to refuse anyone.
+        run(&mut limiter, 40, |_| Duration::from_millis(10));
+        assert_eq!(limiter.limit(), 20);
+        // Past the quick bound, the slowdown counts from there.
+        run(&mut limiter, 5, |_| Duration::from_millis(200));
+        assert!(limiter.limit() < 5, "{}", limiter.limit());
     }
 
     #[test]

@@ -15,10 +15,14 @@ pub async fn a_burst_beyond_the_places_is_refused_fast_and_cleanly(backend: Back
     .await;
 }
 
-/// The same with the limit that follows the database (the default): it starts low and
-/// shrinks as the burst slows requests down, and every answer is still a whole one.
+/// The same with the limit that follows the database: it starts low and shrinks as the
+/// burst slows requests down, and every answer is still a whole one.
 pub async fn an_adaptive_limit_refuses_as_cleanly(backend: Backend) {
-    burst(backend, "max_queued = 0\nadmission_wait_ms = 0").await;
+    burst(
+        backend,
+        "adaptive_admission = true\nmax_queued = 0\nadmission_wait_ms = 0",
+    )
+    .await;
 }
 
 async fn burst(backend: Backend, limits: &str) {
