@@ -33,7 +33,7 @@ get="$api/posts/4242"
 load() { target/release/examples/overload "$1" "$2" "$3"; }
 # Each mode on a fresh server, side by side, with the default queue (200 requests waiting at
 # most 1,000 ms, 10 ms once it stands): the fixed limit (max_in_flight, twice the 10
-# connections) and the adaptive one (the default).
+# connections, the default) and the adaptive one.
 for adaptive in ${MODES:-false true}; do
   limits="adaptive_admission = $adaptive"
   sed "s/^base_path = .*/&\n$limits/" config/blog.toml >"$config"

@@ -259,13 +259,15 @@ mod tests {
 
     use super::*;
 
-    /// A router whose one route waits for `release`, behind `admission`.
-    fn app(admission: Admission, release: Arc<Notify>) -> Router {
-        Router::new()
+    /// A router whose one route waits for the returned release, behind `admission`.
+    fn app(admission: Admission) -> (Router, Arc<Notify>) {
+        let release = Arc::new(Notify::new());
+        let waiting = release.clone();
+        let router = Router::new()
             .route(
                 "/",
                 get(move || {
-                    let release = release.clone();
+                    let release = waiting.clone();
                     async move {
                         release.notified().await;
                         "done"
@@ -275,7 +277,8 @@ mod tests {
             .route_layer(axum::middleware::from_fn_with_state(
                 Arc::new(admission),
                 admit,
-            ))
+            ));
+        (router, release)
     }
 
     async fn call(app: &Router) -> Response {
@@ -293,11 +296,13 @@ mod tests {
 
     #[tokio::test]
     async fn beyond_the_places_and_the_queue_the_answer_is_503_at_once() {
-        let release = Arc::new(Notify::new());
-        let app = app(
-            Admission::new(2, false, 1, Duration::from_secs(30), Duration::from_secs(1)),
-            release.clone(),
-        );
+        let (app, release) = app(Admission::new(
+            2,
+            false,
+            1,
+            Duration::from_secs(30),
+            Duration::from_secs(1),
+        ));
         // Two in their places, one in the queue: all three wait for the release.
         let running: Vec<_> = (0..3).map(|_| spawn_call(&app)).collect();
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -324,11 +329,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_burst_waits_its_turn_for_as_long_as_the_wait() {
-        let release = Arc::new(Notify::new());
-        let app = app(
-            Admission::new(1, false, 10, Duration::from_secs(2), Duration::from_secs(1)),
-            release.clone(),
-        );
+        let (app, release) = app(Admission::new(
+            1,
+            false,
+            10,
+            Duration::from_secs(2),
+            Duration::from_secs(1),
+        ));
         // Five at once for one place: the last waits 4 x 150 ms, longer than the interval,
         // but nothing joined the queue after the burst: it is not standing.
         let burst: Vec<_> = (0..5).map(|_| spawn_call(&app)).collect();
@@ -343,11 +350,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_standing_queue_refuses_the_late_and_makes_joiners_wait_little() {
-        let release = Arc::new(Notify::new());
-        let app = app(
-            Admission::new(1, false, 10, Duration::from_secs(2), Duration::from_secs(1)),
-            release.clone(),
-        );
+        let (app, release) = app(Admission::new(
+            1,
+            false,
+            10,
+            Duration::from_secs(2),
+            Duration::from_secs(1),
+        ));
         let running = spawn_call(&app);
         tokio::time::sleep(Duration::from_millis(20)).await;
         let early = spawn_call(&app);
@@ -373,17 +382,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_queued_request_waits_no_longer_than_the_wait() {
-        let release = Arc::new(Notify::new());
-        let app = app(
-            Admission::new(
-                1,
-                false,
-                10,
-                Duration::from_millis(100),
-                Duration::from_secs(1),
-            ),
-            release.clone(),
-        );
+        let (app, release) = app(Admission::new(
+            1,
+            false,
+            10,
+            Duration::from_millis(100),
+            Duration::from_secs(1),
+        ));
         let first = spawn_call(&app);
         tokio::time::sleep(Duration::from_millis(20)).await;
         let queued = call(&app).await;

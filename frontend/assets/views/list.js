@@ -33,7 +33,8 @@ export async function render(main, entity, ctx) {
   // applies to the latest: a sort clicked just after a filter keeps the filter.
   const go = (changes, focusId) => {
     ctx.focusAfterRender(focusId ?? document.activeElement?.id ?? null);
-    const now = ctx.latestQuery() ? readState(ctx.latestQuery(), entity, ctx.config) : state;
+    const latest = ctx.latestQuery();
+    const now = latest ? readState(latest, entity, ctx.config) : state;
     const next = { ...now, ...changes };
     if (changes.filters) next.filters = rebase(state.filters, changes.filters, now.filters);
     ctx.setQuery(urlState(next, entity));
