@@ -6,6 +6,8 @@
 # Prints Markdown tables for docs/performance.md.
 #
 #   bench/overload.sh            # builds the release binary and the load generator first
+#   MODES=true WORKLOADS=list OVERLOAD_BINARY=/path/to/autoadmin bench/overload.sh
+#                                # one mode, one workload, another build (to compare two)
 #
 # Loopback only; every run is bounded; the server it starts stops with it.
 set -euo pipefail
@@ -13,7 +15,10 @@ cd "$(dirname "$0")/.."
 url=${AUTOADMIN_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
 db=aa_overload
 port=18400
-cargo build --release --locked --quiet --bin autoadmin --example overload
+binary=${OVERLOAD_BINARY:-target/release/autoadmin}
+if [ -z "${OVERLOAD_BINARY:-}" ] || [ ! -x target/release/examples/overload ]; then
+  cargo build --release --locked --quiet --bin autoadmin --example overload
+fi
 psql -q "$url/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 python3 -c 'import sys; sys.stdout.write(open("migrations/postgres/0001_blog.sql").read())' | psql -q -v ON_ERROR_STOP=1 "$url/$db"
 psql -q -v ON_ERROR_STOP=1 "$url/$db" <<'SQL'
@@ -37,7 +42,7 @@ load() { target/release/examples/overload "$1" "$2" "$3"; }
 for adaptive in ${MODES:-false true}; do
   limits="adaptive_admission = $adaptive"
   sed "s/^base_path = .*/&\n$limits/" config/blog.toml >"$config"
-  target/release/autoadmin serve --config "$config" --database-url "$url/$db" \
+  "$binary" serve --config "$config" --database-url "$url/$db" \
     --bind "127.0.0.1:$port" --insecure-dev >/tmp/aa-overload.log 2>&1 &
   server=$!
   for _ in $(seq 1 100); do curl -sf "$api/health" >/dev/null && break; sleep 0.1; done
@@ -46,7 +51,7 @@ for adaptive in ${MODES:-false true}; do
   echo
   echo "| workload | clients | 200/s | p50 ms (200) | p99 ms (200) | p99 ms (200, after 2 s) | 503/s | p99 ms (503) | errors |"
   echo "|---|---|---|---|---|---|---|---|---|"
-  for workload in list get; do
+  for workload in ${WORKLOADS:-list get}; do
     target=$list; [ "$workload" = get ] && target=$get
     for clients in 1 16 1024; do
       seconds=20; [ "$clients" = 1 ] && seconds=5

@@ -9,7 +9,10 @@
 //! it waits [`STANDING_WAIT`] at most, and while the queue stands, a request that waited
 //! longer than that is refused when its place comes instead of being run late. So a burst
 //! gets the whole `admission_wait`, and under sustained overload the admitted requests wait
-//! milliseconds, not seconds: their latency stays near the unloaded one. The limit is
+//! milliseconds, not seconds: their latency stays near the unloaded one. Overload does not
+//! end when the queue empties for a moment: the clients it refused come back together after
+//! their `Retry-After`, a wave that would look like a burst for [`INTERVAL`] and wait long.
+//! So for [`AFTER_REFUSAL`] after a refusal, any queue counts as standing. The limit is
 //! `max_in_flight`, or with `adaptive_admission` follows the database ([`Limiter`]): up to
 //! `max_in_flight` while requests run as fast as when the server is idle, fewer as they slow
 //! down. Only the routes that reach the database are admitted this way: health, login,
@@ -45,6 +48,10 @@ const INTERVAL: Duration = Duration::from_millis(100);
 /// The longest wait in a standing queue.
 const STANDING_WAIT: Duration = Duration::from_millis(10);
 
+/// How long after a refusal a queue counts as standing from its first request: the refused
+/// clients' `Retry-After` (1 s) and as long again for the slower ones among them.
+const AFTER_REFUSAL: Duration = Duration::from_secs(2);
+
 /// The places and the queue of one router.
 pub struct Admission {
     places: Semaphore,
@@ -63,6 +70,8 @@ pub struct Admission {
     /// Whether a request joined the queue after it had been non-empty for [`INTERVAL`]
     /// (cleared when it empties).
     standing: AtomicBool,
+    /// When a request was last refused, in microseconds since `epoch` (0: never).
+    last_refused: AtomicU64,
     epoch: Instant,
     wait: Duration,
     body_wait: Duration,
@@ -91,6 +100,7 @@ impl Admission {
             max_queued: max_queued as usize,
             last_empty: AtomicU64::new(0),
             standing: AtomicBool::new(false),
+            last_refused: AtomicU64::new(0),
             epoch: Instant::now(),
             wait,
             body_wait,
@@ -100,6 +110,8 @@ impl Admission {
 
     /// Counts a refusal, logged in a line per [`REPORT_EVERY`] at most.
     fn refuse(&self) -> Response {
+        self.last_refused
+            .store(self.micros(Instant::now()).max(1), Ordering::Relaxed);
         if let Some(refused) = self.refused.add() {
             tracing::warn!(
                 refused,
@@ -161,7 +173,9 @@ impl Admission {
             self.last_empty.store(now, Ordering::Relaxed);
         }
         let stood = now.saturating_sub(self.last_empty.load(Ordering::Relaxed));
-        let wait = if stood > INTERVAL.as_micros() as u64 {
+        let refused = self.last_refused.load(Ordering::Relaxed);
+        let overloaded = refused != 0 && now - refused.min(now) < AFTER_REFUSAL.as_micros() as u64;
+        let wait = if stood > INTERVAL.as_micros() as u64 || overloaded {
             self.standing.store(true, Ordering::Relaxed);
             self.wait.min(STANDING_WAIT)
         } else {
@@ -378,6 +392,41 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(20)).await;
         release.notify_one();
         assert_eq!(next.await.unwrap().status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn after_a_refusal_a_queue_stands_at_once_until_the_refused_are_back() {
+        let (app, release) = app(Admission::new(
+            1,
+            false,
+            1,
+            Duration::from_secs(2),
+            Duration::from_secs(1),
+        ));
+        // One in its place, one in the queue (a burst), a third refused: the queue is full.
+        let first = spawn_call(&app);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let second = spawn_call(&app);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(call(&app).await.status(), StatusCode::SERVICE_UNAVAILABLE);
+        // The queued one joined before the refusal: it gets its place.
+        release.notify_one();
+        assert_eq!(first.await.unwrap().status(), StatusCode::OK);
+        // The refused client is back: it is the only one in the queue, yet it is refused
+        // after a short wait, not its 2 s.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let started = Instant::now();
+        assert_eq!(call(&app).await.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(started.elapsed() < Duration::from_millis(500));
+        // Once the refused have had their time, a queue is a burst again: it waits its turn.
+        tokio::time::sleep(AFTER_REFUSAL).await;
+        let third = spawn_call(&app);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        release.notify_one();
+        assert_eq!(second.await.unwrap().status(), StatusCode::OK);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        release.notify_one();
+        assert_eq!(third.await.unwrap().status(), StatusCode::OK);
     }
 
     #[tokio::test]

@@ -249,14 +249,25 @@ impl From<db::Error> for ApiError {
                 }
                 api_error
             }
-            db::Error::PreconditionFailed { current, etag } => {
-                let mut error = ApiError::new(
-                    StatusCode::PRECONDITION_FAILED,
-                    "precondition_failed",
-                    format!(
+            db::Error::PreconditionFailed {
+                current,
+                etag,
+                malformed,
+            } => {
+                let message = match malformed {
+                    Some(why) => format!(
+                        "{why}: it names no version of the record, whose version is {etag}; \
+                         the current record is in \"current\""
+                    ),
+                    None => format!(
                         "the record was changed since you read it: its version is now {etag}; \
                          the current record is in \"current\""
                     ),
+                };
+                let mut error = ApiError::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "precondition_failed",
+                    message,
                 );
                 let mut extra = Extra::default();
                 extra.body.insert("current".into(), current.into());

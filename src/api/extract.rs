@@ -106,12 +106,11 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         let Some(header) = parts.headers.get(axum::http::header::IF_MATCH) else {
             return Ok(IfMatch(None));
         };
-        let text = header
-            .to_str()
-            .map_err(|_| ApiError::bad_request("If-Match must be text"))?;
-        Precondition::parse(text)
-            .map(|precondition| IfMatch(Some(precondition)))
-            .map_err(ApiError::bad_request)
+        let precondition = match header.to_str() {
+            Ok(text) => Precondition::read(text),
+            Err(_) => Precondition::Malformed("If-Match must be text".into()),
+        };
+        Ok(IfMatch(Some(precondition)))
     }
 }
 

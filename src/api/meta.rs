@@ -67,6 +67,9 @@ pub async fn not_found(OriginalUri(uri): OriginalUri) -> ApiError {
     ApiError::not_found(format!("no route for {}", uri.path()))
 }
 
-pub async fn method_not_allowed() -> ApiError {
-    ApiError::method_not_allowed("method not allowed on this route")
+/// A method the route does not take (`Allow`: the route's methods, set by axum, or the
+/// entity's when it is read-only).
+pub async fn method_not_allowed(State(state): State<AppState>, uri: axum::http::Uri) -> ApiError {
+    super::record::read_only_refusal(&state, uri.path())
+        .unwrap_or_else(|| ApiError::method_not_allowed("method not allowed on this route"))
 }

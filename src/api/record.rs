@@ -48,19 +48,27 @@ pub async fn refuse_read_only(
         *request.method(),
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     );
-    let mut segments = request.uri().path().trim_start_matches('/').split('/');
+    if !reads && let Some(refusal) = read_only_refusal(&state, request.uri().path()) {
+        return refusal.into_response();
+    }
+    next.run(request).await
+}
+
+/// The 405 of a method that a path of a read-only entity does not take, with the `Allow` of
+/// that entity (the route's would list the writes other entities take there); `None` when
+/// the path is not a read-only entity's, or is a restore from its audit log.
+pub(super) fn read_only_refusal(state: &AppState, path: &str) -> Option<ApiError> {
+    let mut segments = path.trim_start_matches('/').split('/');
     let name = segments.next().unwrap_or("");
     let rest: Vec<&str> = segments.collect();
     let allow = match rest.as_slice() {
-        [_, "restore"] => return next.run(request).await,
+        [_, "restore"] => return None,
         // An action only writes: on a read-only entity its resource has no method.
         ["actions", _] => "",
         _ => READ_ONLY_ALLOWS,
     };
-    if !reads && state.schema.entity(name).is_some_and(|e| e.read_only) {
-        return ApiError::read_only(name, allow).into_response();
-    }
-    next.run(request).await
+    let read_only = state.schema.entity(name).is_some_and(|e| e.read_only);
+    read_only.then(|| ApiError::read_only(name, allow))
 }
 
 /// `GET /{entity}/{id}`: the record, with its version as `ETag`; 304 when `If-None-Match`

@@ -38,8 +38,8 @@ impl Db {
                 Box::pin(async move {
                     let found = tx.existing(&keys).await?;
                     let records = in_order(&tx.entity, found, &keys)?;
-                    check_versions(&tx.entity, &records, &versions)?;
-                    // Every record is checked before any is written: all the errors at once.
+                    // Every record is checked before any is written: all the errors at once,
+                    // and before the versions (as a single update).
                     let mut prepared = Vec::with_capacity(records.len());
                     let mut errors = FieldErrors::new();
                     for (key, record) in keys.iter().zip(&records) {
@@ -57,6 +57,7 @@ impl Db {
                     if !errors.is_empty() {
                         return Err(Error::Rejected(WriteError::Invalid(errors)));
                     }
+                    check_versions(&tx.entity, &records, &versions)?;
                     let mut stored = Vec::with_capacity(records.len());
                     let mut audited = Vec::new();
                     for ((key, record), changes) in keys.into_iter().zip(records).zip(prepared) {

@@ -20,7 +20,12 @@ pub enum Error {
     /// The record's version is no longer the one the write asked for: here is the current
     /// record and its version. Nothing was written.
     #[error("the record was changed: its version is now {etag}")]
-    PreconditionFailed { current: Record, etag: String },
+    /// `malformed`: why the `If-Match` named no version at all.
+    PreconditionFailed {
+        current: Record,
+        etag: String,
+        malformed: Option<String>,
+    },
     /// The same for a batch: the records whose version changed (their keys as sent, the
     /// current records, their versions). Nothing was written.
     #[error("{} records were changed", .0.len())]

@@ -138,6 +138,10 @@ impl Tx {
             Err(Error::PreconditionFailed {
                 current: current.clone(),
                 etag,
+                malformed: match precondition {
+                    Precondition::Malformed(why) => Some(why.clone()),
+                    _ => None,
+                },
             })
         }
     }

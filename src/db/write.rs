@@ -71,11 +71,13 @@ impl Db {
             .write(entity.clone(), Operation::Write, actor, move |tx| {
                 Box::pin(async move {
                     let existing = tx.get(key.clone(), true).await?.ok_or(Error::NotFound)?;
-                    tx.check(precondition.as_ref(), &existing)?;
+                    // A body that breaks a rule is answered as such (400, 422) whatever the
+                    // version: resending it after a reload would fail again.
                     let (changes, plan) = checked(
                         schema::prepare_update(&tx.entity, &body, &existing),
                         inline::plan(&tx.entity, Some(&existing), given),
                     )?;
+                    tx.check(precondition.as_ref(), &existing)?;
                     let passwords = audit::passwords(&tx.entity, &changes);
                     tx.apply_update(existing, key, changes, passwords, &wanted, plan)
                         .await

@@ -34,9 +34,20 @@ pub(super) fn integer_or_digits() -> Json {
 /// A decimal as text, within what the server's decimals hold (28 digits).
 pub(super) const DECIMAL: &str = "^-?[0-9]{1,14}(\\.[0-9]{1,14})?$";
 
+/// What a decimal's magnitude stays below: 2^96 (the largest decimal is 2^96 − 1), which a
+/// JSON number states exactly, as an exclusive bound.
+pub(super) const DECIMAL_LIMIT: f64 = 79_228_162_514_264_337_593_543_950_336.0;
+
 /// A decimal as a JSON number or a string, within what the server's decimals hold.
 pub(super) fn decimal() -> Json {
-    json!({"type": ["string", "number"], "pattern": DECIMAL, "minimum": -7.9e28, "maximum": 7.9e28})
+    json!({"type": ["string", "number"], "pattern": DECIMAL,
+        "exclusiveMinimum": -DECIMAL_LIMIT, "exclusiveMaximum": DECIMAL_LIMIT})
+}
+
+/// A boolean in the forms the server reads: JSON's, and the strings and 0/1 of query strings
+/// and HTML forms.
+pub(super) fn boolean() -> Json {
+    json!({"type": ["boolean", "string", "integer"], "enum": [true, false, "true", "false", "1", "0", 1, 0]})
 }
 
 /// A key of type `key_type` inside JSON (a batch's ids, a set's keys).
@@ -73,7 +84,7 @@ fn operand(field: &Field) -> Json {
         FieldType::Integer => integer_or_digits(),
         FieldType::Float => json!({"type": "number"}),
         FieldType::Decimal => decimal(),
-        FieldType::Boolean => json!({"type": "boolean"}),
+        FieldType::Boolean => boolean(),
         FieldType::Date => json!({"type": "string", "format": "date"}),
         FieldType::Datetime => json!({"type": "string", "format": "date-time"}),
         FieldType::Time => {

@@ -48,9 +48,7 @@ fn input_type(field: &Field) -> Json {
         }
         // Decimals as strings (exact) or numbers, the strings bounded by pattern.
         FieldType::Decimal => decimal_input(field),
-        FieldType::Boolean => {
-            json!({"type": ["boolean", "string", "integer"], "enum": [true, false, "true", "false", "1", "0", 1, 0]})
-        }
+        FieldType::Boolean => super::parameters::boolean(),
         FieldType::Date => json!({"type": "string", "format": "date"}),
         FieldType::Datetime => json!({"type": "string", "format": "date-time"}),
         FieldType::Time => {
@@ -89,7 +87,9 @@ fn input_type(field: &Field) -> Json {
 /// bounds are a pattern: whole bounds from 0 up to 1,000 apart, the common case (a rating
 /// from 0 to 5); other bounds leave strings to the server's check.
 fn decimal_input(field: &Field) -> Json {
-    let mut number = json!({"type": "number", "minimum": -7.9e28, "maximum": 7.9e28});
+    let limit = super::parameters::DECIMAL_LIMIT;
+    let mut number =
+        json!({"type": "number", "exclusiveMinimum": -limit, "exclusiveMaximum": limit});
     bounds(&mut number, field);
     let (min, max) = (field.min, field.max);
     if min.is_none() && max.is_none() {

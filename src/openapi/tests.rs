@@ -202,4 +202,20 @@ fn states_the_rules() {
     // A view's state is that of its entity.
     let views = &doc["components"]["schemas"]["ViewsCreate"];
     assert!(views["oneOf"].as_array().unwrap().len() >= 4);
+    // What the server reads, found by schemathesis's coverage phase: a filter's booleans in
+    // the forms a body's take (0 and 1 too), decimals below 2^96 (the largest decimal is
+    // 2^96 - 1, not the 7.9e28 once stated), and If-Match as any text (a malformed one names
+    // no version: 412).
+    let filters = &doc["components"]["schemas"];
+    let active = &filters["AuthorsFilter"]["properties"]["active_nin"]["items"]["enum"];
+    assert!(active.as_array().unwrap().contains(&json!(0)));
+    let rating = &filters["PostsFilter"]["properties"]["rating_lt"];
+    assert_eq!(rating["exclusiveMaximum"].as_f64(), Some(2f64.powi(96)));
+    assert_eq!(
+        rust_decimal::Decimal::MAX.to_string(),
+        (2u128.pow(96) - 1).to_string()
+    );
+    let if_match = &doc["paths"]["/posts/{id}"]["delete"]["parameters"][0];
+    assert_eq!(if_match["name"], "If-Match");
+    assert_eq!(if_match["schema"], json!({"type": "string"}));
 }

@@ -6,12 +6,21 @@
 pub enum Precondition {
     Any,
     OneOf(Vec<String>),
+    /// A header that is not `*` nor a list of entity tags (why, in words): it names no
+    /// version, so no record satisfies it (RFC 9110's condition is false: 412, never a write).
+    Malformed(String),
 }
 
 impl Precondition {
     /// Reads an `If-Match` header: `*`, or a comma-separated list of entity tags. A weak tag
-    /// (`W/"…"`) is kept, and never matches: writes compare strongly.
-    pub fn parse(header: &str) -> Result<Precondition, String> {
+    /// (`W/"…"`) is kept, and never matches: writes compare strongly. Anything else asks for a
+    /// version no record has: refusing it as malformed (400) would answer a request about what
+    /// is stored with one about its form, which the document cannot rule out.
+    pub fn read(header: &str) -> Precondition {
+        Precondition::parse(header).unwrap_or_else(Precondition::Malformed)
+    }
+
+    fn parse(header: &str) -> Result<Precondition, String> {
         let header = header.trim();
         if header == "*" {
             return Ok(Precondition::Any);
@@ -68,6 +77,7 @@ impl Precondition {
         match self {
             Precondition::Any => true,
             Precondition::OneOf(tags) => tags.iter().any(|tag| tag == current),
+            Precondition::Malformed(_) => false,
         }
     }
 }
@@ -91,6 +101,17 @@ mod tests {
         assert!(Precondition::parse("\"a\" \"b\"").is_err());
         assert!(Precondition::parse("\"a").is_err());
         assert!(Precondition::parse("").is_err());
+        let malformed = Precondition::read("0");
+        assert_eq!(
+            malformed,
+            Precondition::Malformed(
+                "If-Match must be * or quoted entity tags (\"…\"), not 0".into()
+            )
+        );
+        assert!(
+            !malformed.matches("\"0\""),
+            "a malformed header matches no version"
+        );
         let weak = Precondition::parse("W/\"x\"").unwrap();
         assert!(!weak.matches("\"x\""), "a weak tag never matches strongly");
         assert!(Precondition::parse("\"x\"").unwrap().matches("\"x\""));

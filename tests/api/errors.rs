@@ -544,6 +544,9 @@ pub async fn read_only_entities_refuse_writes(backend: Backend) {
         (Method::PUT, "/codes/a", "GET, HEAD"),
         (Method::PATCH, "/codes/a", "GET, HEAD"),
         (Method::DELETE, "/codes/a", "GET, HEAD"),
+        // Not a write, but the route's other methods are not the entity's either.
+        (Method::OPTIONS, "/codes", "GET, HEAD"),
+        (Method::OPTIONS, "/codes/a", "GET, HEAD"),
         (Method::POST, "/codes/actions/anything", ""),
     ] {
         let reply = app

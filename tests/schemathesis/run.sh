@@ -6,10 +6,15 @@
 #   tests/schemathesis/run.sh BIN [sqlite|postgres|mysql]...
 #
 # SCHEMATHESIS_EXAMPLES (default 10) bounds the examples per operation and phase;
-# SCHEMATHESIS_PHASES (default all four) chooses phases: the coverage phase takes minutes per
-# list operation (docs/protocol.md, "Conformance"), so CI runs the other three. PostgreSQL
-# and MariaDB come from AUTOADMIN_TEST_POSTGRES_URL and AUTOADMIN_TEST_MYSQL_URL; each run
-# gets a database of its own, dropped afterwards.
+# SCHEMATHESIS_PHASES (default all four) chooses phases. The coverage phase walks every
+# boundary of every parameter: about 100,000 requests and 10 minutes per server for the whole
+# document (docs/protocol.md, "Conformance"). SCHEMATHESIS_COVERAGE=share (what CI sets) runs
+# it on each entity once per invocation instead of once per server: the runs take the
+# entities in turn, starting from SCHEMATHESIS_SHARE_OFFSET (CI: the commit count), so that
+# successive commits walk each entity on every backend, open and with a login. The other
+# phases always run on the whole document. PostgreSQL and MariaDB come from
+# AUTOADMIN_TEST_POSTGRES_URL and AUTOADMIN_TEST_MYSQL_URL; each run gets a database of its
+# own, dropped afterwards. SCHEMATHESIS_PORT (default 18250) is where the servers' ports start.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=$(realpath "$1")
@@ -18,6 +23,9 @@ backends=("$@")
 [ ${#backends[@]} -gt 0 ] || backends=(sqlite postgres mysql)
 examples=${SCHEMATHESIS_EXAMPLES:-10}
 phases=${SCHEMATHESIS_PHASES:-examples,coverage,fuzzing,stateful}
+coverage=${SCHEMATHESIS_COVERAGE:-all}
+offset=${SCHEMATHESIS_SHARE_OFFSET:-0}
+case $coverage in all | share) ;; *) echo "SCHEMATHESIS_COVERAGE must be all or share" >&2; exit 2 ;; esac
 pg_url=${AUTOADMIN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 my_url=${AUTOADMIN_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}
 work=$(mktemp -d)
@@ -75,7 +83,9 @@ drop() {
   esac
 }
 
-port=18250
+port=${SCHEMATHESIS_PORT:-18250}
+runs=$((${#backends[@]} * 2))
+index=0
 failed=()
 for backend in "${backends[@]}"; do
   for access in open login; do
@@ -98,17 +108,42 @@ for backend in "${backends[@]}"; do
     echo "==> schemathesis: $run"
     st=(schemathesis --config-file "$root/tests/schemathesis/schemathesis.toml" run "$base/openapi.json"
       --checks all --max-examples "$examples" --seed 1 --workers 1 --no-color "${auth[@]}")
-    # Logging out ends the session the rest of the run uses: it is run last, on its own.
-    status=0
-    if [ "$access" = login ]; then
-      timeout 1200 "${st[@]}" --phases "$phases" --exclude-path /logout >"$work/$run.out" 2>&1 || status=$?
-      # Alone, it has no link to follow: no stateful phase.
-      timeout 300 "${st[@]}" --phases "$(echo "$phases" | sed 's/,*stateful//')" \
-        --include-path /logout >>"$work/$run.out" 2>&1 || status=$?
-    else
-      timeout 1200 "${st[@]}" --phases "$phases" >"$work/$run.out" 2>&1 || status=$?
+    main=$phases
+    share=
+    if [ "$coverage" = share ]; then
+      main=$(echo "$phases" | sed 's/,*coverage//; s/^,//')
+      if [[ ",$phases," == *,coverage,* ]]; then
+        # This run's entities: every `runs`-th of the document's, from its turn on; and the
+        # routes of no entity (health, login, the document), which are quick.
+        share=$(curl -sf "${auth[@]}" "$base/openapi.json" | python3 -c '
+import json, sys
+runs, turn = int(sys.argv[1]), int(sys.argv[2])
+entities = sorted({p.split("/")[1] for p in json.load(sys.stdin)["paths"] if p.count("/") > 1 or p[1:] not in ("health", "login", "logout", "openapi.json")})
+print("|".join(e for i, e in enumerate(entities) if i % runs == turn % runs))' "$runs" "$((index + offset))")
+      fi
     fi
-    # The totals of each run (with a login: the whole document, then /logout alone).
+    index=$((index + 1))
+    status=0
+    : >"$work/$run.out"
+    if [ -z "$main" ]; then
+      :
+    elif [ "$access" = login ]; then
+      timeout 2400 "${st[@]}" --phases "$main" --exclude-path /logout >"$work/$run.out" 2>&1 || status=$?
+    else
+      timeout 2400 "${st[@]}" --phases "$main" >"$work/$run.out" 2>&1 || status=$?
+    fi
+    if [ -n "$share" ]; then
+      echo "coverage phase of: $share"
+      timeout 1200 "${st[@]}" --phases coverage \
+        --include-path-regex "^/(($share)(/.*)?|health|login|openapi\.json)\$" >>"$work/$run.out" 2>&1 || status=$?
+    fi
+    if [ "$access" = login ]; then
+      # Logging out ends the session the rest uses: it is run last, on its own. Alone, it
+      # has no link to follow: no stateful phase.
+      timeout 300 "${st[@]}" --phases "$(echo "$phases" | sed 's/,*stateful//; s/^,//')" \
+        --include-path /logout >>"$work/$run.out" 2>&1 || status=$?
+    fi
+    # The totals of each run: the whole document, the coverage share, /logout alone.
     grep -A1 "^Test cases:" "$work/$run.out" | grep -v "^--" || true
     if [ "$status" -ne 0 ]; then
       failed+=("$run")
