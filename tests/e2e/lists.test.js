@@ -165,21 +165,24 @@ test('"Stay" on unsaved changes keeps history as it was', async () => {
   await page.locator('#edit').click();
   await page.waitForURL(/#\/posts\/22\/edit$/);
   await page.fill('input[name="title"]', 'Typed, not saved');
+  // Each step's question is answered, and the answer awaited, before the next step: a
+  // handler left waiting would answer the next question too (a flake in CI).
+  const answering = (how, step) => {
+    const answered = page.waitForEvent('dialog').then((dialog) => dialog[how]());
+    return step().then(() => answered);
+  };
   // Back, then Stay: the form, as typed.
-  page.once('dialog', (dialog) => dialog.dismiss());
-  await page.goBack();
+  await answering('dismiss', () => page.goBack());
   await page.waitForTimeout(300);
   assert.match(page.url(), /#\/posts\/22\/edit$/);
   assert.equal(await page.inputValue('input[name="title"]'), 'Typed, not saved');
   // A link, then Stay: the same.
-  page.once('dialog', (dialog) => dialog.dismiss());
-  await page.click('#menu a[data-entity="authors"]');
+  await answering('dismiss', () => page.click('#menu a[data-entity="authors"]'));
   await page.waitForTimeout(300);
   assert.match(page.url(), /#\/posts\/22\/edit$/);
   assert.equal(await page.inputValue('input[name="title"]'), 'Typed, not saved');
   // Back, then Leave: the record's page, and Back again the list (nothing was rewritten).
-  page.once('dialog', (dialog) => dialog.accept());
-  await page.goBack();
+  await answering('accept', () => page.goBack());
   await page.waitForURL(/#\/posts\/22$/);
   await page.goBack();
   await page.waitForURL(/#\/posts$/);
