@@ -83,7 +83,8 @@ fn login() -> Json {
 }
 
 fn logout() -> Json {
-    let mut responses = errors(&["400", "401", "403", "503"]);
+    // 404: `{"user": name}` names no configured user.
+    let mut responses = errors(&["400", "401", "403", "404", "503"]);
     responses.insert(
         "200".into(),
         json!({"description": "The sessions asked for are over (the cookie of this one is cleared).",
@@ -92,7 +93,7 @@ fn logout() -> Json {
     );
     json!({"post": {
         "operationId": "logout",
-        "summary": "End this session (no body, or {}), every session of yours ({\"everywhere\": true}), or every session of a user ({\"user\": name}: the admin role only)",
+        "summary": "End this session (no body, or {}), every session of yours ({\"everywhere\": true}), or every session of a user ({\"user\": name}: the admin role only; 404 for a user not configured)",
         "requestBody": {"required": false, "content": json_content(json!({"type": "object", "maxProperties": 1,
             "additionalProperties": false,
             "properties": {"everywhere": {"type": "boolean"}, "user": {"type": "string", "minLength": 1}}}))},

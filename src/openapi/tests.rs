@@ -148,6 +148,8 @@ fn security_only_where_it_applies() {
     assert_eq!(login["paths"]["/health"]["get"]["security"], json!([]));
     assert_eq!(login["paths"]["/login"]["post"]["security"], json!([]));
     assert!(login["paths"]["/logout"]["post"].get("security").is_none());
+    // Ending the sessions of a user who is not configured: 404 (found by the coverage phase).
+    assert!(login["paths"]["/logout"]["post"]["responses"]["404"].is_object());
 }
 
 /// The rules JSON Schema can state are in the document: integer ranges, non-blank required
