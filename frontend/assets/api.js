@@ -5,6 +5,17 @@
 
 import { fieldMessages } from './fieldmessages.js';
 
+/** How often a read the server was too busy for is sent again (after its `Retry-After`). */
+const BUSY_RETRIES = 3;
+
+/** The wait before a read is sent again: the server's `Retry-After` (seconds), and up to
+ * half as long again at random, so that the clients it refused together do not all come
+ * back in the same instant (a wave that would be refused again). */
+const retryDelay = (retryAfter) => {
+  const seconds = Math.min(Math.max(Number(retryAfter) || 1, 1), 10);
+  return seconds * 1000 * (1 + Math.random() / 2);
+};
+
 export class ApiError extends Error {
   constructor(status, body) {
     super(body?.message ?? `HTTP ${status}`);
@@ -37,7 +48,10 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
 
   /**
    * One request to `target` (a URL); `{data, headers, status}`, or an ApiError. `quiet`:
-   * a 401 is the caller's to handle (a form asks for the password in place).
+   * a 401 is the caller's to handle (a form asks for the password in place). A read answered
+   * 503 with `Retry-After` (the server is busy, or its database away for a moment) is sent
+   * again after that wait, a few times, before its error is shown; a write is not (a 503
+   * after a timeout may come from a write that still commits), its error says to try again.
    */
   async function send(method, target, { body, quiet = false, ifMatch } = {}) {
     const headers = { Accept: 'application/json', 'X-Requested-With': 'autoadmin' };
@@ -47,15 +61,21 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
     onActivity(true);
     try {
       let response;
-      try {
-        response = await fetch(target, {
-          method,
-          headers,
-          body: body === undefined ? undefined : JSON.stringify(body),
-          credentials: 'same-origin',
-        });
-      } catch {
-        throw new ApiError(0, { code: 'unavailable', message: 'network' });
+      for (let retries = method === 'GET' ? BUSY_RETRIES : 0; ; retries -= 1) {
+        try {
+          response = await fetch(target, {
+            method,
+            headers,
+            body: body === undefined ? undefined : JSON.stringify(body),
+            credentials: 'same-origin',
+          });
+        } catch {
+          throw new ApiError(0, { code: 'unavailable', message: 'network' });
+        }
+        const retryAfter = response.headers.get('Retry-After');
+        if (response.status !== 503 || retryAfter === null || retries === 0) break;
+        await response.body?.cancel();
+        await new Promise((resolve) => setTimeout(resolve, retryDelay(retryAfter)));
       }
       const text = await response.text();
       let data = null;
