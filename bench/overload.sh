@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Overload (issue #16): PostgreSQL, 200,000 posts; the exact-count list and get-by-id, first
-# with one client (the unloaded latency), then with 16 and 1,024 clients at once for 20 s each;
+# with one client (the unloaded latency), then with 16 and 1,024 clients at once, 20 s each;
 # the admitted (200) and refused (503) answers counted and timed apart (examples/overload.rs),
 # the server's peak memory read from /proc; with the admission limit fixed, then adaptive.
 # Prints Markdown tables for docs/performance.md.
@@ -54,7 +54,7 @@ for adaptive in ${MODES:-false true}; do
   for workload in ${WORKLOADS:-list get}; do
     target=$list; [ "$workload" = get ] && target=$get
     for clients in 1 16 1024; do
-      seconds=20; [ "$clients" = 1 ] && seconds=5
+      seconds=20
       load "$target" "$clients" "$seconds" | python3 -c '
 import json, sys
 r = json.load(sys.stdin)

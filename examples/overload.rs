@@ -1,6 +1,7 @@
 //! The load generator of `bench/overload.sh`: `connections` clients, each sending its next
 //! GET to `url` as soon as the last is answered (after a 503, once its `Retry-After` has
-//! passed, as a well-behaved client does), for `seconds`; then the count and latency of the
+//! passed and up to half as long again at random, as the app does; `OVERLOAD_NO_JITTER=1`:
+//! exactly the `Retry-After`, so that the refused come back together), for `seconds`; then the count and latency of the
 //! answers per status. Unlike wrk it keeps the admitted (200) and the refused (503)
 //! apart, which is what overload control is judged by. Each status is also reported for the
 //! requests sent after the first [`ONSET`] (`"200 steady"`): the onset of 1,024 clients at
@@ -30,6 +31,7 @@ async fn main() {
         .timeout(Duration::from_secs(60))
         .build()
         .expect("a client");
+    let jitter = std::env::var_os("OVERLOAD_NO_JITTER").is_none();
     let start = Instant::now();
     let deadline = start + Duration::from_secs(seconds);
     let tasks: Vec<_> = (0..connections)
@@ -50,10 +52,14 @@ async fn main() {
                             let _ = response.bytes().await;
                             let micros = started.elapsed().as_micros().min(u32::MAX as u128);
                             seen.push((status, micros as u32, started - start >= ONSET));
-                            // As a well-behaved client does (and the deadline allows).
+                            // As the app does (and the deadline allows).
                             if let Some(seconds) = retry_after.filter(|_| status == 503) {
-                                let until =
-                                    (Instant::now() + Duration::from_secs(seconds)).min(deadline);
+                                let wait = Duration::from_secs(seconds).mul_f64(if jitter {
+                                    1.0 + rand::random::<f64>() / 2.0
+                                } else {
+                                    1.0
+                                });
+                                let until = (Instant::now() + wait).min(deadline);
                                 tokio::time::sleep_until(until.into()).await;
                             }
                         }

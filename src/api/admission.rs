@@ -12,10 +12,10 @@
 //! milliseconds, not seconds: their latency stays near the unloaded one. Overload does not
 //! end when the queue empties for a moment: the clients it refused come back together after
 //! their `Retry-After`, a wave that would look like a burst for [`INTERVAL`] and wait long.
-//! So for [`AFTER_REFUSAL`] after a refusal, any queue counts as standing. The limit is
-//! `max_in_flight`, or with `adaptive_admission` follows the database ([`Limiter`]): up to
-//! `max_in_flight` while requests run as fast as when the server is idle, fewer as they slow
-//! down. Only the routes that reach the database are admitted this way: health, login,
+//! So for [`AFTER_REFUSAL`] after a refusal, any queue counts as standing. The limit follows
+//! the database ([`Limiter`], `adaptive_admission`, the default): up to `max_in_flight` while
+//! requests run as fast as when the server is idle, fewer as they slow down; or it is
+//! `max_in_flight`, fixed. Only the routes that reach the database are admitted this way: health, login,
 //! logout, the OpenAPI document and the app's files always answer.
 //!
 //! A request's body is read before it asks for a place: a client that sends its body slowly

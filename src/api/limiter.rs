@@ -14,7 +14,11 @@
 //! with the limit reached, it grows by one (growing faster than requests finish would
 //! overshoot before the first slow answer). The limit stays between 1 and the configured
 //! `max_in_flight`, and starts low ([`START`]): a burst of heavy requests on a fresh server
-//! must not all run at once before the first window has said how they fare.
+//! must not all run at once before the first window has said how they fare. Quick requests
+//! say it at once, so while every request is quick the limit doubles at each round of the
+//! limit's size that reached it, without waiting for the window (as TCP's slow start does
+//! per round trip): a closed loop of quick clients beyond the limit is not refused while the
+//! limit climbs to them, one place per window.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -48,6 +52,8 @@ pub struct Limiter {
     samples: u32,
     /// The most requests seen running at once in this window.
     busiest: usize,
+    /// Whether every request of this window was quick.
+    quick: bool,
     window_start: Instant,
 }
 
@@ -61,6 +67,7 @@ impl Limiter {
             slowdowns: 0.0,
             samples: 0,
             busiest: 0,
+            quick: true,
             window_start: Instant::now(),
         }
     }
@@ -98,6 +105,12 @@ impl Limiter {
         self.slowdowns += (latency / baseline).max(1.0);
         self.samples += 1;
         self.busiest = self.busiest.max(running);
+        self.quick &= latency < QUICK.as_secs_f64();
+        if self.quick && f64::from(self.samples) >= self.limit && self.busiest >= self.limit() {
+            // A round of quick requests at the limit: slow start.
+            self.limit = (self.limit * 2.0).min(self.max);
+            return self.next_window();
+        }
         if self.samples == 0 || self.window_start.elapsed() < WINDOW {
             return self.limit();
         }
@@ -115,9 +128,14 @@ impl Limiter {
             // Too few requests finished since the limit last moved to judge it.
             return self.limit();
         }
+        self.next_window()
+    }
+
+    fn next_window(&mut self) -> usize {
         self.slowdowns = 0.0;
         self.samples = 0;
         self.busiest = 0;
+        self.quick = true;
         self.window_start = Instant::now();
         self.limit()
     }
@@ -162,6 +180,41 @@ mod tests {
     }
 
     #[test]
+    fn a_closed_loop_of_quick_requests_doubles_the_limit_at_each_round() {
+        let mut limiter = Limiter::new(20, true);
+        limiter.sample("GET /posts", Duration::from_millis(3), 1);
+        // Within one window: 4, 8, 16, 20 after a round of each at the limit.
+        for expected in [8, 16, 20] {
+            let limit = limiter.limit();
+            for _ in 0..limit {
+                limiter.sample("GET /posts", Duration::from_millis(20), limit);
+            }
+            assert_eq!(limiter.limit(), expected);
+        }
+    }
+
+    #[test]
+    fn quick_requests_below_the_limit_do_not_raise_it() {
+        let mut limiter = Limiter::new(20, true);
+        for _ in 0..100 {
+            limiter.sample("GET /posts", Duration::from_millis(3), 2);
+        }
+        assert_eq!(limiter.limit(), START);
+    }
+
+    #[test]
+    fn one_slow_request_in_a_round_stops_the_doubling() {
+        let mut limiter = Limiter::new(20, true);
+        limiter.sample("GET /posts", Duration::from_millis(40), 1);
+        limiter.sample("GET /posts", Duration::from_millis(60), 4);
+        // The rest of the window waits for its end, as heavy requests do.
+        for _ in 0..10 {
+            limiter.sample("GET /posts", Duration::from_millis(40), 4);
+        }
+        assert_eq!(limiter.limit(), START);
+    }
+
+    #[test]
     fn requests_slower_than_alone_but_still_quick_keep_the_limit() {
         let mut limiter = Limiter::new(20, true);
         limiter.sample("GET /posts/{id}", Duration::from_millis(1), 1);
@@ -194,6 +247,7 @@ mod tests {
         let mut limiter = Limiter::new(20, true);
         run(&mut limiter, 20, |_| Duration::from_millis(1));
         assert_eq!(limiter.limit(), 20);
+        limiter.next_window();
         // Never alone: its quickest (100 ms) stands in until it runs alone.
         limiter.sample("GET /posts/export.csv", Duration::from_millis(100), 20);
         limiter.window_start = Instant::now() - WINDOW;

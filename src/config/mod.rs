@@ -74,7 +74,7 @@ impl Default for AdminSettings {
             statement_timeout: Duration::from_secs(30),
             max_connections: 10,
             max_in_flight: 20,
-            adaptive_admission: false,
+            adaptive_admission: true,
             max_queued: 200,
             admission_wait: Duration::from_millis(1000),
             max_client_connections: 10_000,
