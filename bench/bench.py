@@ -148,8 +148,8 @@ def setup_sqlite(path, posts):
 
 
 def bench_config(work):
-    """config/blog.toml with the fixed admission limit, plus two views of its `posts` table without their relations (tags,
-    inline comments): `posts_plain`, which W1-W5 measure (the posts table alone, as the series
+    """config/blog.toml with the fixed admission limit, plus two views of its `posts` table
+    without their relations (tags, inline comments): `posts_plain`, which W1-W5 measure (the posts table alone, as the series
     always did), and `posts_estimated`, the same with `count = "estimated"` (W1e). W2r and
     W3r measure the demo's `posts`, with its relations."""
     text = (ROOT / "config/blog.toml").read_text()

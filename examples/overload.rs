@@ -1,8 +1,8 @@
 //! The load generator of `bench/overload.sh`: `connections` clients, each sending its next
 //! GET to `url` as soon as the last is answered (after a 503, once its `Retry-After` has
 //! passed and up to half as long again at random, as the app does; `OVERLOAD_NO_JITTER=1`:
-//! exactly the `Retry-After`, so that the refused come back together), for `seconds`; then the count and latency of the
-//! answers per status. Unlike wrk it keeps the admitted (200) and the refused (503)
+//! exactly the `Retry-After`, so that the refused come back together), for `seconds`; then
+//! the count and latency of the answers per status. Unlike wrk it keeps the admitted (200) and the refused (503)
 //! apart, which is what overload control is judged by. Each status is also reported for the
 //! requests sent after the first [`ONSET`] (`"200 steady"`): the onset of 1,024 clients at
 //! once is a burst, which the queue lets wait, and then the load that stays. Loopback only;

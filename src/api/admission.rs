@@ -15,8 +15,8 @@
 //! So for [`AFTER_REFUSAL`] after a refusal, any queue counts as standing. The limit follows
 //! the database ([`Limiter`], `adaptive_admission`, the default): up to `max_in_flight` while
 //! requests run as fast as when the server is idle, fewer as they slow down; or it is
-//! `max_in_flight`, fixed. Only the routes that reach the database are admitted this way: health, login,
-//! logout, the OpenAPI document and the app's files always answer.
+//! `max_in_flight`, fixed. Only the routes that reach the database are admitted this way:
+//! health, login, logout, the OpenAPI document and the app's files always answer.
 //!
 //! A request's body is read before it asks for a place: a client that sends its body slowly
 //! holds its own connection, never a place (nor a database connection); one that takes
