@@ -63,6 +63,9 @@ pub struct Admission {
     /// The current limit, read without the lock.
     limit: AtomicUsize,
     running: AtomicUsize,
+    /// Requests started since the router was built: tells whether another started while one
+    /// ran (it did not run alone, though it started alone).
+    started: AtomicU64,
     queued: AtomicUsize,
     max_queued: usize,
     /// When the queue was last empty, in microseconds since `epoch`.
@@ -96,6 +99,7 @@ impl Admission {
             limiter: Mutex::new((limiter, start)),
             limit: AtomicUsize::new(start),
             running: AtomicUsize::new(0),
+            started: AtomicU64::new(0),
             queued: AtomicUsize::new(0),
             max_queued: max_queued as usize,
             last_empty: AtomicU64::new(0),
@@ -151,9 +155,13 @@ pub async fn admit(
     }
     let kind = kind(&request);
     let running = admission.running.fetch_add(1, Ordering::AcqRel) + 1;
+    let number = admission.started.fetch_add(1, Ordering::AcqRel);
     let started = Instant::now();
     let response = next.run(request).await;
     admission.running.fetch_sub(1, Ordering::AcqRel);
+    // Started alone but joined: it ran with another (a baseline is the latency alone).
+    let joined = admission.started.load(Ordering::Acquire) > number + 1;
+    let running = if running == 1 && joined { 2 } else { running };
     admission.finished(place, &kind, started.elapsed(), running);
     response
 }
@@ -174,7 +182,8 @@ impl Admission {
         }
         let stood = now.saturating_sub(self.last_empty.load(Ordering::Relaxed));
         let refused = self.last_refused.load(Ordering::Relaxed);
-        let overloaded = refused != 0 && now - refused.min(now) < AFTER_REFUSAL.as_micros() as u64;
+        let overloaded =
+            refused != 0 && now.saturating_sub(refused) < AFTER_REFUSAL.as_micros() as u64;
         let wait = if stood > INTERVAL.as_micros() as u64 || overloaded {
             self.standing.store(true, Ordering::Relaxed);
             self.wait.min(STANDING_WAIT)
@@ -208,7 +217,17 @@ impl Admission {
         };
         let (limiter, places) = &mut *guard;
         let limit = limiter.sample(kind, took, running);
-        self.limit.store(limit, Ordering::Relaxed);
+        let before = self.limit.swap(limit, Ordering::Relaxed);
+        if before != limit {
+            tracing::debug!(
+                kind,
+                before,
+                limit,
+                ?took,
+                running,
+                "admission limit changed"
+            );
+        }
         if *places > limit {
             place.forget();
             *places -= 1;

@@ -4,21 +4,32 @@
 //! A fixed limit is right for one kind of request only: twenty gets at once keep their
 //! latency, twenty exact-count lists on two cores take four times theirs. So each kind of
 //! request (method and route, entity included) keeps its *baseline*: its latency when it ran
-//! alone, which under overload never happens and so never creeps up. (Alone, not "with one
-//! other": PostgreSQL runs one count over both cores of this machine, and two at once each
-//! take twice as long.) A kind not yet seen alone takes the quickest it has been as a
-//! provisional baseline. Every finished request says how much slower it was than its kind's
-//! baseline (a latency under [`QUICK`] is none); every window, the mean of those slowdowns
-//! sets the limit, as in Netflix's gradient limiter: above [`TOLERANCE`] the limit shrinks
-//! at once, in proportion; at or below it, once as many requests as the limit have finished
-//! with the limit reached, it grows by one (growing faster than requests finish would
-//! overshoot before the first slow answer). The limit stays between 1 and the configured
-//! `max_in_flight`, and starts low ([`START`]): a burst of heavy requests on a fresh server
-//! must not all run at once before the first window has said how they fare. Quick requests
-//! say it at once, so while every request is quick the limit doubles at each round of the
-//! limit's size that reached it, without waiting for the window (as TCP's slow start does
-//! per round trip): a closed loop of quick clients beyond the limit is not refused while the
-//! limit climbs to them, one place per window.
+//! alone — no other request running when it started, none started before it finished —
+//! which under overload is rare and so does not creep up. (Alone, not "with one other":
+//! PostgreSQL runs one count over both cores of this machine, and two at once each take
+//! twice as long.) A kind not yet seen alone takes the quickest it has been as a provisional
+//! baseline. Every finished request says how much slower it was than its kind's baseline (a
+//! latency under [`QUICK`] is none; past it, counted from half that bound at least); every
+//! window, the mean of those slowdowns sets the limit, as in Netflix's gradient limiter:
+//! above [`TOLERANCE`] the limit shrinks at once, in proportion; at or below it, once
+//! [`ROUND`] requests (or the limit, if more) have finished with the limit reached, it grows
+//! by one (growing faster than requests finish would overshoot before the first slow
+//! answer). A request that started beyond a limit since lowered says nothing of it.
+//!
+//! Each step up is a probe, judged by the first requests that ran at the new limit (as many
+//! as the limit): slower, it is undone at once, and the next waits [`BACKOFF`] times as many
+//! requests, up to [`MAX_ROUND`]; as fast, the next comes [`BACKOFF`] times sooner. Under a
+//! load that the limit already fits, probes are then too rare to show in the p99 of the
+//! admitted requests (a probe every ten lists kept it at twice the unloaded p99).
+//!
+//! The limit stays between 1 and the configured `max_in_flight`, and starts low ([`START`]):
+//! a burst of heavy requests on a fresh server must not all run at once before the first
+//! window has said how they fare. Quick requests say it at once, so while every request is
+//! quick the limit doubles at each round of the limit's size that reached it, without
+//! waiting for the window (TCP's slow start): a closed loop of quick clients beyond the
+//! limit is not refused while the limit climbs to them, one place per window. As in TCP,
+//! once a limit has been too many, doubling stops at half of it (the threshold), and above
+//! that only probes raise the limit.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -38,6 +49,16 @@ const WINDOW: Duration = Duration::from_millis(100);
 /// may cost a few requests twice their time, so not at every request of a heavy kind.
 const ROUND: f64 = 10.0;
 
+/// How many times more requests wait for the next probe after one that failed (and fewer
+/// after one that succeeded): a limit that the database has shown it cannot pass is not tried
+/// again every [`ROUND`] requests.
+const BACKOFF: f64 = 4.0;
+
+/// The most requests between two probes: under a load that the limit already fits, a probe
+/// every 640 requests slows two or three of them, so probes stay out of the p99 of the
+/// admitted.
+const MAX_ROUND: f64 = 640.0;
+
 /// The limit of a fresh server (or `max_in_flight` if lower).
 const START: usize = 4;
 
@@ -54,7 +75,24 @@ pub struct Limiter {
     busiest: usize,
     /// Whether every request of this window was quick.
     quick: bool,
+    /// The requests that judge a limit before it grows by one ([`ROUND`] to [`MAX_ROUND`]).
+    round: f64,
+    /// While the limit has just grown by one.
+    probe: Option<Probe>,
+    /// The limit up to which quick rounds double it: half the last limit that was too many
+    /// (TCP's slow-start threshold). Without it, a list that takes 40 ms alone (quick) and
+    /// 80 ms two at a time would double to two after every request that ran alone.
+    threshold: f64,
     window_start: Instant,
+}
+
+/// A step of the limit up by one, judged by as many requests as the new limit that ran with
+/// it reached.
+struct Probe {
+    /// The limit before the step.
+    before: f64,
+    slowdowns: f64,
+    samples: u32,
 }
 
 impl Limiter {
@@ -68,6 +106,9 @@ impl Limiter {
             samples: 0,
             busiest: 0,
             quick: true,
+            round: ROUND,
+            probe: None,
+            threshold: max as f64,
             window_start: Instant::now(),
         }
     }
@@ -78,7 +119,8 @@ impl Limiter {
     }
 
     /// A request of `kind` took `latency`, having started with `running` requests running
-    /// (itself included). Returns the limit, changed at the end of a window.
+    /// (itself included; 2 if it started alone and another started before it finished).
+    /// Returns the limit, changed at the end of a window.
     pub fn sample(&mut self, kind: &str, latency: Duration, running: usize) -> usize {
         if !self.adaptive {
             return self.limit();
@@ -101,14 +143,49 @@ impl Limiter {
                 self.baselines.insert(kind.to_owned(), (latency, alone));
             }
         }
-        let baseline = self.baselines[kind].0.max(QUICK.as_secs_f64());
-        self.slowdowns += (latency / baseline).max(1.0);
+        let quick = latency < QUICK.as_secs_f64();
+        // Past the quick bound, a slowdown from a baseline of half that bound at least: a get
+        // of 1 ms that takes 60 ms is twice slower, not sixty times.
+        let baseline = self.baselines[kind].0.max(QUICK.as_secs_f64() / 2.0);
+        let slowdown = if quick {
+            1.0
+        } else {
+            (latency / baseline).max(1.0)
+        };
+        let limit = self.limit();
+        if let Some(probe) = self.probe.as_mut().filter(|_| running >= limit) {
+            // The requests that ran at the new limit judge the step: slower, it is undone at
+            // once (not at the window's end, after a dozen slow requests), and the next waits
+            // longer; as fast, the next comes sooner.
+            probe.slowdowns += slowdown;
+            probe.samples += 1;
+            if probe.samples as usize >= limit {
+                let failed = probe.slowdowns / f64::from(probe.samples) > TOLERANCE;
+                let before = probe.before;
+                self.probe = None;
+                if failed {
+                    self.lower(before);
+                    self.round = (self.round * BACKOFF).min(MAX_ROUND);
+                    return self.next_window();
+                }
+                self.round = (self.round / BACKOFF).max(ROUND);
+            }
+        }
+        if running > self.limit() {
+            // It ran beyond a limit already lowered: it says nothing of this one.
+            return self.limit();
+        }
+        self.slowdowns += slowdown;
         self.samples += 1;
         self.busiest = self.busiest.max(running);
-        self.quick &= latency < QUICK.as_secs_f64();
-        if self.quick && f64::from(self.samples) >= self.limit && self.busiest >= self.limit() {
+        self.quick &= quick;
+        if self.quick
+            && self.limit < self.threshold
+            && f64::from(self.samples) >= self.limit
+            && self.busiest >= self.limit()
+        {
             // A round of quick requests at the limit: slow start.
-            self.limit = (self.limit * 2.0).min(self.max);
+            self.limit = (self.limit * 2.0).min(self.threshold);
             return self.next_window();
         }
         if self.samples == 0 || self.window_start.elapsed() < WINDOW {
@@ -116,12 +193,20 @@ impl Limiter {
         }
         let slowdown = self.slowdowns / f64::from(self.samples);
         if slowdown > TOLERANCE {
-            // Slower: shrink at once, in proportion.
-            self.limit = (self.limit * TOLERANCE / slowdown).max(1.0);
-        } else if f64::from(self.samples) >= self.limit.max(ROUND) {
-            // As fast as idle over a round of the limit (ROUND at least): one more, if it was
-            // reached (else it said nothing about one more).
-            if self.busiest >= self.limit() {
+            // Slower: shrink at once, in proportion (a probe under way failed).
+            self.lower(self.limit * TOLERANCE / slowdown);
+            if self.probe.take().is_some() {
+                self.round = (self.round * BACKOFF).min(MAX_ROUND);
+            }
+        } else if f64::from(self.samples) >= self.limit.max(self.round) {
+            // As fast as idle over a round of the limit (`round` at least): one more, if it
+            // was reached (else it said nothing about one more).
+            if self.busiest >= self.limit() && self.limit < self.max {
+                self.probe = Some(Probe {
+                    before: self.limit,
+                    slowdowns: 0.0,
+                    samples: 0,
+                });
                 self.limit = (self.limit + 1.0).min(self.max);
             }
         } else {
@@ -129,6 +214,12 @@ impl Limiter {
             return self.limit();
         }
         self.next_window()
+    }
+
+    /// Lowers the limit to `limit` (1 at least): the limit it had was too many.
+    fn lower(&mut self, limit: f64) {
+        self.threshold = (self.limit / 2.0).max(1.0);
+        self.limit = limit.max(1.0);
     }
 
     fn next_window(&mut self) -> usize {
@@ -231,15 +322,78 @@ mod tests {
         let mut limiter = Limiter::new(20, true);
         limiter.sample("GET /posts", Duration::from_millis(60), 1);
         limiter.sample("GET /posts/{id}", Duration::from_millis(1), 1);
-        // A mix of both, each at its idle latency, under load: nothing to shed.
-        for _ in 0..20 {
+        // A mix of both, each at its idle latency, at the limit: nothing to shed.
+        for _ in 0..40 {
             limiter.window_start = Instant::now() - WINDOW;
             for _ in 0..20 {
-                limiter.sample("GET /posts", Duration::from_millis(60), 20);
-                limiter.sample("GET /posts/{id}", Duration::from_millis(1), 20);
+                let limit = limiter.limit();
+                limiter.sample("GET /posts", Duration::from_millis(60), limit);
+                limiter.sample("GET /posts/{id}", Duration::from_millis(1), limit);
             }
         }
         assert_eq!(limiter.limit(), 20);
+    }
+
+    #[test]
+    fn a_step_up_that_runs_slower_is_undone_at_once_and_tried_again_later() {
+        let mut limiter = Limiter::new(20, true);
+        limiter.sample("GET /posts", Duration::from_millis(40), 1);
+        // One at a time keeps the idle latency (quick); two at once take twice as long.
+        let mut latency = |running: usize| Duration::from_millis(40 * running as u64);
+        let step = |limiter: &mut Limiter, latency: &mut dyn FnMut(usize) -> Duration| {
+            limiter.window_start = Instant::now() - WINDOW;
+            let limit = limiter.limit();
+            limiter.sample("GET /posts", latency(limit), limit);
+            limit
+        };
+        // The requests between two steps up, and how many ran at two at once.
+        let (mut gaps, mut since, mut at_two) = (Vec::new(), 0, 0);
+        for _ in 0..3000 {
+            let limit = step(&mut limiter, &mut latency);
+            since += 1;
+            at_two += usize::from(limit == 2);
+            if limiter.limit() == 2 && limit == 1 {
+                gaps.push(since);
+                since = 0;
+            }
+        }
+        // Each step is judged by the two requests that ran with it, then undone; the next
+        // waits four times as many requests, up to 640 (and the two that judge it).
+        let expected = [40, 160, 640, 640, 640, 640];
+        assert_eq!(gaps.len(), expected.len() + 1, "{gaps:?}");
+        for (gap, expected) in gaps[1..].iter().zip(expected) {
+            assert!((expected..expected + 3).contains(gap), "{gaps:?}");
+        }
+        assert!(
+            at_two * 100 < 3000,
+            "{at_two} of 3000 requests ran two at once"
+        );
+        // The database grows faster: each step that keeps the latency brings the next
+        // sooner, and the limit climbs again within a thousand requests.
+        let mut latency = |_: usize| Duration::from_millis(40);
+        for _ in 0..1000 {
+            step(&mut limiter, &mut latency);
+        }
+        assert!(limiter.limit() >= 8, "{}", limiter.limit());
+    }
+
+    #[test]
+    fn requests_that_ran_beyond_a_lowered_limit_do_not_lower_it_again() {
+        let mut limiter = Limiter::new(20, true);
+        limiter.sample("GET /posts", Duration::from_millis(60), 1);
+        // Four at once, each twice as slow: the limit shrinks to 4 x 1.25 / 2.
+        limiter.window_start = Instant::now() - WINDOW;
+        for _ in 0..4 {
+            limiter.sample("GET /posts", Duration::from_millis(120), 4);
+        }
+        assert_eq!(limiter.limit(), 3);
+        // The requests that were already running at four finish as slowly: they say
+        // nothing about three.
+        limiter.window_start = Instant::now() - WINDOW;
+        for _ in 0..4 {
+            limiter.sample("GET /posts", Duration::from_millis(120), 4);
+        }
+        assert_eq!(limiter.limit(), 3);
     }
 
     #[test]
