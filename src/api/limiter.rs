@@ -29,7 +29,8 @@
 //! waiting for the window (TCP's slow start): a closed loop of quick clients beyond the
 //! limit is not refused while the limit climbs to them, one place per window. As in TCP,
 //! once a limit has been too many, doubling stops at half of it (the threshold), and above
-//! that only probes raise the limit.
+//! that only probes raise the limit; each probe that holds lets doubling go on to twice the
+//! new limit.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -80,7 +81,7 @@ pub struct Limiter {
     /// While the limit has just grown by one.
     probe: Option<Probe>,
     /// The limit up to which quick rounds double it: half the last limit that was too many
-    /// (TCP's slow-start threshold). Without it, a list that takes 40 ms alone (quick) and
+    /// (TCP's slow-start threshold), twice the last that a probe showed to hold. Without it, a list that takes 40 ms alone (quick) and
     /// 80 ms two at a time would double to two after every request that ran alone.
     threshold: f64,
     window_start: Instant,
@@ -169,6 +170,10 @@ impl Limiter {
                     return self.next_window();
                 }
                 self.round = (self.round / BACKOFF).max(ROUND);
+                // The database took one more: quick rounds may double again, up to twice
+                // this limit (else a threshold lowered once by a heavy kind would hold the
+                // limit of quick ones to one step per window for good).
+                self.threshold = self.threshold.max(2.0 * self.limit);
             }
         }
         if running > self.limit() {
@@ -375,6 +380,30 @@ mod tests {
             step(&mut limiter, &mut latency);
         }
         assert!(limiter.limit() >= 8, "{}", limiter.limit());
+    }
+
+    #[test]
+    fn quick_requests_after_a_heavy_kind_double_again_once_a_step_holds() {
+        let mut limiter = Limiter::new(20, true);
+        limiter.sample("GET /posts", Duration::from_millis(60), 1);
+        // A heavy list that runs one at a time: the threshold falls to 1.
+        run(&mut limiter, 20, |running| {
+            Duration::from_millis(60 * running as u64)
+        });
+        assert_eq!(limiter.limit(), 1);
+        // Then only quick gets, 100 in a window at the limit: after the first step that
+        // holds, doubling takes the limit to 20 in a few windows, not one place per window.
+        limiter.sample("GET /posts/{id}", Duration::from_millis(1), 1);
+        let mut windows = 0;
+        while limiter.limit() < 20 && windows < 100 {
+            limiter.window_start = Instant::now() - WINDOW;
+            for _ in 0..100 {
+                let limit = limiter.limit();
+                limiter.sample("GET /posts/{id}", Duration::from_millis(1), limit);
+            }
+            windows += 1;
+        }
+        assert!(windows <= 10, "{windows} windows to climb from 1 to 20");
     }
 
     #[test]
