@@ -15,8 +15,13 @@
 //! So for [`AFTER_REFUSAL`] after a refusal, any queue counts as standing. The limit follows
 //! the database ([`Limiter`], `adaptive_admission`, the default): up to `max_in_flight` while
 //! requests run as fast as when the server is idle, fewer as they slow down; or it is
-//! `max_in_flight`, fixed. Only the routes that reach the database are admitted this way:
-//! health, login, logout, the OpenAPI document and the app's files always answer.
+//! `max_in_flight`, fixed. Either way, until a request is refused, a queue stands only with
+//! more than `max_in_flight` requests running or waiting: fewer are what one person's pages
+//! or a small team send, which a fixed limit would run at once, so they wait their turn,
+//! never refused early because the adaptive limit is low (in a browser test on two cores, a
+//! single user's lists brought it to 1). Only the routes that reach the database are
+//! admitted this way: health, login, logout, the OpenAPI document and the app's files always
+//! answer.
 //!
 //! A request's body is read before it asks for a place: a client that sends its body slowly
 //! holds its own connection, never a place (nor a database connection); one that takes
@@ -184,7 +189,13 @@ impl Admission {
         let refused = self.last_refused.load(Ordering::Relaxed);
         let overloaded =
             refused != 0 && now.saturating_sub(refused) < AFTER_REFUSAL.as_micros() as u64;
-        let wait = if stood > INTERVAL.as_micros() as u64 || overloaded {
+        // No more requests than `max_in_flight` at once, this one included (the places in
+        // use are the limit's, as there is a queue): a burst that a fixed limit would have
+        // run at once, such as one person's pages while the adaptive limit is low, waits its
+        // turn and is never refused early. After a refusal, any queue stands: the refused
+        // come back as a wave, and the first of them would find a short queue.
+        let crowded = self.limit.load(Ordering::Relaxed) + ahead + 1 > self.max_in_flight;
+        let wait = if (crowded && stood > INTERVAL.as_micros() as u64) || overloaded {
             self.standing.store(true, Ordering::Relaxed);
             self.wait.min(STANDING_WAIT)
         } else {
@@ -411,6 +422,31 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(20)).await;
         release.notify_one();
         assert_eq!(next.await.unwrap().status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn a_crowd_that_max_in_flight_would_run_at_once_waits_while_the_limit_is_low() {
+        // Adaptive: the fresh limit is 4 of the 20 places the configuration allows.
+        let (app, release) = app(Admission::new(
+            20,
+            true,
+            200,
+            Duration::from_secs(2),
+            Duration::from_secs(1),
+        ));
+        // Four run, four wait; past the interval, a ninth joins the queue that has stood
+        // since: nine at once is no overload for 20 places, so none is refused.
+        let mut calls: Vec<_> = (0..8).map(|_| spawn_call(&app)).collect();
+        tokio::time::sleep(INTERVAL + Duration::from_millis(50)).await;
+        calls.push(spawn_call(&app));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        for _ in 0..calls.len() {
+            release.notify_one();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        for task in calls {
+            assert_eq!(task.await.unwrap().status(), StatusCode::OK);
+        }
     }
 
     #[tokio::test]

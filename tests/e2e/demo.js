@@ -1,7 +1,7 @@
 // What the browser tests share: a demo server of their own (a fresh SQLite file, a random
 // port, a known password, a token), and Debian's chromium.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,8 +14,10 @@ const bin = process.env.AUTOADMIN_BIN ?? join(root, 'target', 'debug', 'autoadmi
 export async function startDemo(password) {
   const port = 18200 + Math.floor(Math.random() * 1000);
   const work = mkdtempSync(join(tmpdir(), 'autoadmin-e2e-'));
+  // AUTOADMIN_E2E_LOG=file: the server's log goes there (with RUST_LOG from the environment).
+  const log = process.env.AUTOADMIN_E2E_LOG ? openSync(process.env.AUTOADMIN_E2E_LOG, 'a') : 'ignore';
   const server = spawn(bin, ['demo', '--bind', `127.0.0.1:${port}`, '--database', join(work, 'demo.sqlite')], {
-    stdio: 'ignore',
+    stdio: ['ignore', log, log],
     env: { ...process.env, AUTOADMIN_DEMO_PASSWORD: password },
   });
   const demo = {
