@@ -11,6 +11,7 @@ use futures_util::{StreamExt, stream};
 use serde_json::Value as Json;
 
 use crate::db::{Batches, Column, EntityRef};
+use crate::query::CsvFormat;
 
 /// A JSON array of records whose fields are `names`, from `batches`.
 pub fn json_array(names: Vec<String>, batches: Batches, request_id: String) -> Body {
@@ -47,14 +48,16 @@ fn non_empty(chunk: &Result<Bytes, io::Error>) -> std::future::Ready<bool> {
 }
 
 /// The CSV response of an export: a header row of labels, then one line per row (RFC 4180,
-/// CRLF). References show their display value; text cells that a spreadsheet would run as
-/// a formula are neutralised.
+/// CRLF; `;` between cells and a byte order mark first if `format` says so). References show
+/// their display value; text cells that a spreadsheet would run as a formula are neutralised.
 pub fn csv_response(
     entity: &EntityRef,
     columns: Vec<Column>,
     batches: Batches,
+    format: CsvFormat,
     request_id: String,
 ) -> Response {
+    let delimiter = format.delimiter;
     // Which column each readable field is printed from: its display column if it has one;
     // then the many-to-many relations, the last columns.
     let mut layout: Vec<(usize, bool)> = entity
@@ -75,11 +78,14 @@ pub fn csv_response(
         .map(|f| &f.label)
         .chain(entity.sets().map(|r| &r.label));
     let mut header_line = String::new();
+    if format.bom {
+        header_line.push('\u{feff}');
+    }
     for (i, label) in labels.enumerate() {
         if i > 0 {
-            header_line.push(',');
+            header_line.push(delimiter);
         }
-        push_cell(&mut header_line, label, true);
+        push_cell(&mut header_line, label, true, delimiter);
     }
     header_line.push_str("\r\n");
     let rows = batches.map(move |batch| {
@@ -88,9 +94,9 @@ pub fn csv_response(
         for values in batch {
             for (n, (index, textual)) in layout.iter().enumerate() {
                 if n > 0 {
-                    out.push(',');
+                    out.push(delimiter);
                 }
-                push_value(&mut out, &values[*index], *textual);
+                push_value(&mut out, &values[*index], *textual, delimiter);
             }
             out.push_str("\r\n");
         }
@@ -113,27 +119,27 @@ pub fn csv_response(
     response
 }
 
-fn push_value(out: &mut String, value: &Json, textual: bool) {
+fn push_value(out: &mut String, value: &Json, textual: bool, delimiter: char) {
     match value {
         Json::Null => {}
         // A multi-choice value: its values joined, as the many-to-many columns are.
         Json::Array(items) if items.iter().all(Json::is_string) => {
             let texts: Vec<&str> = items.iter().filter_map(Json::as_str).collect();
-            push_cell(out, &texts.join("; "), true);
+            push_cell(out, &texts.join("; "), true, delimiter);
         }
-        Json::String(text) => push_cell(out, text, textual),
+        Json::String(text) => push_cell(out, text, textual, delimiter),
         Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Json::Number(n) => out.push_str(&n.to_string()),
-        other => push_cell(out, &other.to_string(), false),
+        other => push_cell(out, &other.to_string(), false, delimiter),
     }
 }
 
-/// One cell: quoted when it holds a comma, quote or line break; a text cell starting with
-/// `= + - @` (or a tab or carriage return) gets a leading `'` so spreadsheets show it
-/// instead of running it.
-fn push_cell(out: &mut String, text: &str, textual: bool) {
+/// One cell: quoted when it holds the delimiter, a quote or a line break; a text cell
+/// starting with `= + - @` (or a tab or carriage return) gets a leading `'` so spreadsheets
+/// show it instead of running it.
+fn push_cell(out: &mut String, text: &str, textual: bool, delimiter: char) {
     let neutralise = textual && text.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let quote = text.contains([',', '"', '\n', '\r']);
+    let quote = text.contains([delimiter, '"', '\n', '\r']);
     if quote {
         out.push('"');
     }
@@ -161,13 +167,13 @@ fn broken_stream(request_id: &str, error: &crate::db::Error) -> io::Error {
 
 /// Exposed for tests of the encoding.
 #[cfg(test)]
-fn cells(values: &[(&str, bool)]) -> String {
+fn cells(values: &[(&str, bool)], delimiter: char) -> String {
     let mut out = String::new();
     for (i, (text, textual)) in values.iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(delimiter);
         }
-        push_cell(&mut out, text, *textual);
+        push_cell(&mut out, text, *textual, delimiter);
     }
     out
 }
@@ -179,24 +185,35 @@ mod tests {
     #[test]
     fn rfc_4180_quoting_and_formula_neutralising() {
         assert_eq!(
-            cells(&[("plain", true), ("a,b", true), ("say \"hi\"", true)]),
+            cells(&[("plain", true), ("a,b", true), ("say \"hi\"", true)], ','),
             "plain,\"a,b\",\"say \"\"hi\"\"\""
         );
-        assert_eq!(cells(&[("line\r\nbreak", true)]), "\"line\r\nbreak\"");
+        assert_eq!(cells(&[("line\r\nbreak", true)], ','), "\"line\r\nbreak\"");
         assert_eq!(
-            cells(&[
-                ("=1+2", true),
-                ("+x", true),
-                ("-x", true),
-                ("@SUM(A1)", true)
-            ]),
+            cells(
+                &[
+                    ("=1+2", true),
+                    ("+x", true),
+                    ("-x", true),
+                    ("@SUM(A1)", true)
+                ],
+                ','
+            ),
             "'=1+2,'+x,'-x,'@SUM(A1)"
         );
         assert_eq!(
-            cells(&[("=HYPERLINK(\"x\",\"y\")", true)]),
+            cells(&[("=HYPERLINK(\"x\",\"y\")", true)], ','),
             "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\""
         );
         // Numbers are not text: a negative decimal stays a number.
-        assert_eq!(cells(&[("-1.5", false)]), "-1.5");
+        assert_eq!(cells(&[("-1.5", false)], ','), "-1.5");
+    }
+
+    #[test]
+    fn with_semicolons_a_cell_is_quoted_for_a_semicolon_not_a_comma() {
+        assert_eq!(
+            cells(&[("1,5", true), ("a;b", true), ("=1;2", true)], ';'),
+            "1,5;\"a;b\";\"'=1;2\""
+        );
     }
 }

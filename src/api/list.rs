@@ -68,7 +68,8 @@ pub async fn export_csv(
 ) -> Result<Response> {
     who.require(&entity.name, Action::View)?;
     let query_string = query_string.unwrap_or_default();
-    let list_query = query::parse(&entity, &query_string, None, limits(&state, &entity))?;
+    let (list_query, format) =
+        query::parse_export(&entity, &query_string, limits(&state, &entity))?;
     if !matches!(list_query.page, query::Page::All { .. }) || list_query.after.is_some() {
         return Err(ApiError::bad_request(
             "export.csv takes no paging parameters: it exports every matching row",
@@ -79,6 +80,7 @@ pub async fn export_csv(
         &entity,
         columns,
         batches,
+        format,
         request_id::current(),
     ))
 }

@@ -479,10 +479,23 @@ fn export(entity: &Entity, limits: Limits) -> Json {
         "description": "Every matching row as CSV (RFC 4180), references shown by their display field.",
         "content": {"text/csv": {"schema": {"type": "string"}}},
     }));
+    let delimiters: Vec<&str> = crate::query::DELIMITERS
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    let mut parameters = list_parameters(entity, false, limits);
+    parameters.extend([
+        json!({"name": "_delimiter", "in": "query", "required": false,
+            "schema": {"type": "string", "enum": delimiters, "default": "comma"},
+            "description": "Between cells: comma (RFC 4180) or semicolon (what Excel reads as columns where the decimal separator is a comma)."}),
+        json!({"name": "_bom", "in": "query", "required": false,
+            "schema": {"type": "string", "enum": ["true", "false"], "default": "false"},
+            "description": "true: the file starts with a UTF-8 byte order mark, so that Excel reads accented text as UTF-8."}),
+    ]);
     json!({"get": {
         "operationId": format!("export_{name}"),
         "summary": format!("Export {name} as CSV"),
-        "parameters": list_parameters(entity, false, limits),
+        "parameters": parameters,
         "responses": responses,
     }})
 }

@@ -16,6 +16,7 @@
 
 mod aggregate;
 mod cursor;
+mod export;
 mod filter;
 mod ids;
 mod page;
@@ -33,6 +34,7 @@ use crate::schema::{CountMode, Direction, Entity, FieldType, Value};
 
 pub use aggregate::{Aggregate, Bucket, Metric, groupable, parse_aggregate};
 pub use cursor::{cursor, next_link};
+pub use export::{CsvFormat, DELIMITERS};
 pub use filter::{Applies, OPERATORS, Operator, condition_for};
 pub use ids::{Batch, parse_id, parse_ids};
 use params::{Params, Purpose};
@@ -260,7 +262,27 @@ pub fn parse(
     range_header: Option<&str>,
     limits: Limits,
 ) -> Result<ListQuery, Error> {
+    parse_params(entity, Params::decode(query_string)?, range_header, limits)
+}
+
+/// Parses the raw query string of a CSV export: the list's filters, search and sort, and the
+/// file's format (`_delimiter`, `_bom`).
+pub fn parse_export(
+    entity: &Entity,
+    query_string: &str,
+    limits: Limits,
+) -> Result<(ListQuery, CsvFormat), Error> {
     let mut params = Params::decode(query_string)?;
+    let format = export::parse(&mut params)?;
+    Ok((parse_params(entity, params, None, limits)?, format))
+}
+
+fn parse_params(
+    entity: &Entity,
+    mut params: Params,
+    range_header: Option<&str>,
+    limits: Limits,
+) -> Result<ListQuery, Error> {
     let filter::Conditions {
         mut filters,
         mut sets,

@@ -616,6 +616,100 @@ pub async fn csv_export(backend: Backend) {
     assert_eq!(blog.app.get("/nope/export.csv").await.status, 404);
 }
 
+/// The export as Excel opens it: `;` between cells and a byte order mark, on request; a bad
+/// value of either is a 400 naming the parameter, and a list does not take them.
+pub async fn csv_export_for_excel(backend: Backend) {
+    let Some(blog) = blog(backend).await else {
+        return;
+    };
+    let post = blog
+        .app
+        .create(
+            "posts",
+            json!({"title": "Crème brûlée; 1,5 kg", "author_id": blog.authors[0],
+                   "status": "draft", "views": 7, "rating": "3.5"}),
+        )
+        .await;
+    let path = format!(
+        "/posts/export.csv?_filters={}&_delimiter=semicolon&_bom=true",
+        urlencode(&format!(r#"{{"id":{}}}"#, post["id"]))
+    );
+    let response = blog
+        .app
+        .client
+        .get(format!("{}{path}", blog.app.api))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(
+        &bytes[..3],
+        b"\xEF\xBB\xBF",
+        "a UTF-8 byte order mark first"
+    );
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    let lines = split_csv_records(text);
+    assert_eq!(
+        lines[0],
+        "Id;Title;Body;Status;Author;Main tag;Views;Rating;Published at;Created at;Tags"
+    );
+    assert_eq!(lines.len(), 2, "{text}");
+    // The cell holding `;` is quoted; its comma needs no quoting.
+    assert!(
+        lines[1].starts_with(&format!(
+            "{};\"Crème brûlée; 1,5 kg\";;draft;Ann;;7;3.5;",
+            post["id"]
+        )),
+        "{}",
+        lines[1]
+    );
+    // The defaults: commas, no byte order mark (as before the options).
+    let plain = blog
+        .app
+        .text(&format!(
+            "/posts/export.csv?_filters={}&_delimiter=comma&_bom=false",
+            urlencode(&format!(r#"{{"id":{}}}"#, post["id"]))
+        ))
+        .await;
+    assert!(plain.starts_with("Id,Title,"), "{plain}");
+    assert!(plain.contains("\"Crème brûlée; 1,5 kg\""), "{plain}");
+
+    for (query, name, message) in [
+        (
+            "_delimiter=tab",
+            "_delimiter",
+            "must be comma or semicolon, not \"tab\"",
+        ),
+        (
+            "_delimiter=%3B",
+            "_delimiter",
+            "must be comma or semicolon, not \";\"",
+        ),
+        ("_bom=1", "_bom", "must be true or false, not \"1\""),
+        ("_bom=true&_bom=false", "_bom", ""),
+    ] {
+        let reply = blog.app.get(&format!("/posts/export.csv?{query}")).await;
+        assert_eq!(reply.status, 400, "{query}");
+        let (code, text) = reply.error();
+        assert_eq!(code, "bad_request", "{query}");
+        assert!(text.contains(name), "{query}: {text}");
+        assert!(text.contains(message), "{query}: {text}");
+    }
+    // A list's page has no file format: the names are unknown there.
+    let reply = blog.app.get("/posts?_delimiter=semicolon").await;
+    assert_eq!(reply.status, 400);
+    assert!(
+        reply.error().1.contains("_delimiter"),
+        "{:?}",
+        reply.error()
+    );
+}
+
 /// Splits CSV text into records (a quoted field may hold a line break).
 fn split_csv_records(text: &str) -> Vec<String> {
     let mut records = Vec::new();

@@ -49,6 +49,7 @@ backend_tests!(
     bulk::checks_versions_and_refuses_bad_requests,
     list::unpaged_lists_stop_at_max_rows,
     list::csv_export,
+    list::csv_export_for_excel,
     list::count_strategies,
     list::keyset_pages_walk_every_row,
     ordering::decimals_sort_by_value,

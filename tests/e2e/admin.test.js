@@ -30,10 +30,13 @@ after(async () => {
   demo?.stop();
 });
 
-beforeEach(async () => {
-  // Logged in as the demo's admin (the login screen has its own test).
+beforeEach(() => open('en-US'));
+
+/** A fresh context in `locale`, logged in as the demo's admin (the login screen has its own
+ * test), and its tab watched for errors. */
+async function open(locale) {
   context = await browser.newContext({
-    viewport: { width: 1280, height: 900 }, locale: 'en-US', acceptDownloads: true,
+    viewport: { width: 1280, height: 900 }, locale, acceptDownloads: true,
     extraHTTPHeaders: { Authorization: `Bearer ${token}` },
   });
   // Downloads go without the extra headers: the session cookie, as a logged-in browser has.
@@ -47,7 +50,7 @@ beforeEach(async () => {
     if (message.type() === 'error' && !expected) consoleErrors.push(message.text());
   });
   page.on('pageerror', (error) => consoleErrors.push(String(error)));
-});
+}
 
 afterEach(async () => {
   await context.close();
@@ -254,6 +257,36 @@ test('CSV export of the filtered rows', async () => {
     const names = await Promise.all(post.tags.map(async (id) => (await json(`/tags/${id}`)).name));
     assert.ok(line.endsWith(`,${names.sort().join('; ')}`), `${line} has ${names}`);
   }
+});
+
+test('an export for Excel: semicolons where decimals take a comma, and a byte order mark', async () => {
+  const filtered = `${base}#/posts?filters=${encodeURIComponent('{"status":{"eq":"archived"}}')}&sort=id`;
+  const excel = async () => {
+    await page.goto(filtered);
+    await page.locator('#range').waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-excel')]);
+    assert.equal(download.suggestedFilename(), 'posts.csv');
+    return readFileSync(await download.path());
+  };
+  // In English (United States), Excel splits on commas: only the byte order mark is added.
+  const english = await excel();
+  assert.deepEqual([...english.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+  const lines = english.subarray(3).toString('utf8').trim().split('\r\n');
+  assert.equal(lines[0], 'Id,Title,Body,Status,Author,Main tag,Views,Rating,Published at,Created at,Tags');
+  assert.equal(lines.length - 1, 100);
+  // In French (France), decimals take a comma, so Excel splits on semicolons; the app's own
+  // language (English here) does not decide it.
+  await context.close();
+  await open('fr-FR');
+  const french = (await excel()).toString('utf8');
+  assert.ok(french.startsWith('\ufeffId;Title;Body;Status;Author;Main tag;Views;Rating;Published at;Created at;Tags\r\n'), french.slice(0, 120));
+  const rows = french.trim().split('\r\n').slice(1);
+  assert.equal(rows.length, 100);
+  assert.ok(rows.every((line) => line.includes(';archived;')), rows[0]);
+  // The same rows as the plain export, in the same order.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const plain = readFileSync(await download.path(), 'utf8').trim().split('\r\n').slice(1);
+  assert.deepEqual(rows.map((line) => line.split(';')[0]), plain.map((line) => line.split(',')[0]));
 });
 
 test('a deep link survives a reload', async () => {

@@ -20,6 +20,7 @@ export default {
   'list.add_filter': 'Add filter',
   'list.remove_filter': 'Remove the filter on {field}',
   'list.export': 'Export CSV',
+  'list.exportExcel': 'Export for Excel',
   'list.delete_selected': 'Delete selected ({n})',
   'list.select_all': 'Select all rows on this page',
   'list.select_row': 'Select row {id}',

@@ -20,6 +20,7 @@ export default {
   'list.add_filter': 'Ajouter un filtre',
   'list.remove_filter': 'Retirer le filtre sur {field}',
   'list.export': 'Exporter en CSV',
+  'list.exportExcel': 'Exporter pour Excel',
   'list.delete_selected': 'Supprimer la sélection ({n})',
   'list.select_all': 'Sélectionner toutes les lignes de la page',
   'list.select_row': 'Sélectionner la ligne {id}',
