@@ -8,6 +8,10 @@
 #   bench/overload.sh            # builds the release binary and the load generator first
 #   MODES=true WORKLOADS=list OVERLOAD_BINARY=/path/to/autoadmin bench/overload.sh
 #                                # one mode, one workload, another build (to compare two)
+#   OVERLOAD_SPLIT=1 bench/overload.sh
+#                                # the server and PostgreSQL on CPU 0, the load generator on
+#                                # CPU 1 (PostgreSQL's affinity is restored at the end), so
+#                                # that the generator's CPU is not taken from the server's
 #
 # Loopback only; every run is bounded; the server it starts stops with it.
 set -euo pipefail
@@ -31,18 +35,31 @@ SQL
 config=$(mktemp --suffix=.toml)
 server=
 stop() { [ -n "$server" ] && { kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }; server=; }
-trap 'stop; rm -f "$config"' EXIT
+on_server_cpu=()
+on_generator_cpu=()
+if [ "${OVERLOAD_SPLIT:-}" = 1 ]; then
+  on_server_cpu=(taskset -c 0)
+  on_generator_cpu=(taskset -c 1)
+  # Every PostgreSQL process, and the backends it forks from now on, on CPU 0.
+  for pid in $(pgrep -x postgres); do taskset -a -p -c 0 "$pid" >/dev/null; done
+fi
+unsplit() {
+  if [ "${OVERLOAD_SPLIT:-}" = 1 ]; then
+    for pid in $(pgrep -x postgres); do taskset -a -p -c "0-$(($(nproc) - 1))" "$pid" >/dev/null || true; done
+  fi
+}
+trap 'stop; unsplit; rm -f "$config"' EXIT
 api="http://127.0.0.1:$port/admin/api"
 list="$api/posts?_page=1&_perPage=25&_count=exact"
 get="$api/posts/4242"
-load() { target/release/examples/overload "$1" "$2" "$3"; }
+load() { "${on_generator_cpu[@]}" target/release/examples/overload "$1" "$2" "$3"; }
 # Each mode on a fresh server, side by side, with the default queue (200 requests waiting at
 # most 1,000 ms, 10 ms once it stands): the fixed limit (max_in_flight, twice the 10
 # connections, the default) and the adaptive one.
 for adaptive in ${MODES:-false true}; do
   limits="adaptive_admission = $adaptive"
   sed "s/^base_path = .*/&\n$limits/" config/blog.toml >"$config"
-  "$binary" serve --config "$config" --database-url "$url/$db" \
+  "${on_server_cpu[@]}" "$binary" serve --config "$config" --database-url "$url/$db" \
     --bind "127.0.0.1:$port" --insecure-dev >/tmp/aa-overload.log 2>&1 &
   server=$!
   for _ in $(seq 1 100); do curl -sf "$api/health" >/dev/null && break; sleep 0.1; done
