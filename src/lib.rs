@@ -23,6 +23,7 @@
 //! - [`openapi`] and [`ui`]: documents generated from the schema: the OpenAPI 3.1 document
 //!   and the admin app's `config.json`.
 //! - [`demo`]: the embedded blog schema, seed and descriptors of `autoadmin demo`.
+//! - [`import`]: files into an entity; so far the streamed CSV reader. No HTTP, no SQL.
 //! - this file: [`Admin`] (built with [`Admin::builder`]) and [`serve`].
 //!
 //! ```no_run
@@ -42,6 +43,7 @@ pub mod config;
 pub mod dashboard;
 pub mod db;
 pub mod demo;
+pub mod import;
 pub mod openapi;
 pub mod query;
 pub mod schema;
