@@ -209,6 +209,49 @@ mod tests {
         assert_eq!(cells(&[("-1.5", false)], ','), "-1.5");
     }
 
+    proptest::proptest! {
+        /// What the export writes, the import's reader reads back: every cell as it was, but
+        /// a text that a spreadsheet would run, which keeps the `'` it was given.
+        #[test]
+        fn the_import_reader_reads_an_export_back(
+            texts in proptest::collection::vec(".{0,10}", 1..6),
+            semicolon: bool,
+            size in 1usize..30,
+        ) {
+            let delimiter = if semicolon { ';' } else { ',' };
+            let values: Vec<(&str, bool)> = texts.iter().map(|t| (t.as_str(), true)).collect();
+            // After a header row, as in an export (a file's first character may be its
+            // byte order mark).
+            let file = format!("Id\r\n{}\r\n", cells(&values, delimiter));
+            let mut reader = crate::import::csv::CsvReader::new(
+                Some(delimiter as u8),
+                crate::import::csv::Limits::default(),
+            );
+            let mut rows = Vec::new();
+            for chunk in file.as_bytes().chunks(size) {
+                rows.extend(reader.push(chunk).unwrap());
+            }
+            rows.extend(reader.finish().unwrap());
+            let expected: Vec<String> = texts
+                .iter()
+                .map(|t| {
+                    if t.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                        format!("'{t}")
+                    } else {
+                        t.clone()
+                    }
+                })
+                .collect();
+            let header = (1, vec!["Id".to_owned()]);
+            // A row of one empty cell is an empty line, which a reader skips.
+            if texts.len() == 1 && texts[0].is_empty() {
+                proptest::prop_assert_eq!(rows, vec![header]);
+            } else {
+                proptest::prop_assert_eq!(rows, vec![header, (2, expected)]);
+            }
+        }
+    }
+
     #[test]
     fn with_semicolons_a_cell_is_quoted_for_a_semicolon_not_a_comma() {
         assert_eq!(
