@@ -81,8 +81,9 @@ pub struct Limiter {
     /// While the limit has just grown by one.
     probe: Option<Probe>,
     /// The limit up to which quick rounds double it: half the last limit that was too many
-    /// (TCP's slow-start threshold), twice the last that a probe showed to hold. Without it, a list that takes 40 ms alone (quick) and
-    /// 80 ms two at a time would double to two after every request that ran alone.
+    /// (TCP's slow-start threshold), twice the last that a probe showed to hold. Without it,
+    /// a list that takes 40 ms alone (quick) and 80 ms two at a time would double to two
+    /// after every request that ran alone.
     threshold: f64,
     window_start: Instant,
 }
