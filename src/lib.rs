@@ -256,6 +256,7 @@ impl AdminBuilder {
             }
             (None, None) => (Arc::new(auth::Open) as Arc<dyn auth::AuthPolicy>, None),
         };
+        let imports = tokio::sync::Semaphore::new(settings.max_imports as usize);
         Ok(Admin {
             state: AppState::new(api::State {
                 schema,
@@ -265,6 +266,7 @@ impl AdminBuilder {
                 builtin,
                 open,
                 documents: Default::default(),
+                imports,
             }),
             notes: Arc::new(notes),
         })

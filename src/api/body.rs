@@ -51,13 +51,18 @@ fn object(bytes: &[u8]) -> Result<Record, ApiError> {
     }
 }
 
-fn is_json(content_type: &str) -> bool {
-    let essence = content_type
+/// A `Content-Type`'s media type, without its parameters, in lower case.
+pub(super) fn essence(content_type: &str) -> String {
+    content_type
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+fn is_json(content_type: &str) -> bool {
+    let essence = essence(content_type);
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }

@@ -158,6 +158,22 @@ impl ApiError {
         error
     }
 
+    /// The error with one more member in its body (beside `code`, `message`...).
+    pub fn with_member(mut self, name: &str, value: serde_json::Value) -> ApiError {
+        let extra = self.extra.get_or_insert_with(Box::default);
+        extra.body.insert(name.to_owned(), value);
+        self
+    }
+
+    /// 422 for a request whose content is refused as a whole (no field to name).
+    pub fn unprocessable(message: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            message,
+        )
+    }
+
     /// Replaces the generic "not found" of the db layer with one naming the record.
     pub fn with_not_found(self, message: impl FnOnce() -> String) -> ApiError {
         if self.status == StatusCode::NOT_FOUND {

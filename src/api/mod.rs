@@ -19,6 +19,7 @@
 //! | `PATCH  /{entity}?ids=[..]` | [`record::update_many`] |
 //! | `DELETE /{entity}?ids=[..]` | [`record::delete_many`] |
 //! | `POST   /{entity}/actions/{name}?ids=[..]` | [`actions::run`] |
+//! | `POST   /{entity}/import` | [`import::import`] |
 //! | `GET    /{entity}/{id}/dependents`, `/{entity}/dependents?ids=[..]` | [`dependents`] |
 //! | `POST   /_audit/{id}/restore` | [`restore::restore`] |
 //! | `GET/POST /_views`, `GET/PUT/PATCH/DELETE /_views/{id}` | [`views`] (saved views, per user) |
@@ -37,6 +38,7 @@ mod dependents;
 pub mod error;
 mod export;
 pub mod extract;
+mod import;
 mod limiter;
 mod list;
 mod meta;
@@ -96,6 +98,8 @@ pub struct State {
     pub open: bool,
     /// The OpenAPI documents served, made once each.
     pub documents: meta::Documents,
+    /// Places for imports running at once (`max_imports`).
+    pub imports: tokio::sync::Semaphore,
 }
 
 /// Request bodies above this are refused with 413.
@@ -153,6 +157,8 @@ fn api(state: AppState) -> Router {
             record::refuse_read_only,
         ));
     Router::new()
+        // Bounded on its own (import.rs), and longer than any request.
+        .route("/{entity}/import", post(import::import))
         .route("/health", get(meta::health))
         .route("/login", post(session::login))
         .route("/logout", post(session::logout))

@@ -44,6 +44,12 @@ pub async fn middleware(State(timeout): State<Duration>, request: Request, next:
     let path = request.uri().path().to_owned();
     let mut response = REQUEST_ID
         .scope(id.clone(), async move {
+            // An import takes as long as its file takes to arrive; it bounds itself.
+            let timeout = if method == axum::http::Method::POST && path.ends_with("/import") {
+                Duration::MAX
+            } else {
+                timeout
+            };
             match tokio::time::timeout(timeout, next.run(request)).await {
                 Ok(response) => response,
                 Err(_) => ApiError::unavailable(

@@ -50,6 +50,10 @@ pub struct AdminSettings {
     pub count_threshold: u64,
     /// A delete that would take more rows with it (by cascade or SET NULL) is refused.
     pub max_cascade_rows: u64,
+    /// Imports that may run at once; one more is answered 503 with `Retry-After`.
+    pub max_imports: u32,
+    /// The largest file an import reads, in bytes.
+    pub max_import_bytes: u64,
     /// Origins allowed to call the API from a browser (CORS); empty: CORS is off. `"*"`
     /// allows any origin.
     pub cors_origins: Vec<String>,
@@ -83,6 +87,8 @@ impl Default for AdminSettings {
             send_timeout: Duration::from_secs(30),
             count_threshold: 100_000,
             max_cascade_rows: 10_000,
+            max_imports: 2,
+            max_import_bytes: 1024 * 1024 * 1024,
             cors_origins: Vec::new(),
             locale: None,
             dashboard: Vec::new(),
@@ -143,6 +149,8 @@ struct RawAdmin {
     send_timeout_secs: Option<u64>,
     count_threshold: Option<u64>,
     max_cascade_rows: Option<u64>,
+    max_imports: Option<u32>,
+    max_import_bytes: Option<u64>,
     #[serde(default)]
     cors_origins: Vec<String>,
     locale: Option<String>,
@@ -358,6 +366,8 @@ fn settings(raw: RawAdmin) -> Result<AdminSettings, String> {
         )?,
         count_threshold: raw.count_threshold.unwrap_or(defaults.count_threshold),
         max_cascade_rows: raw.max_cascade_rows.unwrap_or(defaults.max_cascade_rows),
+        max_imports: raw.max_imports.unwrap_or(defaults.max_imports).max(1),
+        max_import_bytes: raw.max_import_bytes.unwrap_or(defaults.max_import_bytes),
         cors_origins: check_origins(raw.cors_origins)?,
         dashboard: Vec::new(),
         locale: match raw.locale {

@@ -75,7 +75,7 @@ impl Db {
     }
 
     /// BEGIN on a pooled connection; like a read, it moves on from dead connections.
-    async fn begin(&self, entity: EntityRef, operation: Operation) -> Result<Tx, Error> {
+    pub(super) async fn begin(&self, entity: EntityRef, operation: Operation) -> Result<Tx, Error> {
         let writer = self.turn_to_write().await?;
         let mut retries = 0;
         loop {
@@ -325,6 +325,12 @@ impl Tx {
             }
             .await
         };
+        result.map_err(|err| self.fail(err))
+    }
+
+    /// Runs a statement of the program's own, without values (a savepoint's).
+    pub(super) async fn raw(&mut self, statement: &str) -> Result<(), Error> {
+        let result = self.pooled.conn().execute_raw(statement).await;
         result.map_err(|err| self.fail(err))
     }
 

@@ -28,6 +28,20 @@ pub enum CsvError {
     RowTooLong { row: u64, max: usize },
     #[error("row {row} has more than {max} cells")]
     TooManyCells { row: u64, max: usize },
+    #[error("row {row} opens a quote that is never closed")]
+    OpenQuote { row: u64 },
+}
+
+/// Where the reader is in a cell, to tell a file that ends inside quotes (which csv-core
+/// reads as if they were closed) from one that does not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum InCell {
+    #[default]
+    CellStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside quotes: the end of them, or the first of two.
+    ClosedOrDoubled,
 }
 
 /// Bounds on what one row may take.
@@ -63,6 +77,9 @@ pub struct CsvReader {
     ends_len: usize,
     /// The rows read so far.
     rows: u64,
+    quote: InCell,
+    /// The row where the last quoted cell opened.
+    quote_row: u64,
 }
 
 /// One row: its number (the header is 1) and its cells.
@@ -82,6 +99,8 @@ impl CsvReader {
             ends: vec![0; 64.min(limits.max_cells.max(1))],
             ends_len: 0,
             rows: 0,
+            quote: InCell::default(),
+            quote_row: 0,
         }
     }
 
@@ -135,7 +154,33 @@ impl CsvReader {
             rows = self.parse(&head)?;
         }
         rows.extend(self.parse(&[])?);
+        if self.quote == InCell::Quoted {
+            return Err(CsvError::OpenQuote {
+                row: self.quote_row,
+            });
+        }
         Ok(rows)
+    }
+
+    /// Follows the quotes of `bytes`, the next of the file.
+    fn track(&mut self, bytes: &[u8]) {
+        let delimiter = self.delimiter.unwrap_or(b',');
+        let ends_cell = |b: u8| b == delimiter || b == b'\n' || b == b'\r';
+        for &byte in bytes {
+            self.quote = match (self.quote, byte) {
+                (InCell::CellStart, b'"') => {
+                    self.quote_row = self.rows + 1;
+                    InCell::Quoted
+                }
+                (InCell::CellStart | InCell::Unquoted, b) if ends_cell(b) => InCell::CellStart,
+                (InCell::CellStart | InCell::Unquoted, _) => InCell::Unquoted,
+                (InCell::Quoted, b'"') => InCell::ClosedOrDoubled,
+                (InCell::Quoted, _) => InCell::Quoted,
+                (InCell::ClosedOrDoubled, b'"') => InCell::Quoted,
+                (InCell::ClosedOrDoubled, b) if ends_cell(b) => InCell::CellStart,
+                (InCell::ClosedOrDoubled, _) => InCell::Unquoted,
+            };
+        }
     }
 
     fn start_parser(&mut self) {
@@ -146,17 +191,22 @@ impl CsvReader {
 
     /// Parses `input` (empty: the end of the file), returning the rows it completes.
     fn parse(&mut self, mut input: &[u8]) -> Result<Vec<Row>, CsvError> {
-        let Some(parser) = self.parser.as_mut() else {
+        if self.parser.is_none() {
             return Ok(Vec::new());
-        };
+        }
         let mut rows = Vec::new();
         loop {
+            let Some(parser) = self.parser.as_mut() else {
+                return Ok(rows);
+            };
             let (result, read, written, ended) = parser.read_record(
                 input,
                 &mut self.out[self.out_len..],
                 &mut self.ends[self.ends_len..],
             );
-            input = &input[read..];
+            let (consumed, rest) = input.split_at(read);
+            input = rest;
+            self.track(consumed);
             self.out_len += written;
             self.ends_len += ended;
             match result {

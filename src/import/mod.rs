@@ -1,4 +1,15 @@
-//! Import of files into an entity (issue #18). So far: the CSV reader, which reads a file as
-//! it arrives, in chunks, into rows of text cells, with bounded memory whatever the file.
+//! Import of files into an entity (issue #18), the parts that know nothing of HTTP or SQL:
+//! the CSV reader, which reads a file as it arrives, in chunks, into rows of text cells with
+//! bounded memory whatever the file ([`csv`], [`source`]); where each column goes
+//! ([`layout`]); a row's cells as the JSON body of a write ([`cells`]); and the report
+//! ([`report`]). The db layer (`db/import.rs`) runs the rows through the writes.
 
+pub mod cells;
 pub mod csv;
+pub mod layout;
+pub mod report;
+pub mod source;
+
+pub use layout::{Layout, Target};
+pub use report::{MAX_ERRORS, Report, RowError};
+pub use source::{Rows, SourceError, csv_rows};

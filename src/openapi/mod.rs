@@ -6,6 +6,7 @@
 //! Emitted as plain `serde_json`: the schema is known only at run time.
 
 mod access;
+mod import;
 mod parameters;
 mod schemas;
 mod views;
@@ -75,6 +76,7 @@ pub fn document(
             paths.insert(format!("/{name}/{{id}}/restore"), restore(entity));
         }
         if !entity.read_only {
+            paths.insert(format!("/{name}/import"), import::import(entity));
             for action in &entity.actions {
                 paths.insert(
                     format!("/{name}/actions/{}", action.name),

@@ -19,6 +19,7 @@ mod cursor;
 mod export;
 mod filter;
 mod ids;
+mod import;
 mod page;
 pub mod params;
 mod precondition;
@@ -37,6 +38,9 @@ pub use cursor::{cursor, next_link};
 pub use export::{CsvFormat, DELIMITERS};
 pub use filter::{Applies, OPERATORS, Operator, condition_for};
 pub use ids::{Batch, parse_id, parse_ids};
+pub use import::{
+    IMPORT_DELIMITERS, IMPORT_PARAMETERS, ImportMode, ImportOptions, OnError, parse_import,
+};
 use params::{Params, Purpose};
 pub use precondition::Precondition;
 pub use sets::SET_OPERATORS;

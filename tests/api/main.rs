@@ -17,6 +17,7 @@ mod crud;
 mod django;
 mod errors;
 mod hostile;
+mod import;
 mod inline;
 mod introspection;
 mod lifecycle;
@@ -50,6 +51,11 @@ backend_tests!(
     list::unpaged_lists_stop_at_max_rows,
     list::csv_export,
     list::csv_export_for_excel,
+    import::rows_are_checked_and_reported,
+    import::an_export_imports_back_unchanged,
+    import::rows_find_their_records_by_a_unique_field,
+    import::database_refusals_are_the_rows_errors,
+    import::bad_imports_are_4xx,
     list::count_strategies,
     list::keyset_pages_walk_every_row,
     ordering::decimals_sort_by_value,

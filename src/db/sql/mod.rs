@@ -5,6 +5,7 @@
 
 mod builder;
 pub(super) mod graph;
+pub(super) mod import;
 mod keyset;
 pub(super) mod sets;
 #[cfg(test)]

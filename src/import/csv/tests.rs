@@ -111,6 +111,15 @@ fn a_quote_left_open_is_refused_at_the_row_bound_not_read_whole() {
         }
     }
     assert_eq!(refused, Some(CsvError::RowTooLong { row: 2, max: 1000 }));
+    // Ending inside quotes (which csv-core would read as closed) names the row they open.
+    assert_eq!(
+        read(b"a,b\n1,\"x\"\"y\"\n2,\"open\nz\n", 5, None, limits),
+        Err(CsvError::OpenQuote { row: 3 })
+    );
+    assert_eq!(
+        read(b"a\n5\" screen\n", 5, None, limits).map(|r| r.len()),
+        Ok(2)
+    );
     assert!(reader.out.len() <= 1000);
     let mut wide = b"a\n".to_vec();
     wide.extend(std::iter::repeat_n(b',', 20));

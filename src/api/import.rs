@@ -1,0 +1,180 @@
+//! `POST /{entity}/import`: a CSV file into the entity's records, as the request body
+//! (`Content-Type: text/csv`) or as the `file` part of a multipart form (what a browser's
+//! file input sends). The body is read as it arrives, a row at a time, never whole; the
+//! report is the response: 200, or 422 when an `abort` import had an invalid row (nothing
+//! is written then).
+//!
+//! Imports take no admission place (they run long, and are bounded on their own: at most
+//! `max_imports` at once, the file at most `max_import_bytes`, no pause of more than the
+//! request timeout between two pieces of it) and no request timeout (a large file takes
+//! longer to send than any request should).
+
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{RawQuery, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{BoxStream, StreamExt};
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::EntityPath;
+use super::record::{actor, writable};
+use crate::auth::{Action, Principal};
+use crate::db::{FileError, ImportError};
+use crate::import::{Report, SourceError, csv_rows};
+use crate::query::{ImportMode, parse_import};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+/// The media types read as CSV: what browsers and curl send for a `.csv` file (Windows
+/// browsers say `application/vnd.ms-excel`).
+const CSV_TYPES: [&str; 6] = [
+    "text/csv",
+    "application/csv",
+    "text/plain",
+    "text/comma-separated-values",
+    "text/tab-separated-values",
+    "application/vnd.ms-excel",
+];
+
+/// The media type of an Excel workbook.
+pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+pub async fn import(
+    State(state): State<AppState>,
+    who: Principal,
+    EntityPath(entity): EntityPath,
+    RawQuery(query_string): RawQuery,
+    request: Request,
+) -> Result<Response> {
+    writable(&entity)?;
+    let options = parse_import(&entity, query_string.as_deref().unwrap_or(""))?;
+    if options.mode != ImportMode::Update {
+        who.require(&entity.name, Action::Add)?;
+    }
+    if options.mode != ImportMode::Insert {
+        who.require(&entity.name, Action::Edit)?;
+    }
+    let idle = state.settings.request_timeout;
+    let (parts, body) = request.into_parts();
+    let file = file(&parts.headers, body, idle).await?;
+    let Ok(_place) = state.imports.try_acquire() else {
+        return Err(ApiError::busy(format!(
+            "{} imports are running, the most at once; try again when one has finished",
+            state.settings.max_imports
+        )));
+    };
+    let limits = crate::import::csv::Limits::default();
+    let rows = csv_rows(
+        file,
+        options.delimiter,
+        limits,
+        state.settings.max_import_bytes,
+    );
+    let imported = state.db.import(entity, options, rows, actor(&who)).await;
+    match imported {
+        Ok(report) if report.aborted() => {
+            let message = match report.failed {
+                1 => "1 row is invalid: nothing was written".to_owned(),
+                n => format!("{n} rows are invalid: nothing was written"),
+            };
+            Err(ApiError::unprocessable(message).with_member("report", to_json(&report)))
+        }
+        Ok(report) => Ok((StatusCode::OK, axum::Json(report)).into_response()),
+        Err(ImportError::File { error, report }) => {
+            let refusal = match &error {
+                FileError::Source(SourceError::TooLarge { .. }) => {
+                    ApiError::payload_too_large(error.to_string())
+                }
+                _ => ApiError::bad_request(error.to_string()),
+            };
+            // What was done before, when the file broke after some rows.
+            Err(if report.rows > 0 {
+                refusal.with_member("report", to_json(&report))
+            } else {
+                refusal
+            })
+        }
+        Err(ImportError::Db(error)) => Err(error.into()),
+    }
+}
+
+fn to_json(report: &Report) -> serde_json::Value {
+    serde_json::to_value(report).unwrap_or_default()
+}
+
+/// The bytes of the file: the body itself, or the `file` part of a multipart form; each
+/// piece within `idle` of the one before.
+async fn file(
+    headers: &HeaderMap,
+    body: Body,
+    idle: Duration,
+) -> Result<BoxStream<'static, std::result::Result<Bytes, String>>> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = super::body::essence(content_type);
+    let stream = body
+        .into_data_stream()
+        .map(|chunk| chunk.map_err(|err| err.to_string()));
+    let bytes: BoxStream<'static, std::result::Result<Bytes, String>> =
+        if CSV_TYPES.contains(&essence.as_str()) {
+            stream.boxed()
+        } else if essence == "multipart/form-data" {
+            let boundary = multer::parse_boundary(content_type).map_err(|err| {
+                ApiError::bad_request(format!("the multipart body has no boundary: {err}"))
+            })?;
+            let mut form = multer::Multipart::new(with_idle(stream.boxed(), idle), boundary);
+            loop {
+                let field = form.next_field().await.map_err(|err| {
+                    ApiError::bad_request(format!("the multipart body cannot be read: {err}"))
+                })?;
+                let Some(field) = field else {
+                    return Err(ApiError::bad_request(
+                        "the multipart body has no part named \"file\"",
+                    ));
+                };
+                if field.name() == Some("file") {
+                    break field
+                        .map(|chunk| chunk.map_err(|err| err.to_string()))
+                        .boxed();
+                }
+            }
+        } else if essence == XLSX_TYPE {
+            return Err(ApiError::unsupported_media_type(
+                "Excel workbooks are not imported yet: save the sheet as CSV (\"CSV UTF-8\" in \
+                 Excel) and import that",
+            ));
+        } else {
+            return Err(ApiError::unsupported_media_type(format!(
+                "an import takes a CSV file (Content-Type: text/csv) or a multipart form with \
+                 a \"file\" part, not \"{content_type}\""
+            )));
+        };
+    Ok(with_idle(bytes, idle))
+}
+
+/// `stream`, ended with an error when nothing of it arrives for `idle`.
+fn with_idle(
+    stream: BoxStream<'static, std::result::Result<Bytes, String>>,
+    idle: Duration,
+) -> BoxStream<'static, std::result::Result<Bytes, String>> {
+    futures_util::stream::unfold(Some(stream), move |stream| async move {
+        let mut stream = stream?;
+        match tokio::time::timeout(idle, stream.next()).await {
+            Ok(Some(item)) => Some((item, Some(stream))),
+            Ok(None) => None,
+            Err(_) => Some((
+                Err(format!(
+                    "nothing of the file arrived for {} s",
+                    idle.as_secs()
+                )),
+                None,
+            )),
+        }
+    })
+    .boxed()
+}

@@ -1,0 +1,97 @@
+//! `POST /{entity}/import` in the document: the file as a `text/csv` body or a multipart
+//! `file` part, the options with the values they take, and the report.
+
+use serde_json::{Value as Json, json};
+
+use super::{errors, json_content};
+use crate::query::{IMPORT_DELIMITERS, ImportMode, OnError};
+use crate::schema::{Entity, FieldType};
+
+/// The import of `entity`.
+pub(super) fn import(entity: &Entity) -> Json {
+    let name = &entity.name;
+    let targets: Vec<Json> = entity
+        .fields
+        .iter()
+        .filter(|f| !f.read_only || f.name == entity.primary_key)
+        .map(|f| json!(f.name))
+        .chain(entity.sets().map(|r| json!(r.name)))
+        .chain([Json::Null])
+        .collect();
+    let keys: Vec<&str> = entity
+        .fields
+        .iter()
+        .filter(|f| {
+            f.name == entity.primary_key
+                || (f.unique && f.is_readable() && f.field_type != FieldType::Password)
+        })
+        .map(|f| f.name.as_str())
+        .collect();
+    let delimiters: Vec<&str> = IMPORT_DELIMITERS.iter().map(|(n, _)| *n).collect();
+    let parameters = json!([
+        {"name": "mode", "in": "query", "required": false,
+         "schema": {"type": "string", "enum": ImportMode::NAMES, "default": "insert"},
+         "description": "insert: a new record per row. update: each row updates the record its key finds (a row that finds none fails). upsert: updates the record the key finds, else inserts."},
+        {"name": "key", "in": "query", "required": false,
+         "schema": {"type": "string", "enum": keys},
+         "description": "With mode=update or upsert: the field that finds each row's record, the primary key (default) or a unique field; its column must be in the file."},
+        {"name": "on_error", "in": "query", "required": false,
+         "schema": {"type": "string", "enum": OnError::NAMES, "default": "abort"},
+         "description": "abort: all rows or none, in one transaction (422 with the report when a row fails). skip: the valid rows are written, the others reported."},
+        {"name": "dry_run", "in": "query", "required": false,
+         "schema": {"type": "string", "enum": ["true", "false"], "default": "false"},
+         "description": "true: every row is checked and written in a transaction that is rolled back; the report says what would happen."},
+        {"name": "mapping", "in": "query", "required": false,
+         "content": {"application/json": {"schema": {"type": "object", "additionalProperties": {"enum": targets}}}},
+         "description": "Column (as the header row names it) → field or many-to-many relation, or null to leave the column out. Other columns are matched by field name or label, case aside; a column that matches nothing is refused."},
+        {"name": "delimiter", "in": "query", "required": false,
+         "schema": {"type": "string", "enum": delimiters},
+         "description": "The cells' separator; by default the one the header row uses most (comma, semicolon or tab)."},
+    ]);
+    let file = json!({"type": "string",
+        "description": "A CSV file (RFC 4180; UTF-8, with or without a byte order mark): a header row naming the columns, then a row per record. Empty cells are null (or the field's default); references and many-to-many members by id or by the value that names their record; several members or choices separated by ;. At most max_import_bytes bytes (413 beyond)."});
+    let mut responses = errors(&["400", "401", "403", "404", "405", "413", "415", "503"]);
+    responses.insert("200".into(), json!({
+        "description": "The import's report (an abort import with no failed row, a skip import, or a dry run).",
+        "content": json_content(report_schema()),
+    }));
+    responses.insert("422".into(), json!({
+        "description": "An abort import with a failed row: nothing was written; the report lists the rows' errors.",
+        "content": json_content(json!({"allOf": [
+            {"$ref": "#/components/schemas/Error"},
+            {"type": "object", "properties": {"report": report_schema()}, "required": ["report"]},
+        ]})),
+    }));
+    json!({"post": {
+        "operationId": format!("import_{name}"),
+        "summary": format!("Import {name} from a CSV file"),
+        "description": "Each row is checked as a POST (or a PATCH of the record its key finds) is, read as the file arrives. Needs the add permission (insert, upsert) and the edit permission (update, upsert). Each change is audited with the cause \"import\".",
+        "parameters": parameters,
+        "requestBody": {"required": true, "content": {
+            "text/csv": {"schema": file},
+            "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                "properties": {"file": {"type": "string", "contentMediaType": "text/csv"}}}},
+        }},
+        "responses": responses,
+    }})
+}
+
+fn report_schema() -> Json {
+    let count = json!({"type": "integer", "minimum": 0});
+    json!({"type": "object",
+    "required": ["mode", "on_error", "dry_run", "rows", "inserted", "updated", "unchanged", "failed", "committed", "errors", "more_errors"],
+    "properties": {
+        "mode": {"type": "string", "enum": ImportMode::NAMES},
+        "on_error": {"type": "string", "enum": OnError::NAMES},
+        "dry_run": {"type": "boolean"},
+        "rows": count, "inserted": count, "updated": count, "unchanged": count, "failed": count,
+        "committed": {"type": "boolean", "description": "Whether the rows counted as inserted and updated are stored."},
+        "errors": {"type": "array", "maxItems": crate::import::MAX_ERRORS, "items": {"type": "object",
+            "required": ["row", "message"],
+            "properties": {
+                "row": {"type": "integer", "minimum": 2, "description": "As a spreadsheet numbers it: the header is row 1."},
+                "column": {"type": "string"}, "field": {"type": "string"}, "message": {"type": "string"},
+            }}},
+        "more_errors": count,
+    }})
+}
