@@ -43,6 +43,7 @@ pub mod config;
 pub mod dashboard;
 pub mod db;
 pub mod demo;
+mod file_import;
 pub mod import;
 pub mod openapi;
 pub mod query;
@@ -60,6 +61,7 @@ use crate::config::AdminSettings;
 use crate::db::Db;
 use crate::schema::{Entity, Schema};
 
+pub use crate::file_import::FileImport;
 pub use crate::schema::{Field, FieldType};
 
 /// Why an [`Admin`] could not be built.
@@ -220,6 +222,10 @@ impl AdminBuilder {
         config::check_views(&schema, &settings, |_| "<code>".to_owned())?;
         db.ensure_audit_table().await?;
         db.ensure_views_table().await?;
+        db.ensure_imports_table().await?;
+        // Imports left running by a server that stopped (its transaction died with it).
+        db.jobs_fail_stale(import::job::now_millis() - api::STALE_IMPORT_MS)
+            .await?;
         db.load_catalog(&schema).await?;
         // Every table's foreign keys (cascades reach tables no entity declares).
         db.load_graph(&schema, &catalog);
@@ -256,7 +262,7 @@ impl AdminBuilder {
             }
             (None, None) => (Arc::new(auth::Open) as Arc<dyn auth::AuthPolicy>, None),
         };
-        let imports = tokio::sync::Semaphore::new(settings.max_imports as usize);
+        let imports = Arc::new(tokio::sync::Semaphore::new(settings.max_imports as usize));
         Ok(Admin {
             state: AppState::new(api::State {
                 schema,
@@ -267,6 +273,7 @@ impl AdminBuilder {
                 open,
                 documents: Default::default(),
                 imports,
+                jobs: Default::default(),
             }),
             notes: Arc::new(notes),
         })

@@ -79,6 +79,44 @@ enum Command {
         #[arg(long)]
         advise: bool,
     },
+    /// Import a CSV file into an entity, as `POST /{entity}/import` does (the same checks,
+    /// report, audit and job), for files too big for a browser. Prints the report (JSON);
+    /// exits non-zero when nothing was written because of a failed row, or the import
+    /// stopped early.
+    Import {
+        #[arg(long = "config", required = true)]
+        config: Vec<PathBuf>,
+        #[arg(long, env = "AUTOADMIN_DATABASE_URL")]
+        database_url: Option<String>,
+        /// The entity the rows go to.
+        #[arg(long)]
+        entity: String,
+        /// insert (a new record per row), update (the record each row's key finds) or
+        /// upsert (update if found, else insert).
+        #[arg(long, default_value = "insert")]
+        mode: String,
+        /// With update or upsert: the field that finds records (the primary key, or a unique
+        /// field).
+        #[arg(long)]
+        key: Option<String>,
+        /// abort (all rows or none) or skip (write the valid rows, report the others).
+        #[arg(long, default_value = "abort")]
+        on_error: String,
+        /// Check and write every row in a transaction that is rolled back.
+        #[arg(long)]
+        dry_run: bool,
+        /// JSON: column → field, or null to leave a column out.
+        #[arg(long)]
+        mapping: Option<String>,
+        /// comma, semicolon or tab (default: found in the header row).
+        #[arg(long)]
+        delimiter: Option<String>,
+        /// Whom the audit log names for the changes (default: $USER).
+        #[arg(long)]
+        user: Option<String>,
+        /// The CSV file.
+        file: PathBuf,
+    },
     /// Print descriptors (TOML) for every table and view of a database, to start a config from.
     Introspect {
         #[arg(long, env = "AUTOADMIN_DATABASE_URL")]
@@ -130,6 +168,44 @@ async fn run() -> anyhow::Result<()> {
             .await?;
             println!("{hash}");
             Ok(())
+        }
+        Command::Import {
+            config,
+            database_url,
+            entity,
+            mode,
+            key,
+            on_error,
+            dry_run,
+            mapping,
+            delimiter,
+            user,
+            file,
+        } => {
+            let mut options = vec![("mode", mode), ("on_error", on_error)];
+            options.extend(key.map(|k| ("key", k)));
+            options.extend(dry_run.then(|| ("dry_run", "true".to_owned())));
+            options.extend(mapping.map(|m| ("mapping", m)));
+            options.extend(delimiter.map(|d| ("delimiter", d)));
+            let query_string: Vec<String> = options
+                .iter()
+                .map(|(name, value)| {
+                    format!(
+                        "{name}={}",
+                        autoadmin::query::params::encode_component(value)
+                    )
+                })
+                .collect();
+            let user = user.or_else(|| std::env::var("USER").ok());
+            import(
+                config,
+                database_url,
+                &entity,
+                &query_string.join("&"),
+                &file,
+                user,
+            )
+            .await
         }
         Command::Introspect {
             database_url,
@@ -277,6 +353,94 @@ fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `autoadmin import`: the import with a progress bar on a terminal (plain lines every few
+/// seconds otherwise, on standard error), then the report on standard output.
+async fn import(
+    config: Vec<PathBuf>,
+    database_url: Option<String>,
+    entity: &str,
+    query_string: &str,
+    file: &std::path::Path,
+    user: Option<String>,
+) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    use std::sync::atomic::Ordering;
+    let mut builder = autoadmin::Admin::builder();
+    for path in &config {
+        builder = builder.config_file(path);
+    }
+    if let Some(url) = database_url {
+        builder = builder.database_url(url);
+    }
+    let admin = builder.build().await?;
+    let mut running = admin
+        .import_file(entity, query_string, file, user)
+        .await
+        .map_err(|message| anyhow::anyhow!(message))?;
+    let terminal = std::io::stderr().is_terminal();
+    let bar = terminal.then(|| {
+        let bar = indicatif::ProgressBar::new(running.size);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {msg} ({eta} left)",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let every = std::time::Duration::from_millis(if terminal { 200 } else { 5000 });
+    let outcome = loop {
+        tokio::select! {
+            outcome = &mut running.outcome => break outcome?,
+            () = tokio::time::sleep(every) => {
+                let counts = running.progress.counts();
+                let read = running.read.load(Ordering::Relaxed);
+                let line = format!(
+                    "{} rows, {} inserted, {} updated, {} unchanged, {} failed",
+                    counts.rows, counts.inserted, counts.updated, counts.unchanged, counts.failed
+                );
+                match &bar {
+                    Some(bar) => {
+                        bar.set_position(read);
+                        bar.set_message(line);
+                    }
+                    None => eprintln!(
+                        "import {}: {line} ({} of {} bytes)",
+                        running.id, read, running.size
+                    ),
+                }
+            }
+        }
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    admin.close().await;
+    let (report, failure) = match outcome {
+        Ok(report) => {
+            let failure = report.aborted().then(|| match report.failed {
+                1 => "1 row is invalid: nothing was written".to_owned(),
+                n => format!("{n} rows are invalid: nothing was written"),
+            });
+            (Some(report), failure)
+        }
+        Err(autoadmin::db::ImportError::File { error, report }) => {
+            (Some(*report), Some(error.to_string()))
+        }
+        Err(autoadmin::db::ImportError::Cancelled(report)) => {
+            (Some(*report), Some("the import was cancelled".to_owned()))
+        }
+        Err(autoadmin::db::ImportError::Db(error)) => (None, Some(error.to_string())),
+    };
+    if let Some(report) = report {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    match failure {
+        Some(message) => Err(anyhow::anyhow!("import {}: {message}", running.id)),
+        None => Ok(()),
+    }
 }
 
 async fn serve(

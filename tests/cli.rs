@@ -376,3 +376,100 @@ async fn serve_refuses_to_run_open_and_hash_password_reads_stdin() {
         let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
     }
 }
+
+/// `autoadmin import`: a CSV file into an entity with the checks, report and audit of the
+/// API's import; the report on standard output, a failed `abort` import a non-zero exit
+/// that writes nothing.
+#[tokio::test]
+async fn import_reads_a_file_into_an_entity() {
+    use sqlx::Connection;
+    let database = temp_path("import.sqlite");
+    let url = autoadmin::demo::create_database(&database).await.unwrap();
+    let config = format!("{}/config/blog.toml", env!("CARGO_MANIFEST_DIR"));
+    let file = temp_path("tags.csv");
+    std::fs::write(&file, "Name\r\ncli-a\r\nBad Name\r\ncli-b\r\n").unwrap();
+    let run = |options: &[&str]| {
+        Command::new(BIN)
+            .args([
+                "import",
+                "--config",
+                &config,
+                "--database-url",
+                &url,
+                "--entity",
+                "tags",
+            ])
+            .args(options)
+            .arg(&file)
+            .env("USER", "ops")
+            .output()
+            .unwrap()
+    };
+    let tags = |url: String| async move {
+        let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let count: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tags WHERE name LIKE 'cli-%'")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        count.0
+    };
+
+    let refused = run(&[]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("1 row is invalid: nothing was written"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!(report["errors"][0]["row"], 3);
+    assert_eq!(tags(url.clone()).await, 0);
+
+    let done = run(&["--on-error", "skip"]);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    assert_eq!(
+        (report["inserted"].as_u64(), report["failed"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(tags(url.clone()).await, 2);
+    let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let actors: Vec<(Option<String>,)> = sqlx::query_as(
+        "SELECT actor FROM autoadmin_audit WHERE entity = 'tags' AND cause = 'import'",
+    )
+    .fetch_all(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(actors.len(), 2);
+    assert!(
+        actors
+            .iter()
+            .all(|(actor,)| actor.as_deref() == Some("ops"))
+    );
+
+    let unknown = Command::new(BIN)
+        .args([
+            "import",
+            "--config",
+            &config,
+            "--database-url",
+            &url,
+            "--entity",
+            "nope",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown entity \"nope\""));
+    let bad = run(&["--mode", "merge"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("mode"));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+    }
+    let _ = std::fs::remove_file(&file);
+}

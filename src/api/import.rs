@@ -1,8 +1,10 @@
 //! `POST /{entity}/import`: a CSV file into the entity's records, as the request body
 //! (`Content-Type: text/csv`) or as the `file` part of a multipart form (what a browser's
-//! file input sends). The body is read as it arrives, a row at a time, never whole; the
-//! report is the response: 200, or 422 when an `abort` import had an invalid row (nothing
-//! is written then).
+//! file input sends). The body is read as it arrives, a row at a time, never whole. The
+//! import is a job named by the request's id (`GET /_imports/{id}`, `jobs.rs`): once the file
+//! has arrived, the request waits `wait` seconds for its end and answers the report (200, or
+//! 422 when an `abort` import had an invalid row: nothing is written then), or 202 with the
+//! job while it goes on.
 //!
 //! Imports take no admission place (they run long, and are bounded on their own: at most
 //! `max_imports` at once, the file at most `max_import_bytes`, no pause of more than the
@@ -12,18 +14,23 @@
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{RawQuery, Request, State};
+use axum::extract::{OriginalUri, RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{BoxStream, StreamExt};
 
-use super::AppState;
+use std::sync::Arc;
+
+use axum::http::HeaderValue;
+
 use super::error::ApiError;
 use super::extract::EntityPath;
 use super::record::{actor, writable};
+use super::{AppState, request_id};
 use crate::auth::{Action, Principal};
-use crate::db::{FileError, ImportError};
-use crate::import::{Report, SourceError, csv_rows};
+use crate::db::{FileError, ImportError, JobContext};
+use crate::import::job::now_millis;
+use crate::import::{Job, Progress, Report, SourceError, csv_rows};
 use crate::query::{ImportMode, parse_import};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -47,6 +54,7 @@ pub async fn import(
     who: Principal,
     EntityPath(entity): EntityPath,
     RawQuery(query_string): RawQuery,
+    OriginalUri(uri): OriginalUri,
     request: Request,
 ) -> Result<Response> {
     writable(&entity)?;
@@ -60,20 +68,69 @@ pub async fn import(
     let idle = state.settings.request_timeout;
     let (parts, body) = request.into_parts();
     let file = file(&parts.headers, body, idle).await?;
-    let Ok(_place) = state.imports.try_acquire() else {
+    let Ok(place) = state.imports.clone().try_acquire_owned() else {
         return Err(ApiError::busy(format!(
             "{} imports are running, the most at once; try again when one has finished",
             state.settings.max_imports
         )));
     };
+    // The import is named by the request's id (a client may choose it, to follow the
+    // import from its start): one that names another import is refused.
+    let id = request_id::current();
+    if state.jobs.get(&id).is_some() || state.db.job(&id).await?.is_some() {
+        return Err(ApiError::conflict(format!(
+            "an import is named {id} already: send another X-Request-Id, or none"
+        )));
+    }
+    let started_at = now_millis();
+    state
+        .db
+        .job_start(&id, &entity.name, who.user.as_deref(), started_at)
+        .await?;
+    let progress = Arc::new(Progress::default());
+    let job = Arc::new(Job {
+        id: id.clone(),
+        entity: entity.name.clone(),
+        owner: who.user.clone(),
+        started_at,
+        progress: progress.clone(),
+        place: Some(place),
+    });
+    state.jobs.add(job.clone());
+    let context = JobContext {
+        id: id.clone(),
+        progress: progress.clone(),
+        jobs: state.jobs.clone(),
+    };
     let limits = crate::import::csv::Limits::default();
-    let rows = csv_rows(
+    let source = csv_rows(
         file,
         options.delimiter,
         limits,
         state.settings.max_import_bytes,
     );
-    let imported = state.db.import(entity, options, rows, actor(&who)).await;
+    let wait = options.wait;
+    let import = state
+        .db
+        .import(entity, options, source, actor(&who), context);
+    tokio::pin!(import);
+    let waited = async {
+        progress.received().await;
+        tokio::time::sleep(wait).await;
+    };
+    let imported = tokio::select! {
+        imported = &mut import => imported,
+        () = waited => {
+            // The import goes on in its task; the job says how it goes.
+            let location = super::jobs::location(uri.path(), &id);
+            let mut response =
+                (StatusCode::ACCEPTED, axum::Json(super::jobs::running(&job))).into_response();
+            if let Ok(value) = HeaderValue::from_str(&location) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+            return Ok(response);
+        }
+    };
     match imported {
         Ok(report) if report.aborted() => {
             let message = match report.failed {
@@ -96,6 +153,14 @@ pub async fn import(
             } else {
                 refusal
             })
+        }
+        Err(ImportError::Cancelled(report)) => {
+            let message = if report.committed {
+                "the import was cancelled: the rows before were written"
+            } else {
+                "the import was cancelled: nothing was written"
+            };
+            Err(ApiError::conflict(message).with_member("report", to_json(&report)))
         }
         Err(ImportError::Db(error)) => Err(error.into()),
     }

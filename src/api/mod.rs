@@ -20,6 +20,7 @@
 //! | `DELETE /{entity}?ids=[..]` | [`record::delete_many`] |
 //! | `POST   /{entity}/actions/{name}?ids=[..]` | [`actions::run`] |
 //! | `POST   /{entity}/import` | [`import::import`] |
+//! | `GET/DELETE /_imports/{id}`, `GET /_imports/{id}/rejected.csv` | [`jobs`] |
 //! | `GET    /{entity}/{id}/dependents`, `/{entity}/dependents?ids=[..]` | [`dependents`] |
 //! | `POST   /_audit/{id}/restore` | [`restore::restore`] |
 //! | `GET/POST /_views`, `GET/PUT/PATCH/DELETE /_views/{id}` | [`views`] (saved views, per user) |
@@ -39,6 +40,7 @@ pub mod error;
 mod export;
 pub mod extract;
 mod import;
+mod jobs;
 mod limiter;
 mod list;
 mod meta;
@@ -99,8 +101,12 @@ pub struct State {
     /// The OpenAPI documents served, made once each.
     pub documents: meta::Documents,
     /// Places for imports running at once (`max_imports`).
-    pub imports: tokio::sync::Semaphore,
+    pub imports: Arc<tokio::sync::Semaphore>,
+    /// The imports running on this instance.
+    pub jobs: Arc<crate::import::Jobs>,
 }
+
+pub use jobs::STALE_IMPORT_MS;
 
 /// Request bodies above this are refused with 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -159,6 +165,8 @@ fn api(state: AppState) -> Router {
     Router::new()
         // Bounded on its own (import.rs), and longer than any request.
         .route("/{entity}/import", post(import::import))
+        .route("/_imports/{id}", get(jobs::get).delete(jobs::cancel))
+        .route("/_imports/{id}/rejected.csv", get(jobs::rejected))
         .route("/health", get(meta::health))
         .route("/login", post(session::login))
         .route("/logout", post(session::logout))

@@ -169,6 +169,42 @@ pub(super) fn insert(
     change: &Change,
 ) -> Option<Sql> {
     let audit = schema_entity.sibling(ENTITY)?;
+    let changes = row(&audit, schema_entity, actor, change)?;
+    Some(sql::insert(db.dialect(), &db.catalog, &audit, changes))
+}
+
+/// The INSERT of the audit rows of `changes` (all of one entity: a batch of an import) in
+/// one statement, or `None` when they take none (as [`insert`] says).
+pub(super) fn insert_many(
+    db: &Db,
+    schema_entity: &EntityRef,
+    actor: &Actor,
+    changes: &[Change],
+) -> Option<Sql> {
+    let audit = schema_entity.sibling(ENTITY)?;
+    let rows: Vec<Vec<(usize, Value)>> = changes
+        .iter()
+        .filter_map(|change| row(&audit, schema_entity, actor, change))
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    Some(sql::insert_many(
+        db.dialect(),
+        &db.catalog,
+        &audit,
+        rows,
+        false,
+    ))
+}
+
+/// The columns of the audit row of `change`, or `None` when it takes none.
+fn row(
+    audit: &Entity,
+    schema_entity: &EntityRef,
+    actor: &Actor,
+    change: &Change,
+) -> Option<Vec<(usize, Value)>> {
     // Nor a user's own rows (saved views): the log is read by others.
     let private = |name: &str| schema_entity.sibling(name).is_some_and(|e| e.per_user);
     if change.entity == ENTITY || private(&change.entity) {
@@ -219,7 +255,7 @@ pub(super) fn insert(
             )
         })
         .collect();
-    Some(sql::insert(db.dialect(), &db.catalog, &audit, changes))
+    Some(changes)
 }
 
 /// The fields whose values differ, before and after.

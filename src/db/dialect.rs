@@ -384,6 +384,15 @@ impl Dialect {
         }
     }
 
+    /// The DDL of autoadmin's table of imports.
+    pub fn imports_table(self) -> &'static str {
+        match self {
+            Dialect::Postgres => include_str!("../../migrations/postgres/autoadmin_imports.sql"),
+            Dialect::MySql => include_str!("../../migrations/mysql/autoadmin_imports.sql"),
+            Dialect::Sqlite => include_str!("../../migrations/sqlite/autoadmin_imports.sql"),
+        }
+    }
+
     /// The DDL of autoadmin's session table.
     pub fn sessions_table(self) -> &'static str {
         match self {

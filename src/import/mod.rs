@@ -2,14 +2,20 @@
 //! the CSV reader, which reads a file as it arrives, in chunks, into rows of text cells with
 //! bounded memory whatever the file ([`csv`], [`source`]); where each column goes
 //! ([`layout`]); a row's cells as the JSON body of a write ([`cells`]); and the report
-//! ([`report`]). The db layer (`db/import.rs`) runs the rows through the writes.
+//! ([`report`]), the rejected rows as a file to fix ([`rejected`]), and the imports running
+//! on this instance ([`job`]). The db layer (`db/import.rs`) runs the rows through the writes.
 
 pub mod cells;
 pub mod csv;
+pub mod file;
+pub mod job;
 pub mod layout;
+pub mod rejected;
 pub mod report;
 pub mod source;
 
+pub use job::{Job, Jobs, Progress};
 pub use layout::{Layout, Target};
-pub use report::{MAX_ERRORS, Report, RowError};
-pub use source::{Rows, SourceError, csv_rows};
+pub use rejected::Rejected;
+pub use report::{Counts, MAX_ERRORS, Report, RowError};
+pub use source::{Rows, Source, SourceError, csv_rows};

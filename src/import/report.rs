@@ -21,6 +21,16 @@ pub struct RowError {
     pub message: String,
 }
 
+/// Rows read, inserted, updated, unchanged and failed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub rows: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+}
+
 /// The outcome of an import.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Report {
@@ -41,6 +51,10 @@ pub struct Report {
     pub errors: Vec<RowError>,
     /// Errors beyond those listed.
     pub more_errors: u64,
+    /// Why the import stopped before the end of its file (cancelled, the file broken, the
+    /// database gone): what is above is what was done until then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
 impl Report {
@@ -50,6 +64,16 @@ impl Report {
             on_error: options.on_error.name(),
             dry_run: options.dry_run,
             ..Report::default()
+        }
+    }
+
+    pub fn counts(&self) -> Counts {
+        Counts {
+            rows: self.rows,
+            inserted: self.inserted,
+            updated: self.updated,
+            unchanged: self.unchanged,
+            failed: self.failed,
         }
     }
 

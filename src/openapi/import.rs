@@ -1,5 +1,6 @@
 //! `POST /{entity}/import` in the document: the file as a `text/csv` body or a multipart
-//! `file` part, the options with the values they take, and the report.
+//! `file` part, the options with the values they take, and the report; and the imports as
+//! jobs (`/_imports/{id}`).
 
 use serde_json::{Value as Json, json};
 
@@ -44,13 +45,23 @@ pub(super) fn import(entity: &Entity) -> Json {
         {"name": "mapping", "in": "query", "required": false,
          "content": {"application/json": {"schema": {"type": "object", "additionalProperties": {"enum": targets}}}},
          "description": "Column (as the header row names it) → field or many-to-many relation, or null to leave the column out. Other columns are matched by field name or label, case aside; a column that matches nothing is refused."},
+        {"name": "wait", "in": "query", "required": false,
+         "schema": {"type": "integer", "minimum": 0, "maximum": crate::query::MAX_WAIT_SECS, "default": 10},
+         "description": "Seconds the request waits, once the file has arrived, for the import to end; then 202 with the job (Location: /_imports/{id}) while it goes on."},
         {"name": "delimiter", "in": "query", "required": false,
          "schema": {"type": "string", "enum": delimiters},
          "description": "The cells' separator; by default the one the header row uses most (comma, semicolon or tab)."},
     ]);
     let file = json!({"type": "string",
         "description": "A CSV file (RFC 4180; UTF-8, with or without a byte order mark): a header row naming the columns, then a row per record. Empty cells are null (or the field's default); references and many-to-many members by id or by the value that names their record; several members or choices separated by ;. At most max_import_bytes bytes (413 beyond)."});
-    let mut responses = errors(&["400", "401", "403", "404", "405", "413", "415", "503"]);
+    let mut responses = errors(&[
+        "400", "401", "403", "404", "405", "409", "413", "415", "503",
+    ]);
+    responses.insert("202".into(), json!({
+        "description": "The import outlasted wait once its file had arrived: it goes on; the body is its job, Location its address.",
+        "headers": {"Location": {"schema": {"type": "string"}, "description": "The job: /_imports/{id}."}},
+        "content": json_content(job_schema()),
+    }));
     responses.insert("200".into(), json!({
         "description": "The import's report (an abort import with no failed row, a skip import, or a dry run).",
         "content": json_content(report_schema()),
@@ -76,6 +87,54 @@ pub(super) fn import(entity: &Entity) -> Json {
     }})
 }
 
+/// `GET`, `DELETE /_imports/{id}` and `GET /_imports/{id}/rejected.csv`.
+pub(super) fn jobs(paths: &mut serde_json::Map<String, Json>) {
+    let id = json!([{"name": "id", "in": "path", "required": true,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9-]+$"},
+        "description": "The import's id: the X-Request-Id of its request."}]);
+    let mut get = errors(&["400", "401", "404", "503"]);
+    get.insert(
+        "200".into(),
+        json!({"description": "How the import goes, or how it ended.",
+        "content": json_content(job_schema())}),
+    );
+    let mut cancel = errors(&["400", "401", "404", "503"]);
+    cancel.insert("202".into(), json!({"description": "The import is asked to stop: an abort import rolls back whole, a skip import keeps the batches it committed.",
+        "content": json_content(job_schema())}));
+    cancel.insert(
+        "409".into(),
+        json!({"description": "The import has ended: nothing to cancel.",
+        "content": json_content(json!({"$ref": "#/components/schemas/Error"}))}),
+    );
+    paths.insert("/_imports/{id}".into(), json!({
+        "get": {"operationId": "get_import", "summary": "An import: its counts as it runs, its report once it has ended",
+            "parameters": id, "responses": get},
+        "delete": {"operationId": "cancel_import", "summary": "Cancel a running import",
+            "parameters": id, "responses": cancel},
+    }));
+    let mut rejected = errors(&["400", "401", "404", "503"]);
+    rejected.insert("200".into(), json!({"description": "The rows the import rejected, as they were read (the file's header first), to fix and import again.",
+        "content": {"text/csv": {"schema": {"type": "string"}}}}));
+    paths.insert("/_imports/{id}/rejected.csv".into(), json!({
+        "get": {"operationId": "get_import_rejected", "summary": "The rows an import rejected, as CSV",
+            "parameters": id, "responses": rejected},
+    }));
+}
+
+fn job_schema() -> Json {
+    let count = json!({"type": "integer", "minimum": 0});
+    json!({"type": "object", "required": ["id", "entity", "status", "rows", "inserted", "updated", "unchanged", "failed"],
+    "properties": {
+        "id": {"type": "string"}, "entity": {"type": "string"},
+        "status": {"type": "string", "enum": ["running", "done", "failed", "cancelled"]},
+        "rows": count, "inserted": count, "updated": count, "unchanged": count, "failed": count,
+        "started_at": {"type": ["string", "null"]}, "updated_at": {"type": ["string", "null"]},
+        "cancelling": {"type": "boolean"},
+        "report": {"type": "object", "description": "Once it has ended: the report (stopped says why it ended early)."},
+        "rejected": {"type": "string", "description": "Where its rejected rows are, when it has some."},
+    }})
+}
+
 fn report_schema() -> Json {
     let count = json!({"type": "integer", "minimum": 0});
     json!({"type": "object",
@@ -93,5 +152,6 @@ fn report_schema() -> Json {
                 "column": {"type": "string"}, "field": {"type": "string"}, "message": {"type": "string"},
             }}},
         "more_errors": count,
+        "stopped": {"type": "string", "description": "Why the import stopped before the end of its file."},
     }})
 }

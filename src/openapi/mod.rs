@@ -31,6 +31,7 @@ pub fn document(
 ) -> Json {
     let mut paths = Map::new();
     access::paths(access, &mut paths);
+    import::jobs(&mut paths);
     let mut schemas = Map::new();
     schemas.insert("Error".into(), error_schema());
     for entity in schema.entities() {

@@ -71,11 +71,24 @@ pub struct ImportOptions {
     pub mapping: Vec<(String, Option<String>)>,
     /// The cells' separator; `None`: found in the header line.
     pub delimiter: Option<u8>,
+    /// How long the request waits, once the file has arrived, for the import to end before
+    /// it answers 202 (the import goes on).
+    pub wait: std::time::Duration,
 }
 
+/// The longest `wait`, in seconds.
+pub const MAX_WAIT_SECS: u64 = 3600;
+
 /// The names of an import's parameters, for the OpenAPI document and messages.
-pub const IMPORT_PARAMETERS: [&str; 6] =
-    ["mode", "key", "on_error", "dry_run", "mapping", "delimiter"];
+pub const IMPORT_PARAMETERS: [&str; 7] = [
+    "mode",
+    "key",
+    "on_error",
+    "dry_run",
+    "mapping",
+    "delimiter",
+    "wait",
+];
 
 /// Parses an import's query string.
 pub fn parse_import(entity: &Entity, query_string: &str) -> Result<ImportOptions, Error> {
@@ -120,10 +133,24 @@ pub fn parse_import(entity: &Entity, query_string: &str) -> Result<ImportOptions
                 })?,
         ),
     };
+    let wait = match params.one("wait")? {
+        None => 10,
+        Some(text) => text
+            .parse::<u64>()
+            .ok()
+            .filter(|secs| *secs <= MAX_WAIT_SECS)
+            .ok_or_else(|| {
+                bad(
+                    "wait",
+                    format!("must be a whole number of seconds from 0 to {MAX_WAIT_SECS}, not \"{text}\""),
+                )
+            })?,
+    };
     if let Some((name, _)) = params.rest().into_iter().next() {
         return Err(Error::UnknownParameter(name));
     }
     Ok(ImportOptions {
+        wait: std::time::Duration::from_secs(wait),
         mode,
         key,
         on_error,
@@ -260,7 +287,9 @@ mod tests {
             ("mode=update&key=title", "unique"),
             ("mode=update&key=nope", "nope"),
             ("mode=insert&mode=update", "more than once"),
-            ("wait=3&x=1", "wait"),
+            ("wait=-1", "wait"),
+            ("wait=3601", "wait"),
+            ("wait=2&x=1", "unknown query parameter \"x\""),
         ];
         for (query, named) in cases {
             let error = parse_import(&posts(), query).unwrap_err().to_string();

@@ -3,7 +3,7 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::common::{Backend, Reply, TestApp, blog_app};
+use crate::common::{Backend, Reply, TestApp, blog_app, urlencode};
 
 /// Sends `csv` to the import of `entity` with the query `options`.
 async fn import(app: &TestApp, entity: &str, options: &str, csv: &str) -> Reply {
@@ -110,6 +110,19 @@ pub async fn rows_are_checked_and_reported(backend: Backend) {
     assert_eq!(first["status"], "draft");
     assert_eq!(first["views"], 3);
     assert_eq!(first["tags"].as_array().map(Vec::len), Some(2), "{first}");
+    let audited = app
+        .filtered(
+            "_audit",
+            &json!({"entity": "posts", "action": "create", "cause": "import"}),
+        )
+        .await;
+    assert_eq!(audited.len(), 2, "a row per record: {audited:?}");
+    let first_audited = audited
+        .iter()
+        .find(|a| a["after"]["title"] == "First")
+        .unwrap();
+    assert_eq!(first_audited["record_id"], first["id"].to_string());
+    assert_eq!(first_audited["after"]["tags"], first["tags"]);
     let second = &app.filtered("posts", &json!({"title": "Second"})).await[0];
     assert_eq!(second["author_id"], ann, "a reference by id");
     assert_eq!(second["tags"], json!([]));
@@ -277,7 +290,7 @@ pub async fn bad_imports_are_4xx(backend: Backend) {
             400,
             "row 2 opens a quote that is never closed",
         ),
-        ("wait=3", "text/csv", "title\nx\n", 400, "wait"),
+        ("wait=soon", "text/csv", "title\nx\n", 400, "wait"),
     ];
     for (options, content_type, body, status, expected) in cases {
         let path = format!("/posts/import?{options}");
@@ -347,3 +360,311 @@ pub async fn bad_imports_are_4xx(backend: Backend) {
 }
 
 const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Sends `csv` to `/{entity}/import?{options}` with the request id `id`.
+async fn import_as(app: &TestApp, id: &str, entity: &str, options: &str, csv: &str) -> Reply {
+    let response = app
+        .client
+        .post(format!("{}/{entity}/import?{options}", app.api))
+        .header("content-type", "text/csv")
+        .header("x-request-id", id)
+        .body(csv.to_owned())
+        .send()
+        .await
+        .expect("request sent");
+    crate::common::reply(response).await
+}
+
+/// Polls an import until it has ended; its job as `GET /_imports/{id}` says.
+async fn ended(app: &TestApp, id: &str) -> Json {
+    for _ in 0..200 {
+        let job = app.get(&format!("/_imports/{id}")).await;
+        assert_eq!(job.status, 200, "{}", job.body);
+        if job.body["status"] != "running" {
+            return job.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("import {id} still running after 10 s");
+}
+
+/// An import is a job named by its request's id: `GET /_imports/{id}` says how it ended,
+/// with its report, and gives its rejected rows as a file to fix; an id is one import's.
+pub async fn an_import_is_a_job(backend: Backend) {
+    let Some(app) = blog(backend).await else {
+        return;
+    };
+    let csv = "name;note\r\nperl;a\r\nBad Name;\"two\r\nlines\"\r\ngo;c\r\n";
+    let mapping = urlencode(r#"{"note": null}"#);
+    let reply = import_as(
+        &app,
+        "job-1",
+        "tags",
+        &format!("on_error=skip&mapping={mapping}"),
+        csv,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.header("x-request-id"), Some("job-1"));
+    let job = ended(&app, "job-1").await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(
+        (job["rows"].clone(), job["inserted"].clone()),
+        (json!(3), json!(2))
+    );
+    assert_eq!(job["failed"], 1);
+    assert_eq!(job["report"]["errors"][0]["row"], 3);
+    assert_eq!(
+        job["rejected"],
+        format!("{}/_imports/job-1/rejected.csv", api_path(&app))
+    );
+    let rejected = app.text("/_imports/job-1/rejected.csv").await;
+    assert_eq!(
+        rejected,
+        "\u{feff}name;note\r\nBad Name;\"two\r\nlines\"\r\n"
+    );
+
+    let again = import_as(&app, "job-1", "tags", "", "name\nx\n").await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(again.error().1.contains("job-1"));
+    assert_eq!(app.get("/_imports/nope").await.status, 404);
+    assert_eq!(app.get("/_imports/job-1/../nope").await.status, 404);
+    let cancel = app.delete("/_imports/job-1").await;
+    assert_eq!(cancel.status, 409, "{}", cancel.body);
+    // An abort import that fails is a failed job, with nothing to download but its rows.
+    let reply = import_as(&app, "job-2", "tags", "", "name\nBad Name\n").await;
+    assert_eq!(reply.status, 422);
+    assert_eq!(ended(&app, "job-2").await["status"], "failed");
+    assert_eq!(app.get("/_imports/job-2/rejected.csv").await.status, 200);
+    assert_eq!(app.db.count("autoadmin_imports").await, 2);
+}
+
+/// The path of the API, as the server's links give it (`/admin/api`).
+fn api_path(app: &TestApp) -> String {
+    let after_scheme = app.api.split("//").nth(1).unwrap_or("");
+    after_scheme[after_scheme.find('/').unwrap_or(0)..].to_owned()
+}
+
+/// An import that outlasts `wait` once its file has arrived is answered 202 with its job's
+/// `Location`, and goes on: here another transaction locks the tags from the moment the
+/// file's last rows are sent until after the answer.
+pub async fn a_long_import_answers_202_and_goes_on(backend: Backend) {
+    use sqlx::Connection;
+    let Some(app) = blog(backend).await else {
+        return;
+    };
+    let tags = app.db.count("tags").await;
+    let mut upload =
+        Upload::start(&app, "late-1", "/tags/import?wait=1", "name\nlate-a\n", 7).await;
+    // The import has started (its job answers) and holds no lock yet: its first batch is
+    // not full.
+    let mut job = Json::Null;
+    for _ in 0..100 {
+        job = app.get("/_imports/late-1").await.body;
+        if job["status"] == "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(job["status"], "running", "{job}");
+    let lock = match backend {
+        Backend::Sqlite => {
+            let mut other = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
+            sqlx::raw_sql("BEGIN IMMEDIATE")
+                .execute(&mut other)
+                .await
+                .unwrap();
+            Locked::Sqlite(other)
+        }
+        Backend::Postgres => {
+            let mut other = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+            sqlx::raw_sql("BEGIN; LOCK TABLE tags IN EXCLUSIVE MODE")
+                .execute(&mut other)
+                .await
+                .unwrap();
+            Locked::Postgres(other)
+        }
+        Backend::MySql => {
+            let mut other = sqlx::MySqlConnection::connect(&app.db.url).await.unwrap();
+            sqlx::raw_sql("LOCK TABLES tags WRITE")
+                .execute(&mut other)
+                .await
+                .unwrap();
+            Locked::MySql(other)
+        }
+    };
+    upload.send("late-b\n").await;
+    let answer = upload.answer().await;
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    let location = format!("{}/_imports/late-1", api_path(&app));
+    assert!(
+        answer
+            .to_lowercase()
+            .contains(&format!("location: {location}")),
+        "{answer}"
+    );
+    assert!(answer.contains("\"status\":\"running\""), "{answer}");
+    lock.release().await;
+    let job = ended(&app, "late-1").await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["report"]["inserted"], 2);
+    assert_eq!(app.db.count("tags").await, tags + 2);
+}
+
+/// A CSV upload over a raw socket, sent in pieces as the test says.
+struct Upload {
+    socket: tokio::net::TcpStream,
+}
+
+impl Upload {
+    /// Sends the head of `POST {api}{path}` with the request id `id` for a body of `first`
+    /// and `more` bytes to come, then `first`.
+    async fn start(app: &TestApp, id: &str, path: &str, first: &str, more: usize) -> Upload {
+        use tokio::io::AsyncWriteExt;
+        let address = app
+            .api
+            .split("//")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap();
+        let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
+        let head = format!(
+            "POST {}{path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: text/csv\r\n\
+             X-Request-Id: {id}\r\nContent-Length: {}\r\n\r\n{first}",
+            api_path(app),
+            first.len() + more
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        Upload { socket }
+    }
+
+    async fn send(&mut self, text: &str) {
+        use tokio::io::AsyncWriteExt;
+        self.socket.write_all(text.as_bytes()).await.unwrap();
+    }
+
+    /// The response, head and body, as text (within 10 s).
+    async fn answer(&mut self) -> String {
+        use tokio::io::AsyncReadExt;
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            let mut buffer = [0u8; 4096];
+            loop {
+                let n = self.socket.read(&mut buffer).await.unwrap_or(0);
+                answer.extend_from_slice(&buffer[..n]);
+                if n == 0 || String::from_utf8_lossy(&answer).trim_end().ends_with('}') {
+                    break;
+                }
+            }
+        })
+        .await;
+        assert!(read.is_ok(), "no answer within 10 s");
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+}
+
+/// Another transaction's lock on the tags, until released.
+enum Locked {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+    MySql(sqlx::MySqlConnection),
+}
+
+impl Locked {
+    async fn release(self) {
+        match self {
+            Locked::Sqlite(mut c) => drop(sqlx::raw_sql("ROLLBACK").execute(&mut c).await),
+            Locked::Postgres(mut c) => drop(sqlx::raw_sql("ROLLBACK").execute(&mut c).await),
+            Locked::MySql(mut c) => drop(sqlx::raw_sql("UNLOCK TABLES").execute(&mut c).await),
+        }
+    }
+}
+
+/// An import whose file is slow to come follows its rows as they arrive, can be cancelled
+/// meanwhile (an `abort` import then writes nothing), and holds one of the `max_imports`
+/// places: another import is 503 until it ends.
+pub async fn a_slow_import_can_be_cancelled(backend: Backend) {
+    let config = autoadmin::demo::CONFIG.replacen("[admin]\n", "[admin]\nmax_imports = 1\n", 1);
+    let Some(app) = crate::common::spawn_app(backend, &[backend.blog_schema()], &config).await
+    else {
+        return;
+    };
+    let tags = app.db.count("tags").await;
+    let mut file = String::from("name\n");
+    for i in 0..600 {
+        file.push_str(&format!("slow-{i}\n"));
+    }
+    let mut upload = Upload::start(&app, "slow-1", "/tags/import", &file, 1_000_000).await;
+    // The first batch (500 rows) is written in the import's transaction; the rest waits.
+    let mut job = Json::Null;
+    for _ in 0..200 {
+        job = app.get("/_imports/slow-1").await.body;
+        if job["inserted"] == 500 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(job["status"], "running", "{job}");
+    assert_eq!(job["inserted"], 500, "{job}");
+    let busy = import(&app, "tags", "", "name\nother\n").await;
+    assert_eq!(busy.status, 503, "{}", busy.body);
+    assert_eq!(busy.header("retry-after"), Some("1"));
+    let cancel = app.delete("/_imports/slow-1").await;
+    assert_eq!(cancel.status, 202, "{}", cancel.body);
+    assert_eq!(cancel.body["cancelling"], true);
+    let answer = upload.answer().await;
+    assert!(answer.starts_with("HTTP/1.1 409"), "{answer}");
+    assert!(
+        answer.contains("the import was cancelled: nothing was written"),
+        "{answer}"
+    );
+    assert_eq!(ended(&app, "slow-1").await["status"], "cancelled");
+    assert_eq!(
+        app.db.count("tags").await,
+        tags,
+        "a cancelled abort import writes nothing"
+    );
+    let after = import(&app, "tags", "", "name\nother\n").await;
+    assert_eq!(after.status, 200, "the place is given back: {}", after.body);
+}
+
+/// An import left running by a server that stopped is failed when the next one starts (and
+/// shown failed once its row has not moved for a minute).
+pub async fn imports_of_a_stopped_server_are_failed(backend: Backend) {
+    let Some(db) = crate::common::TestDb::create(backend).await else {
+        return;
+    };
+    db.execute(backend.blog_schema()).await;
+    db.execute(match backend {
+        Backend::Sqlite => include_str!("../../migrations/sqlite/autoadmin_imports.sql"),
+        Backend::Postgres => include_str!("../../migrations/postgres/autoadmin_imports.sql"),
+        Backend::MySql => include_str!("../../migrations/mysql/autoadmin_imports.sql"),
+    })
+    .await;
+    let lost = |id: &str| {
+        let old = autoadmin_now() - 120_000;
+        format!(
+            "INSERT INTO autoadmin_imports (id, entity, owner, status, rows_read, inserted, \
+             updated, unchanged, failed, cancel_requested, started_at, updated_at) VALUES \
+             ('{id}', 'tags', NULL, 'running', 500, 500, 0, 0, 0, 0, {old}, {old})"
+        )
+    };
+    db.execute(&lost("lost-1")).await;
+    let app = crate::common::spawn_on(db, |builder| {
+        builder.config_toml(autoadmin::demo::CONFIG, "test.toml")
+    })
+    .await;
+    let status = "SELECT status FROM autoadmin_imports WHERE id = 'lost-1'";
+    assert_eq!(app.db.scalar(status).await.as_deref(), Some("failed"));
+    app.db.execute(&lost("lost-2")).await;
+    let job = app.get("/_imports/lost-2").await.body;
+    assert_eq!(job["status"], "failed", "{job}");
+    assert_eq!(job["report"]["stopped"], "the server that ran it stopped");
+    assert_eq!(job["inserted"], 500);
+}
+
+fn autoadmin_now() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -8,20 +8,30 @@
 //! failed row, or a dry run); a `skip` import commits batch by batch, and each row is written
 //! inside a savepoint, so that a row the database refuses takes nothing else with it.
 
+mod batch;
+mod errors;
 mod lookup;
 mod row;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use serde_json::Value as Json;
 
-use super::audit::Actor;
+use super::audit::{self, Actor};
 use super::error::Operation;
 use super::tx::Tx;
+use super::write::take_relations;
 use super::{Db, EntityRef, Error, Record};
 use crate::import::csv::Row;
-use crate::import::{Layout, Report, RowError, Rows, SourceError, Target, cells};
+use crate::import::job::now_millis;
+use crate::import::{
+    Jobs, Layout, Progress, Rejected, Report, RowError, Source, SourceError, cells,
+};
 use crate::query::{ImportMode, ImportOptions, OnError};
-use crate::schema::{self, Entity, WriteError};
+use crate::schema;
+use errors::{column_index, row_errors, target_name};
 use lookup::Lookup;
 use row::{Outcome, write_row};
 
@@ -42,6 +52,9 @@ pub enum ImportError {
     },
     /// The database failed, not a row: nothing of the current batch is written.
     Db(Error),
+    /// Someone cancelled it: `report` is what was done before (committed only by a `skip`
+    /// import).
+    Cancelled(Box<Report>),
 }
 
 /// What is wrong with a file.
@@ -62,17 +75,29 @@ impl std::fmt::Display for FileError {
     }
 }
 
+/// An import's place among the running ones: its id, what it shares with the requests about
+/// it, and the registry it leaves when it ends.
+pub struct JobContext {
+    pub id: String,
+    pub progress: Arc<Progress>,
+    pub jobs: Arc<Jobs>,
+}
+
 impl Db {
-    /// Imports `rows` (the header row first) into `entity` as `options` say; answers the
-    /// report, whatever happened to the rows.
+    /// Imports the rows of `source` (the header row first) into `entity` as `options` say,
+    /// in a task of its own: answers the report, whatever happened to the rows, and records
+    /// how it ended in the table of imports (also when nobody waits for the answer).
     pub async fn import(
         &self,
         entity: EntityRef,
         options: ImportOptions,
-        rows: Rows,
+        source: Source,
         actor: Actor,
+        job: JobContext,
     ) -> Result<Report, ImportError> {
         if self.tasks.is_closed() {
+            job.progress.mark_received();
+            job.jobs.remove(&job.id);
             return Err(ImportError::Db(Error::Unavailable(
                 "the server is shutting down".into(),
             )));
@@ -86,8 +111,12 @@ impl Db {
             actor,
             layout: None,
             tx: None,
+            rejected: None,
+            delimiter: b',',
+            job,
+            beat: Instant::now(),
         };
-        let task = self.tasks.spawn(importer.run(rows)).await;
+        let task = self.tasks.spawn(importer.run(source)).await;
         task.map_err(|err| ImportError::Db(Error::Internal(format!("import task failed: {err}"))))?
     }
 }
@@ -104,18 +133,30 @@ struct Importer {
     tx: Option<Tx>,
     /// One transaction for the whole file.
     single: bool,
+    /// The rows rejected so far (from the header row on).
+    rejected: Option<Rejected>,
+    delimiter: u8,
+    job: JobContext,
+    /// When the table of imports last heard of this one.
+    beat: Instant,
 }
 
-/// A row on its way: its number, its body, and what is wrong with it so far.
+/// A row on its way: its number, its cells and body, and what is wrong with it so far.
 struct Pending {
     row: u64,
+    cells: Vec<String>,
     body: Record,
     errors: Vec<RowError>,
 }
 
+/// How often an import's counts are written to the table of imports (and a cancel from
+/// another instance read there).
+const BEAT: Duration = Duration::from_secs(1);
+
 impl Importer {
-    async fn run(mut self, rows: Rows) -> Result<Report, ImportError> {
-        let read = self.read(rows).await;
+    async fn run(mut self, mut source: Source) -> Result<Report, ImportError> {
+        let read = self.read(&mut source).await;
+        self.job.progress.mark_received();
         let ended = match read {
             Ok(()) => self.end().await,
             Err(error) => {
@@ -123,26 +164,114 @@ impl Importer {
                 Err(error)
             }
         };
-        match ended {
-            Ok(()) => Ok(self.report),
-            Err(ImportError::File { error, .. }) => Err(ImportError::File {
-                error,
-                report: Box::new(self.report),
-            }),
-            Err(error) => Err(error),
+        let (status, result) = match ended {
+            Ok(()) if self.report.aborted() => ("failed", Ok(())),
+            Ok(()) => ("done", Ok(())),
+            Err(ImportError::File { error, .. }) => {
+                self.report.stopped = Some(error.to_string());
+                ("failed", Err(Stop::File(error)))
+            }
+            Err(ImportError::Cancelled(_)) => {
+                self.report.stopped = Some("cancelled".into());
+                ("cancelled", Err(Stop::Cancelled))
+            }
+            Err(ImportError::Db(error)) => {
+                self.report.stopped = Some("the database failed".into());
+                ("failed", Err(Stop::Db(error)))
+            }
+        };
+        self.finish(status).await;
+        let report = Box::new(self.report);
+        match result {
+            Ok(()) => Ok(*report),
+            Err(Stop::File(error)) => Err(ImportError::File { error, report }),
+            Err(Stop::Cancelled) => Err(ImportError::Cancelled(report)),
+            Err(Stop::Db(error)) => Err(ImportError::Db(error)),
+        }
+    }
+
+    /// Records how the import ended in the table of imports, then leaves the running ones.
+    async fn finish(&mut self, status: &str) {
+        let counts = self.report.counts();
+        self.job.progress.set(counts);
+        let report = serde_json::to_value(&self.report).unwrap_or_default();
+        let rejected = self.rejected.take().and_then(Rejected::file);
+        let id = &self.job.id;
+        let now = now_millis();
+        let recorded = self
+            .db
+            .job_finish(id, status, counts, &report, rejected, now)
+            .await;
+        if let Err(error) = recorded {
+            tracing::error!(import = %id, "the end of an import was not recorded: {error}");
+        }
+        self.job.jobs.remove(id);
+    }
+
+    /// After a batch: the counts to those who ask, and to the table of imports (at most
+    /// once per [`BEAT`], and not on SQLite, whose one writer is the import's transaction);
+    /// a cancel asked here or on another instance stops the import.
+    async fn beat(&mut self) -> Result<(), ImportError> {
+        let counts = self.report.counts();
+        self.job.progress.set(counts);
+        if !self.db.dialect().has_one_writer() && self.beat.elapsed() >= BEAT {
+            self.beat = Instant::now();
+            match self
+                .db
+                .job_progress(&self.job.id, counts, now_millis())
+                .await
+            {
+                Ok(true) => self.job.progress.cancel(),
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(import = %self.job.id, "import progress not recorded: {error}")
+                }
+            }
+        }
+        if self.job.progress.cancelled() {
+            return Err(ImportError::Cancelled(Box::default()));
+        }
+        Ok(())
+    }
+
+    /// Counts a failed row, keeps its cells for the file of rejected rows.
+    fn fail(&mut self, cells: &[String], errors: Vec<RowError>) {
+        self.report.fail(errors);
+        if let Some(rejected) = self.rejected.as_mut() {
+            rejected.add(cells);
         }
     }
 
     /// Reads the file through, a batch at a time.
-    async fn read(&mut self, mut rows: Rows) -> Result<(), ImportError> {
+    async fn read(&mut self, source: &mut Source) -> Result<(), ImportError> {
         let mut batch: Vec<Row> = Vec::with_capacity(BATCH);
-        while let Some(chunk) = rows.next().await {
+        loop {
+            // While the file is slow to come, the import still answers a cancel, and says
+            // every second that it runs.
+            let progress = self.job.progress.clone();
+            let next = tokio::select! {
+                next = source.rows.next() => next,
+                () = progress.cancel_asked() => {
+                    return Err(ImportError::Cancelled(Box::default()));
+                }
+                () = tokio::time::sleep(BEAT) => {
+                    self.beat().await?;
+                    continue;
+                }
+            };
+            let Some(chunk) = next else {
+                // Arrived whole: what is left to write no longer keeps the client waiting.
+                self.job.progress.mark_received();
+                break;
+            };
             let chunk = chunk.map_err(|error| file_error(FileError::Source(error)))?;
             for row in chunk {
                 if self.layout.is_none() {
                     let layout = Layout::new(&self.entity, &row.1, &self.options)
                         .map_err(|message| file_error(FileError::Header(message)))?;
                     self.layout = Some(layout);
+                    self.delimiter = source.delimiter();
+                    self.rejected = Some(Rejected::new(&row.1, self.delimiter));
                     continue;
                 }
                 batch.push(row);
@@ -184,6 +313,7 @@ impl Importer {
                 .collect();
             pending.push(Pending {
                 row,
+                cells,
                 body: read.body,
                 errors,
             });
@@ -192,18 +322,106 @@ impl Importer {
         if pending.is_empty() {
             return Ok(());
         }
+        self.tx().await?;
+        self.resolve(&layout, &mut pending)
+            .await
+            .map_err(ImportError::Db)?;
+        if self.options.mode == ImportMode::Insert && self.db.dialect().has_returning() {
+            self.insert_rows(&layout, pending).await?;
+        } else {
+            for row in pending {
+                self.row(&layout, row).await?;
+            }
+        }
+        if !self.single {
+            self.commit().await?;
+        }
+        self.beat().await
+    }
+
+    /// The open transaction, begun if there is none.
+    async fn tx(&mut self) -> Result<&mut Tx, ImportError> {
         if self.tx.is_none() {
             let tx = self.db.begin(self.entity.clone(), Operation::Write).await;
             self.tx = Some(tx.map_err(ImportError::Db)?);
         }
-        self.resolve(&layout, &mut pending)
+        self.tx
+            .as_mut()
+            .ok_or_else(|| ImportError::Db(Error::Internal("no transaction".into())))
+    }
+
+    /// New records where the database returns the rows it inserts: the batch checked row by
+    /// row, then written in a few statements (`batch.rs`). If the database refuses the
+    /// batch, it is written again row by row, so that the refusal is the row's.
+    async fn insert_rows(
+        &mut self,
+        layout: &Layout,
+        pending: Vec<Pending>,
+    ) -> Result<(), ImportError> {
+        let entity = self.entity.clone();
+        let mut ready = Vec::with_capacity(pending.len());
+        for row in pending {
+            if !row.errors.is_empty() {
+                self.row(layout, row).await?;
+                continue;
+            }
+            let mut body = row.body.clone();
+            let checked = take_relations(&entity, &mut body, true).and_then(|(wanted, _)| {
+                let changes = schema::prepare_create(&entity, &body).map_err(Error::Rejected)?;
+                Ok((changes, wanted))
+            });
+            match checked {
+                Ok((changes, wanted)) => ready.push(batch::Ready {
+                    row: row.row,
+                    cells: row.cells,
+                    body: row.body,
+                    passwords: audit::passwords(&entity, &changes),
+                    changes,
+                    wanted,
+                }),
+                Err(error) => {
+                    let errors = row_errors(&entity, layout, row.row, error);
+                    self.fail(&row.cells, errors);
+                }
+            }
+        }
+        if ready.is_empty() {
+            return Ok(());
+        }
+        if self.report.aborted() {
+            // Checked only: nothing more is written.
+            self.report.inserted += ready.len() as u64;
+            return Ok(());
+        }
+        let actor = self.actor.clone();
+        let tx = self.tx().await?;
+        tx.raw("SAVEPOINT aa_import_batch")
             .await
             .map_err(ImportError::Db)?;
-        for row in pending {
-            self.row(&layout, row).await?;
-        }
-        if !self.single {
-            self.commit().await?;
+        match batch::insert(tx, &actor, &ready).await {
+            Ok(()) => {
+                tx.raw("RELEASE SAVEPOINT aa_import_batch")
+                    .await
+                    .map_err(ImportError::Db)?;
+                self.report.inserted += ready.len() as u64;
+            }
+            Err(error @ (Error::Unavailable(_) | Error::Internal(_))) => {
+                return Err(ImportError::Db(error));
+            }
+            Err(_) => {
+                tx.raw("ROLLBACK TO SAVEPOINT aa_import_batch")
+                    .await
+                    .map_err(ImportError::Db)?;
+                for ready in ready {
+                    let row = Pending {
+                        row: ready.row,
+                        cells: ready.cells,
+                        body: ready.body,
+                        errors: Vec::new(),
+                    };
+                    self.row(layout, row).await?;
+                }
+            }
         }
         Ok(())
     }
@@ -217,21 +435,21 @@ impl Importer {
             row.errors.extend(more);
             row.errors
                 .sort_by_key(|e| column_index(layout, e.column.as_deref()));
-            self.report.fail(row.errors);
+            self.fail(&row.cells, row.errors);
             return Ok(());
         }
         let write = !self.report.aborted();
         let skip = self.options.on_error == OnError::Skip;
-        let Some(tx) = self.tx.as_mut() else {
-            return Err(ImportError::Db(Error::Internal("no transaction".into())));
-        };
+        let options = self.options.clone();
+        let actor = self.actor.clone();
+        let tx = self.tx().await?;
         if skip && write {
             tx.raw("SAVEPOINT aa_import_row")
                 .await
                 .map_err(ImportError::Db)?;
         }
         let body = std::mem::take(&mut row.body);
-        let result = write_row(tx, &self.options, &self.actor, body, write).await;
+        let result = write_row(tx, &options, &actor, body, write).await;
         if skip && write {
             let end = match result {
                 Ok(_) => "RELEASE SAVEPOINT aa_import_row",
@@ -247,8 +465,8 @@ impl Importer {
             Err(Error::Internal(why)) => return Err(ImportError::Db(Error::Internal(why))),
             Err(error) => {
                 let statement_failed = !matches!(error, Error::Rejected(_) | Error::Missing(_));
-                self.report
-                    .fail(row_errors(&self.entity, layout, row.row, error));
+                let errors = row_errors(&self.entity, layout, row.row, error);
+                self.fail(&row.cells, errors);
                 if statement_failed && !skip {
                     // The transaction may be spoilt (PostgreSQL): nothing of it will be
                     // committed now, and the rows after are checked in a fresh one.
@@ -258,35 +476,6 @@ impl Importer {
             }
         }
         Ok(())
-    }
-
-    /// The errors a new record of `row`'s other cells would have: a row's errors all at
-    /// once, not one per try.
-    fn other_errors(&self, layout: &Layout, row: &Pending) -> Vec<RowError> {
-        if self.options.mode == ImportMode::Update {
-            return Vec::new();
-        }
-        let reported: Vec<&str> = row
-            .errors
-            .iter()
-            .filter_map(|e| e.field.as_deref())
-            .collect();
-        let mut body = row.body.clone();
-        body.retain(|name, _| !reported.contains(&name.as_str()));
-        for relation in self.entity.sets() {
-            body.remove(&relation.name);
-        }
-        match schema::prepare_create(&self.entity, &body) {
-            Err(WriteError::Invalid(errors)) => errors
-                .into_iter()
-                .filter(|(field, _)| !reported.contains(&field.as_str()))
-                .flat_map(|(field, message)| {
-                    let error = Error::Rejected(WriteError::Invalid([(field, message)].into()));
-                    row_errors(&self.entity, layout, row.row, error)
-                })
-                .collect(),
-            _ => Vec::new(),
-        }
     }
 
     /// Finds the records that the references and members of `rows` name, and puts their
@@ -312,8 +501,10 @@ impl Importer {
             if texts.is_empty() {
                 continue;
             }
-            let Some(tx) = self.tx.as_mut() else {
-                return Err(Error::Internal("no transaction".into()));
+            let tx = match self.tx().await {
+                Ok(tx) => tx,
+                Err(ImportError::Db(error)) => return Err(error),
+                Err(_) => return Err(Error::Internal("no transaction".into())),
             };
             let found = lookup.find(tx, &texts).await?;
             for row in rows.iter_mut() {
@@ -381,53 +572,11 @@ impl Importer {
     }
 }
 
-/// The field or relation a column goes to.
-fn target_name(entity: &Entity, target: &Target) -> Option<String> {
-    match target {
-        Target::Field(i) => Some(entity.fields[*i].name.clone()),
-        Target::Set(i) => Some(entity.relations[*i].name.clone()),
-        Target::Skip => None,
-    }
-}
-
-/// Where a column is in the file, for errors in the order of the row's cells (the row's
-/// own errors first).
-fn column_index(layout: &Layout, column: Option<&str>) -> usize {
-    column
-        .and_then(|name| layout.columns.iter().position(|(c, _)| c == name))
-        .map_or(0, |i| i + 1)
-}
-
-/// A row's write error as the report lists it: a line per field, at its column.
-fn row_errors(entity: &Entity, layout: &Layout, row: u64, error: Error) -> Vec<RowError> {
-    let column_of = |field: &str| {
-        let name = field.split('.').next().unwrap_or(field);
-        layout
-            .columns
-            .iter()
-            .find(|(_, t)| target_name(entity, t).as_deref() == Some(name))
-            .map(|(column, _)| column.clone())
-    };
-    let one = |field: Option<String>, message: String| RowError {
-        row,
-        column: field.as_deref().and_then(column_of),
-        field,
-        message,
-    };
-    match error {
-        Error::Rejected(WriteError::Invalid(errors)) | Error::Missing(errors) => errors
-            .into_iter()
-            .map(|(field, message)| one(Some(field), message))
-            .collect(),
-        Error::Rejected(WriteError::UnknownKeys(keys)) => keys
-            .into_iter()
-            .map(|key| one(Some(key), "is not a field".into()))
-            .collect(),
-        Error::Conflict { field, message } | Error::InvalidValue { field, message } => {
-            vec![one(field, message)]
-        }
-        other => vec![one(None, other.to_string())],
-    }
+/// Why `run` stopped, while the report is being recorded.
+enum Stop {
+    File(FileError),
+    Cancelled,
+    Db(Error),
 }
 
 fn file_error(error: FileError) -> ImportError {

@@ -271,6 +271,45 @@ pub fn insert(
     b.finish()
 }
 
+/// `INSERT INTO t (...) VALUES (...), (...), …` of `rows` (not empty), each setting the
+/// columns the first one sets, in that order; with `returning`, RETURNING the rows where
+/// the backend has it (in the order of `rows`, as PostgreSQL and SQLite return them).
+pub fn insert_many(
+    dialect: Dialect,
+    catalog: &Catalog,
+    entity: &Entity,
+    rows: Vec<Vec<(usize, Value)>>,
+    returning: bool,
+) -> Sql {
+    let mut b = Builder::new(dialect, entity, catalog);
+    b.push("INSERT INTO ").table().push(" (");
+    let columns: Vec<usize> = rows
+        .first()
+        .map(|row| row.iter().map(|(index, _)| *index).collect())
+        .unwrap_or_default();
+    for (i, index) in columns.iter().enumerate() {
+        if i > 0 {
+            b.push(", ");
+        }
+        b.column(&entity.fields[*index]);
+    }
+    b.push(") VALUES ");
+    for (r, row) in rows.into_iter().enumerate() {
+        b.push(if r > 0 { ", (" } else { "(" });
+        for (i, (index, value)) in row.into_iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.bind(&entity.fields[index], value);
+        }
+        b.push(")");
+    }
+    if returning {
+        b.returning();
+    }
+    b.finish()
+}
+
 /// `UPDATE t SET ... WHERE key = ?`, with RETURNING where the backend has it; with a
 /// `version_field`, the version is incremented too (`changes` may then be empty: a write to
 /// the record's many-to-many relations alone).

@@ -1,0 +1,177 @@
+"""The import benchmark (issue #18), run by bench/import.sh (read that first): a CSV file of
+the benchmark's posts (the columns bench/run.sh's posts have) imported through
+`POST /posts_plain/import` of the release build, on PostgreSQL, SQLite and MariaDB, each
+beside the floor of loading the same file without autoadmin (PostgreSQL's COPY; SQLite's
+executemany in one transaction; MariaDB's multi-row INSERTs of 500 rows): rows per second,
+the server's peak memory (VmHWM), and the rows and audit rows stored afterwards. Writes its
+table into docs/performance.md between its markers."""
+
+import argparse
+import csv
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench as B  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+COLUMNS = ["title", "body", "status", "author_id", "views", "rating", "published_at", "created_at"]
+STATUSES = ["draft", "published", "archived"]
+
+
+def write_file(path, rows):
+    """Post i as bench/run.sh's SQL makes it (its text, numbers and times)."""
+    with open(path, "w", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+        for i in range(1, rows + 1):
+            noun = B.NOUN[i % 10]
+            writer.writerow([
+                f"{B.ADJ[i % 8]} {noun} #{i}",
+                f"Part {i} of a long series on {noun}. It explains, with examples, why they matter.",
+                STATUSES[i % 3],
+                1 + i % 1000,
+                (i * 7919) % 10000,
+                f"{(i % 50) / 10:.1f}",
+                minutes(2020, (i * 37) % 1000000),
+                minutes(2019, i),
+            ])
+
+
+def minutes(year, n):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(
+        time.mktime((year, 1, 1, 0, 0, 0, 0, 0, 0)) - time.timezone + 60 * n))
+
+
+def count(backend, url, table):
+    query = f"SELECT COUNT(*) FROM {table}"
+    if backend == "postgres":
+        return int(B.output(["psql", url, "-tAXc", query]).strip())
+    if backend == "mysql":
+        host = re.match(r"mysql://(\w+)@([\d.]+):(\d+)/(\w+)", url)
+        return int(B.output(["mysql", "-u", host[1], "-h", host[2], "-P", host[3], "-N", "-e", query, host[4]]).strip())
+    db = sqlite3.connect(url.removeprefix("sqlite://"))
+    (n,) = db.execute(query).fetchone()
+    db.close()
+    return n
+
+
+def cpu_seconds(pid):
+    """The CPU time a process has used (user and system), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def floor(backend, url, path, rows):
+    """Seconds to load the file without autoadmin, into an emptied posts table."""
+    columns = ", ".join(COLUMNS)
+    if backend == "postgres":
+        B.run(["psql", url, "-qXc", "TRUNCATE posts CASCADE"])
+        started = time.monotonic()
+        B.run(["psql", url, "-qXc", f"\\copy posts ({columns}) FROM '{path}' CSV HEADER"])
+        took = time.monotonic() - started
+    elif backend == "sqlite":
+        file = url.removeprefix("sqlite://")
+        db = sqlite3.connect(file)
+        db.execute("DELETE FROM posts")
+        db.commit()
+        started = time.monotonic()
+        with open(path, newline="") as source:
+            reader = csv.reader(source)
+            next(reader)
+            db.executemany(f"INSERT INTO posts ({columns}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                           ([None if c == "" else c for c in row] for row in reader))
+        db.commit()
+        took = time.monotonic() - started
+        db.close()
+    else:
+        return None
+    stored = count(backend, url, "posts")
+    assert stored == rows, f"{backend} floor stored {stored} of {rows} rows"
+    return took
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--binary", default=str(ROOT / "target/release/autoadmin"))
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--backends", default="postgres,sqlite,mysql")
+    parser.add_argument("--port", type=int, default=18400)
+    parser.add_argument("--smoke", action="store_true", help="10,000 rows, no report file")
+    args = parser.parse_args()
+    if args.smoke:
+        args.rows = 10_000
+    pg = os.environ.get("AUTOADMIN_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    my = os.environ.get("AUTOADMIN_BENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="autoadmin-import-") as tmp:
+        work = Path(tmp)
+        file = work / "posts.csv"
+        write_file(file, args.rows)
+        size = file.stat().st_size
+        B.log(f"{args.rows} rows, {size / 1e6:.0f} MB")
+        config = B.bench_config(work)
+        for n, backend in enumerate(args.backends.split(",")):
+            if backend == "postgres":
+                url = B.setup_postgres(pg, "autoadmin_import_bench", 0)
+            elif backend == "mysql":
+                url = B.setup_mysql(my, "autoadmin_import_bench", 0)
+            else:
+                url = B.setup_sqlite(work / "import.sqlite", 0)
+            server = B.Server(args.binary, config, url, args.port + n, work, f"import-{backend}")
+            try:
+                before = count(backend, url, "posts"), count(backend, url, "autoadmin_audit")
+                started = time.monotonic()
+                answer = B.output(["curl", "-sS", "-X", "POST", "-T", str(file),
+                                   "-H", "Content-Type: text/csv",
+                                   f"{server.base}/admin/api/posts_plain/import?wait=3600"])
+                took = time.monotonic() - started
+                peak = server.rss_kib("VmHWM")
+                cpu = cpu_seconds(server.process.pid)
+            finally:
+                server.stop()
+            assert '"committed":true' in answer, answer[:2000]
+            stored = count(backend, url, "posts") - before[0]
+            audited = count(backend, url, "autoadmin_audit") - before[1]
+            assert stored == args.rows and audited == args.rows, (backend, stored, audited)
+            floor_took = floor(backend, url, file, args.rows)
+            results.append((backend, took, peak, floor_took, cpu))
+            B.log(f"{backend}: {args.rows / took:,.0f} rows/s, peak RSS {peak / 1024:.0f} MiB, "
+                  f"server CPU {cpu:.1f} s of {took:.1f} s"
+                  + (f", floor {args.rows / floor_took:,.0f} rows/s" if floor_took else ""))
+    if args.smoke:
+        return
+    lines = [
+        f"Run {time.strftime('%Y-%m-%d %H:%M')} (`bench/import.sh`): {args.rows:,} posts "
+        f"({size / 1e6:.0f} MB of CSV) imported with `POST /posts_plain/import` (mode insert, "
+        "on_error abort: one transaction; an audit row per post), sent by curl over loopback "
+        "as it is read from disk. Floor: the same file loaded without autoadmin.",
+        "",
+        "| backend | autoadmin | rows/s | server's peak RSS | floor | floor rows/s |",
+        "|---|---|---|---|---|---|",
+    ]
+    floors = {"postgres": "COPY (psql \\copy)", "sqlite": "executemany, one transaction (Python)",
+              "mysql": "—"}
+    for backend, took, peak, floor_took, cpu in results:
+        lines.append(
+            f"| {backend} | {took:.1f} s | {args.rows / took:,.0f} | {peak / 1024:.0f} MiB | "
+            + (f"{floor_took:.1f} s {floors[backend]} | {args.rows / floor_took:,.0f} |" if floor_took else "— | — |"))
+    report = ROOT / "docs/performance.md"
+    text = report.read_text()
+    begin, end = "<!-- bench/import.sh: begin -->", "<!-- bench/import.sh: end -->"
+    block = begin + "\n" + "\n".join(lines) + "\n" + end
+    if begin in text:
+        text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n## Import\n\n" + block + "\n"
+    report.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+//! `/_imports/{id}`: an import as a job. `GET` says how it goes (its counts, live from the
+//! instance that runs it, else from autoadmin's table of imports, which every instance
+//! reads) and, once it has ended, its report; `DELETE` cancels it (an `abort` import rolls
+//! back whole, a `skip` import keeps the batches it committed); `GET …/rejected.csv` is its
+//! rejected rows, to fix and import again. An import is its owner's: another user's is 404.
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value as Json, json};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::auth::Principal;
+use crate::db::JobRow;
+use crate::import::job::now_millis;
+use crate::import::{Counts, Job};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+/// A running import whose row has not moved for this long has lost its server (a running
+/// one's row moves every second, on PostgreSQL and MySQL).
+pub const STALE_IMPORT_MS: i64 = 60_000;
+
+/// Where the job of import `id` is, from the path of the import's request
+/// (`…/api/{entity}/import`).
+pub(super) fn location(import_path: &str, id: &str) -> String {
+    let api = import_path
+        .trim_end_matches('/')
+        .rsplitn(3, '/')
+        .nth(2)
+        .unwrap_or("");
+    format!("{api}/_imports/{id}")
+}
+
+/// A job running on this instance, as `GET` shows it.
+pub(super) fn running(job: &Job) -> Json {
+    let counts = job.progress.counts();
+    let mut shown = shown(&job.id, &job.entity, "running", counts);
+    shown["started_at"] = time(job.started_at);
+    shown["cancelling"] = json!(job.progress.cancelled());
+    shown
+}
+
+fn shown(id: &str, entity: &str, status: &str, counts: Counts) -> Json {
+    json!({
+        "id": id, "entity": entity, "status": status,
+        "rows": counts.rows, "inserted": counts.inserted, "updated": counts.updated,
+        "unchanged": counts.unchanged, "failed": counts.failed,
+    })
+}
+
+fn time(millis: i64) -> Json {
+    chrono::DateTime::from_timestamp_millis(millis).map_or(Json::Null, |t| {
+        json!(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    })
+}
+
+/// A job as its row says; `path` is the job's own.
+fn from_row(row: JobRow, path: &str) -> Json {
+    let stale = row.status == "running" && now_millis() - row.updated_at > STALE_IMPORT_MS;
+    let status = if stale { "failed" } else { row.status.as_str() };
+    let mut shown = shown(&row.id, &row.entity, status, row.counts);
+    shown["started_at"] = time(row.started_at);
+    shown["updated_at"] = time(row.updated_at);
+    if stale {
+        shown["report"] = json!({"stopped": "the server that ran it stopped"});
+    } else if let Some(report) = row.report {
+        shown["report"] = report;
+    }
+    if row.rejected.is_some() {
+        shown["rejected"] = json!(format!("{}/rejected.csv", path.trim_end_matches('/')));
+    }
+    shown
+}
+
+/// The row of import `id`, if `who` may see it.
+async fn owned(state: &AppState, who: &Principal, id: &str) -> Result<JobRow> {
+    let row = state.db.job(id).await?;
+    row.filter(|row| row.owner.is_none() || row.owner == who.user)
+        .ok_or_else(|| ApiError::not_found(format!("no import is named {id}")))
+}
+
+/// Whether `who` may see a job of `owner`.
+fn may_see(who: &Principal, owner: &Option<String>) -> bool {
+    owner.is_none() || *owner == who.user
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response> {
+    if let Some(job) = state.jobs.get(&id).filter(|job| may_see(&who, &job.owner)) {
+        return Ok(axum::Json(running(&job)).into_response());
+    }
+    let row = owned(&state, &who, &id).await?;
+    Ok(axum::Json(from_row(row, uri.path())).into_response())
+}
+
+/// `DELETE /_imports/{id}`: asks the import to stop (202); 409 once it has ended.
+pub async fn cancel(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response> {
+    if let Some(job) = state.jobs.get(&id).filter(|job| may_see(&who, &job.owner)) {
+        job.progress.cancel();
+        return Ok((StatusCode::ACCEPTED, axum::Json(running(&job))).into_response());
+    }
+    let row = owned(&state, &who, &id).await?;
+    let shown = from_row(row, uri.path());
+    if shown["status"] != "running" {
+        return Err(ApiError::conflict(format!(
+            "the import has ended ({}): there is nothing to cancel",
+            shown["status"].as_str().unwrap_or("")
+        ))
+        .with_member("import", shown));
+    }
+    // Another instance runs it: it reads the request within a second.
+    state.db.job_request_cancel(&id).await?;
+    let mut shown = shown;
+    shown["cancelling"] = json!(true);
+    Ok((StatusCode::ACCEPTED, axum::Json(shown)).into_response())
+}
+
+/// `GET /_imports/{id}/rejected.csv`: the rows the import rejected, as they were read.
+pub async fn rejected(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let row = owned(&state, &who, &id).await?;
+    let Some(file) = row.rejected else {
+        return Err(ApiError::not_found(format!(
+            "import {id} rejected no row (or has not ended)"
+        )));
+    };
+    let mut response = file.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    let disposition = format!("attachment; filename=\"{}-rejected.csv\"", row.entity);
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
