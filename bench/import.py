@@ -153,14 +153,14 @@ def main():
         "on_error abort: one transaction; an audit row per post), sent by curl over loopback "
         "as it is read from disk. Floor: the same file loaded without autoadmin.",
         "",
-        "| backend | autoadmin | rows/s | server's peak RSS | floor | floor rows/s |",
-        "|---|---|---|---|---|---|",
+        "| backend | autoadmin | rows/s | server's CPU | server's peak RSS | floor | floor rows/s |",
+        "|---|---|---|---|---|---|---|",
     ]
     floors = {"postgres": "COPY (psql \\copy)", "sqlite": "executemany, one transaction (Python)",
               "mysql": "—"}
     for backend, took, peak, floor_took, cpu in results:
         lines.append(
-            f"| {backend} | {took:.1f} s | {args.rows / took:,.0f} | {peak / 1024:.0f} MiB | "
+            f"| {backend} | {took:.1f} s | {args.rows / took:,.0f} | {cpu:.1f} s | {peak / 1024:.0f} MiB | "
             + (f"{floor_took:.1f} s {floors[backend]} | {args.rows / floor_took:,.0f} |" if floor_took else "— | — |"))
     report = ROOT / "docs/performance.md"
     text = report.read_text()

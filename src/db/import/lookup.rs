@@ -73,26 +73,32 @@ impl Lookup {
             names: HashMap::new(),
             target: self.target.name.clone(),
         };
-        let by_name = self.shown.name != self.target.primary_key;
+        // Keys first (an index finds them, and a key wins over a name), then names as they
+        // are, then names case aside, each only for the texts that found nothing yet.
         for part in texts.chunks(BATCH) {
             let keys: Vec<Value> = part
                 .iter()
                 .filter_map(|t| value::parse_key(self.target.key_field().field_type, t).ok())
                 .collect();
-            let names = if by_name {
-                self.names(part)
-            } else {
-                Vec::new()
-            };
-            self.read(tx, &keys, &names, false, &mut found).await?;
+            self.read(tx, &keys, &[], false, &mut found).await?;
         }
-        if by_name && self.shown.field_type.is_textual() {
-            let missing: Vec<String> = texts
+        if self.shown.name == self.target.primary_key {
+            return Ok(found);
+        }
+        let missing = |found: &Found| -> Vec<String> {
+            texts
                 .iter()
                 .filter(|t| !found.keys.contains_key(*t) && !found.names.contains_key(*t))
-                .map(|t| t.to_lowercase())
-                .collect();
-            for part in missing.chunks(BATCH) {
+                .cloned()
+                .collect()
+        };
+        for part in missing(&found).chunks(BATCH) {
+            let names = self.names(part);
+            self.read(tx, &[], &names, false, &mut found).await?;
+        }
+        if self.shown.field_type.is_textual() {
+            let lower: Vec<String> = missing(&found).iter().map(|t| t.to_lowercase()).collect();
+            for part in lower.chunks(BATCH) {
                 let names = self.names(part);
                 self.read(tx, &[], &names, true, &mut found).await?;
             }

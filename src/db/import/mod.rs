@@ -115,6 +115,7 @@ impl Db {
             delimiter: b',',
             job,
             beat: Instant::now(),
+            batched: None,
         };
         let task = self.tasks.spawn(importer.run(source)).await;
         task.map_err(|err| ImportError::Db(Error::Internal(format!("import task failed: {err}"))))?
@@ -139,6 +140,8 @@ struct Importer {
     job: JobContext,
     /// When the table of imports last heard of this one.
     beat: Instant,
+    /// Whether new records are written a batch at a time, once known.
+    batched: Option<Option<Option<batch::KeyStep>>>,
 }
 
 /// A row on its way: its number, its cells and body, and what is wrong with it so far.
@@ -326,7 +329,7 @@ impl Importer {
         self.resolve(&layout, &mut pending)
             .await
             .map_err(ImportError::Db)?;
-        if self.options.mode == ImportMode::Insert && self.db.dialect().has_returning() {
+        if self.options.mode == ImportMode::Insert && self.batched().await?.is_some() {
             self.insert_rows(&layout, pending).await?;
         } else {
             for row in pending {
@@ -337,6 +340,17 @@ impl Importer {
             self.commit().await?;
         }
         self.beat().await
+    }
+
+    /// Whether new records are written a batch at a time (`batch.rs`), and how their keys
+    /// follow each other where rows do not come back; asked once.
+    async fn batched(&mut self) -> Result<Option<Option<batch::KeyStep>>, ImportError> {
+        if self.batched.is_none() {
+            let tx = self.tx().await?;
+            let batched = batch::batched(tx).await.map_err(ImportError::Db)?;
+            self.batched = Some(batched);
+        }
+        Ok(self.batched.flatten())
     }
 
     /// The open transaction, begun if there is none.
@@ -394,11 +408,12 @@ impl Importer {
             return Ok(());
         }
         let actor = self.actor.clone();
+        let step = self.batched.flatten().flatten();
         let tx = self.tx().await?;
         tx.raw("SAVEPOINT aa_import_batch")
             .await
             .map_err(ImportError::Db)?;
-        match batch::insert(tx, &actor, &ready).await {
+        match batch::insert(tx, &actor, &ready, step).await {
             Ok(()) => {
                 tx.raw("RELEASE SAVEPOINT aa_import_batch")
                     .await
