@@ -17,6 +17,7 @@ import * as dashboard from './views/dashboard.js';
 import * as listView from './views/list.js';
 import * as showView from './views/show.js';
 import * as formView from './views/form.js';
+import * as importView from './views/import.js';
 import { loadSaved, menuViews, viewHref } from './views/saved.js';
 
 // The app's state: the config, the API client, the guard against leaving unsaved changes,
@@ -311,6 +312,7 @@ async function route() {
     else if (!entity) notFound(main);
     else if (parts.length === 1) await listView.render(main, entity, context);
     else if (parts.length === 2 && parts[1] === 'create' && can(entity, 'add')) await formView.render(main, entity, null, context);
+    else if (parts.length === 2 && parts[1] === 'import' && !entity.read_only && (can(entity, 'add') || can(entity, 'edit'))) await importView.render(main, entity, context);
     else if (parts.length === 2) await showView.render(main, entity, parts[1], context);
     else if (parts.length === 3 && parts[2] === 'edit' && can(entity, 'edit')) await formView.render(main, entity, parts[1], context);
     else notFound(main);

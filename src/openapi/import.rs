@@ -45,6 +45,9 @@ pub(super) fn import(entity: &Entity) -> Json {
         {"name": "mapping", "in": "query", "required": false,
          "content": {"application/json": {"schema": {"type": "object", "additionalProperties": {"enum": targets}}}},
          "description": "Column (as the header row names it) → field or many-to-many relation, or null to leave the column out. Other columns are matched by field name or label, case aside; a column that matches nothing is refused."},
+        {"name": "preview", "in": "query", "required": false,
+         "schema": {"type": "integer", "minimum": 1, "maximum": crate::query::MAX_PREVIEW},
+         "description": "Only the first rows are read and checked (the rest of the body is taken and dropped, cut anywhere), nothing is written, and the report's preview lists them as they would be stored."},
         {"name": "wait", "in": "query", "required": false,
          "schema": {"type": "integer", "minimum": 0, "maximum": crate::query::MAX_WAIT_SECS, "default": 10},
          "description": "Seconds the request waits, once the file has arrived, for the import to end; then 202 with the job (Location: /_imports/{id}) while it goes on."},
@@ -153,5 +156,7 @@ fn report_schema() -> Json {
             }}},
         "more_errors": count,
         "stopped": {"type": "string", "description": "Why the import stopped before the end of its file."},
+        "preview": {"type": "array", "items": {"type": "object", "required": ["row", "action", "record"],
+            "properties": {"row": {"type": "integer"}, "action": {"type": "string", "enum": ["insert", "update", "unchanged"]}, "record": {"type": "object"}}}},
     }})
 }

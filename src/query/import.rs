@@ -74,13 +74,19 @@ pub struct ImportOptions {
     /// How long the request waits, once the file has arrived, for the import to end before
     /// it answers 202 (the import goes on).
     pub wait: std::time::Duration,
+    /// Rows to preview (0: none): only these first rows are read and checked, nothing is
+    /// written, and the report has them as they would be stored.
+    pub preview: usize,
 }
+
+/// The most rows a preview shows.
+pub const MAX_PREVIEW: usize = 100;
 
 /// The longest `wait`, in seconds.
 pub const MAX_WAIT_SECS: u64 = 3600;
 
 /// The names of an import's parameters, for the OpenAPI document and messages.
-pub const IMPORT_PARAMETERS: [&str; 7] = [
+pub const IMPORT_PARAMETERS: [&str; 8] = [
     "mode",
     "key",
     "on_error",
@@ -88,6 +94,7 @@ pub const IMPORT_PARAMETERS: [&str; 7] = [
     "mapping",
     "delimiter",
     "wait",
+    "preview",
 ];
 
 /// Parses an import's query string.
@@ -146,15 +153,30 @@ pub fn parse_import(entity: &Entity, query_string: &str) -> Result<ImportOptions
                 )
             })?,
     };
+    let preview = match params.one("preview")? {
+        None => 0,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PREVIEW).contains(n))
+            .ok_or_else(|| {
+                bad(
+                    "preview",
+                    format!("must be a number of rows from 1 to {MAX_PREVIEW}, not \"{text}\""),
+                )
+            })?,
+    };
     if let Some((name, _)) = params.rest().into_iter().next() {
         return Err(Error::UnknownParameter(name));
     }
     Ok(ImportOptions {
+        // A preview writes nothing.
+        dry_run: dry_run || preview > 0,
+        preview,
         wait: std::time::Duration::from_secs(wait),
         mode,
         key,
         on_error,
-        dry_run,
         mapping,
         delimiter,
     })

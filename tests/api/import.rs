@@ -261,6 +261,43 @@ pub async fn database_refusals_are_the_rows_errors(backend: Backend) {
     assert_eq!(app.db.count("tags").await, tags + 2);
 }
 
+/// A preview reads the first rows of a file (the rest, cut anywhere, is dropped unread), writes
+/// nothing, and answers them as they would be stored: the key the database would give, the
+/// defaults.
+pub async fn a_preview_shows_the_first_rows_as_stored(backend: Backend) {
+    let Some(app) = blog(backend).await else {
+        return;
+    };
+    let tags = app.db.count("tags").await;
+    let cut = "name\nfirst-one\nBad Name\nsecond-one\nthird-one\n\"cut in the mid";
+    let reply = import(&app, "tags", "preview=3&on_error=skip", cut).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["dry_run"], true);
+    assert_eq!(reply.body["rows"], 3);
+    let preview = reply.body["preview"].as_array().unwrap();
+    assert_eq!(preview.len(), 2, "{}", reply.body);
+    assert_eq!(preview[0]["row"], 2);
+    assert_eq!(preview[0]["action"], "insert");
+    assert_eq!(preview[0]["record"]["name"], "first-one");
+    assert!(
+        preview[0]["record"]["id"].is_i64(),
+        "the key it would get: {}",
+        reply.body
+    );
+    assert_eq!(preview[1]["record"]["name"], "second-one");
+    assert_eq!(reply.body["errors"][0]["row"], 3);
+    assert_eq!(app.db.count("tags").await, tags, "a preview writes nothing");
+    let posts = "Title,Author,Status\nPreviewed,Ann,draft\n";
+    let reply = import(&app, "posts", "preview=1", posts).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let record = &reply.body["preview"][0]["record"];
+    assert_eq!(record["views"], 0, "the field's default: {record}");
+    assert_eq!(record["tags"], json!([]));
+    let bad = import(&app, "tags", "preview=0", "name\nx\n").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.error().1.contains("preview"));
+}
+
 /// Every malformed import is a 4xx in the error shape, naming what is wrong; none writes.
 pub async fn bad_imports_are_4xx(backend: Backend) {
     let Some(app) = blog(backend).await else {

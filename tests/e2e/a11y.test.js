@@ -49,6 +49,7 @@ const views = [
   ['edit with related records', '#/authors/3/edit', 'section.related tbody tr'],
   ['create from a related list', `#/comments/create?post_id=3&back=${encodeURIComponent('#/posts/3')}`, '#save'],
   ['a declared view', `#/posts?view=${encodeURIComponent('d:Drafts')}&filters=${encodeURIComponent('{"status":{"eq":"draft"}}')}&cols=id,title`, '#view-shown'],
+  ['import', '#/tags/import', '#import-file'],
   ['not found', '#/nope', 'main h1'],
 ];
 
@@ -111,6 +112,14 @@ for (const [width, theme] of [[1280, 'light'], [375, 'light'], [1280, 'dark'], [
     await page.locator('#view-name').waitFor();
     await check('save a view');
     await page.keyboard.press('Escape');
+    // An import's columns, then the report of a dry run with a failed row.
+    await page.goto(`${base}#/tags/import`);
+    await page.setInputFiles('#import-file', { name: 'tags.csv', mimeType: 'text/csv', buffer: Buffer.from('name\nfine-one\nBad Name\n') });
+    await page.locator('#import-target-0').waitFor();
+    await check('import columns');
+    await page.click('#import-check');
+    await page.locator('#import-errors').waitFor();
+    await check('import report');
     await context.close();
     assert.deepEqual(found, {});
   });

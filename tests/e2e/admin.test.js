@@ -289,6 +289,48 @@ test('an export for Excel: semicolons where decimals take a comma, and a byte or
   assert.deepEqual(rows.map((line) => line.split(';')[0]), plain.map((line) => line.split(',')[0]));
 });
 
+test('import a CSV file: columns matched, a dry run, the import, its rejected rows', async () => {
+  await page.goto(`${base}#/tags`);
+  await page.click('#import');
+  await page.locator('#import-file').waitFor();
+  const file = 'Name;Notes\r\nimported-one;x\r\nBad Name;y\r\nimported-two;z\r\n';
+  await page.setInputFiles('#import-file', { name: 'tags.csv', mimeType: 'text/csv', buffer: Buffer.from(file) });
+  await page.locator('#import-target-1').waitFor();
+  // "Name" goes to the field name (its label, case aside); "Notes" matches nothing: left out.
+  assert.equal(await page.inputValue('#import-target-0'), 'name');
+  assert.equal(await page.inputValue('#import-target-1'), '');
+  // The first rows as they would be stored, and the one that would fail.
+  await page.locator('#import-preview-table').waitFor();
+  assert.deepEqual(await page.locator('#import-preview-table thead th').allInnerTexts(), ['Row', 'Name']);
+  assert.deepEqual(await page.locator('#import-preview-table tbody tr').allInnerTexts(), ['2\timported-one', '4\timported-two']);
+  assert.deepEqual(await page.locator('#import-preview-errors tbody td').allInnerTexts(), ['3', 'Name', 'must match the pattern ^[a-z0-9-]+$']);
+  // Mapped elsewhere, the preview follows: every row lacks its name.
+  await page.selectOption('#import-target-0', '');
+  await page.waitForFunction(() => document.querySelectorAll('#import-preview-table tbody tr').length === 0);
+  assert.deepEqual(await page.locator('#import-preview-errors tbody tr td:last-child').allInnerTexts(), ['is required', 'is required', 'is required']);
+  await page.selectOption('#import-target-0', 'name');
+  await page.waitForFunction(() => document.querySelectorAll('#import-preview-table tbody tr').length === 2);
+  await page.selectOption('#import-on-error', 'skip');
+  await page.click('#import-check');
+  await page.locator('#import-summary').waitFor();
+  assert.match(await page.textContent('#import-summary'), /^Dry run: 2 would be added, 0 updated, 0 unchanged; 1 failed/);
+  assert.deepEqual(await page.locator('#import-errors tbody tr td').allInnerTexts(), ['3', 'Name', 'must match the pattern ^[a-z0-9-]+$']);
+  assert.equal((await json(`/tags?_filters=${encodeURIComponent('{"name":"imported-one"}')}`)).length, 0, 'a dry run writes nothing');
+  await page.click('#import-run');
+  await page.locator('#import-summary', { hasText: 'Imported' }).waitFor();
+  assert.match(await page.textContent('#import-summary'), /^Imported: 2 added, 0 updated, 0 unchanged; 1 failed/);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'import-summary');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#import-rejected')]);
+  assert.equal(readFileSync(await download.path(), 'utf8'), '\ufeffName;Notes\r\nBad Name;y\r\n');
+  mkdirSync(join(root, 'docs', 'screenshots'), { recursive: true });
+  await page.screenshot({ path: join(root, 'docs', 'screenshots', 'import.png'), fullPage: true });
+  await page.click('#import-to-list');
+  await page.locator('table.list tbody tr').first().waitFor();
+  for (const name of ['imported-one', 'imported-two']) {
+    assert.equal((await json(`/tags?_filters=${encodeURIComponent(JSON.stringify({ name }))}`)).length, 1, name);
+  }
+});
+
 test('a deep link survives a reload', async () => {
   await page.goto(`${base}#/posts?page=3&sort=title&dir=DESC`);
   await page.waitForFunction(() => /^51–75 of /.test(document.getElementById('range')?.innerText ?? ''));

@@ -77,6 +77,7 @@ export async function render(main, entity, ctx) {
         can(entity, 'add') ? h('a', { class: 'button primary', href: `#/${entity.name}/create`, id: 'create' }, t('common.create')) : null,
         h('a', { class: 'button', href: exportHref, download: `${entity.name}.csv`, id: 'export' }, t('list.export')),
         h('a', { class: 'button', href: excelHref, download: `${entity.name}.csv`, id: 'export-excel' }, t('list.exportExcel')),
+        !entity.read_only && (can(entity, 'add') || can(entity, 'edit')) ? h('a', { class: 'button', href: `#/${entity.name}/import`, id: 'import' }, t('list.import')) : null,
         columnChooser(entity, fields, columnNames, (next, id) => go({ columns: next ?? [] }, id), focus?.startsWith('column') ?? false),
         views.save, views.remove,
         selection.actions.elements,

@@ -66,13 +66,14 @@ pub(super) async fn batched(tx: &mut Tx) -> Result<Option<Option<KeyStep>>, Erro
 }
 
 /// Inserts `ready` (not empty), with their sets and audit rows; `step` where rows do not
-/// come back by RETURNING.
+/// come back by RETURNING. Answers the first `keep` records as stored.
 pub(super) async fn insert(
     tx: &mut Tx,
     actor: &Actor,
     ready: &[Ready],
     step: Option<KeyStep>,
-) -> Result<(), Error> {
+    keep: usize,
+) -> Result<Vec<Record>, Error> {
     let entity = tx.entity.clone();
     let mut records = Vec::with_capacity(ready.len());
     let mut start = 0;
@@ -112,6 +113,7 @@ pub(super) async fn insert(
         }
         tx.attach_sets(&mut records).await?;
     }
+    let kept = records.iter().take(keep).cloned().collect();
     let changes: Vec<Change> = records
         .into_iter()
         .zip(ready)
@@ -123,7 +125,7 @@ pub(super) async fn insert(
     for part in changes.chunks(MAX_BINDS / 9) {
         tx.audit_many(actor, part).await?;
     }
-    Ok(())
+    Ok(kept)
 }
 
 impl Tx {

@@ -10,8 +10,8 @@ use serde_json::Value as Json;
 use super::super::tx::Tx;
 use super::super::write::key_text;
 use super::super::{EntityRef, Error, sql};
-use super::BATCH;
-use crate::import::Target;
+use super::{BATCH, ImportError, Importer, Pending};
+use crate::import::{Layout, RowError, Target};
 use crate::schema::{Entity, Field, FieldType, Value, value};
 
 /// A column whose cells name records of another entity: a reference, or a many-to-many
@@ -187,5 +187,74 @@ impl Found {
                 self.target
             )),
         }
+    }
+}
+
+impl Importer {
+    /// Finds the records that the references and members of `rows` name, and puts their
+    /// keys in the bodies; a name that finds none, or several, is the row's error.
+    pub(super) async fn resolve(
+        &mut self,
+        layout: &Layout,
+        rows: &mut [Pending],
+    ) -> Result<(), Error> {
+        let entity = self.entity.clone();
+        for (column, target) in &layout.columns {
+            let Some(lookup) = Lookup::of(&entity, target) else {
+                continue;
+            };
+            let mut texts: Vec<String> = Vec::new();
+            for row in rows.iter() {
+                match row.body.get(&lookup.name) {
+                    Some(Json::String(text)) => texts.push(text.clone()),
+                    Some(Json::Array(items)) => {
+                        texts.extend(items.iter().filter_map(Json::as_str).map(str::to_owned));
+                    }
+                    _ => {}
+                }
+            }
+            texts.sort();
+            texts.dedup();
+            if texts.is_empty() {
+                continue;
+            }
+            let tx = match self.tx().await {
+                Ok(tx) => tx,
+                Err(ImportError::Db(error)) => return Err(error),
+                Err(_) => return Err(Error::Internal("no transaction".into())),
+            };
+            let found = lookup.find(tx, &texts).await?;
+            for row in rows.iter_mut() {
+                let Some(given) = row.body.get_mut(&lookup.name) else {
+                    continue;
+                };
+                let mut missing = Vec::new();
+                match given {
+                    Json::String(text) => match found.key(text) {
+                        Ok(key) => *given = key,
+                        Err(why) => missing.push(why),
+                    },
+                    Json::Array(items) => {
+                        for item in items.iter_mut() {
+                            let Json::String(text) = item else { continue };
+                            match found.key(text) {
+                                Ok(key) => *item = key,
+                                Err(why) => missing.push(why),
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                for message in missing {
+                    row.errors.push(RowError {
+                        row: row.row,
+                        column: Some(column.clone()),
+                        field: Some(lookup.name.clone()),
+                        message,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 }

@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use serde_json::Value as Json;
 
 use super::audit::{self, Actor};
 use super::error::Operation;
@@ -32,7 +31,6 @@ use crate::import::{
 use crate::query::{ImportMode, ImportOptions, OnError};
 use crate::schema;
 use errors::{column_index, row_errors, target_name};
-use lookup::Lookup;
 use row::{Outcome, write_row};
 
 /// Rows are read, their references found and written this many at a time.
@@ -237,6 +235,17 @@ impl Importer {
         Ok(())
     }
 
+    /// Keeps a row as it would be stored, while the preview asked for wants more.
+    fn preview(&mut self, row: u64, action: &str, record: Option<Record>) {
+        if let Some(record) = record
+            && self.report.preview.len() < self.options.preview
+        {
+            self.report.preview.push(serde_json::json!({
+                "row": row, "action": action, "record": record,
+            }));
+        }
+    }
+
     /// Counts a failed row, keeps its cells for the file of rejected rows.
     fn fail(&mut self, cells: &[String], errors: Vec<RowError>) {
         self.report.fail(errors);
@@ -278,6 +287,17 @@ impl Importer {
                     continue;
                 }
                 batch.push(row);
+                let previewed = self.options.preview > 0
+                    && self.report.rows as usize + batch.len() >= self.options.preview;
+                if previewed {
+                    // The rows asked for are read: the rest of the file is not (what is
+                    // sent is taken and dropped, errors and all: a preview may get the
+                    // start of a file, cut anywhere).
+                    self.batch(std::mem::take(&mut batch)).await?;
+                    while source.rows.next().await.is_some() {}
+                    self.job.progress.mark_received();
+                    return Ok(());
+                }
                 if batch.len() == BATCH {
                     self.batch(std::mem::take(&mut batch)).await?;
                 }
@@ -409,16 +429,23 @@ impl Importer {
         }
         let actor = self.actor.clone();
         let step = self.batched.flatten().flatten();
+        let keep = self
+            .options
+            .preview
+            .saturating_sub(self.report.preview.len());
         let tx = self.tx().await?;
         tx.raw("SAVEPOINT aa_import_batch")
             .await
             .map_err(ImportError::Db)?;
-        match batch::insert(tx, &actor, &ready, step).await {
-            Ok(()) => {
+        match batch::insert(tx, &actor, &ready, step, keep).await {
+            Ok(records) => {
                 tx.raw("RELEASE SAVEPOINT aa_import_batch")
                     .await
                     .map_err(ImportError::Db)?;
                 self.report.inserted += ready.len() as u64;
+                for (record, ready) in records.into_iter().zip(&ready) {
+                    self.preview(ready.row, "insert", Some(record));
+                }
             }
             Err(error @ (Error::Unavailable(_) | Error::Internal(_))) => {
                 return Err(ImportError::Db(error));
@@ -457,6 +484,7 @@ impl Importer {
         let skip = self.options.on_error == OnError::Skip;
         let options = self.options.clone();
         let actor = self.actor.clone();
+        let keep = self.report.preview.len() < self.options.preview;
         let tx = self.tx().await?;
         if skip && write {
             tx.raw("SAVEPOINT aa_import_row")
@@ -464,7 +492,7 @@ impl Importer {
                 .map_err(ImportError::Db)?;
         }
         let body = std::mem::take(&mut row.body);
-        let result = write_row(tx, &options, &actor, body, write).await;
+        let result = write_row(tx, &options, &actor, body, write, keep).await;
         if skip && write {
             let end = match result {
                 Ok(_) => "RELEASE SAVEPOINT aa_import_row",
@@ -473,9 +501,18 @@ impl Importer {
             tx.raw(end).await.map_err(ImportError::Db)?;
         }
         match result {
-            Ok(Outcome::Inserted) => self.report.inserted += 1,
-            Ok(Outcome::Updated) => self.report.updated += 1,
-            Ok(Outcome::Unchanged) => self.report.unchanged += 1,
+            Ok(Outcome::Inserted(record)) => {
+                self.report.inserted += 1;
+                self.preview(row.row, "insert", record);
+            }
+            Ok(Outcome::Updated(record)) => {
+                self.report.updated += 1;
+                self.preview(row.row, "update", record);
+            }
+            Ok(Outcome::Unchanged(record)) => {
+                self.report.unchanged += 1;
+                self.preview(row.row, "unchanged", record);
+            }
             Err(Error::Unavailable(why)) => return Err(ImportError::Db(Error::Unavailable(why))),
             Err(Error::Internal(why)) => return Err(ImportError::Db(Error::Internal(why))),
             Err(error) => {
@@ -488,69 +525,6 @@ impl Importer {
                     self.rollback().await;
                 }
                 return Ok(());
-            }
-        }
-        Ok(())
-    }
-
-    /// Finds the records that the references and members of `rows` name, and puts their
-    /// keys in the bodies; a name that finds none, or several, is the row's error.
-    async fn resolve(&mut self, layout: &Layout, rows: &mut [Pending]) -> Result<(), Error> {
-        let entity = self.entity.clone();
-        for (column, target) in &layout.columns {
-            let Some(lookup) = Lookup::of(&entity, target) else {
-                continue;
-            };
-            let mut texts: Vec<String> = Vec::new();
-            for row in rows.iter() {
-                match row.body.get(&lookup.name) {
-                    Some(Json::String(text)) => texts.push(text.clone()),
-                    Some(Json::Array(items)) => {
-                        texts.extend(items.iter().filter_map(Json::as_str).map(str::to_owned));
-                    }
-                    _ => {}
-                }
-            }
-            texts.sort();
-            texts.dedup();
-            if texts.is_empty() {
-                continue;
-            }
-            let tx = match self.tx().await {
-                Ok(tx) => tx,
-                Err(ImportError::Db(error)) => return Err(error),
-                Err(_) => return Err(Error::Internal("no transaction".into())),
-            };
-            let found = lookup.find(tx, &texts).await?;
-            for row in rows.iter_mut() {
-                let Some(given) = row.body.get_mut(&lookup.name) else {
-                    continue;
-                };
-                let mut missing = Vec::new();
-                match given {
-                    Json::String(text) => match found.key(text) {
-                        Ok(key) => *given = key,
-                        Err(why) => missing.push(why),
-                    },
-                    Json::Array(items) => {
-                        for item in items.iter_mut() {
-                            let Json::String(text) = item else { continue };
-                            match found.key(text) {
-                                Ok(key) => *item = key,
-                                Err(why) => missing.push(why),
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-                for message in missing {
-                    row.errors.push(RowError {
-                        row: row.row,
-                        column: Some(column.clone()),
-                        field: Some(lookup.name.clone()),
-                        message,
-                    });
-                }
             }
         }
         Ok(())

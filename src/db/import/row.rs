@@ -11,11 +11,11 @@ use super::CAUSE;
 use crate::query::{ImportMode, ImportOptions};
 use crate::schema::{self, Field, FieldErrors, Value, WriteError, value};
 
-/// What a written row did.
+/// What a written row did, with the record as stored when asked (`keep`).
 pub(super) enum Outcome {
-    Inserted,
-    Updated,
-    Unchanged,
+    Inserted(Option<Record>),
+    Updated(Option<Record>),
+    Unchanged(Option<Record>),
 }
 
 /// Writes one row's body (`write`: else only checks it).
@@ -25,6 +25,7 @@ pub(super) async fn write_row(
     actor: &Actor,
     mut body: Record,
     write: bool,
+    keep: bool,
 ) -> Result<Outcome, Error> {
     let entity = tx.entity.clone();
     let existing = match options.mode {
@@ -40,7 +41,7 @@ pub(super) async fn write_row(
         let (wanted, _) = take_relations(&entity, &mut body, true)?;
         let changes = schema::prepare_create(&entity, &body).map_err(Error::Rejected)?;
         if !write {
-            return Ok(Outcome::Inserted);
+            return Ok(Outcome::Inserted(None));
         }
         let passwords = audit::passwords(&entity, &changes);
         let record = tx.insert(changes).await?;
@@ -51,17 +52,18 @@ pub(super) async fn write_row(
         let mut records = [record];
         tx.attach_sets(&mut records).await?;
         let [record] = records;
+        let kept = keep.then(|| record.clone());
         let change = Change::created(&entity, record, passwords).caused_by(CAUSE.into());
         tx.audit(actor, &change).await?;
-        return Ok(Outcome::Inserted);
+        return Ok(Outcome::Inserted(kept));
     };
     let (wanted, _) = take_relations(&entity, &mut body, false)?;
     let changes = schema::prepare_update(&entity, &body, &existing).map_err(Error::Rejected)?;
     if !write {
         return Ok(if changes.is_empty() {
-            Outcome::Unchanged
+            Outcome::Unchanged(None)
         } else {
-            Outcome::Updated
+            Outcome::Updated(None)
         });
     }
     let key_field = entity.key_field();
@@ -74,13 +76,14 @@ pub(super) async fn write_row(
     let written = tx
         .apply_update(existing, key, changes, passwords, &wanted, plan)
         .await?;
+    let kept = keep.then(|| written.value.clone());
     if written.changes.is_empty() {
-        return Ok(Outcome::Unchanged);
+        return Ok(Outcome::Unchanged(kept));
     }
     for change in written.changes {
         tx.audit(actor, &change.caused_by(CAUSE.into())).await?;
     }
-    Ok(Outcome::Updated)
+    Ok(Outcome::Updated(kept))
 }
 
 /// The stored record whose `key` field holds the body's value (none when the body has none).
