@@ -705,3 +705,66 @@ pub async fn imports_of_a_stopped_server_are_failed(backend: Backend) {
 fn autoadmin_now() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
+
+/// With users: an import needs the entity's add (or edit) permission, and an import is its
+/// owner's: another user, an administrator too, gets 404 for it, its report and its rows.
+pub async fn an_import_is_its_owners(backend: Backend) {
+    let Some(app) =
+        crate::common::spawn_app(backend, &[backend.blog_schema()], &crate::auth::config()).await
+    else {
+        return;
+    };
+    let (root, ed, rita) = (
+        crate::auth::token(&app, "root").await,
+        crate::auth::token(&app, "ed").await,
+        crate::auth::token(&app, "rita").await,
+    );
+    let send = |token: Option<String>, path: String, csv: Option<&'static str>| {
+        let client = app.client.clone();
+        let url = format!("{}{path}", app.api);
+        async move {
+            let mut request = match csv {
+                Some(csv) => client
+                    .post(url)
+                    .header("content-type", "text/csv")
+                    .header("x-request-id", "owned-1")
+                    .body(csv),
+                None => client.get(url),
+            };
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            crate::common::reply(request.send().await.unwrap()).await
+        }
+    };
+    let author = app
+        .client
+        .post(format!("{}/authors", app.api))
+        .bearer_auth(&root)
+        .json(&json!({"name": "Ann", "email": "ann@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(author.status(), 201);
+    let csv = "Title,Author\nOwned post,Ann\n,Ann\n";
+    let path = "/posts/import?on_error=skip".to_owned();
+    assert_eq!(send(None, path.clone(), Some(csv)).await.status, 401);
+    let refused = send(Some(rita.clone()), path.clone(), Some(csv)).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let done = send(Some(ed.clone()), path, Some(csv)).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.body["inserted"], 1);
+    for (who, status) in [
+        (Some(ed.clone()), 200),
+        (Some(rita), 404),
+        (Some(root), 404),
+        (None, 401),
+    ] {
+        let job = send(who.clone(), "/_imports/owned-1".into(), None).await;
+        assert_eq!(job.status, status, "{}", job.body);
+        let rejected = send(who, "/_imports/owned-1/rejected.csv".into(), None).await;
+        assert_eq!(rejected.status, status);
+    }
+    let audited = app.db.count("autoadmin_audit").await;
+    assert_eq!(audited, 2, "the author and the imported post");
+}

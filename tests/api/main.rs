@@ -57,6 +57,7 @@ backend_tests!(
     import::database_refusals_are_the_rows_errors,
     import::bad_imports_are_4xx,
     import::a_preview_shows_the_first_rows_as_stored,
+    import::an_import_is_its_owners,
     import::an_import_is_a_job,
     import::a_long_import_answers_202_and_goes_on,
     import::a_slow_import_can_be_cancelled,
