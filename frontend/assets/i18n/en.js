@@ -47,7 +47,7 @@ export default {
   'import.would': 'Dry run: {inserted} would be added, {updated} updated, {unchanged} unchanged; {failed} failed. Nothing was written.',
   'import.done': 'Imported: {inserted} added, {updated} updated, {unchanged} unchanged; {failed} failed.',
   'import.errors': { one: '{n} row failed', other: '{n} rows failed' },
-  'import.preview': { one: 'The first row as it would be stored', other: 'The first {n} rows as they would be stored' },
+  'import.preview': { one: 'First {n} row, as it would be stored', other: 'First {n} rows, as they would be stored' },
   'import.row': 'Row',
   'import.message': 'Error',
   'import.more_errors': '{n} more errors are not listed.',

@@ -47,7 +47,7 @@ export default {
   'import.would': 'Essai à blanc : {inserted} seraient ajoutés, {updated} mis à jour, {unchanged} inchangés ; {failed} en échec. Rien n’a été écrit.',
   'import.done': 'Importé : {inserted} ajoutés, {updated} mis à jour, {unchanged} inchangés ; {failed} en échec.',
   'import.errors': { one: '{n} ligne en échec', other: '{n} lignes en échec' },
-  'import.preview': { one: 'La première ligne telle qu’elle serait enregistrée', other: 'Les {n} premières lignes telles qu’elles seraient enregistrées' },
+  'import.preview': { one: '{n} première ligne, telle qu’elle serait enregistrée', other: '{n} premières lignes, telles qu’elles seraient enregistrées' },
   'import.row': 'Ligne',
   'import.message': 'Erreur',
   'import.more_errors': '{n} autres erreurs ne sont pas listées.',
