@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use crate::import::{Job, Progress, Report, csv_rows};
+use crate::import::{Progress, Report, csv_rows};
 use crate::{Admin, db, import, query};
 
 /// An import of a file as it runs.
@@ -49,26 +49,14 @@ impl Admin {
         let limits = import::csv::Limits::default();
         let source = csv_rows(chunks, options.delimiter, limits, u64::MAX);
         let id = format!("cli-{}", uuid::Uuid::now_v7().simple());
-        let started_at = import::job::now_millis();
-        self.db()
-            .job_start(&id, entity, user.as_deref(), started_at)
+        let started = self
+            .db()
+            .start_import(&self.state.jobs, &id, entity, user.clone(), None);
+        let (job, context) = started
             .await
-            .map_err(|e| e.to_string())?;
-        let progress = Arc::new(Progress::default());
-        let jobs = self.state.jobs.clone();
-        jobs.add(Arc::new(Job {
-            id: id.clone(),
-            entity: entity.to_owned(),
-            owner: user.clone(),
-            started_at,
-            progress: progress.clone(),
-            place: None,
-        }));
-        let context = db::JobContext {
-            id: id.clone(),
-            progress: progress.clone(),
-            jobs,
-        };
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("an import is named {id} already"))?;
+        let progress = job.progress.clone();
         let actor = db::Actor {
             user,
             request_id: Some(id.clone()),

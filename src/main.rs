@@ -420,10 +420,7 @@ async fn import(
     admin.close().await;
     let (report, failure) = match outcome {
         Ok(report) => {
-            let failure = report.aborted().then(|| match report.failed {
-                1 => "1 row is invalid: nothing was written".to_owned(),
-                n => format!("{n} rows are invalid: nothing was written"),
-            });
+            let failure = report.aborted().then(|| report.refusal());
             (Some(report), failure)
         }
         Err(autoadmin::db::ImportError::File { error, report }) => {

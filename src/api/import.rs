@@ -15,22 +15,17 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{OriginalUri, RawQuery, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{BoxStream, StreamExt};
-
-use std::sync::Arc;
-
-use axum::http::HeaderValue;
 
 use super::error::ApiError;
 use super::extract::EntityPath;
 use super::record::{actor, writable};
 use super::{AppState, request_id};
 use crate::auth::{Action, Principal};
-use crate::db::{FileError, ImportError, JobContext};
-use crate::import::job::now_millis;
-use crate::import::{Job, Progress, Report, SourceError, csv_rows};
+use crate::db::{FileError, ImportError};
+use crate::import::{Report, SourceError, csv_rows};
 use crate::query::{ImportMode, parse_import};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -77,31 +72,22 @@ pub async fn import(
     // The import is named by the request's id (a client may choose it, to follow the
     // import from its start): one that names another import is refused.
     let id = request_id::current();
-    if state.jobs.get(&id).is_some() || state.db.job(&id).await?.is_some() {
+    let started = state
+        .db
+        .start_import(
+            &state.jobs,
+            &id,
+            &entity.name,
+            who.user.clone(),
+            Some(place),
+        )
+        .await?;
+    let Some((job, context)) = started else {
         return Err(ApiError::conflict(format!(
             "an import is named {id} already: send another X-Request-Id, or none"
         )));
-    }
-    let started_at = now_millis();
-    state
-        .db
-        .job_start(&id, &entity.name, who.user.as_deref(), started_at)
-        .await?;
-    let progress = Arc::new(Progress::default());
-    let job = Arc::new(Job {
-        id: id.clone(),
-        entity: entity.name.clone(),
-        owner: who.user.clone(),
-        started_at,
-        progress: progress.clone(),
-        place: Some(place),
-    });
-    state.jobs.add(job.clone());
-    let context = JobContext {
-        id: id.clone(),
-        progress: progress.clone(),
-        jobs: state.jobs.clone(),
     };
+    let progress = job.progress.clone();
     let limits = crate::import::csv::Limits::default();
     let source = csv_rows(
         file,
@@ -133,11 +119,7 @@ pub async fn import(
     };
     match imported {
         Ok(report) if report.aborted() => {
-            let message = match report.failed {
-                1 => "1 row is invalid: nothing was written".to_owned(),
-                n => format!("{n} rows are invalid: nothing was written"),
-            };
-            Err(ApiError::unprocessable(message).with_member("report", to_json(&report)))
+            Err(ApiError::unprocessable(report.refusal()).with_member("report", to_json(&report)))
         }
         Ok(report) => Ok((StatusCode::OK, axum::Json(report)).into_response()),
         Err(ImportError::File { error, report }) => {

@@ -81,9 +81,12 @@ async fn owned(state: &AppState, who: &Principal, id: &str) -> Result<JobRow> {
         .ok_or_else(|| ApiError::not_found(format!("no import is named {id}")))
 }
 
-/// Whether `who` may see a job of `owner`.
-fn may_see(who: &Principal, owner: &Option<String>) -> bool {
-    owner.is_none() || *owner == who.user
+/// Import `id` running on this instance, if `who` may see it.
+fn running_here(state: &AppState, who: &Principal, id: &str) -> Option<std::sync::Arc<Job>> {
+    state
+        .jobs
+        .get(id)
+        .filter(|job| job.owner.is_none() || job.owner == who.user)
 }
 
 pub async fn get(
@@ -92,7 +95,7 @@ pub async fn get(
     Path(id): Path<String>,
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response> {
-    if let Some(job) = state.jobs.get(&id).filter(|job| may_see(&who, &job.owner)) {
+    if let Some(job) = running_here(&state, &who, &id) {
         return Ok(axum::Json(running(&job)).into_response());
     }
     let row = owned(&state, &who, &id).await?;
@@ -106,7 +109,7 @@ pub async fn cancel(
     Path(id): Path<String>,
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response> {
-    if let Some(job) = state.jobs.get(&id).filter(|job| may_see(&who, &job.owner)) {
+    if let Some(job) = running_here(&state, &who, &id) {
         job.progress.cancel();
         return Ok((StatusCode::ACCEPTED, axum::Json(running(&job))).into_response());
     }

@@ -104,6 +104,16 @@ impl Dialect {
         matches!(self, Dialect::Postgres | Dialect::Sqlite)
     }
 
+    /// Where inserts return no rows: the statement that reads how a multi-row INSERT's
+    /// generated keys follow each other (the auto-increment lock mode, 2 being
+    /// "interleaved", and the increment), one row of two integers.
+    pub fn auto_increment_settings(self) -> Option<&'static str> {
+        match self {
+            Dialect::MySql => Some("SELECT @@innodb_autoinc_lock_mode, @@auto_increment_increment"),
+            Dialect::Postgres | Dialect::Sqlite => None,
+        }
+    }
+
     /// Whether `SELECT ... FOR UPDATE` locks the row (SQLite locks the whole database).
     pub fn has_row_locks(self) -> bool {
         matches!(self, Dialect::Postgres | Dialect::MySql)

@@ -8,9 +8,13 @@
 use futures_util::TryStreamExt;
 use serde_json::Value as Json;
 
+use std::sync::Arc;
+
+use super::import::JobContext;
 use super::sql::Sql;
 use super::{Db, Error};
-use crate::import::Counts;
+use crate::import::job::now_millis;
+use crate::import::{Counts, Job, Jobs, Progress};
 use crate::schema::{FieldType, Value};
 
 /// An import as its row says.
@@ -48,6 +52,52 @@ const COLUMNS: &str = "id, entity, owner, status, rows_read, inserted, updated, 
                        cancel_requested, started_at, updated_at, report, rejected";
 
 impl Db {
+    /// Starts the job of an import named `id`, into `entity`, by `owner`: registered among
+    /// the running ones of `jobs` (with its `place` among those that may run at once) and
+    /// recorded in the table of imports. `None` when an import is named `id` already.
+    pub async fn start_import(
+        &self,
+        jobs: &Arc<Jobs>,
+        id: &str,
+        entity: &str,
+        owner: Option<String>,
+        place: Option<tokio::sync::OwnedSemaphorePermit>,
+    ) -> Result<Option<(Arc<Job>, JobContext)>, Error> {
+        let started_at = now_millis();
+        let progress = Arc::new(Progress::default());
+        let job = Arc::new(Job {
+            id: id.to_owned(),
+            entity: entity.to_owned(),
+            owner: owner.clone(),
+            started_at,
+            progress: progress.clone(),
+            place,
+        });
+        // The registry answers at once for two requests of one id; the table for imports
+        // of other instances and of the past.
+        if !jobs.add(job.clone()) {
+            return Ok(None);
+        }
+        let recorded = match self.job(id).await {
+            Ok(Some(_)) => Ok(false),
+            Ok(None) => self
+                .job_start(id, entity, owner.as_deref(), started_at)
+                .await
+                .map(|()| true),
+            Err(error) => Err(error),
+        };
+        if !matches!(recorded, Ok(true)) {
+            jobs.remove(id);
+            return recorded.map(|_| None);
+        }
+        let context = JobContext {
+            id: id.to_owned(),
+            progress,
+            jobs: jobs.clone(),
+        };
+        Ok(Some((job, context)))
+    }
+
     /// Creates the table if it is not there.
     pub async fn ensure_imports_table(&self) -> Result<(), Error> {
         self.execute_script(self.dialect().imports_table()).await

@@ -92,6 +92,14 @@ impl Report {
         }
     }
 
+    /// What a failed `abort` import says: how many rows, and that nothing was written.
+    pub fn refusal(&self) -> String {
+        match self.failed {
+            1 => "1 row is invalid: nothing was written".to_owned(),
+            n => format!("{n} rows are invalid: nothing was written"),
+        }
+    }
+
     /// Whether an `abort` import has failed (nothing more is written).
     pub fn aborted(&self) -> bool {
         self.on_error == OnError::Abort.name() && self.failed > 0

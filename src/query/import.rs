@@ -85,18 +85,6 @@ pub const MAX_PREVIEW: usize = 100;
 /// The longest `wait`, in seconds.
 pub const MAX_WAIT_SECS: u64 = 3600;
 
-/// The names of an import's parameters, for the OpenAPI document and messages.
-pub const IMPORT_PARAMETERS: [&str; 8] = [
-    "mode",
-    "key",
-    "on_error",
-    "dry_run",
-    "mapping",
-    "delimiter",
-    "wait",
-    "preview",
-];
-
 /// Parses an import's query string.
 pub fn parse_import(entity: &Entity, query_string: &str) -> Result<ImportOptions, Error> {
     let mut params = Params::decode(query_string)?;

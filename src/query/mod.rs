@@ -39,8 +39,7 @@ pub use export::{CsvFormat, DELIMITERS};
 pub use filter::{Applies, OPERATORS, Operator, condition_for};
 pub use ids::{Batch, parse_id, parse_ids};
 pub use import::{
-    IMPORT_DELIMITERS, IMPORT_PARAMETERS, ImportMode, ImportOptions, MAX_PREVIEW, MAX_WAIT_SECS,
-    OnError, parse_import,
+    IMPORT_DELIMITERS, ImportMode, ImportOptions, MAX_PREVIEW, MAX_WAIT_SECS, OnError, parse_import,
 };
 use params::{Params, Purpose};
 pub use precondition::Precondition;

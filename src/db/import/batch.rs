@@ -40,13 +40,14 @@ pub(super) struct KeyStep {
 /// or where the keys of a multi-row INSERT are known (MySQL: not in the interleaved
 /// auto-increment lock mode). Asked once per import.
 pub(super) async fn batched(tx: &mut Tx) -> Result<Option<Option<KeyStep>>, Error> {
-    if tx.db.dialect().has_returning() {
+    let dialect = tx.db.dialect();
+    if dialect.has_returning() {
         return Ok(Some(None));
     }
-    let sql = sql::Sql::new(
-        "SELECT @@innodb_autoinc_lock_mode, @@auto_increment_increment",
-        Vec::new(),
-    );
+    let Some(statement) = dialect.auto_increment_settings() else {
+        return Ok(None);
+    };
+    let sql = sql::Sql::new(statement, Vec::new());
     let result = async {
         let mut conn = tx.conn();
         let mut rows = conn.fetch(&sql);
