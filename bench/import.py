@@ -3,8 +3,9 @@ the benchmark's posts (the columns bench/run.sh's posts have) imported through
 `POST /posts_plain/import` of the release build, on PostgreSQL, SQLite and MariaDB, each
 beside the floor of loading the same file without autoadmin (PostgreSQL's COPY; SQLite's
 executemany in one transaction; MariaDB's multi-row INSERTs of 500 rows): rows per second,
-the server's peak memory (VmHWM), and the rows and audit rows stored afterwards. Writes its
-table into docs/performance.md between its markers."""
+the server's peak memory (VmHWM), and the rows and audit rows stored afterwards; then the table
+exported as CSV and as an Excel workbook, and the workbook imported back. Writes its tables
+into docs/performance.md between its markers."""
 
 import argparse
 import csv
@@ -60,6 +61,48 @@ def count(backend, url, table):
     (n,) = db.execute(query).fetchone()
     db.close()
     return n
+
+
+def reset_peak(pid):
+    """Starts the process's peak RSS (VmHWM) again from its current RSS (Linux, as root)."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def fetch(url, path):
+    """GET url into path: the seconds it took."""
+    started = time.monotonic()
+    B.output(["curl", "-sS", "--fail", "-o", str(path), url])
+    return time.monotonic() - started
+
+
+def workbooks(server, backend, url, work, rows):
+    """The table exported as CSV and as a workbook, then the workbook imported (insert: a
+    second copy of every row): seconds, sizes and the server's peak RSS of each."""
+    pid = server.process.pid
+    base = f"{server.base}/admin/api/posts_plain"
+    out = {}
+    for name in ["csv", "xlsx"]:
+        reset_peak(pid)
+        target = work / f"export.{name}"
+        out[f"export_{name}"] = fetch(f"{base}/export.{name}?_sortField=id", target)
+        out[f"{name}_size"] = target.stat().st_size
+        out[f"export_{name}_peak"] = server.rss_kib("VmHWM")
+    before = count(backend, url, "posts")
+    reset_peak(pid)
+    started = time.monotonic()
+    answer = B.output(["curl", "-sS", "-X", "POST", "-T", str(work / "export.xlsx"),
+                       "-H", "Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       f"{base}/import?wait=3600"])
+    out["import_xlsx"] = time.monotonic() - started
+    out["import_xlsx_peak"] = server.rss_kib("VmHWM")
+    assert '"committed":true' in answer, answer[:2000]
+    stored = count(backend, url, "posts") - before
+    # Every exported row went in again (the table may hold more than this run's rows).
+    assert stored == before and before >= rows, (backend, "xlsx", stored, before)
+    return out
 
 
 def cpu_seconds(pid):
@@ -134,17 +177,22 @@ def main():
                 took = time.monotonic() - started
                 peak = server.rss_kib("VmHWM")
                 cpu = cpu_seconds(server.process.pid)
+                stored = count(backend, url, "posts") - before[0]
+                audited = count(backend, url, "autoadmin_audit") - before[1]
+                excel = workbooks(server, backend, url, work, args.rows)
             finally:
                 server.stop()
             assert '"committed":true' in answer, answer[:2000]
-            stored = count(backend, url, "posts") - before[0]
-            audited = count(backend, url, "autoadmin_audit") - before[1]
             assert stored == args.rows and audited == args.rows, (backend, stored, audited)
             floor_took = floor(backend, url, file, args.rows)
-            results.append((backend, took, peak, floor_took, cpu))
+            results.append((backend, took, peak, floor_took, cpu, excel))
             B.log(f"{backend}: {args.rows / took:,.0f} rows/s, peak RSS {peak / 1024:.0f} MiB, "
                   f"server CPU {cpu:.1f} s of {took:.1f} s"
                   + (f", floor {args.rows / floor_took:,.0f} rows/s" if floor_took else ""))
+            B.log(f"{backend}: export.csv {excel['export_csv']:.1f} s, export.xlsx "
+                  f"{excel['export_xlsx']:.1f} s ({excel['xlsx_size'] / 1e6:.0f} MB), xlsx import "
+                  f"{args.rows / excel['import_xlsx']:,.0f} rows/s, peak RSS "
+                  f"{excel['import_xlsx_peak'] / 1024:.0f} MiB")
     if args.smoke:
         return
     lines = [
@@ -158,10 +206,24 @@ def main():
     ]
     floors = {"postgres": "COPY (psql \\copy)", "sqlite": "executemany, one transaction (Python)",
               "mysql": "—"}
-    for backend, took, peak, floor_took, cpu in results:
+    for backend, took, peak, floor_took, cpu, _ in results:
         lines.append(
             f"| {backend} | {took:.1f} s | {args.rows / took:,.0f} | {cpu:.1f} s | {peak / 1024:.0f} MiB | "
             + (f"{floor_took:.1f} s {floors[backend]} | {args.rows / floor_took:,.0f} |" if floor_took else "— | — |"))
+    lines += [
+        "",
+        "Then, on the same server, the table exported (`?_sortField=id`, fetched by curl) as CSV "
+        "and as an Excel workbook, and the workbook imported back (mode insert: a second copy "
+        "of every row); each with the server's peak RSS during it (VmHWM, reset before each).",
+        "",
+        "| backend | export.csv | export.xlsx | workbook | peak RSS (xlsx) | import of the workbook | rows/s | peak RSS |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for backend, _, _, _, _, x in results:
+        lines.append(
+            f"| {backend} | {x['export_csv']:.1f} s ({x['csv_size'] / 1e6:.0f} MB) | {x['export_xlsx']:.1f} s "
+            f"| {x['xlsx_size'] / 1e6:.0f} MB | {x['export_xlsx_peak'] / 1024:.0f} MiB | {x['import_xlsx']:.1f} s "
+            f"| {args.rows / x['import_xlsx']:,.0f} | {x['import_xlsx_peak'] / 1024:.0f} MiB |")
     report = ROOT / "docs/performance.md"
     text = report.read_text()
     begin, end = "<!-- bench/import.sh: begin -->", "<!-- bench/import.sh: end -->"

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use crate::import::{Progress, Report, csv_rows};
+use crate::import::{Progress, Report, csv_rows, workbook_rows};
 use crate::{Admin, db, import, query};
 
 /// An import of a file as it runs.
@@ -22,7 +22,7 @@ pub struct FileImport {
 }
 
 impl Admin {
-    /// Starts importing the CSV file at `path` into `entity`, with the options of an
+    /// Starts importing the CSV file or Excel workbook (XLSX) at `path` into `entity`, with the options of an
     /// import's query string (`mode=upsert&on_error=skip`…), as `user` (whom the audit log
     /// names). The error says what is wrong with the request (entity, options, file).
     pub async fn import_file(
@@ -43,11 +43,22 @@ impl Admin {
             .await
             .map_err(|e| format!("{}: {e}", path.display()))?
             .len();
-        let (chunks, read) = import::file::chunks(path)
-            .await
-            .map_err(|e| format!("{}: {e}", path.display()))?;
         let limits = import::csv::Limits::default();
-        let source = csv_rows(chunks, options.delimiter, limits, u64::MAX);
+        let (source, read) = if import::file::is_workbook(path)
+            .await
+            .map_err(|e| format!("{}: {e}", path.display()))?
+        {
+            let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            // A workbook is read from its directory at the end: no part of it is read in
+            // order, so the bar stands full and the counts of rows go on.
+            let source = workbook_rows(file, options.sheet.clone(), limits);
+            (source, Arc::new(AtomicU64::new(size)))
+        } else {
+            let (chunks, read) = import::file::chunks(path)
+                .await
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            (csv_rows(chunks, options.delimiter, limits, u64::MAX), read)
+        };
         let id = format!("cli-{}", uuid::Uuid::now_v7().simple());
         let started = self
             .db()

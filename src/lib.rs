@@ -49,6 +49,7 @@ pub mod openapi;
 pub mod query;
 pub mod schema;
 pub mod ui;
+pub mod xlsx;
 
 use std::path::PathBuf;
 use std::sync::Arc;

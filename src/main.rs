@@ -79,7 +79,7 @@ enum Command {
         #[arg(long)]
         advise: bool,
     },
-    /// Import a CSV file into an entity, as `POST /{entity}/import` does (the same checks,
+    /// Import a CSV file or an Excel workbook into an entity, as `POST /{entity}/import` does (the same checks,
     /// report, audit and job), for files too big for a browser. Prints the report (JSON);
     /// exits non-zero when nothing was written because of a failed row, or the import
     /// stopped early.
@@ -111,10 +111,13 @@ enum Command {
         /// comma, semicolon or tab (default: found in the header row).
         #[arg(long)]
         delimiter: Option<String>,
+        /// An Excel workbook's sheet, by name (default: the first).
+        #[arg(long)]
+        sheet: Option<String>,
         /// Whom the audit log names for the changes (default: $USER).
         #[arg(long)]
         user: Option<String>,
-        /// The CSV file.
+        /// The CSV file or Excel workbook (XLSX).
         file: PathBuf,
     },
     /// Print descriptors (TOML) for every table and view of a database, to start a config from.
@@ -179,6 +182,7 @@ async fn run() -> anyhow::Result<()> {
             dry_run,
             mapping,
             delimiter,
+            sheet,
             user,
             file,
         } => {
@@ -187,6 +191,7 @@ async fn run() -> anyhow::Result<()> {
             options.extend(dry_run.then(|| ("dry_run", "true".to_owned())));
             options.extend(mapping.map(|m| ("mapping", m)));
             options.extend(delimiter.map(|d| ("delimiter", d)));
+            options.extend(sheet.map(|s| ("sheet", s)));
             let query_string: Vec<String> = options
                 .iter()
                 .map(|(name, value)| {

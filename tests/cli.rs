@@ -377,11 +377,12 @@ async fn serve_refuses_to_run_open_and_hash_password_reads_stdin() {
     }
 }
 
-/// `autoadmin import`: a CSV file into an entity with the checks, report and audit of the
+/// `autoadmin import`: a CSV file (or a workbook) into an entity with the checks, report and audit of the
 /// API's import; the report on standard output, a failed `abort` import a non-zero exit
 /// that writes nothing.
 #[tokio::test]
 async fn import_reads_a_file_into_an_entity() {
+    use autoadmin::xlsx::Kind;
     use sqlx::Connection;
     let database = temp_path("import.sqlite");
     let url = autoadmin::demo::create_database(&database).await.unwrap();
@@ -468,6 +469,32 @@ async fn import_reads_a_file_into_an_entity() {
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown entity \"nope\""));
     let bad = run(&["--mode", "merge"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("mode"));
+
+    // A workbook, known by its first bytes whatever its name; its sheet by name.
+    let now = chrono::Utc::now().naive_utc();
+    let mut book = autoadmin::xlsx::Workbook::new("Tags", &["Name"], vec![Kind::Text], now);
+    for name in ["cli-x", "cli-y"] {
+        book.row([&serde_json::json!(name)]);
+    }
+    let mut bytes = book.take();
+    bytes.extend(book.finish());
+    std::fs::write(&file, bytes).unwrap();
+    let missing = run(&["--sheet", "Other"]);
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("no sheet named \"Other\"; its sheets: Tags"),
+        "{stderr}"
+    );
+    let done = run(&["--sheet", "Tags"]);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    assert_eq!(report["inserted"], 2, "{report}");
+    assert_eq!(tags(url.clone()).await, 4);
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
     }

@@ -111,15 +111,15 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
   }
 
   /**
-   * Sends `file` (a CSV file) to `path` with `query` and the request id `id`, telling
-   * `onSent` the bytes sent so far; the answer's status and body, whatever the status
-   * (XMLHttpRequest: fetch says nothing of an upload's progress).
+   * Sends `file` (a CSV file, or a workbook of type `contentType`) to `path` with `query`
+   * and the request id `id`, telling `onSent` the bytes sent so far; the answer's status and
+   * body, whatever the status (XMLHttpRequest: fetch says nothing of an upload's progress).
    */
-  function upload(path, query, file, id, onSent) {
+  function upload(path, query, file, id, onSent, contentType = 'text/csv') {
     return new Promise((resolve) => {
       const request = new XMLHttpRequest();
       request.open('POST', url(path, query));
-      request.setRequestHeader('Content-Type', 'text/csv');
+      request.setRequestHeader('Content-Type', contentType);
       request.setRequestHeader('Accept', 'application/json');
       request.setRequestHeader('X-Requested-With', 'autoadmin');
       request.setRequestHeader('X-Request-Id', id);

@@ -1,4 +1,4 @@
-//! Streamed bodies: `GET /{entity}/export.csv`, and the JSON array of a list without paging
+//! Streamed bodies: `GET /{entity}/export.csv` and `export.xlsx`, and the JSON array of a list without paging
 //! parameters. Rows are encoded batch by batch as the database sends them, so memory stays
 //! flat however many rows there are.
 
@@ -12,6 +12,8 @@ use serde_json::Value as Json;
 
 use crate::db::{Batches, Column, EntityRef};
 use crate::query::CsvFormat;
+use crate::schema::FieldType;
+use crate::xlsx::{Kind, Workbook};
 
 /// A JSON array of records whose fields are `names`, from `batches`.
 pub fn json_array(names: Vec<String>, batches: Batches, request_id: String) -> Body {
@@ -58,30 +60,16 @@ pub fn csv_response(
     request_id: String,
 ) -> Response {
     let delimiter = format.delimiter;
-    // Which column each readable field is printed from: its display column if it has one;
-    // then the many-to-many relations, the last columns.
-    let mut layout: Vec<(usize, bool)> = entity
-        .readable_fields()
-        .enumerate()
-        .map(|(i, field)| {
-            let display = columns
-                .iter()
-                .position(|c| c.shown.is_some() && c.field == field.name);
-            let index = display.unwrap_or(i);
-            (index, columns[index].field_type.is_textual())
-        })
+    let (layout, labels) = layout(entity, &columns);
+    let layout: Vec<(usize, bool)> = layout
+        .into_iter()
+        .map(|index| (index, columns[index].field_type.is_textual()))
         .collect();
-    let first_set = columns.len() - entity.sets().count();
-    layout.extend((first_set..columns.len()).map(|index| (index, true)));
-    let labels = entity
-        .readable_fields()
-        .map(|f| &f.label)
-        .chain(entity.sets().map(|r| &r.label));
     let mut header_line = String::new();
     if format.bom {
         header_line.push('\u{feff}');
     }
-    for (i, label) in labels.enumerate() {
+    for (i, label) in labels.into_iter().enumerate() {
         if i > 0 {
             header_line.push(delimiter);
         }
@@ -106,17 +94,100 @@ pub fn csv_response(
         .chain(rows)
         .filter(non_empty)
         .fuse();
-    let disposition = format!("attachment; filename=\"{}.csv\"", entity.name);
-    let mut response = Body::from_stream(body).into_response();
+    download(
+        Body::from_stream(body),
+        "text/csv; charset=utf-8",
+        &format!("{}.csv", entity.name),
+    )
+}
+
+/// A streamed file to save as `filename`.
+fn download(body: Body, content_type: &'static str, filename: &str) -> Response {
+    let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let disposition = format!("attachment; filename=\"{filename}\"");
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     response
+}
+
+/// Which column each cell of an exported row is taken from: a readable field's display
+/// column if it has one (a reference shows its target's label), else its own; then the
+/// many-to-many relations, the last columns. With the header of each.
+fn layout<'a>(entity: &'a EntityRef, columns: &[Column]) -> (Vec<usize>, Vec<&'a str>) {
+    let mut layout: Vec<usize> = entity
+        .readable_fields()
+        .enumerate()
+        .map(|(i, field)| {
+            columns
+                .iter()
+                .position(|c| c.shown.is_some() && c.field == field.name)
+                .unwrap_or(i)
+        })
+        .collect();
+    let first_set = columns.len() - entity.sets().count();
+    layout.extend(first_set..columns.len());
+    let labels = entity
+        .readable_fields()
+        .map(|f| f.label.as_str())
+        .chain(entity.sets().map(|r| r.label.as_str()))
+        .collect();
+    (layout, labels)
+}
+
+/// The Excel workbook of an export (`export.xlsx`): the same cells as the CSV export, typed
+/// (numbers, booleans, dates and times as Excel's, in UTC), one sheet named after the entity.
+pub fn xlsx_response(
+    entity: &EntityRef,
+    columns: Vec<Column>,
+    batches: Batches,
+    request_id: String,
+) -> Response {
+    let (layout, labels) = layout(entity, &columns);
+    let kinds = layout
+        .iter()
+        .map(|index| kind(columns[*index].field_type))
+        .collect();
+    let now = chrono::Utc::now().naive_utc();
+    let book = Workbook::new(&entity.label, &labels, kinds, now);
+    let body = stream::unfold(Some((batches, book)), move |state| {
+        let layout = layout.clone();
+        let request_id = request_id.clone();
+        async move {
+            let (mut batches, mut book) = state?;
+            match batches.next().await {
+                Some(Ok(batch)) => {
+                    for values in &batch {
+                        book.row(layout.iter().map(|index| &values[*index]));
+                    }
+                    let bytes = Bytes::from(book.take());
+                    Some((Ok(bytes), Some((batches, book))))
+                }
+                Some(Err(error)) => Some((Err(broken_stream(&request_id, &error)), None)),
+                None => Some((Ok(Bytes::from(book.finish())), None)),
+            }
+        }
+    })
+    .filter(non_empty)
+    .fuse();
+    download(
+        Body::from_stream(body),
+        crate::xlsx::MEDIA_TYPE,
+        &format!("{}.xlsx", entity.name),
+    )
+}
+
+fn kind(field_type: FieldType) -> Kind {
+    match field_type {
+        FieldType::Integer | FieldType::Float | FieldType::Decimal => Kind::Number,
+        FieldType::Boolean => Kind::Boolean,
+        FieldType::Date => Kind::Date,
+        FieldType::Datetime => Kind::Datetime,
+        FieldType::Time => Kind::Time,
+        _ => Kind::Text,
+    }
 }
 
 fn push_value(out: &mut String, value: &Json, textual: bool, delimiter: char) {

@@ -1,7 +1,8 @@
-//! `POST /{entity}/import`: a CSV file into the entity's records, as the request body
-//! (`Content-Type: text/csv`) or as the `file` part of a multipart form (what a browser's
-//! file input sends). The body is read as it arrives, a row at a time, never whole. The
-//! import is a job named by the request's id (`GET /_imports/{id}`, `jobs.rs`): once the file
+//! `POST /{entity}/import`: a CSV file or an Excel workbook (XLSX) into the entity's records,
+//! as the request body (`Content-Type: text/csv`, or the XLSX media type) or as the `file`
+//! part of a multipart form (what a browser's file input sends). A CSV body is read as it
+//! arrives, a row at a time, never whole; a workbook is kept on disk until it has arrived
+//! (its directory is at its end), then read a row at a time. The import is a job named by the request's id (`GET /_imports/{id}`, `jobs.rs`): once the file
 //! has arrived, the request waits `wait` seconds for its end and answers the report (200, or
 //! 422 when an `abort` import had an invalid row: nothing is written then), or 202 with the
 //! job while it goes on.
@@ -25,8 +26,9 @@ use super::record::{actor, writable};
 use super::{AppState, request_id};
 use crate::auth::{Action, Principal};
 use crate::db::{FileError, ImportError};
-use crate::import::{Report, SourceError, csv_rows};
+use crate::import::{Format, Report, SourceError, file_rows};
 use crate::query::{ImportMode, parse_import};
+use crate::xlsx::MEDIA_TYPE as XLSX_TYPE;
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -40,9 +42,6 @@ const CSV_TYPES: [&str; 6] = [
     "text/tab-separated-values",
     "application/vnd.ms-excel",
 ];
-
-/// The media type of an Excel workbook.
-pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 pub async fn import(
     State(state): State<AppState>,
@@ -62,7 +61,7 @@ pub async fn import(
     }
     let idle = state.settings.request_timeout;
     let (parts, body) = request.into_parts();
-    let file = file(&parts.headers, body, idle).await?;
+    let (file, workbook) = file(&parts.headers, body, idle).await?;
     let Ok(place) = state.imports.clone().try_acquire_owned() else {
         return Err(ApiError::busy(format!(
             "{} imports are running, the most at once; try again when one has finished",
@@ -89,12 +88,12 @@ pub async fn import(
     };
     let progress = job.progress.clone();
     let limits = crate::import::csv::Limits::default();
-    let source = csv_rows(
-        file,
-        options.delimiter,
-        limits,
-        state.settings.max_import_bytes,
-    );
+    let format = Format {
+        workbook,
+        delimiter: options.delimiter,
+        sheet: options.sheet.clone(),
+    };
+    let source = file_rows(file, format, limits, state.settings.max_import_bytes);
     let wait = options.wait;
     let import = state
         .db
@@ -124,13 +123,14 @@ pub async fn import(
         Ok(report) => Ok((StatusCode::OK, axum::Json(report)).into_response()),
         Err(ImportError::File { error, report }) => {
             let refusal = match &error {
-                FileError::Source(SourceError::TooLarge { .. }) => {
+                FileError::Source(SourceError::TooLarge { .. } | SourceError::Unpacked { .. }) => {
                     ApiError::payload_too_large(error.to_string())
                 }
                 _ => ApiError::bad_request(error.to_string()),
             };
-            // What was done before, when the file broke after some rows.
-            Err(if report.rows > 0 {
+            // What was done before, when the file broke after some rows; with a preview,
+            // the header row (the columns a mapping can name) even when it is refused.
+            Err(if report.rows > 0 || !report.columns.is_empty() {
                 refusal.with_member("report", to_json(&report))
             } else {
                 refusal
@@ -152,13 +152,13 @@ fn to_json(report: &Report) -> serde_json::Value {
     serde_json::to_value(report).unwrap_or_default()
 }
 
+/// A file's bytes as they arrive.
+type FileBytes = BoxStream<'static, std::result::Result<Bytes, String>>;
+
 /// The bytes of the file: the body itself, or the `file` part of a multipart form; each
-/// piece within `idle` of the one before.
-async fn file(
-    headers: &HeaderMap,
-    body: Body,
-    idle: Duration,
-) -> Result<BoxStream<'static, std::result::Result<Bytes, String>>> {
+/// piece within `idle` of the one before; and whether the request says it is a workbook
+/// (else the file's first bytes tell).
+async fn file(headers: &HeaderMap, body: Body, idle: Duration) -> Result<(FileBytes, bool)> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -167,41 +167,42 @@ async fn file(
     let stream = body
         .into_data_stream()
         .map(|chunk| chunk.map_err(|err| err.to_string()));
-    let bytes: BoxStream<'static, std::result::Result<Bytes, String>> =
-        if CSV_TYPES.contains(&essence.as_str()) {
-            stream.boxed()
-        } else if essence == "multipart/form-data" {
-            let boundary = multer::parse_boundary(content_type).map_err(|err| {
-                ApiError::bad_request(format!("the multipart body has no boundary: {err}"))
+    let mut workbook = essence == XLSX_TYPE;
+    let bytes: FileBytes = if CSV_TYPES.contains(&essence.as_str()) || workbook {
+        stream.boxed()
+    } else if essence == "multipart/form-data" {
+        let boundary = multer::parse_boundary(content_type).map_err(|err| {
+            ApiError::bad_request(format!("the multipart body has no boundary: {err}"))
+        })?;
+        let mut form = multer::Multipart::new(with_idle(stream.boxed(), idle), boundary);
+        loop {
+            let field = form.next_field().await.map_err(|err| {
+                ApiError::bad_request(format!("the multipart body cannot be read: {err}"))
             })?;
-            let mut form = multer::Multipart::new(with_idle(stream.boxed(), idle), boundary);
-            loop {
-                let field = form.next_field().await.map_err(|err| {
-                    ApiError::bad_request(format!("the multipart body cannot be read: {err}"))
-                })?;
-                let Some(field) = field else {
-                    return Err(ApiError::bad_request(
-                        "the multipart body has no part named \"file\"",
-                    ));
-                };
-                if field.name() == Some("file") {
-                    break field
-                        .map(|chunk| chunk.map_err(|err| err.to_string()))
-                        .boxed();
-                }
+            let Some(field) = field else {
+                return Err(ApiError::bad_request(
+                    "the multipart body has no part named \"file\"",
+                ));
+            };
+            if field.name() == Some("file") {
+                workbook = field
+                    .content_type()
+                    .is_some_and(|t| t.essence_str() == XLSX_TYPE)
+                    || field
+                        .file_name()
+                        .is_some_and(|n| n.to_ascii_lowercase().ends_with(".xlsx"));
+                break field
+                    .map(|chunk| chunk.map_err(|err| err.to_string()))
+                    .boxed();
             }
-        } else if essence == XLSX_TYPE {
-            return Err(ApiError::unsupported_media_type(
-                "Excel workbooks are not imported yet: save the sheet as CSV (\"CSV UTF-8\" in \
-                 Excel) and import that",
-            ));
-        } else {
-            return Err(ApiError::unsupported_media_type(format!(
-                "an import takes a CSV file (Content-Type: text/csv) or a multipart form with \
-                 a \"file\" part, not \"{content_type}\""
-            )));
-        };
-    Ok(with_idle(bytes, idle))
+        }
+    } else {
+        return Err(ApiError::unsupported_media_type(format!(
+            "an import takes a CSV file (Content-Type: text/csv), an Excel workbook \
+                 ({XLSX_TYPE}) or a multipart form with a \"file\" part, not \"{content_type}\""
+        )));
+    };
+    Ok((with_idle(bytes, idle), workbook))
 }
 
 /// `stream`, ended with an error when nothing of it arrives for `idle`.

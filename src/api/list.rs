@@ -11,6 +11,7 @@ use super::{AppState, export, request_id};
 use crate::auth::{Action, Principal};
 use crate::db::{Batches, EntityRef, Page, Total};
 use crate::query::{self, Limits, ListQuery};
+use crate::xlsx::MAX_ROWS;
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -66,21 +67,63 @@ pub async fn export_csv(
     EntityPath(entity): EntityPath,
     RawQuery(query_string): RawQuery,
 ) -> Result<Response> {
-    who.require(&entity.name, Action::View)?;
-    let query_string = query_string.unwrap_or_default();
-    let (list_query, format) =
-        query::parse_export(&entity, &query_string, limits(&state, &entity))?;
-    if !matches!(list_query.page, query::Page::All { .. }) || list_query.after.is_some() {
-        return Err(ApiError::bad_request(
-            "export.csv takes no paging parameters: it exports every matching row",
-        ));
-    }
+    let (list_query, format) = export_query(&state, &who, &entity, query_string, "export.csv")?;
     let (columns, batches) = state.db.stream_export(&entity, &list_query).await?;
     Ok(export::csv_response(
         &entity,
         columns,
         batches,
         format,
+        request_id::current(),
+    ))
+}
+
+/// An export's query: the list's filters, search and sort, and the CSV format; no paging.
+fn export_query(
+    state: &AppState,
+    who: &Principal,
+    entity: &EntityRef,
+    query_string: Option<String>,
+    route: &str,
+) -> Result<(query::ListQuery, query::CsvFormat)> {
+    who.require(&entity.name, Action::View)?;
+    let query_string = query_string.unwrap_or_default();
+    let (list_query, format) = query::parse_export(entity, &query_string, limits(state, entity))?;
+    if !matches!(list_query.page, query::Page::All { .. }) || list_query.after.is_some() {
+        return Err(ApiError::bad_request(format!(
+            "{route} takes no paging parameters: it exports every matching row"
+        )));
+    }
+    Ok((list_query, format))
+}
+
+/// `GET /{entity}/export.xlsx`: the same rows as `export.csv`, as an Excel workbook. A sheet
+/// holds at most [`MAX_ROWS`] rows: an export of more is refused before it starts (422).
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    who: Principal,
+    EntityPath(entity): EntityPath,
+    RawQuery(query_string): RawQuery,
+) -> Result<Response> {
+    let (list_query, format) = export_query(&state, &who, &entity, query_string, "export.xlsx")?;
+    if format != query::CsvFormat::default() {
+        return Err(ApiError::bad_request(
+            "_delimiter and _bom are options of export.csv: a workbook has neither",
+        ));
+    }
+    let rows = state.db.count(&entity, &list_query).await?;
+    if rows >= MAX_ROWS {
+        return Err(ApiError::unprocessable(format!(
+            "{rows} rows match: a sheet holds at most {} below its header row; narrow the \
+             filters, or export CSV (export.csv), which has no bound",
+            MAX_ROWS - 1
+        )));
+    }
+    let (columns, batches) = state.db.stream_export(&entity, &list_query).await?;
+    Ok(export::xlsx_response(
+        &entity,
+        columns,
+        batches,
         request_id::current(),
     ))
 }

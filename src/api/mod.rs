@@ -11,6 +11,7 @@
 //! | `POST   /login`, `/logout` | [`session`] |
 //! | `GET    /{entity}`       | [`list::list`]   |
 //! | `GET    /{entity}/export.csv` | [`list::export_csv`] |
+//! | `GET    /{entity}/export.xlsx` | [`list::export_xlsx`] |
 //! | `GET    /{entity}/aggregate` | [`list::aggregate`] |
 //! | `POST   /{entity}`       | [`record::create`] |
 //! | `GET    /{entity}/{id}`  | [`record::get`]    |
@@ -140,6 +141,7 @@ fn api(state: AppState) -> Router {
                 .delete(record::delete_many),
         )
         .route("/{entity}/export.csv", get(list::export_csv))
+        .route("/{entity}/export.xlsx", get(list::export_xlsx))
         .route("/{entity}/aggregate", get(list::aggregate))
         .route("/{entity}/actions/{action}", post(actions::run))
         .route("/{entity}/dependents", get(dependents::many))

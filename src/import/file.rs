@@ -39,6 +39,20 @@ pub async fn chunks(
     Ok((stream, read))
 }
 
+/// Whether the file at `path` is a ZIP archive, as an Excel workbook (XLSX) is.
+pub async fn is_workbook(path: &Path) -> std::io::Result<bool> {
+    let mut file = tokio::fs::File::open(path).await?;
+    let mut magic = [0u8; 4];
+    let mut filled = 0;
+    while filled < magic.len() {
+        match file.read(&mut magic[filled..]).await? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(magic == *b"PK\x03\x04")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

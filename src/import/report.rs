@@ -55,6 +55,10 @@ pub struct Report {
     /// database gone): what is above is what was done until then.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// With `preview`: the header row's cells, as read (what a workbook's columns are, for
+    /// a client that cannot read the file itself).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
     /// With `preview`: the first rows as they would be stored (`{row, action, record}`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub preview: Vec<serde_json::Value>,

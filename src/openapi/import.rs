@@ -1,4 +1,4 @@
-//! `POST /{entity}/import` in the document: the file as a `text/csv` body or a multipart
+//! `POST /{entity}/import` in the document: the file as a CSV or XLSX body or a multipart
 //! `file` part, the options with the values they take, and the report; and the imports as
 //! jobs (`/_imports/{id}`).
 
@@ -53,8 +53,13 @@ pub(super) fn import(entity: &Entity) -> Json {
          "description": "Seconds the request waits, once the file has arrived, for the import to end; then 202 with the job (Location: /_imports/{id}) while it goes on."},
         {"name": "delimiter", "in": "query", "required": false,
          "schema": {"type": "string", "enum": delimiters},
-         "description": "The cells' separator; by default the one the header row uses most (comma, semicolon or tab)."},
+         "description": "A CSV file's cell separator; by default the one the header row uses most (comma, semicolon or tab)."},
+        {"name": "sheet", "in": "query", "required": false,
+         "schema": {"type": "string", "minLength": 1, "pattern": "\\S"},
+         "description": "A workbook's sheet, by name (400 when it has none of that name); by default the first."},
     ]);
+    let workbook = json!({"type": "string", "format": "binary",
+        "description": "An Excel workbook (XLSX): the sheet's first row names the columns, as in a CSV file. Cells are read as an export writes them (whole numbers without a fraction, dates YYYY-MM-DD, dates with times in UTC, times HH:MM:SS, booleans true/false; a formula's value, never the formula). Kept on disk until it has arrived, then refused before it is read if it would unpack to more than 4 GiB, holds shared strings of more than 128 MiB (413), has more than 10,000 parts, a part larger than it says or a text longer than 1 MiB (400)."});
     let file = json!({"type": "string",
         "description": "A CSV file (RFC 4180; UTF-8, with or without a byte order mark): a header row naming the columns, then a row per record. Empty cells are null (or the field's default); references and many-to-many members by id or by the value that names their record; several members or choices separated by ;. At most max_import_bytes bytes (413 beyond)."});
     let mut responses = errors(&[
@@ -78,13 +83,15 @@ pub(super) fn import(entity: &Entity) -> Json {
     }));
     json!({"post": {
         "operationId": format!("import_{name}"),
-        "summary": format!("Import {name} from a CSV file"),
+        "summary": format!("Import {name} from a CSV file or an Excel workbook"),
         "description": "Each row is checked as a POST (or a PATCH of the record its key finds) is, read as the file arrives. Needs the add permission (insert, upsert) and the edit permission (update, upsert). Each change is audited with the cause \"import\".",
         "parameters": parameters,
         "requestBody": {"required": true, "content": {
             "text/csv": {"schema": file},
+            crate::xlsx::MEDIA_TYPE: {"schema": workbook},
             "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
-                "properties": {"file": {"type": "string", "contentMediaType": "text/csv"}}}},
+                "properties": {"file": {"type": "string", "format": "binary",
+                    "description": "A CSV file or an Excel workbook (known by its first bytes)."}}}},
         }},
         "responses": responses,
     }})
@@ -156,6 +163,7 @@ fn report_schema() -> Json {
             }}},
         "more_errors": count,
         "stopped": {"type": "string", "description": "Why the import stopped before the end of its file."},
+        "columns": {"type": "array", "items": {"type": "string"}, "description": "With preview: the header row's cells, as read (also in the 400 of a header that is refused)."},
         "preview": {"type": "array", "items": {"type": "object", "required": ["row", "action", "record"],
             "properties": {"row": {"type": "integer"}, "action": {"type": "string", "enum": ["insert", "update", "unchanged"]}, "record": {"type": "object"}}}},
     }})

@@ -64,6 +64,7 @@ pub fn document(
         paths.insert(format!("/{name}"), collection(entity, limits));
         paths.insert(format!("/{name}/{{id}}"), item(entity));
         paths.insert(format!("/{name}/export.csv"), export(entity, limits));
+        paths.insert(format!("/{name}/export.xlsx"), export_xlsx(entity, limits));
         paths.insert(format!("/{name}/aggregate"), aggregate(entity, limits));
         paths.insert(
             format!("/{name}/dependents"),
@@ -499,6 +500,28 @@ fn export(entity: &Entity, limits: Limits) -> Json {
         "operationId": format!("export_{name}"),
         "summary": format!("Export {name} as CSV"),
         "parameters": parameters,
+        "responses": responses,
+    }})
+}
+
+/// `GET /{entity}/export.xlsx`: the CSV export's rows as an Excel workbook.
+fn export_xlsx(entity: &Entity, limits: Limits) -> Json {
+    let name = &entity.name;
+    let mut responses = errors(&["400", "401", "403", "422", "503"]);
+    responses.insert("200".into(), json!({
+        "description": "Every matching row as an Excel workbook of one sheet: a header row of labels, then typed cells (numbers; booleans; dates, times and dates with times, in UTC; text, references by their display field). Integers and decimals of more than 15 digits are text, so that no digit is lost.",
+        "content": {crate::xlsx::MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+    }));
+    if let Some(refused) = responses.get_mut("422") {
+        refused["description"] = json!(format!(
+            "More rows match than a sheet holds ({} below its header): nothing is sent.",
+            crate::xlsx::MAX_ROWS - 1
+        ));
+    }
+    json!({"get": {
+        "operationId": format!("export_{name}_xlsx"),
+        "summary": format!("Export {name} as an Excel workbook"),
+        "parameters": list_parameters(entity, false, limits),
         "responses": responses,
     }})
 }

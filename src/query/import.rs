@@ -74,6 +74,8 @@ pub struct ImportOptions {
     /// How long the request waits, once the file has arrived, for the import to end before
     /// it answers 202 (the import goes on).
     pub wait: std::time::Duration,
+    /// A workbook's sheet, by name; `None`: the first.
+    pub sheet: Option<String>,
     /// Rows to preview (0: none): only these first rows are read and checked, nothing is
     /// written, and the report has them as they would be stored.
     pub preview: usize,
@@ -154,10 +156,17 @@ pub fn parse_import(entity: &Entity, query_string: &str) -> Result<ImportOptions
                 )
             })?,
     };
+    let sheet = match params.one("sheet")? {
+        Some(name) if name.trim().is_empty() => {
+            return Err(bad("sheet", "must name a sheet of the workbook".into()));
+        }
+        sheet => sheet,
+    };
     if let Some((name, _)) = params.rest().into_iter().next() {
         return Err(Error::UnknownParameter(name));
     }
     Ok(ImportOptions {
+        sheet,
         // A preview writes nothing.
         dry_run: dry_run || preview > 0,
         preview,

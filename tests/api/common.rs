@@ -507,6 +507,11 @@ impl TestApp {
 
     /// The body of a successful GET as text (an export).
     pub async fn text(&self, path: &str) -> String {
+        String::from_utf8(self.bytes(path).await.0).expect("UTF-8 text")
+    }
+
+    /// The body of a successful GET as bytes (a workbook), with its content type.
+    pub async fn bytes(&self, path: &str) -> (Vec<u8>, String) {
         let response = self
             .client
             .get(format!("{}{path}", self.api))
@@ -514,7 +519,14 @@ impl TestApp {
             .await
             .expect("request sent");
         assert_eq!(response.status(), 200, "GET {path}");
-        response.text().await.expect("a complete body")
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = response.bytes().await.expect("a complete body");
+        (bytes.to_vec(), content_type)
     }
 
     pub async fn post(&self, path: &str, body: Json) -> Reply {

@@ -304,9 +304,9 @@ pub async fn bad_imports_are_4xx(backend: Backend) {
         return;
     };
     let posts = app.db.count("posts").await;
-    let cases: [(&str, &str, &str, u16, &str); 11] = [
+    let cases: [(&str, &str, &str, u16, &str); 12] = [
         ("", "application/json", "{}", 415, "CSV file"),
-        ("", XLSX_TYPE, "PK", 415, "save the sheet as CSV"),
+        ("", XLSX_TYPE, "PK", 400, "not an Excel workbook"),
         ("mode=merge", "text/csv", "title\nx\n", 400, "mode"),
         ("dry_run=1", "text/csv", "title\nx\n", 400, "dry_run"),
         ("", "text/csv", "", 400, "the file is empty"),
@@ -328,6 +328,7 @@ pub async fn bad_imports_are_4xx(backend: Backend) {
             "row 2 opens a quote that is never closed",
         ),
         ("wait=soon", "text/csv", "title\nx\n", 400, "wait"),
+        ("sheet=", "text/csv", "title\nx\n", 400, "sheet"),
     ];
     for (options, content_type, body, status, expected) in cases {
         let path = format!("/posts/import?{options}");

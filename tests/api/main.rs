@@ -29,6 +29,7 @@ mod typed;
 mod types;
 mod versions;
 mod views;
+mod workbooks;
 
 backend_tests!(
     overload::a_burst_beyond_the_places_is_refused_fast_and_cleanly,
@@ -58,6 +59,9 @@ backend_tests!(
     import::bad_imports_are_4xx,
     import::a_preview_shows_the_first_rows_as_stored,
     import::an_import_is_its_owners,
+    workbooks::an_export_workbook_imports_back_unchanged,
+    workbooks::a_workbook_as_excel_writes_it_is_imported,
+    workbooks::hostile_workbooks_are_4xx,
     import::an_import_is_a_job,
     import::a_long_import_answers_202_and_goes_on,
     import::a_slow_import_can_be_cancelled,

@@ -5,7 +5,7 @@ use serde_json::{Value as Json, json};
 
 use crate::common::{Backend, spawn_app, urlencode};
 
-const KITCHEN: &str = r#"
+pub const KITCHEN: &str = r#"
 [[entity]]
 name = "kitchen"
   [[entity.field]]

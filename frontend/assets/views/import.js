@@ -1,5 +1,6 @@
-// The import page of a list (`#/{entity}/import`): a CSV file, where each of its columns
-// goes (read from its header row here, matched as the server matches them) with its first
+// The import page of a list (`#/{entity}/import`): a CSV file or an Excel workbook, where
+// each of its columns goes (a CSV file's header row read here, a workbook's by the server,
+// matched as the server matches them) with its first
 // rows as they would be stored (a preview: the server reads the start of the file), a check first
 // (a dry run: every row written in a transaction that is rolled back), then the import
 // with its progress (the file as it is sent, then the rows the server has read) and a way
@@ -13,7 +14,11 @@ import { describe } from '../errors.js';
 /** How often a running import is asked how it goes (ms). */
 const POLL = 700;
 
-/** The rows a preview shows, and how much of the file is sent for them. */
+/** The media type of an Excel workbook. */
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/** The rows a preview shows, and how much of a CSV file is sent for them (a workbook is sent
+ * whole: its directory is at its end). */
 const PREVIEW_ROWS = 20;
 const PREVIEW_BYTES = 256 * 1024;
 
@@ -24,9 +29,12 @@ export async function render(main, entity, ctx) {
     ...entity.sets,
   ];
   const keys = entity.fields.filter((f) => f.name === entity.primary_key || f.unique);
-  const state = { file: null, columns: [], delimiter: ',' };
+  const state = { file: null, columns: [], delimiter: ',', workbook: false };
 
-  const fileInput = h('input', { type: 'file', id: 'import-file', accept: '.csv,text/csv', onchange: () => chooseFile() });
+  const fileInput = h('input', { type: 'file', id: 'import-file', accept: `.csv,text/csv,.xlsx,${XLSX}`, onchange: () => chooseFile() });
+  const sheet = h('input', { type: 'text', id: 'import-sheet', autocomplete: 'off', placeholder: t('import.sheet_first'), onchange: () => chooseFile() });
+  const sheetRow = row(t('import.sheet'), sheet);
+  sheetRow.hidden = true;
   const mode = select('import-mode', [['insert', t('import.mode_insert')], ['upsert', t('import.mode_upsert')], ['update', t('import.mode_update')]], () => {
     keyRow.hidden = mode.value === 'insert';
     showPreview();
@@ -48,6 +56,7 @@ export async function render(main, entity, ctx) {
     h('p', {}, h('a', { href: ctx.listHref(entity.name) }, t('common.back'))),
     h('form', { class: 'import-form', onsubmit: (event) => event.preventDefault() },
       row(t('import.file'), fileInput),
+      sheetRow,
       row(t('import.mode'), mode),
       keyRow,
       row(t('import.on_error'), onError),
@@ -62,10 +71,19 @@ export async function render(main, entity, ctx) {
     state.file = fileInput.files[0] ?? null;
     mount(outcome);
     if (!state.file) return;
-    const head = await state.file.slice(0, 64 * 1024).text();
-    const { cells, delimiter } = headerRow(head);
+    state.workbook = state.file.type === XLSX || /\.xlsx$/i.test(state.file.name);
+    sheetRow.hidden = !state.workbook;
+    let cells;
+    if (state.workbook) {
+      cells = await workbookColumns();
+      if (!cells) return;
+    } else {
+      const head = await state.file.slice(0, 64 * 1024).text();
+      const found = headerRow(head);
+      cells = found.cells;
+      state.delimiter = found.delimiter;
+    }
     state.columns = cells;
-    state.delimiter = delimiter;
     mount(mapping,
       h('table', { class: 'import-columns' },
         h('caption', {}, t('import.columns')),
@@ -78,12 +96,30 @@ export async function render(main, entity, ctx) {
     showPreview();
   }
 
+  /** A workbook's header row, as the server reads it (a preview answers it, also when no
+   * column matches a field yet); `null` when the file cannot be read, and why is shown. */
+  async function workbookColumns() {
+    mount(mapping);
+    mount(preview);
+    check.disabled = true;
+    run.disabled = true;
+    const options = { on_error: 'skip', preview: PREVIEW_ROWS, sheet: sheet.value.trim() || undefined };
+    const answer = await ctx.api.upload(`/${entity.name}/import`, options, state.file, `app-${crypto.randomUUID()}`, () => {}, contentType());
+    const columns = (answer.body?.report ?? answer.body)?.columns;
+    if (!columns) {
+      mount(preview, h('p', { class: 'error', role: 'alert', id: 'import-preview-error' }, answer.body?.message ?? t('import.failed')));
+      return null;
+    }
+    return columns;
+  }
+
   /** The first rows of the file as they would be stored, and those that would fail. */
   async function showPreview() {
     if (!state.file) return;
     const number = (state.previews = (state.previews ?? 0) + 1);
     const options = { ...query(true), on_error: 'skip', preview: PREVIEW_ROWS, wait: undefined };
-    const answer = await ctx.api.upload(`/${entity.name}/import`, options, state.file.slice(0, PREVIEW_BYTES), `app-${crypto.randomUUID()}`, () => {});
+    const sent = state.workbook ? state.file : state.file.slice(0, PREVIEW_BYTES);
+    const answer = await ctx.api.upload(`/${entity.name}/import`, options, sent, `app-${crypto.randomUUID()}`, () => {}, contentType());
     if (number !== state.previews) return;
     const report = answer.body?.report ?? (answer.status === 200 ? answer.body : null);
     if (!report) {
@@ -122,6 +158,10 @@ export async function render(main, entity, ctx) {
       targets.map((f) => h('option', { value: f.name, selected: match === f }, f.label)));
   }
 
+  function contentType() {
+    return state.workbook ? XLSX : 'text/csv';
+  }
+
   /** The options of the import as its query. */
   function query(dryRun) {
     const map = {};
@@ -135,7 +175,8 @@ export async function render(main, entity, ctx) {
       key: mode.value === 'insert' ? undefined : key.value,
       dry_run: dryRun ? 'true' : undefined,
       mapping: JSON.stringify(map),
-      delimiter: { ',': 'comma', ';': 'semicolon', '\t': 'tab' }[state.delimiter],
+      delimiter: state.workbook ? undefined : { ',': 'comma', ';': 'semicolon', '\t': 'tab' }[state.delimiter],
+      sheet: state.workbook ? sheet.value.trim() || undefined : undefined,
       wait: 3600,
     };
   }
@@ -171,7 +212,7 @@ export async function render(main, entity, ctx) {
       }
     };
     poll();
-    const answer = await ctx.api.upload(`/${entity.name}/import`, query(dryRun), state.file, id, (sent) => { bar.value = sent; });
+    const answer = await ctx.api.upload(`/${entity.name}/import`, query(dryRun), state.file, id, (sent) => { bar.value = sent; }, contentType());
     polling = false;
     progress.hidden = true;
     check.disabled = false;

@@ -6,7 +6,7 @@
 import { h, mount, debounce } from '../dom.js';
 import { ApiError } from '../api.js';
 import { display } from '../format.js';
-import { t, intl } from '../i18n.js';
+import { t } from '../i18n.js';
 import { can } from '../access.js';
 import { describe } from '../errors.js';
 import { filterBar, apiFilters, parseFilters } from './filters.js';
@@ -19,15 +19,6 @@ import { editableInPlace, editInPlace, cellHint } from './cells.js';
 import { filterChips } from './chips.js';
 import { chosenColumns, columnChooser } from './columns.js';
 import { viewControls, viewsOf, changed } from './saved.js';
-
-/** The export's format that Excel opens as columns on this computer: `;` between cells where
- * the region writes decimals with a comma (Excel splits a CSV file on the region's list
- * separator), and a byte order mark, without which it reads UTF-8 as the legacy code page. The
- * browser's language stands for the region, which a page cannot read. */
-function excelFormat() {
-  const decimalComma = intl(Intl.NumberFormat, navigator.language).format(1.5).includes(',');
-  return { _delimiter: decimalComma ? 'semicolon' : 'comma', _bom: 'true' };
-}
 
 export async function render(main, entity, ctx) {
   const state = readState(ctx.query, entity, ctx.config);
@@ -66,7 +57,7 @@ export async function render(main, entity, ctx) {
     _filters: Object.keys(apiFilters(state.filters, fields)).length ? JSON.stringify(apiFilters(state.filters, fields)) : undefined,
   };
   const exportHref = ctx.api.url(`/${entity.name}/export.csv`, exported).href;
-  const excelHref = ctx.api.url(`/${entity.name}/export.csv`, { ...exported, ...excelFormat() }).href;
+  const excelHref = ctx.api.url(`/${entity.name}/export.xlsx`, exported).href;
   mount(main,
     h('div', { class: 'list-head' },
       h('div', {},
@@ -76,7 +67,7 @@ export async function render(main, entity, ctx) {
       h('div', { class: 'toolbar' },
         can(entity, 'add') ? h('a', { class: 'button primary', href: `#/${entity.name}/create`, id: 'create' }, t('common.create')) : null,
         h('a', { class: 'button', href: exportHref, download: `${entity.name}.csv`, id: 'export' }, t('list.export')),
-        h('a', { class: 'button', href: excelHref, download: `${entity.name}.csv`, id: 'export-excel' }, t('list.exportExcel')),
+        h('a', { class: 'button', href: excelHref, download: `${entity.name}.xlsx`, id: 'export-excel' }, t('list.exportExcel')),
         !entity.read_only && (can(entity, 'add') || can(entity, 'edit')) ? h('a', { class: 'button', href: `#/${entity.name}/import`, id: 'import' }, t('list.import')) : null,
         columnChooser(entity, fields, columnNames, (next, id) => go({ columns: next ?? [] }, id), focus?.startsWith('column') ?? false),
         views.save, views.remove,

@@ -277,8 +277,15 @@ impl Importer {
                 break;
             };
             let chunk = chunk.map_err(|error| file_error(FileError::Source(error)))?;
+            if source.whole() {
+                // A workbook has arrived (and is read from disk): the client need not wait.
+                self.job.progress.mark_received();
+            }
             for row in chunk {
                 if self.layout.is_none() {
+                    if self.options.preview > 0 {
+                        self.report.columns = row.1.clone();
+                    }
                     let layout = Layout::new(&self.entity, &row.1, &self.options)
                         .map_err(|message| file_error(FileError::Header(message)))?;
                     self.layout = Some(layout);
@@ -294,7 +301,9 @@ impl Importer {
                     // sent is taken and dropped, errors and all: a preview may get the
                     // start of a file, cut anywhere).
                     self.batch(std::mem::take(&mut batch)).await?;
-                    while source.rows.next().await.is_some() {}
+                    if !source.whole() {
+                        while source.rows.next().await.is_some() {}
+                    }
                     self.job.progress.mark_received();
                     return Ok(());
                 }
