@@ -2,7 +2,8 @@
 //! instance that runs it, else from autoadmin's table of imports, which every instance
 //! reads) and, once it has ended, its report; `DELETE` cancels it (an `abort` import rolls
 //! back whole, a `skip` import keeps the batches it committed); `GET …/rejected.csv` is its
-//! rejected rows, to fix and import again. An import is its owner's: another user's is 404.
+//! rejected rows, to fix and import again; `POST …/revert` undoes what it wrote, from the audit
+//! log (`db/revert.rs`). An import is its owner's: another user's is 404.
 
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -11,8 +12,9 @@ use serde_json::{Value as Json, json};
 
 use super::AppState;
 use super::error::ApiError;
-use crate::auth::Principal;
-use crate::db::JobRow;
+use super::record::actor;
+use crate::auth::{Action, Principal};
+use crate::db::{EntityRef, JobRow};
 use crate::import::job::now_millis;
 use crate::import::{Counts, Job};
 
@@ -152,4 +154,43 @@ pub async fn rejected(
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     Ok(response)
+}
+
+/// `POST /_imports/{id}/revert`: undoes what an ended import wrote (the records it created
+/// deleted, those it updated given their old values back), in one transaction, once; 409,
+/// nothing undone, when a record changed since. Needs the `delete` permission on the entity
+/// when the import created records, and `edit` when it updated some.
+pub async fn revert(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response> {
+    if running_here(&state, &who, &id).is_some() {
+        return Err(ApiError::conflict(format!(
+            "import {id} is running: cancel it, or wait for its end, then revert it"
+        )));
+    }
+    let row = owned(&state, &who, &id).await?;
+    let Some(entity) = EntityRef::new(&state.schema, &row.entity) else {
+        return Err(ApiError::not_found(format!(
+            "import {id} was into \"{}\", which is no longer an entity of this admin",
+            row.entity
+        )));
+    };
+    if row.counts.inserted > 0 {
+        who.require(&entity.name, Action::Delete)?;
+    }
+    if row.counts.updated > 0 {
+        who.require(&entity.name, Action::Edit)?;
+    }
+    let path = uri.path().trim_end_matches("/revert").to_owned();
+    let reverted = state
+        .db
+        .revert_import(entity, id.clone(), actor(&who))
+        .await?;
+    let import = owned(&state, &who, &id)
+        .await
+        .map(|row| from_row(row, &path))?;
+    Ok(axum::Json(json!({"reverted": reverted, "import": import})).into_response())
 }

@@ -158,6 +158,8 @@ pub(super) enum Conn<'a> {
 pub(super) struct Executed {
     /// The key the database generated for an inserted row, where the backend says it.
     pub last_insert_id: Option<i64>,
+    /// The rows the statement changed.
+    pub rows_affected: u64,
 }
 
 /// A row of any backend; columns decode by field type.

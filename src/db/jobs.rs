@@ -23,7 +23,7 @@ pub struct JobRow {
     pub id: String,
     pub entity: String,
     pub owner: Option<String>,
-    /// `running`, `done`, `failed` or `cancelled`.
+    /// `running`, `done`, `failed`, `cancelled` or `reverted`.
     pub status: String,
     pub counts: Counts,
     pub cancel_requested: bool,

@@ -39,6 +39,7 @@ pub(super) async fn execute(
         last_insert_id: i64::try_from(done.last_insert_id())
             .ok()
             .filter(|id| *id != 0),
+        rows_affected: done.rows_affected(),
     })
 }
 

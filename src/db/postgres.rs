@@ -29,9 +29,10 @@ pub(super) fn query(sql: &Sql) -> Query<'static, Postgres, PgArguments> {
 
 /// Runs a statement without rows. PostgreSQL reports generated keys only through RETURNING.
 pub(super) async fn execute(conn: &mut PgConnection, sql: &Sql) -> Result<Executed, sqlx::Error> {
-    query(sql).execute(conn).await?;
+    let done = query(sql).execute(conn).await?;
     Ok(Executed {
         last_insert_id: None,
+        rows_affected: done.rows_affected(),
     })
 }
 

@@ -10,7 +10,7 @@ use serde_json::{Map, Value as Json};
 use super::audit::{Actor, Change};
 use super::error::Operation;
 use super::{Db, EntityRef, Error, Record, sql};
-use crate::query::{Comparison, Condition, Filter, ListQuery, Page, SortKey};
+use crate::query::{Comparison, ListQuery, Page, SortKey};
 use crate::schema::{Changes, CountMode, Direction, Entity, FieldType, Value, value};
 
 /// What a restore brought back: the record, and how many rows of each entity (or table)
@@ -159,23 +159,15 @@ impl Db {
         request: &str,
         cause: &str,
     ) -> Result<Vec<Entry>, Error> {
-        let field = |name: &str| {
-            audit
-                .fields
-                .iter()
-                .position(|f| f.name == name)
-                .expect("a field of the audit log")
-        };
-        let equals = |name: &str, text: &str| Filter {
-            field: field(name),
-            condition: Condition::Compare(Comparison::Eq, Value::Text(text.to_owned())),
+        let equals = |name: &str, text: &str| {
+            super::audit::filter(audit, name, Comparison::Eq, Value::Text(text.to_owned()))
         };
         let list_query = ListQuery {
             filters: vec![equals("request_id", request), equals("cause", cause)],
             sets: Vec::new(),
             search: None,
             sort: vec![SortKey {
-                field: field("id"),
+                field: super::audit::field_index(audit, "id"),
                 direction: Direction::Asc,
                 shown: false,
             }],
@@ -251,7 +243,7 @@ impl Entry {
 }
 
 /// The values of `before` for the fields of `entity` it has, to write as they were.
-fn values(entity: &Entity, before: &Map<String, Json>) -> Result<Changes, Error> {
+pub(super) fn values(entity: &Entity, before: &Map<String, Json>) -> Result<Changes, Error> {
     let mut changes = Changes::new();
     for (index, field) in entity.fields.iter().enumerate() {
         let Some(json) = before.get(&field.name) else {

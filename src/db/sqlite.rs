@@ -37,6 +37,7 @@ pub(super) async fn execute(
     let done = query(sql).execute(conn).await?;
     Ok(Executed {
         last_insert_id: Some(done.last_insert_rowid()),
+        rows_affected: done.rows_affected(),
     })
 }
 

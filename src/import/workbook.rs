@@ -40,7 +40,7 @@ impl Default for Bounds {
 }
 
 /// How many cells are sent on at a time.
-const CHUNK_CELLS: usize = 64 * 1024;
+const CHUNK_CELLS: usize = 16 * 1024;
 
 /// The rows of the sheet named `sheet` (or the first) of the workbook in `file`, read on a
 /// blocking thread (the reader is synchronous) a chunk at a time, as the import takes them.
@@ -79,7 +79,13 @@ fn read(
     bounds: Bounds,
     sender: &Sender,
 ) -> Result<(), SourceError> {
-    check(&mut file, bounds, limits.max_row_bytes)?;
+    check(&mut file, bounds, limits.max_row_bytes, &|| {
+        sender.is_closed()
+    })?;
+    if sender.is_closed() {
+        // The import ended (cancelled, or the server stops): nothing more to read.
+        return Ok(());
+    }
     file.seek(SeekFrom::Start(0)).map_err(read_error)?;
     let mut workbook: Xlsx<_> = Xlsx::new(BufReader::new(file)).map_err(broken)?;
     let names = workbook.sheet_names();
@@ -214,8 +220,14 @@ fn number(f: f64) -> String {
 
 /// Refuses a workbook that would unpack to more than `bounds` allow, whose parts are not what
 /// they say, or that holds a text run longer than `max_run` bytes; reads the archive's
-/// directory (bounded first by its declared size) and unpacks each XML part once.
-pub fn check(file: &mut File, bounds: Bounds, max_run: usize) -> Result<(), SourceError> {
+/// directory (bounded first by its declared size) and unpacks each XML part once, unless
+/// `stopped` says nobody waits for it any more (then it ends at once, with `Ok`).
+pub fn check(
+    file: &mut File,
+    bounds: Bounds,
+    max_run: usize,
+    stopped: &dyn Fn() -> bool,
+) -> Result<(), SourceError> {
     directory_size(file, bounds)?;
     file.seek(SeekFrom::Start(0)).map_err(read_error)?;
     let mut archive = zip::ZipArchive::new(BufReader::new(&mut *file)).map_err(|error| {
@@ -262,6 +274,9 @@ pub fn check(file: &mut File, bounds: Bounds, max_run: usize) -> Result<(), Sour
         let mut unpacked = 0u64;
         let mut run = 0usize;
         loop {
+            if stopped() {
+                return Ok(());
+            }
             let n = part.read(&mut buffer).map_err(|error| {
                 SourceError::Workbook(format!("the workbook's part {name} is broken: {error}"))
             })?;
@@ -379,13 +394,13 @@ mod tests {
         let sheet = b"<x/>".repeat(300 << 10);
         let mut big = workbook_file(&[("xl/worksheets/sheet1.xml", sheet)]);
         assert_eq!(
-            check(&mut big, bounds, 1024),
+            check(&mut big, bounds, 1024, &|| false),
             Err(SourceError::Unpacked { max: 1 << 20 })
         );
         let strings = b"<si/>".repeat(20 << 10);
         let mut many = workbook_file(&[("xl/sharedStrings.xml", strings)]);
         assert_eq!(
-            check(&mut many, bounds, 1024),
+            check(&mut many, bounds, 1024, &|| false),
             Err(SourceError::Unpacked { max: 64 << 10 })
         );
         let parts: Vec<(String, Vec<u8>)> = (0..4)
@@ -393,14 +408,23 @@ mod tests {
             .collect();
         let parts: Vec<(&str, Vec<u8>)> =
             parts.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
-        let Err(SourceError::Workbook(message)) = check(&mut workbook_file(&parts), bounds, 1024)
+        let Err(SourceError::Workbook(message)) =
+            check(&mut workbook_file(&parts), bounds, 1024, &|| false)
         else {
             panic!("four parts of three");
         };
         assert!(message.contains("more than 3 parts"), "{message}");
         let fine = workbook_file(&[("a.xml", b"<a>text</a>".to_vec())]);
-        assert_eq!(check(&mut fine.try_clone().unwrap(), bounds, 4), Ok(()));
-        assert!(check(&mut fine.try_clone().unwrap(), bounds, 3).is_err());
+        assert_eq!(
+            check(&mut fine.try_clone().unwrap(), bounds, 4, &|| false),
+            Ok(())
+        );
+        assert!(check(&mut fine.try_clone().unwrap(), bounds, 3, &|| false).is_err());
+        // Nobody waits any more: it stops before it unpacks anything.
+        assert_eq!(
+            check(&mut fine.try_clone().unwrap(), bounds, 3, &|| true),
+            Ok(())
+        );
     }
 
     #[test]

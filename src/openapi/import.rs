@@ -125,6 +125,19 @@ pub(super) fn jobs(paths: &mut serde_json::Map<String, Json>) {
     let mut rejected = errors(&["400", "401", "404", "503"]);
     rejected.insert("200".into(), json!({"description": "The rows the import rejected, as they were read (the file's header first), to fix and import again.",
         "content": {"text/csv": {"schema": {"type": "string"}}}}));
+    let mut revert = errors(&["400", "401", "403", "404", "503"]);
+    revert.insert("200".into(), json!({"description": "What the import wrote is undone, in one transaction: the records it created deleted (with what their delete takes), those it updated given their old values back; the import's status is now reverted.",
+        "content": json_content(json!({"type": "object", "required": ["reverted", "import"], "properties": {
+            "reverted": {"type": "object", "required": ["deleted", "restored", "gone"], "properties": {
+                "deleted": {"type": "integer", "minimum": 0}, "restored": {"type": "integer", "minimum": 0},
+                "gone": {"type": "integer", "minimum": 0, "description": "Records it created that were deleted since."}}},
+            "import": job_schema()}}))}));
+    revert.insert("409".into(), json!({"description": "Nothing was undone: the import is running or reverted already, or a record it wrote has changed since (named).",
+        "content": json_content(json!({"$ref": "#/components/schemas/Error"}))}));
+    paths.insert("/_imports/{id}/revert".into(), json!({
+        "post": {"operationId": "revert_import", "summary": "Undo what an ended import wrote, from the audit log",
+            "parameters": id, "responses": revert},
+    }));
     paths.insert("/_imports/{id}/rejected.csv".into(), json!({
         "get": {"operationId": "get_import_rejected", "summary": "The rows an import rejected, as CSV",
             "parameters": id, "responses": rejected},
@@ -136,7 +149,7 @@ fn job_schema() -> Json {
     json!({"type": "object", "required": ["id", "entity", "status", "rows", "inserted", "updated", "unchanged", "failed"],
     "properties": {
         "id": {"type": "string"}, "entity": {"type": "string"},
-        "status": {"type": "string", "enum": ["running", "done", "failed", "cancelled"]},
+        "status": {"type": "string", "enum": ["running", "done", "failed", "cancelled", "reverted"]},
         "rows": count, "inserted": count, "updated": count, "unchanged": count, "failed": count,
         "started_at": {"type": ["string", "null"]}, "updated_at": {"type": ["string", "null"]},
         "cancelling": {"type": "boolean"},

@@ -80,11 +80,6 @@ impl Workbook {
         self.end_row();
     }
 
-    /// The rows written so far, the header row included.
-    pub fn rows(&self) -> u64 {
-        self.row
-    }
-
     /// The bytes of the workbook written since the last call.
     pub fn take(&mut self) -> Vec<u8> {
         self.zip.take()

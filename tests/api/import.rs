@@ -17,8 +17,8 @@ async fn import(app: &TestApp, entity: &str, options: &str, csv: &str) -> Reply 
     .await
 }
 
-/// A blog with two authors and two tags.
-async fn blog(backend: Backend) -> Option<TestApp> {
+/// A blog with two authors (Ann, Bob) and two tags (rust, sql).
+pub async fn blog(backend: Backend) -> Option<TestApp> {
     let app = blog_app(backend).await?;
     for (name, email) in [("Ann", "ann@example.com"), ("Bob", "bob@example.com")] {
         app.create("authors", json!({"name": name, "email": email}))
@@ -400,7 +400,7 @@ pub async fn bad_imports_are_4xx(backend: Backend) {
 const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Sends `csv` to `/{entity}/import?{options}` with the request id `id`.
-async fn import_as(app: &TestApp, id: &str, entity: &str, options: &str, csv: &str) -> Reply {
+pub async fn import_as(app: &TestApp, id: &str, entity: &str, options: &str, csv: &str) -> Reply {
     let response = app
         .client
         .post(format!("{}/{entity}/import?{options}", app.api))

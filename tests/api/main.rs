@@ -25,6 +25,7 @@ mod list;
 mod many;
 mod ordering;
 mod overload;
+mod revert;
 mod typed;
 mod types;
 mod versions;
@@ -62,6 +63,7 @@ backend_tests!(
     workbooks::an_export_workbook_imports_back_unchanged,
     workbooks::a_workbook_as_excel_writes_it_is_imported,
     workbooks::hostile_workbooks_are_4xx,
+    revert::an_import_is_reverted_from_the_audit_log,
     import::an_import_is_a_job,
     import::a_long_import_answers_202_and_goes_on,
     import::a_slow_import_can_be_cancelled,

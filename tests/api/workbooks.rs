@@ -10,6 +10,7 @@ use calamine::{Data, Reader, Xlsx};
 use serde_json::{Value as Json, json};
 
 use crate::common::{Backend, Reply, TestApp, blog_app, spawn_app};
+use crate::import::blog;
 use crate::types::KITCHEN;
 
 const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -93,17 +94,11 @@ pub async fn an_export_workbook_imports_back_unchanged(backend: Backend) {
     );
     assert_eq!(app.get("/kitchen?_sortField=id").await.body, before);
 
-    let Some(app) = blog_app(backend).await else {
+    let Some(app) = blog(backend).await else {
         return;
     };
-    let ann = app
-        .create(
-            "authors",
-            json!({"name": "Ann", "email": "ann@example.com"}),
-        )
-        .await["id"]
-        .clone();
-    let rust = app.create("tags", json!({"name": "rust"})).await["id"].clone();
+    let ann = app.filtered("authors", &json!({"name": "Ann"})).await[0]["id"].clone();
+    let rust = app.filtered("tags", &json!({"name": "rust"})).await[0]["id"].clone();
     for (i, title) in ["=1+2", "two\r\nlines", "-minus", "Crème brûlée ✓"]
         .iter()
         .enumerate()

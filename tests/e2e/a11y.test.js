@@ -112,14 +112,31 @@ for (const [width, theme] of [[1280, 'light'], [375, 'light'], [1280, 'dark'], [
     await page.locator('#view-name').waitFor();
     await check('save a view');
     await page.keyboard.press('Escape');
-    // An import's columns, then the report of a dry run with a failed row.
+    // An import's columns, then the report of a dry run with a failed row (a new name each
+    // time: every theme and width imports it).
     await page.goto(`${base}#/tags/import`);
-    await page.setInputFiles('#import-file', { name: 'tags.csv', mimeType: 'text/csv', buffer: Buffer.from('name\nfine-one\nBad Name\n') });
+    await page.setInputFiles('#import-file', { name: 'tags.csv', mimeType: 'text/csv', buffer: Buffer.from(`name\nfine-${Date.now().toString(36)}\nBad Name\n`) });
     await page.locator('#import-target-0').waitFor();
     await check('import columns');
     await page.click('#import-check');
     await page.locator('#import-errors').waitFor();
     await check('import report');
+    // The import done (the valid row), the question of its revert.
+    await page.selectOption('#import-on-error', 'skip');
+    await page.click('#import-run');
+    await page.locator('#import-revert').waitFor();
+    await check('import done');
+    await page.click('#import-revert');
+    await page.locator('dialog.confirm[open]').waitFor();
+    await check('revert question');
+    await page.click('#confirm-no');
+    // A workbook: its columns from the server, and the field of its sheet.
+    const workbook = Buffer.from(await (await page.request.get(`${base}api/tags/export.xlsx`)).body());
+    await page.goto(`${base}#/tags/import`);
+    await page.setInputFiles('#import-file', { name: 'tags.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: workbook });
+    await page.locator('#import-sheet').waitFor();
+    await page.locator('#import-preview-table').waitFor();
+    await check('import workbook');
     await context.close();
     assert.deepEqual(found, {});
   });

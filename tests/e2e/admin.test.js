@@ -333,6 +333,30 @@ test('import a CSV file: columns matched, a dry run, the import, its rejected ro
   }
 });
 
+test('an import is reverted from its report: a question, then what it added is gone', async () => {
+  await page.goto(`${base}#/tags/import`);
+  await page.locator('#import-file').waitFor();
+  await page.setInputFiles('#import-file', { name: 'tags.csv', mimeType: 'text/csv', buffer: Buffer.from('name\r\nreverted-one\r\nreverted-two\r\n') });
+  await page.locator('#import-preview-table').waitFor();
+  await page.click('#import-run');
+  await page.locator('#import-summary', { hasText: 'Imported' }).waitFor();
+  assert.equal((await json(`/tags?_filters=${encodeURIComponent('{"name":"reverted-one"}')}`)).length, 1);
+  await page.click('#import-revert');
+  await page.locator('dialog.confirm[open]').waitFor();
+  assert.match(await page.textContent('dialog.confirm[open]'), /The 2 records it added are deleted/);
+  // Cancel first: nothing happens.
+  await page.click('#confirm-no');
+  assert.equal(await page.isVisible('#import-revert'), true);
+  await page.click('#import-revert');
+  await page.click('#confirm-yes');
+  await page.locator('#import-reverted', { hasText: 'Reverted' }).waitFor();
+  assert.equal(await page.textContent('#import-reverted'), 'Reverted: 2 deleted, 0 restored (0 were deleted already).');
+  assert.equal(await page.locator('#import-revert').count(), 0, 'once');
+  for (const name of ['reverted-one', 'reverted-two']) {
+    assert.equal((await json(`/tags?_filters=${encodeURIComponent(JSON.stringify({ name }))}`)).length, 0, name);
+  }
+});
+
 test('a deep link survives a reload', async () => {
   await page.goto(`${base}#/posts?page=3&sort=title&dir=DESC`);
   await page.waitForFunction(() => /^51–75 of /.test(document.getElementById('range')?.innerText ?? ''));

@@ -247,8 +247,35 @@ export async function render(main, entity, ctx) {
       errors.length ? errorTable(errors, report.failed, 'import-errors') : null,
       report.more_errors ? h('p', {}, t('import.more_errors', { n: formatNumber(report.more_errors) })) : null,
       report.failed ? h('p', {}, h('a', { href: ctx.api.url(`/_imports/${id}/rejected.csv`).href, download: `${entity.name}-rejected.csv`, id: 'import-rejected' }, t('import.rejected'))) : null,
-      !dryRun && report.committed ? h('p', {}, h('a', { href: ctx.listHref(entity.name), id: 'import-to-list' }, t('import.to_list'))) : null);
+      !dryRun && report.committed ? h('p', {}, h('a', { href: ctx.listHref(entity.name), id: 'import-to-list' }, t('import.to_list'))) : null,
+      !dryRun && report.committed && (report.inserted || report.updated)
+        ? h('p', {}, h('button', { type: 'button', id: 'import-revert', onclick: () => revert(id, report) }, t('import.revert')))
+        : null,
+      h('p', { id: 'import-reverted', role: 'status' }));
     document.getElementById('import-summary')?.focus();
+  }
+
+  /** Undoes the import (after a question): what it added deleted, what it updated as it was. */
+  async function revert(id, report) {
+    const question = [
+      report.inserted ? h('p', {}, t('import.revert_added', { n: report.inserted })) : null,
+      report.updated ? h('p', {}, t('import.revert_updated', { n: report.updated })) : null,
+      h('p', {}, t('import.revert_confirm')),
+    ];
+    if (!await ctx.confirm(question, t('import.revert'))) return;
+    const button = document.getElementById('import-revert');
+    button.disabled = true;
+    try {
+      const { data } = await ctx.api.request('POST', `/_imports/${id}/revert`, { body: {} });
+      const done = data.reverted;
+      document.getElementById('import-reverted').textContent = t('import.reverted', {
+        deleted: formatNumber(done.deleted), restored: formatNumber(done.restored), gone: formatNumber(done.gone),
+      });
+      button.remove();
+    } catch (error) {
+      button.disabled = false;
+      ctx.toast(describe(error), 'error');
+    }
   }
 }
 
