@@ -12,7 +12,7 @@ use serde_json::{Value as Json, json};
 
 use super::AppState;
 use super::error::ApiError;
-use super::record::actor;
+use super::record::{actor, writable};
 use crate::auth::{Action, Principal};
 use crate::db::{EntityRef, JobRow};
 use crate::import::job::now_millis;
@@ -178,6 +178,7 @@ pub async fn revert(
             row.entity
         )));
     };
+    writable(&entity)?;
     if row.counts.inserted > 0 {
         who.require(&entity.name, Action::Delete)?;
     }
