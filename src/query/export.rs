@@ -35,9 +35,12 @@ pub(super) fn parse(params: &mut Params) -> Result<CsvFormat, Error> {
             .iter()
             .find(|(known, _)| *known == name)
             .map(|(_, delimiter)| *delimiter)
-            .ok_or_else(|| Error::BadParameter {
-                name: "_delimiter".into(),
-                message: format!("must be comma or semicolon, not \"{name}\""),
+            .ok_or_else(|| {
+                let names: Vec<&str> = DELIMITERS.iter().map(|(known, _)| *known).collect();
+                Error::BadParameter {
+                    name: "_delimiter".into(),
+                    message: format!("must be {}, not \"{name}\"", names.join(" or ")),
+                }
             })?;
     }
     if let Some(text) = params.one("_bom")? {
