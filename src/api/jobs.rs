@@ -1,11 +1,11 @@
-//! `/_imports/{id}`: an import as a job. `GET` says how it goes (its counts, live from the
+//! `/_imports/{id}`: an import as a job (`GET /_imports` lists the latest). `GET` says how it goes (its counts, live from the
 //! instance that runs it, else from autoadmin's table of imports, which every instance
 //! reads) and, once it has ended, its report; `DELETE` cancels it (an `abort` import rolls
 //! back whole, a `skip` import keeps the batches it committed); `GET …/rejected.csv` is its
 //! rejected rows, to fix and import again; `POST …/revert` undoes what it wrote, from the audit
 //! log (`db/revert.rs`). An import is its owner's: another user's is 404.
 
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json, json};
@@ -17,6 +17,7 @@ use crate::auth::{Action, Principal};
 use crate::db::{EntityRef, JobRow};
 use crate::import::job::now_millis;
 use crate::import::{Counts, Job};
+use crate::query::parse_imports_list;
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -89,6 +90,33 @@ fn running_here(state: &AppState, who: &Principal, id: &str) -> Option<std::sync
         .jobs
         .get(id)
         .filter(|job| job.owner.is_none() || job.owner == who.user)
+}
+
+/// `GET /_imports`: the latest imports `who` may see, newest first (`entity=`, `limit=`);
+/// each as `GET /_imports/{id}` shows it, without its report.
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+    RawQuery(query_string): RawQuery,
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response> {
+    let (entity, limit) = parse_imports_list(query_string.as_deref().unwrap_or(""))?;
+    let rows = state
+        .db
+        .jobs(who.user.as_deref(), entity.as_deref(), limit)
+        .await?;
+    let base = uri.path().trim_end_matches('/');
+    let shown: Vec<Json> = rows
+        .into_iter()
+        .map(|row| match running_here(&state, &who, &row.id) {
+            Some(job) => running(&job),
+            None => {
+                let path = format!("{base}/{}", row.id);
+                from_row(row, &path)
+            }
+        })
+        .collect();
+    Ok(axum::Json(shown).into_response())
 }
 
 pub async fn get(

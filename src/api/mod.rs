@@ -21,7 +21,7 @@
 //! | `DELETE /{entity}?ids=[..]` | [`record::delete_many`] |
 //! | `POST   /{entity}/actions/{name}?ids=[..]` | [`actions::run`] |
 //! | `POST   /{entity}/import` | [`import::import`] |
-//! | `GET/DELETE /_imports/{id}`, `GET /_imports/{id}/rejected.csv`, `POST /_imports/{id}/revert` | [`jobs`] |
+//! | `GET /_imports`, `GET/DELETE /_imports/{id}`, `GET /_imports/{id}/rejected.csv`, `POST /_imports/{id}/revert` | [`jobs`] |
 //! | `GET    /{entity}/{id}/dependents`, `/{entity}/dependents?ids=[..]` | [`dependents`] |
 //! | `POST   /_audit/{id}/restore` | [`restore::restore`] |
 //! | `GET/POST /_views`, `GET/PUT/PATCH/DELETE /_views/{id}` | [`views`] (saved views, per user) |
@@ -167,6 +167,7 @@ fn api(state: AppState) -> Router {
     Router::new()
         // Bounded on its own (import.rs), and longer than any request.
         .route("/{entity}/import", post(import::import))
+        .route("/_imports", get(jobs::list))
         .route("/_imports/{id}", get(jobs::get).delete(jobs::cancel))
         .route("/_imports/{id}/rejected.csv", get(jobs::rejected))
         .route("/_imports/{id}/revert", post(jobs::revert))

@@ -230,34 +230,51 @@ impl Db {
         let unavailable = |err: sqlx::Error| Error::Unavailable(err.to_string());
         read!(self, unavailable, |conn| async {
             let mut rows = conn.fetch(&sql);
-            let Some(row) = rows.try_next().await? else {
-                return Ok(None);
-            };
-            let text = |i| -> Result<Option<String>, sqlx::Error> {
-                Ok(row.decode(i, FieldType::Text)?.as_str().map(str::to_owned))
-            };
-            let number = |i| -> Result<i64, sqlx::Error> {
-                Ok(row.decode(i, FieldType::Integer)?.as_i64().unwrap_or(0))
-            };
-            let count = |i| number(i).map(|n| u64::try_from(n).unwrap_or(0));
-            Ok(Some(JobRow {
-                id: text(0)?.unwrap_or_default(),
-                entity: text(1)?.unwrap_or_default(),
-                owner: text(2)?,
-                status: text(3)?.unwrap_or_default(),
-                counts: Counts {
-                    rows: count(4)?,
-                    inserted: count(5)?,
-                    updated: count(6)?,
-                    unchanged: count(7)?,
-                    failed: count(8)?,
-                },
-                cancel_requested: number(9)? != 0,
-                started_at: number(10)?,
-                updated_at: number(11)?,
-                report: text(12)?.and_then(|t| serde_json::from_str(&t).ok()),
-                rejected: text(13)?,
-            }))
+            match rows.try_next().await? {
+                Some(row) => job_row(&row).map(Some),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// The latest `limit` imports that `owner` may see (theirs, and those of nobody: an open
+    /// server's, the command line's without a user), newest first, into `entity` if given;
+    /// without their reports and rejected rows (`rejected` is only whether there are some).
+    pub async fn jobs(
+        &self,
+        owner: Option<&str>,
+        entity: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<JobRow>, Error> {
+        let columns = COLUMNS.replace(
+            "report, rejected",
+            "NULL AS report, CASE WHEN rejected IS NULL THEN NULL ELSE '' END AS rejected",
+        );
+        let mut text = format!("SELECT {columns} FROM autoadmin_imports WHERE (owner IS NULL");
+        let mut binds = Vec::new();
+        if let Some(owner) = owner {
+            binds.push(Value::Text(owner.to_owned()));
+            text.push_str(" OR owner = ");
+            self.dialect().placeholder(binds.len(), &mut text);
+        }
+        text.push(')');
+        if let Some(entity) = entity {
+            binds.push(Value::Text(entity.to_owned()));
+            text.push_str(" AND entity = ");
+            self.dialect().placeholder(binds.len(), &mut text);
+        }
+        text.push_str(" ORDER BY started_at DESC, id DESC LIMIT ");
+        binds.push(Value::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+        self.dialect().placeholder(binds.len(), &mut text);
+        let sql = Sql::new(text, binds);
+        let unavailable = |err: sqlx::Error| Error::Unavailable(err.to_string());
+        read!(self, unavailable, |conn| async {
+            let mut rows = conn.fetch(&sql);
+            let mut jobs = Vec::new();
+            while let Some(row) = rows.try_next().await? {
+                jobs.push(job_row(&row)?);
+            }
+            Ok(jobs)
         })
     }
 
@@ -280,4 +297,33 @@ impl Db {
             conn.execute(&sql).await.map(drop)
         })
     }
+}
+
+/// A row of the table, its columns in [`COLUMNS`]'s order.
+fn job_row(row: &super::driver::Row) -> Result<JobRow, sqlx::Error> {
+    let text = |i| -> Result<Option<String>, sqlx::Error> {
+        Ok(row.decode(i, FieldType::Text)?.as_str().map(str::to_owned))
+    };
+    let number = |i| -> Result<i64, sqlx::Error> {
+        Ok(row.decode(i, FieldType::Integer)?.as_i64().unwrap_or(0))
+    };
+    let count = |i| number(i).map(|n| u64::try_from(n).unwrap_or(0));
+    Ok(JobRow {
+        id: text(0)?.unwrap_or_default(),
+        entity: text(1)?.unwrap_or_default(),
+        owner: text(2)?,
+        status: text(3)?.unwrap_or_default(),
+        counts: Counts {
+            rows: count(4)?,
+            inserted: count(5)?,
+            updated: count(6)?,
+            unchanged: count(7)?,
+            failed: count(8)?,
+        },
+        cancel_requested: number(9)? != 0,
+        started_at: number(10)?,
+        updated_at: number(11)?,
+        report: text(12)?.and_then(|t| serde_json::from_str(&t).ok()),
+        rejected: text(13)?,
+    })
 }

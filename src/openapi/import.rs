@@ -116,6 +116,19 @@ pub(super) fn jobs(paths: &mut serde_json::Map<String, Json>) {
         json!({"description": "The import has ended: nothing to cancel.",
         "content": json_content(json!({"$ref": "#/components/schemas/Error"}))}),
     );
+    let mut list = errors(&["400", "401", "503"]);
+    list.insert("200".into(), json!({"description": "The latest imports the user may see (their own, and those of nobody), newest first, each as GET /_imports/{id} shows it but without its report.",
+        "content": json_content(json!({"type": "array", "items": job_schema()}))}));
+    paths.insert("/_imports".into(), json!({
+        "get": {"operationId": "list_imports", "summary": "The latest imports",
+            "parameters": [
+                {"name": "entity", "in": "query", "required": false, "schema": {"type": "string"},
+                 "description": "Only the imports into this entity."},
+                {"name": "limit", "in": "query", "required": false,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": crate::query::MAX_LISTED_IMPORTS, "default": 20}},
+            ],
+            "responses": list},
+    }));
     paths.insert("/_imports/{id}".into(), json!({
         "get": {"operationId": "get_import", "summary": "An import: its counts as it runs, its report once it has ended",
             "parameters": id, "responses": get},

@@ -179,6 +179,33 @@ pub fn parse_import(entity: &Entity, query_string: &str) -> Result<ImportOptions
     })
 }
 
+/// The most imports `GET /_imports` lists.
+pub const MAX_LISTED_IMPORTS: u64 = 100;
+
+/// Parses the query of `GET /_imports`: `entity` (any name: an import may outlive its
+/// entity) and `limit` (1 to [`MAX_LISTED_IMPORTS`], default 20).
+pub fn parse_imports_list(query_string: &str) -> Result<(Option<String>, u64), Error> {
+    let mut params = Params::decode(query_string)?;
+    let entity = params.one("entity")?;
+    let limit = match params.one("limit")? {
+        None => 20,
+        Some(text) => text
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=MAX_LISTED_IMPORTS).contains(n))
+            .ok_or_else(|| {
+                bad(
+                    "limit",
+                    format!("must be a number from 1 to {MAX_LISTED_IMPORTS}, not \"{text}\""),
+                )
+            })?,
+    };
+    if let Some((name, _)) = params.rest().into_iter().next() {
+        return Err(Error::UnknownParameter(name));
+    }
+    Ok((entity, limit))
+}
+
 /// `key=`: the primary key or a unique field, and only where rows find records.
 fn key_field(entity: &Entity, mode: ImportMode, name: &str) -> Result<String, Error> {
     if mode == ImportMode::Insert {

@@ -39,7 +39,8 @@ pub use export::{CsvFormat, DELIMITERS};
 pub use filter::{Applies, OPERATORS, Operator, condition_for};
 pub use ids::{Batch, parse_id, parse_ids};
 pub use import::{
-    IMPORT_DELIMITERS, ImportMode, ImportOptions, MAX_PREVIEW, MAX_WAIT_SECS, OnError, parse_import,
+    IMPORT_DELIMITERS, ImportMode, ImportOptions, MAX_LISTED_IMPORTS, MAX_PREVIEW, MAX_WAIT_SECS,
+    OnError, parse_import, parse_imports_list,
 };
 use params::{Params, Purpose};
 pub use precondition::Precondition;

@@ -757,14 +757,51 @@ pub async fn an_import_is_its_owners(backend: Backend) {
     assert_eq!(done.body["inserted"], 1);
     for (who, status) in [
         (Some(ed.clone()), 200),
-        (Some(rita), 404),
-        (Some(root), 404),
+        (Some(rita.clone()), 404),
+        (Some(root.clone()), 404),
         (None, 401),
     ] {
         let job = send(who.clone(), "/_imports/owned-1".into(), None).await;
         assert_eq!(job.status, status, "{}", job.body);
         let rejected = send(who, "/_imports/owned-1/rejected.csv".into(), None).await;
         assert_eq!(rejected.status, status);
+    }
+    // The list of imports: each user's own, newest first, without reports.
+    let listed = send(Some(ed.clone()), "/_imports?entity=posts".into(), None).await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let jobs = listed.body.as_array().unwrap();
+    assert_eq!(jobs.len(), 1, "{}", listed.body);
+    assert_eq!(
+        (
+            jobs[0]["id"].clone(),
+            jobs[0]["status"].clone(),
+            jobs[0]["inserted"].clone()
+        ),
+        (json!("owned-1"), json!("done"), json!(1))
+    );
+    assert!(jobs[0].get("report").is_none());
+    assert!(
+        jobs[0]["rejected"]
+            .as_str()
+            .is_some_and(|r| r.ends_with("/_imports/owned-1/rejected.csv"))
+    );
+    for (who, path) in [
+        (rita, "/_imports"),
+        (root, "/_imports"),
+        (ed.clone(), "/_imports?entity=tags"),
+    ] {
+        let listed = send(Some(who), path.into(), None).await;
+        assert_eq!(listed.body, json!([]), "{path}");
+    }
+    for bad in [
+        "limit=0",
+        "limit=101",
+        "limit=x",
+        "sort=id",
+        "entity=a&entity=b",
+    ] {
+        let refused = send(Some(ed.clone()), format!("/_imports?{bad}"), None).await;
+        assert_eq!(refused.status, 400, "{bad}: {}", refused.body);
     }
     let audited = app.db.count("autoadmin_audit").await;
     assert_eq!(audited, 2, "the author and the imported post");

@@ -10,6 +10,7 @@
 import { h, mount } from '../dom.js';
 import { t, formatNumber } from '../i18n.js';
 import { describe } from '../errors.js';
+import { recentImports, revertImport, revertedText } from './imports.js';
 
 /** How often a running import is asked how it goes (ms). */
 const POLL = 700;
@@ -49,6 +50,7 @@ export async function render(main, entity, ctx) {
   const outcome = h('div', { id: 'import-report', 'aria-live': 'polite' });
   const check = h('button', { type: 'button', id: 'import-check', disabled: true, onclick: () => start(true) }, t('import.check'));
   const run = h('button', { type: 'button', class: 'primary', id: 'import-run', disabled: true, onclick: () => start(false) }, t('import.run'));
+  const recent = recentImports(entity, ctx);
 
   mount(main,
     h('div', { class: 'list-head' },
@@ -64,7 +66,8 @@ export async function render(main, entity, ctx) {
       preview,
       h('div', { class: 'toolbar' }, check, run)),
     progress,
-    outcome);
+    outcome,
+    recent.element);
 
   /** Reads the chosen file's header row and offers where each column goes. */
   async function chooseFile() {
@@ -224,6 +227,7 @@ export async function render(main, entity, ctx) {
       return;
     }
     showReport(report, answer, id, dryRun);
+    if (!dryRun) recent.refresh();
   }
 
   async function ended(id) {
@@ -257,26 +261,18 @@ export async function render(main, entity, ctx) {
 
   /** Undoes the import (after a question): what it added deleted, what it updated as it was. */
   async function revert(id, report) {
-    const question = [
-      report.inserted ? h('p', {}, t('import.revert_added', { n: report.inserted })) : null,
-      report.updated ? h('p', {}, t('import.revert_updated', { n: report.updated })) : null,
-      h('p', {}, t('import.revert_confirm')),
-    ];
-    if (!await ctx.confirm(question, t('import.revert'))) return;
     const button = document.getElementById('import-revert');
     button.disabled = true;
-    try {
-      const { data } = await ctx.api.request('POST', `/_imports/${id}/revert`, { body: {} });
-      const done = data.reverted;
-      document.getElementById('import-reverted').textContent = t('import.reverted', {
-        deleted: formatNumber(done.deleted), restored: formatNumber(done.restored), gone: formatNumber(done.gone),
-      });
-      button.remove();
-    } catch (error) {
+    const done = await revertImport(ctx, id, report);
+    if (!done) {
       button.disabled = false;
-      ctx.toast(describe(error), 'error');
+      return;
     }
+    document.getElementById('import-reverted').textContent = revertedText(done);
+    button.remove();
+    recent.refresh();
   }
+
 }
 
 /** The errors of failed rows: row, column, message. */
