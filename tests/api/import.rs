@@ -494,17 +494,24 @@ pub async fn a_long_import_answers_202_and_goes_on(backend: Backend) {
     let tags = app.db.count("tags").await;
     let mut upload =
         Upload::start(&app, "late-1", "/tags/import?wait=1", "name\nlate-a\n", 7).await;
-    // The import has started (its job answers) and holds no lock yet: its first batch is
-    // not full.
+    // The import has started (its job answers, and its row is in the table of imports: the
+    // job answers from this instance's registry first) and holds no lock yet: its first
+    // batch is not full.
     let mut job = Json::Null;
+    let mut recorded = None;
     for _ in 0..100 {
         job = app.get("/_imports/late-1").await.body;
-        if job["status"] == "running" {
+        recorded = app
+            .db
+            .scalar("SELECT status FROM autoadmin_imports WHERE id = 'late-1'")
+            .await;
+        if job["status"] == "running" && recorded.is_some() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(job["status"], "running", "{job}");
+    assert_eq!(recorded.as_deref(), Some("running"));
     let lock = match backend {
         Backend::Sqlite => {
             let mut other = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
