@@ -22,8 +22,8 @@ pub struct FileImport {
 }
 
 impl Admin {
-    /// Starts importing the CSV file or Excel workbook (XLSX) at `path` into `entity`, with the options of an
-    /// import's query string (`mode=upsert&on_error=skip`…), as `user` (whom the audit log
+    /// Starts importing the CSV file or Excel workbook (XLSX) at `path` into `entity`, with
+    /// the options of an import's query string (`mode=upsert&on_error=skip`…), as `user` (whom the audit log
     /// names). The error says what is wrong with the request (entity, options, file).
     pub async fn import_file(
         &self,

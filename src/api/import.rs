@@ -2,8 +2,8 @@
 //! as the request body (`Content-Type: text/csv`, or the XLSX media type) or as the `file`
 //! part of a multipart form (what a browser's file input sends). A CSV body is read as it
 //! arrives, a row at a time, never whole; a workbook is kept on disk until it has arrived
-//! (its directory is at its end), then read a row at a time. The import is a job named by the request's id (`GET /_imports/{id}`, `jobs.rs`): once the file
-//! has arrived, the request waits `wait` seconds for its end and answers the report (200, or
+//! (its directory is at its end), then read a row at a time. The import is a job named by
+//! the request's id (`GET /_imports/{id}`, `jobs.rs`): once the file has arrived, the request waits `wait` seconds for its end and answers the report (200, or
 //! 422 when an `abort` import had an invalid row: nothing is written then), or 202 with the
 //! job while it goes on.
 //!

@@ -1,6 +1,6 @@
-//! `/_imports/{id}`: an import as a job (`GET /_imports` lists the latest). `GET` says how it goes (its counts, live from the
-//! instance that runs it, else from autoadmin's table of imports, which every instance
-//! reads) and, once it has ended, its report; `DELETE` cancels it (an `abort` import rolls
+//! `/_imports/{id}`: an import as a job (`GET /_imports` lists the latest). `GET` says how
+//! it goes (its counts, live from the instance that runs it, else from autoadmin's table of
+//! imports, which every instance reads) and, once it has ended, its report; `DELETE` cancels it (an `abort` import rolls
 //! back whole, a `skip` import keeps the batches it committed); `GET …/rejected.csv` is its
 //! rejected rows, to fix and import again; `POST …/revert` undoes what it wrote, from the audit
 //! log (`db/revert.rs`). An import is its owner's: another user's is 404.

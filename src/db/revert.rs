@@ -150,7 +150,11 @@ async fn undo(
     let record_id = text("record_id").to_owned();
     let key = value::parse_key(entity.key_field().value_type(), &record_id)
         .map_err(|message| Error::Internal(format!("audit record id: {message}")))?;
-    let current = tx.get(key.clone(), true).await?;
+    let mut current = tx.get(key.clone(), true).await?;
+    // With its many-to-many members, as the log has them.
+    if let Some(record) = current.as_mut() {
+        tx.attach_sets(std::slice::from_mut(record)).await?;
+    }
     let after = object("after");
     match (text("action"), current) {
         ("create", None) => {
@@ -163,9 +167,37 @@ async fn undo(
             Ok(changes.into_iter().map(revert_cause).collect())
         }
         ("update", Some(current)) if unchanged(&entity, &current, &after) => {
-            let before = object("before");
+            let mut before = object("before");
+            let wanted = super::sets::take(&entity, &mut before).map_err(|errors| {
+                cannot(
+                    &record_id,
+                    errors.into_values().collect::<Vec<_>>().join("; "),
+                )
+            })?;
             let changes = old_values(&entity, &before)?;
-            let stored = tx.update(key, changes).await?.ok_or(Error::NotFound)?;
+            if !changes.is_empty() {
+                tx.update(key.clone(), changes)
+                    .await?
+                    .ok_or(Error::NotFound)?;
+            }
+            if !wanted.is_empty() {
+                let owner = current
+                    .get(&entity.primary_key)
+                    .cloned()
+                    .unwrap_or_default();
+                tx.write_sets(&owner, Some(&current), &wanted)
+                    .await
+                    .map_err(|error| match error {
+                        Error::Rejected(crate::schema::WriteError::Invalid(errors))
+                        | Error::Missing(errors) => cannot(
+                            &record_id,
+                            errors.into_values().collect::<Vec<_>>().join("; "),
+                        ),
+                        other => other,
+                    })?;
+            }
+            let mut stored = tx.get(key, false).await?.ok_or(Error::NotFound)?;
+            tx.attach_sets(std::slice::from_mut(&mut stored)).await?;
             reverted.restored += 1;
             Ok(vec![revert_cause(Change::updated(
                 &entity,
@@ -185,8 +217,16 @@ async fn undo(
     }
 }
 
-/// Whether `current` still holds the values the import wrote (`after`); password fields
-/// (never in the log) and relations (not in a stored row) aside.
+/// A record whose old values cannot go back (a member deleted since, say).
+fn cannot(record_id: &str, why: String) -> Error {
+    Error::Conflict {
+        field: None,
+        message: format!("cannot revert record {record_id}: {why}"),
+    }
+}
+
+/// Whether `current` still holds the values the import wrote (`after`), many-to-many
+/// members included; password fields (never in the log) aside.
 fn unchanged(entity: &Entity, current: &Record, after: &Map<String, Json>) -> bool {
     after.iter().all(|(name, wrote)| {
         let password = entity

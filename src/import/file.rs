@@ -50,7 +50,7 @@ pub async fn is_workbook(path: &Path) -> std::io::Result<bool> {
             n => filled += n,
         }
     }
-    Ok(magic == *b"PK\x03\x04")
+    Ok(magic == super::source::ZIP_MAGIC)
 }
 
 #[cfg(test)]

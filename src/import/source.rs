@@ -63,7 +63,22 @@ pub struct Format {
 }
 
 /// The first bytes of a ZIP archive, which an XLSX workbook is.
-const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+pub(super) const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+
+/// A chunk of a CSV body: the first, looked at to tell the kind of file, or one after it.
+enum Chunk<B> {
+    First(Vec<u8>),
+    Rest(B),
+}
+
+impl<B: AsRef<[u8]>> AsRef<[u8]> for Chunk<B> {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            Chunk::First(bytes) => bytes,
+            Chunk::Rest(bytes) => bytes.as_ref(),
+        }
+    }
+}
 
 /// Reads a CSV file or an XLSX workbook from `body`'s chunks; at most `max_bytes` of it. A
 /// CSV file is read as it arrives; a workbook, whose directory is at its end, is kept in a
@@ -100,8 +115,9 @@ where
                 })
                 .boxed()
         } else {
-            let rest = body.map(|chunk| chunk.map(|bytes| bytes.as_ref().to_vec()));
-            let all = futures_util::stream::iter([Ok::<_, E>(first)]).chain(rest);
+            // The rest as it comes, not copied: only the first chunk was taken out.
+            let rest = body.map(|chunk| chunk.map(Chunk::Rest));
+            let all = futures_util::stream::iter([Ok::<_, E>(Chunk::First(first))]).chain(rest);
             csv_stream(all, format.delimiter, limits, max_bytes, csv_found, arrived)
         }
     })

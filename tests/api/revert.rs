@@ -4,25 +4,14 @@
 
 use serde_json::json;
 
-use crate::common::{Backend, blog_app};
-use crate::import::import_as;
+use crate::common::Backend;
+use crate::import::{blog, import_as};
 
 pub async fn an_import_is_reverted_from_the_audit_log(backend: Backend) {
-    let Some(app) = blog_app(backend).await else {
+    let Some(app) = blog(backend).await else {
         return;
     };
-    let ann = app
-        .create(
-            "authors",
-            json!({"name": "Ann", "email": "ann@example.com"}),
-        )
-        .await["id"]
-        .clone();
-    app.create(
-        "authors",
-        json!({"name": "Bob", "email": "bob@example.com"}),
-    )
-    .await;
+    let ann = app.filtered("authors", &json!({"name": "Ann"})).await[0]["id"].clone();
     let old = app
         .create(
             "posts",
@@ -31,8 +20,14 @@ pub async fn an_import_is_reverted_from_the_audit_log(backend: Backend) {
         .await;
     let id = old["id"].clone();
     let posts = app.db.count("posts").await;
+    let rust = app.filtered("tags", &json!({"name": "rust"})).await[0]["id"].clone();
+    let tagged = app
+        .patch(&format!("/posts/{id}"), json!({"tags": [rust]}))
+        .await;
+    assert_eq!(tagged.status, 200, "{}", tagged.body);
+    // The import changes the old post's fields and its tags too.
     let csv = format!(
-        "Id,Title,Status,Author\r\n{id},New title,published,Ann\r\n,Fresh one,draft,Bob\r\n,Fresh two,draft,Ann\r\n"
+        "Id,Title,Status,Author,Tags\r\n{id},New title,published,Ann,sql\r\n,Fresh one,draft,Bob,\r\n,Fresh two,draft,Ann,\r\n"
     );
     let reply = import_as(&app, "rev-one", "posts", "mode=upsert", &csv).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
@@ -70,6 +65,7 @@ pub async fn an_import_is_reverted_from_the_audit_log(backend: Backend) {
         ),
         (json!("Old title"), json!("draft"), json!(3))
     );
+    assert_eq!(restored["tags"], json!([rust]), "its tags as they were");
     let undone = app.filtered("_audit", &json!({"cause": "revert"})).await;
     assert_eq!(undone.len(), 3, "{undone:?}");
     let cascaded = app
