@@ -253,10 +253,9 @@ impl AdminBuilder {
                         "the secret must be at least 32 bytes long".into(),
                     ));
                 }
-                let names: Vec<String> = schema.entities().iter().map(|e| e.name.clone()).collect();
                 db.ensure_sessions_table().await?;
                 let builtin = Arc::new(
-                    auth::builtin::Builtin::new(&config, secret, &names, db.clone())
+                    auth::builtin::Builtin::new(&config, secret, &schema, db.clone())
                         .map_err(BuildError::Auth)?,
                 );
                 (builtin.clone() as Arc<dyn auth::AuthPolicy>, Some(builtin))
@@ -275,6 +274,7 @@ impl AdminBuilder {
                 documents: Default::default(),
                 imports,
                 jobs: Default::default(),
+                restricted: Default::default(),
             }),
             notes: Arc::new(notes),
         })

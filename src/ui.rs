@@ -89,7 +89,8 @@ fn entity_config(entity: &Entity) -> Json {
         "filters": entity.filters.iter().chain(entity.pinned_filters.iter().filter(|p| !entity.filters.contains(p))).collect::<Vec<_>>(),
         "pinned_filters": entity.pinned_filters,
         "read_only": entity.read_only,
-        "fields": entity.fields.iter().map(field_config).collect::<Vec<_>>(),
+        // Not the fields hidden from the user the config is for.
+        "fields": entity.fields.iter().filter(|f| !f.hidden).map(field_config).collect::<Vec<_>>(),
         // Many-to-many relations, described as the fields of a form and a list see them.
         "sets": entity.sets().map(set_config).collect::<Vec<_>>(),
         // What its actions do is the server's: the app shows them and asks to run them.
@@ -140,7 +141,8 @@ fn field_config(field: &Field) -> Json {
         "max": field.max,
         "pattern": field.pattern.as_ref().map(|p| p.source.clone()),
         "choices": field.choices,
-        "read_only": field.read_only,
+        // A field the user may read and not change is read-only to the app.
+        "read_only": field.read_only || field.locked,
         "default": field.default,
         "unique": field.unique,
         "target": field.target,

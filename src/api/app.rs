@@ -60,7 +60,8 @@ pub async fn index(
 
 /// The app's configuration for `who`, with the API under `base`.
 fn config_for(state: &AppState, who: &Principal, base: &str) -> serde_json::Value {
-    let mut config = crate::ui::config(&state.schema, &state.settings, &format!("{base}/api"));
+    let schema = state.schema_for(who);
+    let mut config = crate::ui::config(&schema, &state.settings, &format!("{base}/api"));
     crate::ui::restrict(&mut config, who, state.builtin.is_some());
     config
 }

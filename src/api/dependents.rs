@@ -65,7 +65,7 @@ async fn report(
     let lines: Vec<Json_> = dependents
         .iter()
         .filter(|d| d.count > 0)
-        .map(|d| line(d, who, &state.schema, &ids))
+        .map(|d| line(d, who, &state.schema_for(who), &ids))
         .collect();
     Ok(Json(json!({
         "entity": entity.name,

@@ -247,6 +247,16 @@ impl From<db::Error> for ApiError {
                 api_error
             }
             db::Error::Rejected(WriteError::Invalid(errors)) => ApiError::invalid(errors),
+            db::Error::Rejected(WriteError::Forbidden(errors)) => {
+                let names: Vec<String> = errors.keys().map(|k| format!("\"{k}\"")).collect();
+                let mut error = ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    format!("you may not change {}", names.join(", ")),
+                );
+                error.errors = errors;
+                error
+            }
             db::Error::Missing(errors) => {
                 let mut error = ApiError::invalid(errors);
                 error.status = StatusCode::CONFLICT;

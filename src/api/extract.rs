@@ -24,10 +24,12 @@ pub struct RecordPath {
     pub id: String,
 }
 
-/// An entity of the generic routes: never one whose rows belong to users (saved views have
-/// routes of their own, each limited to the user's rows).
-fn entity(state: &AppState, name: &str) -> Result<EntityRef, ApiError> {
-    EntityRef::new(&state.schema, name)
+/// An entity of the generic routes, as the user asking sees it (their field permissions):
+/// never one whose rows belong to users (saved views have routes of their own, each limited
+/// to the user's rows).
+async fn entity(parts: &mut Parts, state: &AppState, name: &str) -> Result<EntityRef, ApiError> {
+    let who = Principal::from_request_parts(parts, state).await?;
+    EntityRef::restricted(&state.schema_for(&who), &state.schema, name)
         .filter(|entity| !entity.per_user)
         .ok_or_else(|| ApiError::not_found(format!("unknown entity \"{name}\"")))
 }
@@ -47,7 +49,7 @@ impl FromRequestParts<AppState> for EntityPath {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let name: String = path(parts, state).await?;
-        entity(state, &name).map(EntityPath)
+        entity(parts, state, &name).await.map(EntityPath)
     }
 }
 
@@ -56,7 +58,7 @@ impl FromRequestParts<AppState> for RecordPath {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let (name, id): (String, String) = path(parts, state).await?;
-        let entity = entity(state, &name)?;
+        let entity = entity(parts, state, &name).await?;
         let key = query::parse_id(&entity, &id)?;
         Ok(RecordPath { entity, key, id })
     }
@@ -73,7 +75,7 @@ impl FromRequestParts<AppState> for ActionPath {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let (name, action): (String, String) = path(parts, state).await?;
-        let entity = entity(state, &name)?;
+        let entity = entity(parts, state, &name).await?;
         let Some(action) = entity.actions.iter().find(|a| a.name == action).cloned() else {
             return Err(ApiError::not_found(format!(
                 "entity \"{name}\" has no action \"{action}\""
@@ -118,7 +120,13 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
+    /// Authenticated once per request: the entity extractors ask for it too.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(state.auth.authenticate(parts).await?)
+        if let Some(who) = parts.extensions.get::<Principal>() {
+            return Ok(who.clone());
+        }
+        let who = state.auth.authenticate(parts).await?;
+        parts.extensions.insert(who.clone());
+        Ok(who)
     }
 }

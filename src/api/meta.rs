@@ -8,6 +8,7 @@ use serde_json::json;
 use super::AppState;
 use super::error::ApiError;
 use crate::auth::Principal;
+use crate::schema::{FieldRules, Schema};
 
 /// `GET /health`: 200 while the database answers, 503 otherwise.
 pub async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
@@ -15,31 +16,42 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Va
     Ok(Json(json!({"status": "ok"})))
 }
 
-/// The OpenAPI documents made so far, by the path they were asked at: one is made once (it
-/// is large, and the schema does not change while the admin runs).
+/// The OpenAPI documents made so far, by the path they were asked at and the field
+/// permissions of the user who asked: one is made once (it is large, and the schema does not
+/// change while the admin runs).
 #[derive(Default)]
-pub struct Documents(std::sync::Mutex<std::collections::HashMap<String, axum::body::Bytes>>);
+pub struct Documents(
+    std::sync::Mutex<std::collections::HashMap<(String, FieldRules), axum::body::Bytes>>,
+);
 
-/// `GET /openapi.json`: generated from the schema, with this server's path as its base.
+/// At most this many documents are kept (a host app's policy may make many sets of rules).
+const KEPT: usize = 64;
+
+/// `GET /openapi.json`: generated from the schema as the user asking sees it (without the
+/// fields hidden from them), with this server's path as its base.
 pub async fn openapi(
     State(state): State<AppState>,
-    _who: Principal,
+    who: Principal,
     OriginalUri(uri): OriginalUri,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let server = uri.path().strip_suffix("/openapi.json").unwrap_or("");
+    let key = (server.to_owned(), who.fields.clone());
     let made = state
         .documents
         .0
         .lock()
         .ok()
-        .and_then(|d| d.get(server).cloned());
+        .and_then(|d| d.get(&key).cloned());
     let body = match made {
         Some(body) => body,
         None => {
-            let body = axum::body::Bytes::from(document(&state, server).to_string());
-            if let Ok(mut documents) = state.documents.0.lock() {
-                documents.insert(server.to_owned(), body.clone());
+            let schema = state.schema_for(&who);
+            let body = axum::body::Bytes::from(document(&state, &schema, server).to_string());
+            if let Ok(mut documents) = state.documents.0.lock()
+                && documents.len() < KEPT
+            {
+                documents.insert(key, body.clone());
             }
             body
         }
@@ -51,7 +63,7 @@ pub async fn openapi(
         .into_response()
 }
 
-fn document(state: &AppState, server: &str) -> serde_json::Value {
+fn document(state: &AppState, schema: &Schema, server: &str) -> serde_json::Value {
     let access = match (state.open, &state.builtin) {
         (true, _) => crate::openapi::Access::Open,
         (false, Some(_)) => crate::openapi::Access::Login,
@@ -60,7 +72,7 @@ fn document(state: &AppState, server: &str) -> serde_json::Value {
     let limits = crate::openapi::Limits {
         max_per_page: state.settings.max_per_page,
     };
-    crate::openapi::document(&state.schema, &state.settings.title, server, access, limits)
+    crate::openapi::document(schema, &state.settings.title, server, access, limits)
 }
 
 pub async fn not_found(OriginalUri(uri): OriginalUri) -> ApiError {

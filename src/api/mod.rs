@@ -62,7 +62,7 @@ use axum::routing::{get, post};
 
 use crate::config::AdminSettings;
 use crate::db::Db;
-use crate::schema::Schema;
+use crate::schema::{FieldRules, Schema};
 
 pub use app::CONTENT_SECURITY_POLICY;
 pub use error::ApiError;
@@ -105,6 +105,38 @@ pub struct State {
     pub imports: Arc<tokio::sync::Semaphore>,
     /// The imports running on this instance.
     pub jobs: Arc<crate::import::Jobs>,
+    /// The schema restricted by each set of field permissions met so far.
+    pub restricted: Restricted,
+}
+
+/// The schemas restricted by field permissions (`schema::access`), made once per set of
+/// rules: a role's. At most [`Restricted::KEPT`] are kept (a host app's policy may make many
+/// sets); past that, one is made per request.
+#[derive(Default)]
+pub struct Restricted(std::sync::Mutex<std::collections::HashMap<FieldRules, Schema>>);
+
+impl Restricted {
+    const KEPT: usize = 256;
+}
+
+impl State {
+    /// The schema as `who` sees it: with the fields their role hides or locks.
+    pub fn schema_for(&self, who: &crate::auth::Principal) -> Schema {
+        if who.fields.values().all(|fields| fields.is_empty()) {
+            return self.schema.clone();
+        }
+        let kept = self.restricted.0.lock().ok();
+        if let Some(schema) = kept.as_ref().and_then(|k| k.get(&who.fields)) {
+            return schema.clone();
+        }
+        let schema = self.schema.restricted(&who.fields);
+        if let Some(mut kept) = kept
+            && kept.len() < Restricted::KEPT
+        {
+            kept.insert(who.fields.clone(), schema.clone());
+        }
+        schema
+    }
 }
 
 pub use jobs::STALE_IMPORT_MS;

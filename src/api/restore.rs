@@ -28,7 +28,10 @@ pub async fn restore(
         )));
     }
     who.require(audit::ENTITY, Action::View)?;
-    let entry = state.db.get(&target.entity, target.key.clone()).await;
+    // The entry with its values, and the record brought back whole: a restore undoes what
+    // was done to every field, also those hidden from the user (who is not shown them).
+    let log = target.entity.whole();
+    let entry = state.db.get(&log, target.key.clone()).await;
     let entry = entry.map_err(|err| target.error(err))?;
     let entity = entry
         .get("entity")
@@ -41,7 +44,12 @@ pub async fn restore(
             "entity \"{entity}\" is read-only"
         )));
     }
-    let restored = state.db.restore(&target.entity, entry, actor(&who)).await?;
+    let mut restored = state.db.restore(&log, entry, actor(&who)).await?;
+    if let Some(seen) = target.entity.sibling(&restored.entity) {
+        for field in seen.fields.iter().filter(|f| f.hidden) {
+            restored.record.remove(&field.name);
+        }
+    }
     let rows: Vec<serde_json::Value> = restored
         .rows
         .iter()

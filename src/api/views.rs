@@ -260,7 +260,9 @@ fn checked(
     }
     let (target, view_state, shared_with) = (field("entity"), field("state"), field("shared_with"));
     match target {
-        JsonValue::String(name) => match EntityRef::new(&state.schema, &name) {
+        // Checked against the entity as the user sees it: a view of theirs names no field
+        // hidden from them.
+        JsonValue::String(name) => match EntityRef::new(&state.schema_for(who), &name) {
             Some(target) if !target.per_user && !who.can(&name, Action::View) => {
                 return Err(ApiError::forbidden(format!(
                     "you may not view \"{name}\", so you may not save a view of it"

@@ -20,6 +20,7 @@ use super::sessions::Sessions;
 use super::token::{self, Claims};
 use super::{Action, AuthFuture, AuthPolicy, Error, Principal};
 use crate::db::Db;
+use crate::schema::{FieldAccess, FieldRules, Schema, check_rules};
 
 /// The cookie the admin app is authenticated by.
 pub const COOKIE: &str = "autoadmin_token";
@@ -27,8 +28,18 @@ pub const COOKIE: &str = "autoadmin_token";
 /// Permissions per entity (or `"*"`).
 pub type Permissions = BTreeMap<String, BTreeSet<Action>>;
 
-/// The users of the config: name → (argon2 hash, permissions, role).
-type Users = HashMap<String, (String, Permissions, String)>;
+/// A user of the config, as a request needs it.
+#[derive(Clone, Debug)]
+pub struct User {
+    /// The argon2 hash of the password.
+    hash: String,
+    permissions: Permissions,
+    fields: FieldRules,
+    role: String,
+}
+
+/// The users of the config, by name.
+type Users = HashMap<String, User>;
 
 /// The `[auth]` table.
 #[derive(Clone, Debug, Deserialize)]
@@ -84,8 +95,75 @@ fn default_revocation_delay() -> u64 {
 #[serde(deny_unknown_fields)]
 pub struct RoleConfig {
     pub name: String,
-    /// Entity (or `"*"`) → actions (`view`, `add`, `edit`, `delete`, or `"*"`).
-    pub permissions: BTreeMap<String, Vec<String>>,
+    /// Entity (or `"*"`) → what the role may do with it.
+    pub permissions: BTreeMap<String, Grant>,
+}
+
+/// A role's permission on an entity: `["view", "edit"]`, or a table
+/// `{ actions = ["view", "edit"], fields = { card_number = "hidden", email = "read_only" } }`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(try_from = "toml::Value")]
+pub struct Grant {
+    /// `view`, `add`, `edit`, `delete`, or `"*"`.
+    pub actions: Vec<String>,
+    /// Field → `hidden` or `read_only`.
+    pub fields: BTreeMap<String, String>,
+}
+
+impl TryFrom<toml::Value> for Grant {
+    type Error = String;
+
+    fn try_from(value: toml::Value) -> Result<Grant, String> {
+        let strings = |value: toml::Value, what: &str| -> Result<Vec<String>, String> {
+            let toml::Value::Array(items) = value else {
+                return Err(format!("{what} must be a list of strings"));
+            };
+            items
+                .into_iter()
+                .map(|item| match item {
+                    toml::Value::String(s) => Ok(s),
+                    _ => Err(format!("{what} must be a list of strings")),
+                })
+                .collect()
+        };
+        match value {
+            toml::Value::Array(_) => Ok(Grant {
+                actions: strings(value, "actions")?,
+                fields: BTreeMap::new(),
+            }),
+            toml::Value::Table(table) => {
+                let mut grant = Grant::default();
+                for (key, value) in table {
+                    match key.as_str() {
+                        "actions" => grant.actions = strings(value, "actions")?,
+                        "fields" => {
+                            let toml::Value::Table(fields) = value else {
+                                return Err("fields must be a table: { field = \"hidden\" | \"read_only\" }".into());
+                            };
+                            for (field, access) in fields {
+                                let toml::Value::String(access) = access else {
+                                    return Err(format!(
+                                        "field \"{field}\": \"hidden\" or \"read_only\""
+                                    ));
+                                };
+                                grant.fields.insert(field, access);
+                            }
+                        }
+                        other => {
+                            return Err(format!(
+                                "unknown key \"{other}\" in a permission (actions, fields)"
+                            ));
+                        }
+                    }
+                }
+                Ok(grant)
+            }
+            _ => Err(
+                "a permission is a list of actions, or a table { actions = [...], fields = {...} }"
+                    .into(),
+            ),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -99,24 +177,51 @@ pub struct UserConfig {
 }
 
 impl AuthConfig {
-    /// Checks roles, users and hashes against the entities; messages name the user or role.
-    pub fn check(&self, entities: &[String]) -> Result<Users, String> {
-        let mut roles: HashMap<&str, Permissions> = HashMap::new();
+    /// Checks roles, users and hashes against the schema; messages name the user or role
+    /// (and the entity and field).
+    pub fn check(&self, schema: &Schema) -> Result<Users, String> {
+        let mut roles: HashMap<&str, (Permissions, FieldRules)> = HashMap::new();
         roles.insert(
             "admin",
-            [("*".to_owned(), Action::ALL.into_iter().collect())].into(),
+            (
+                [("*".to_owned(), Action::ALL.into_iter().collect())].into(),
+                FieldRules::new(),
+            ),
         );
         for role in &self.roles {
             let mut permissions = BTreeMap::new();
-            for (entity, actions) in &role.permissions {
-                if entity != "*" && !entities.contains(entity) {
+            let mut rules = FieldRules::new();
+            for (entity, grant) in &role.permissions {
+                if entity != "*" && schema.entity(entity).is_none() {
                     return Err(format!(
                         "role \"{}\": \"{entity}\" is not an entity",
                         role.name
                     ));
                 }
+                if !grant.fields.is_empty() {
+                    if entity == "*" {
+                        return Err(format!(
+                            "role \"{}\": fields are an entity's, not of \"*\"",
+                            role.name
+                        ));
+                    }
+                    let mut fields = BTreeMap::new();
+                    for (field, access) in &grant.fields {
+                        let access = FieldAccess::from_name(access).ok_or_else(|| {
+                            format!(
+                                "role \"{}\", entity \"{entity}\", field \"{field}\": unknown access \"{access}\" (hidden, read_only)",
+                                role.name
+                            )
+                        })?;
+                        fields.insert(field.clone(), access);
+                    }
+                    let one: FieldRules = [(entity.clone(), fields)].into();
+                    check_rules(schema, &one)
+                        .map_err(|message| format!("role \"{}\": {message}", role.name))?;
+                    rules.extend(one);
+                }
                 let mut set = BTreeSet::new();
-                for action in actions {
+                for action in &grant.actions {
                     if action == "*" {
                         set.extend(Action::ALL);
                     } else {
@@ -127,26 +232,22 @@ impl AuthConfig {
                 }
                 permissions.insert(entity.clone(), set);
             }
-            roles.insert(&role.name, permissions);
+            roles.insert(&role.name, (permissions, rules));
         }
         let mut users = HashMap::new();
         for user in &self.users {
-            let permissions = roles
+            let (permissions, fields) = roles
                 .get(user.role.as_str())
                 .ok_or_else(|| format!("user \"{}\": unknown role \"{}\"", user.name, user.role))?;
             PasswordHash::new(&user.password_hash)
                 .map_err(|_| format!("user \"{}\": password_hash is not an argon2 hash (use autoadmin hash-password)", user.name))?;
-            if users
-                .insert(
-                    user.name.clone(),
-                    (
-                        user.password_hash.clone(),
-                        permissions.clone(),
-                        user.role.clone(),
-                    ),
-                )
-                .is_some()
-            {
+            let entry = User {
+                hash: user.password_hash.clone(),
+                permissions: permissions.clone(),
+                fields: fields.clone(),
+                role: user.role.clone(),
+            };
+            if users.insert(user.name.clone(), entry).is_some() {
                 return Err(format!("user \"{}\" is declared twice", user.name));
             }
         }
@@ -184,11 +285,11 @@ impl Builtin {
     pub fn new(
         config: &AuthConfig,
         secret: Vec<u8>,
-        entities: &[String],
+        schema: &Schema,
         db: Db,
     ) -> Result<Builtin, String> {
         Ok(Builtin {
-            users: config.check(entities)?,
+            users: config.check(schema)?,
             secret,
             ttl_seconds: i64::try_from(config.token_ttl_minutes.max(1) * 60).unwrap_or(i64::MAX),
             secure_cookie: config.secure_cookie,
@@ -211,7 +312,7 @@ impl Builtin {
         let hash = self
             .users
             .get(name)
-            .map_or(self.dummy_hash.clone(), |(hash, _, _)| hash.clone());
+            .map_or(self.dummy_hash.clone(), |user| user.hash.clone());
         let password = password.to_owned();
         let verified = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&hash)
@@ -252,10 +353,7 @@ impl Builtin {
             Whose::This => self.sessions.end(&claims).await,
             Whose::Mine => self.sessions.end_all(&claims.sub).await,
             Whose::User(user) => {
-                let role = self
-                    .users
-                    .get(&claims.sub)
-                    .map(|(_, _, role)| role.as_str());
+                let role = self.users.get(&claims.sub).map(|user| user.role.as_str());
                 if role != Some("admin") {
                     return Err(Error::Forbidden(
                         "only a user of the admin role may end another user's sessions".into(),
@@ -330,7 +428,7 @@ impl AuthPolicy for Builtin {
             let claims = token::verify(&self.secret, &token, now).ok_or_else(|| {
                 Error::Unauthorized("the token is invalid or has expired: log in again".into())
             })?;
-            let Some((_, permissions, role)) = self.users.get(&claims.sub) else {
+            let Some(user) = self.users.get(&claims.sub) else {
                 return Err(Error::Unauthorized(
                     "the token's user no longer exists".into(),
                 ));
@@ -346,8 +444,9 @@ impl AuthPolicy for Builtin {
             }
             Ok(Principal {
                 user: Some(claims.sub),
-                permissions: permissions.clone(),
-                roles: vec![role.clone()],
+                permissions: user.permissions.clone(),
+                roles: vec![user.role.clone()],
+                fields: user.fields.clone(),
             })
         })
     }
@@ -375,3 +474,79 @@ fn session_id() -> String {
 
 /// Shared handle to the built-in policy, when it is the one in use.
 pub type Shared = Arc<Builtin>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Entity, Field};
+
+    fn schema() -> Schema {
+        Schema::new(vec![
+            Entity::new("orders")
+                .field(Field::integer("id"))
+                .field(Field::string("region"))
+                .field(Field::string("card_number")),
+        ])
+        .unwrap()
+    }
+
+    /// The config's `[auth]` with one role of `permissions` and a user of it, checked.
+    fn check(permissions: &str) -> Result<Users, String> {
+        let hash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8jfJ6yMuJ0NwZyh9aYzFBQvaI5qD0IvGQVqN9Mx0vJs";
+        let text = format!(
+            "secret = \"x\"\n[[role]]\nname = \"agent\"\npermissions = {permissions}\n[[user]]\nname = \"al\"\nrole = \"agent\"\npassword_hash = \"{hash}\"\n"
+        );
+        let config: AuthConfig = toml::from_str(&text).map_err(|e| e.to_string())?;
+        config.check(&schema())
+    }
+
+    #[test]
+    fn permissions_take_the_list_and_the_table_form() {
+        let users = check(r#"{ orders = ["view"] }"#).unwrap();
+        assert!(users["al"].fields.is_empty());
+        let users = check(
+            r#"{ orders = { actions = ["view", "edit"], fields = { card_number = "hidden", region = "read_only" } } }"#,
+        )
+        .unwrap();
+        let al = &users["al"];
+        assert_eq!(
+            al.permissions["orders"],
+            [Action::View, Action::Edit].into_iter().collect()
+        );
+        assert_eq!(al.fields["orders"]["card_number"], FieldAccess::Hidden);
+        assert_eq!(al.fields["orders"]["region"], FieldAccess::ReadOnly);
+    }
+
+    #[test]
+    fn bad_permissions_are_named() {
+        for (permissions, expected) in [
+            (
+                r#"{ orders = { actions = ["view"], fields = { card = "hidden" } } }"#,
+                "role \"agent\": entity \"orders\" has no field \"card\"",
+            ),
+            (
+                r#"{ orders = { actions = ["view"], fields = { region = "secret" } } }"#,
+                "role \"agent\", entity \"orders\", field \"region\": unknown access \"secret\" (hidden, read_only)",
+            ),
+            (
+                r#"{ "*" = { actions = ["view"], fields = { region = "hidden" } } }"#,
+                "role \"agent\": fields are an entity's, not of \"*\"",
+            ),
+            (
+                r#"{ orders = { actions = ["view"], fields = { id = "hidden" } } }"#,
+                "cannot be hidden",
+            ),
+            (
+                r#"{ orders = { actions = ["view"], where = { region = "EU" } } }"#,
+                "unknown key \"where\" in a permission (actions, fields)",
+            ),
+            (
+                r#"{ orders = "view" }"#,
+                "a permission is a list of actions",
+            ),
+        ] {
+            let error = check(permissions).unwrap_err();
+            assert!(error.contains(expected), "{permissions}: {error}");
+        }
+    }
+}

@@ -16,6 +16,8 @@ use std::pin::Pin;
 
 use axum::http::request::Parts;
 
+use crate::schema::FieldRules;
+
 /// What may be done to an entity's records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Action {
@@ -49,6 +51,9 @@ pub struct Principal {
     pub permissions: BTreeMap<String, BTreeSet<Action>>,
     /// The roles the user has: a saved view shared with one of them is theirs to see.
     pub roles: Vec<String>,
+    /// Fields the user may not see (`hidden`) or not change (`read_only`), by entity: the
+    /// user's requests are served from the schema restricted by them.
+    pub fields: FieldRules,
 }
 
 impl Principal {
@@ -58,6 +63,7 @@ impl Principal {
             user: None,
             permissions: [("*".to_owned(), Action::ALL.into_iter().collect())].into(),
             roles: Vec::new(),
+            fields: FieldRules::new(),
         }
     }
 

@@ -158,6 +158,16 @@ impl Tx {
     /// carry them already: read in this transaction).
     pub(super) async fn attach_inline(&mut self, records: &mut [Record]) -> Result<(), Error> {
         let parent = self.entity.clone();
+        self.attach_inline_of(&parent, records).await
+    }
+
+    /// [`Tx::attach_inline`] for records of `parent` (the transaction's entity, or another).
+    pub(super) async fn attach_inline_of(
+        &mut self,
+        parent: &EntityRef,
+        records: &mut [Record],
+    ) -> Result<(), Error> {
+        let parent = parent.clone();
         let db = self.db.clone();
         let reader = db.sets_reader();
         let result = {
@@ -205,10 +215,10 @@ impl Tx {
                     .filter_map(|r| r.get(&child.primary_key))
                     .filter_map(|k| value::from_json(key_type, k, &[]).ok())
                     .collect();
-                changes.extend(
-                    self.delete_cascading_of(&child, planned.removed, &keys)
-                        .await?,
-                );
+                // The log keeps each child whole, also its fields hidden from the writer.
+                let removed = self.whole_records(&child, &keys).await?;
+                let removed = removed.unwrap_or(planned.removed);
+                changes.extend(self.delete_cascading_of(&child, removed, &keys).await?);
             }
         }
         Ok(changes)
@@ -419,7 +429,8 @@ fn report(
     errors: &mut FieldErrors,
 ) {
     match error {
-        WriteError::Invalid(found) => {
+        // A child's field locked for the writer is told at its path, with the rest.
+        WriteError::Invalid(found) | WriteError::Forbidden(found) => {
             for (name, message) in found {
                 errors.insert(at(i, &name), message);
             }

@@ -92,6 +92,10 @@ pub struct Settings {
 pub struct EntityRef {
     schema: Schema,
     index: usize,
+    /// Where `schema` is restricted by a user's field permissions: the whole one, whose
+    /// entities what must not lose a hidden value reads and writes (the snapshot a delete
+    /// keeps in the audit log, a restore from it).
+    whole: Option<Schema>,
 }
 
 impl EntityRef {
@@ -100,12 +104,38 @@ impl EntityRef {
         Some(EntityRef {
             schema: schema.clone(),
             index,
+            whole: None,
         })
+    }
+
+    /// The entity `name` of `restricted` (the schema as a user sees it), which knows its
+    /// twin in `whole`.
+    pub fn restricted(restricted: &Schema, whole: &Schema, name: &str) -> Option<EntityRef> {
+        let mut entity = EntityRef::new(restricted, name)?;
+        if !restricted.same(whole) {
+            entity.whole = Some(whole.clone());
+        }
+        Some(entity)
     }
 
     /// Another entity of the same schema.
     pub fn sibling(&self, name: &str) -> Option<EntityRef> {
-        EntityRef::new(&self.schema, name)
+        let mut sibling = EntityRef::new(&self.schema, name)?;
+        sibling.whole = self.whole.clone();
+        Some(sibling)
+    }
+
+    /// Whether fields of this entity are hidden from the user it is restricted for.
+    pub fn hides_fields(&self) -> bool {
+        self.whole.is_some() && self.fields.iter().any(|f| f.hidden)
+    }
+
+    /// The same entity with every field: unrestricted by the user's field permissions.
+    pub fn whole(&self) -> EntityRef {
+        match &self.whole {
+            Some(whole) => EntityRef::new(whole, &self.name).unwrap_or_else(|| self.clone()),
+            None => self.clone(),
+        }
     }
 
     pub fn schema(&self) -> &Schema {

@@ -231,6 +231,28 @@ impl Tx {
         Ok(records)
     }
 
+    /// Where `entity` (the transaction's, or an inline child's) hides fields from its user,
+    /// the records of `keys` (in that order) with every field, for what keeps them whole (the
+    /// audit log's snapshot of a delete); `None` where nothing is hidden.
+    pub(super) async fn whole_records(
+        &mut self,
+        entity: &EntityRef,
+        keys: &[Value],
+    ) -> Result<Option<Vec<Record>>, Error> {
+        if !entity.hides_fields() {
+            return Ok(None);
+        }
+        let whole = entity.whole();
+        let db = &self.db;
+        let select = sql::existing_records(db.dialect(), &db.catalog, &whole, keys, false);
+        let result = self.pooled.conn().fetch_all(&select, &whole).await;
+        let mut records = result.map_err(|err| self.fail(err))?;
+        self.attach_sets_of(&whole, &mut records).await?;
+        self.attach_inline_of(&whole, &mut records).await?;
+        let records = super::write::in_order(&whole, records, keys)?;
+        Ok(Some(records))
+    }
+
     /// Inserts a row; returns it as stored (by RETURNING, or read again by its key where
     /// the backend has no RETURNING).
     pub(super) async fn insert(&mut self, changes: Changes) -> Result<Record, Error> {

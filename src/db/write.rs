@@ -102,7 +102,12 @@ impl Db {
             Box::pin(async move {
                 let existing = tx.get(key.clone(), true).await?.ok_or(Error::NotFound)?;
                 tx.check(precondition.as_ref(), &existing)?;
-                let changes = tx.delete_cascading(vec![existing.clone()], &[key]).await?;
+                let entity = tx.entity.clone();
+                let snapshot = tx
+                    .whole_records(&entity, std::slice::from_ref(&key))
+                    .await?;
+                let snapshot = snapshot.unwrap_or_else(|| vec![existing.clone()]);
+                let changes = tx.delete_cascading(snapshot, &[key]).await?;
                 Ok(Written::new(existing, changes))
             })
         })
@@ -128,6 +133,8 @@ impl Db {
                 let records = in_order(&tx.entity, found, &keys)?;
                 let requested: Vec<Json> = keys.iter().map(key_json).collect();
                 check_versions(&tx.entity, &records, &versions)?;
+                let entity = tx.entity.clone();
+                let records = tx.whole_records(&entity, &keys).await?.unwrap_or(records);
                 let changes = tx.delete_cascading(records, &keys).await?;
                 Ok(Written::new(requested, changes))
             })

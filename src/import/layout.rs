@@ -99,11 +99,16 @@ impl Layout {
 /// The field or relation `name` names: exactly, or (`by_label`) also by its label, case
 /// aside. Read-only fields take nothing, except the key (which finds records).
 fn target_named(entity: &Entity, name: &str, by_label: bool) -> Option<Target> {
-    let exact = entity.fields.iter().position(|f| f.name == name);
+    // A field hidden from the importer is not there for them.
+    let exact = entity
+        .fields
+        .iter()
+        .position(|f| f.name == name && !f.hidden);
     let loose = || {
         entity.fields.iter().position(|f| {
-            f.name.eq_ignore_ascii_case(name)
-                || (by_label && f.label.to_lowercase() == name.to_lowercase())
+            !f.hidden
+                && (f.name.eq_ignore_ascii_case(name)
+                    || (by_label && f.label.to_lowercase() == name.to_lowercase()))
         })
     };
     if let Some(index) = exact.or_else(|| by_label.then(loose).flatten()) {

@@ -14,7 +14,7 @@ pub(super) fn import(entity: &Entity) -> Json {
     let targets: Vec<Json> = entity
         .fields
         .iter()
-        .filter(|f| !f.read_only || f.name == entity.primary_key)
+        .filter(|f| !f.hidden && (!f.read_only || f.name == entity.primary_key))
         .map(|f| json!(f.name))
         .chain(entity.sets().map(|r| json!(r.name)))
         .chain([Json::Null])

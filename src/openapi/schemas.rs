@@ -278,7 +278,9 @@ fn own_input(entity: &Entity, creating: bool) -> Json {
     let mut required = Vec::new();
     for field in &entity.fields {
         let is_key = field.name == entity.primary_key;
-        if field.read_only || (is_key && entity.key_is_generated()) {
+        // Nor what field permissions keep from the user the document is for.
+        if field.read_only || field.hidden || field.locked || (is_key && entity.key_is_generated())
+        {
             continue;
         }
         if is_key && !creating {

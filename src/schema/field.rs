@@ -128,6 +128,12 @@ pub struct Field {
     pub pattern: Option<Pattern>,
     pub choices: Vec<String>,
     pub read_only: bool,
+    /// Hidden from the user the schema is restricted for (see `access.rs`): neither read nor
+    /// written.
+    pub hidden: bool,
+    /// Read-only for the user the schema is restricted for: a write that changes it is
+    /// refused, where a `read_only` field's value is ignored.
+    pub locked: bool,
     pub default: Option<serde_json::Value>,
     pub unique: bool,
     /// With `required`: an empty (or blank) text is a value (Django's `blank=True`), so the
@@ -182,6 +188,8 @@ impl Field {
             pattern: None,
             choices: Vec::new(),
             read_only: false,
+            hidden: false,
+            locked: false,
             default: None,
             unique: false,
             blank: false,
@@ -336,9 +344,10 @@ impl Field {
         self.nullable.unwrap_or(!self.required)
     }
 
-    /// Password fields are write-only: never selected, returned, filtered or sorted on.
+    /// Password fields are write-only: never selected, returned, filtered or sorted on; a
+    /// hidden field is neither read nor written.
     pub fn is_readable(&self) -> bool {
-        self.field_type != FieldType::Password
+        self.field_type != FieldType::Password && !self.hidden
     }
 
     /// For a reference with a display field, that field of its target and where it lives.

@@ -10,6 +10,7 @@
 //! `print.rs` TOML both ways, `value.rs` typed values, `validate.rs` and `typed.rs` the
 //! validation of write bodies.
 
+mod access;
 mod action;
 mod check;
 mod codes;
@@ -24,6 +25,7 @@ pub mod value;
 
 use std::sync::Arc;
 
+pub use access::{FieldAccess, FieldRules, check_rules};
 pub use action::EntityAction;
 pub use check::Error;
 pub use codes::field_error_code;
@@ -46,6 +48,18 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// Entities already checked and resolved (a restricted copy of a schema's).
+    fn from_checked(entities: Vec<Entity>) -> Schema {
+        Schema {
+            entities: Arc::new(entities),
+        }
+    }
+
+    /// Whether both are the one schema (not a restricted copy of it).
+    pub fn same(&self, other: &Schema) -> bool {
+        Arc::ptr_eq(&self.entities, &other.entities)
+    }
+
     pub fn entity(&self, name: &str) -> Option<&Entity> {
         self.entities.iter().find(|e| e.name == name)
     }

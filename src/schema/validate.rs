@@ -19,13 +19,28 @@ pub enum WriteError {
     UnknownKeys(Vec<String>),
     /// Rule violations, reported as 422 with every field.
     Invalid(FieldErrors),
+    /// Fields the writer may read and not change (field permissions): 403, naming them.
+    Forbidden(FieldErrors),
 }
+
+/// What a write that changes a field locked for its writer is told.
+const LOCKED: &str = "is read-only for you";
 
 /// The columns a write sets: index into `entity.fields`, and the value.
 pub type Changes = Vec<(usize, Value)>;
 
 /// Prepares an insert: defaults applied, generated keys left out (or made, for uuids).
+/// A value given to a field locked for the writer is refused (403).
 pub fn prepare_create(entity: &Entity, body: &Map<String, Json>) -> Result<Changes, WriteError> {
+    let locked: FieldErrors = entity
+        .fields
+        .iter()
+        .filter(|f| f.locked && body.get(&f.name).is_some_and(|v| !v.is_null()))
+        .map(|f| (f.name.clone(), LOCKED.to_owned()))
+        .collect();
+    if !locked.is_empty() {
+        return Err(WriteError::Forbidden(locked));
+    }
     prepare(entity, body, None)
 }
 
@@ -38,20 +53,39 @@ pub fn prepare_update(
     body: &Map<String, Json>,
     existing: &Map<String, Json>,
 ) -> Result<Changes, WriteError> {
-    let mut changes = prepare(entity, body, Some(existing))?;
-    changes.retain(|(index, value)| {
-        let field = &entity.fields[*index];
-        let stored = existing
-            .get(&field.name)
-            .and_then(|json| value::from_json(field.value_type(), json, &field.choices).ok());
-        match (value, stored) {
-            // A password is never read back: setting one is always a change.
-            (_, None) => true,
-            (Value::Decimal(new), Some(Value::Decimal(old))) => !value::same_decimal(new, &old),
-            (new, Some(old)) => *new != old,
-        }
-    });
-    Ok(changes)
+    // A field locked for the writer may be sent back as it is stored (a client that sends
+    // the whole record), not changed.
+    let locked: FieldErrors = entity
+        .fields
+        .iter()
+        .filter(|f| f.locked)
+        .filter_map(|field| {
+            let given = body.get(&field.name)?;
+            let same = value::from_json(field.value_type(), given, &field.choices)
+                .ok()
+                .is_some_and(|given| !changes(field, &given, existing));
+            (!same).then(|| (field.name.clone(), LOCKED.to_owned()))
+        })
+        .collect();
+    if !locked.is_empty() {
+        return Err(WriteError::Forbidden(locked));
+    }
+    let mut changed = prepare(entity, body, Some(existing))?;
+    changed.retain(|(index, value)| changes(&entity.fields[*index], value, existing));
+    Ok(changed)
+}
+
+/// Whether writing `value` to `field` changes what `existing` holds.
+fn changes(field: &Field, value: &Value, existing: &Map<String, Json>) -> bool {
+    let stored = existing
+        .get(&field.name)
+        .and_then(|json| value::from_json(field.value_type(), json, &field.choices).ok());
+    match (value, stored) {
+        // A password is never read back: setting one is always a change.
+        (_, None) => true,
+        (Value::Decimal(new), Some(Value::Decimal(old))) => !value::same_decimal(new, &old),
+        (new, Some(old)) => *new != old,
+    }
 }
 
 fn prepare(
@@ -61,7 +95,7 @@ fn prepare(
 ) -> Result<Changes, WriteError> {
     let unknown: Vec<String> = body
         .keys()
-        .filter(|k| entity.find_field(k).is_none())
+        .filter(|k| entity.find_field(k).is_none_or(|f| f.hidden))
         .cloned()
         .collect();
     if !unknown.is_empty() {
@@ -71,6 +105,10 @@ fn prepare(
     let mut errors = FieldErrors::new();
     let mut changes = Changes::new();
     for (index, field) in entity.fields.iter().enumerate() {
+        if field.hidden {
+            // Not the writer's: the database's default, or what is stored, stays.
+            continue;
+        }
         let is_key = field.name == entity.primary_key;
         if is_key && creating && entity.key_is_generated() {
             if field.field_type == FieldType::Uuid {
@@ -111,6 +149,10 @@ fn prepare(
             merged.insert(key.clone(), json.clone());
         }
         for (name, message) in typed.validate(&merged) {
+            if entity.find_field(&name).is_some_and(|f| f.hidden) {
+                // Not the writer's to see, nor to fix.
+                continue;
+            }
             // On update, an untouched field's stored value is not the writer's to fix.
             if creating || body.contains_key(&name) || entity.find_field(&name).is_none() {
                 errors.entry(name).or_insert(message);
@@ -218,7 +260,7 @@ fn check_decimal_range(field: &Field, text: &str) -> Result<(), String> {
 pub fn validate_record(entity: &Entity, record: &Map<String, Json>) -> Result<(), FieldErrors> {
     match prepare_create(entity, record) {
         Ok(_) => Ok(()),
-        Err(WriteError::Invalid(errors)) => Err(errors),
+        Err(WriteError::Invalid(errors) | WriteError::Forbidden(errors)) => Err(errors),
         Err(WriteError::UnknownKeys(keys)) => Err(keys
             .into_iter()
             .map(|k| (k, "is not a field".to_owned()))

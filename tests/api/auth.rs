@@ -499,6 +499,7 @@ pub async fn a_host_policy_decides(backend: Backend) {
                         user: Some("reader".into()),
                         permissions: [("tags".to_owned(), [Action::View].into())].into(),
                         roles: Vec::new(),
+                        fields: Default::default(),
                     }),
                     Some(_) => Err(Error::Unauthorized("unknown key".into())),
                     None => Err(Error::Unauthorized("no key".into())),
@@ -740,5 +741,85 @@ pub async fn logout_elsewhere_reaches_this_instance(backend: Backend) {
             call(&app, Method::GET, "/posts", Some(&kept), None).await.0,
             200
         );
+    }
+}
+
+/// Requests of one logged-in user (their bearer token).
+pub(crate) struct Call<'a> {
+    pub app: &'a TestApp,
+    pub token: String,
+}
+
+impl Call<'_> {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Json>,
+        if_match: Option<&str>,
+    ) -> (u16, Option<String>, Json) {
+        let url = if path == "config.json" {
+            format!("{}/config.json", self.app.api.trim_end_matches("/api"))
+        } else {
+            format!("{}{path}", self.app.api)
+        };
+        let mut request = self
+            .app
+            .client
+            .request(method, url)
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        if let Some(etag) = if_match {
+            request = request.header("If-Match", etag);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let etag = response
+            .headers()
+            .get("etag")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let text = response.text().await.unwrap();
+        let json = serde_json::from_str(&text).unwrap_or(Json::String(text));
+        (status, etag, json)
+    }
+
+    /// `method` on `path` with `body`: status and body.
+    pub async fn call(&self, method: Method, path: &str, body: Option<Json>) -> (u16, Json) {
+        let (status, _, body) = self.send(method, path, body, None).await;
+        (status, body)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Json) {
+        let (status, _, body) = self.send(Method::GET, path, None, None).await;
+        (status, body)
+    }
+
+    pub async fn save(&self, body: Json) -> (u16, Json) {
+        let (status, _, body) = self.send(Method::POST, "/_views", Some(body), None).await;
+        (status, body)
+    }
+
+    /// The names of the views a list of `/_views` answers with.
+    pub async fn names(&self, query: &str) -> Vec<String> {
+        let (status, body) = self.get(&format!("/_views{query}")).await;
+        assert_eq!(status, 200, "{body}");
+        let mut names: Vec<String> = body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// The requests of `user` (password `{user}-pass`), logged in.
+pub(crate) async fn as_user<'a>(app: &'a TestApp, user: &str) -> Call<'a> {
+    Call {
+        app,
+        token: token(app, user).await,
     }
 }

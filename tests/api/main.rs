@@ -16,6 +16,7 @@ mod cors;
 mod crud;
 mod django;
 mod errors;
+mod fields;
 mod hostile;
 mod import;
 mod inline;
@@ -116,6 +117,9 @@ backend_tests!(
     auth::the_page_carries_the_users_config,
     auth::login_attempts_are_rate_limited,
     auth::a_host_policy_decides,
+    fields::hidden_fields_are_nowhere_for_their_users,
+    fields::read_only_fields_refuse_a_change,
+    fields::hidden_values_survive_inline_writes_and_labels_hide_them,
     auth::a_fallback_secret_never_replaces_the_configured_one,
     auth::logout_elsewhere_reaches_this_instance,
     auth::sessions_end_one_all_or_another_users,

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value as Json, json};
 
-use crate::auth::token;
+use crate::auth::as_user;
 use crate::common::{Backend, TestApp, spawn_app, urlencode};
 
 /// The blog with the users of the auth tests (root: admin, rita: reader, ed: editor) and
@@ -17,78 +17,6 @@ async fn team(backend: Backend) -> Option<TestApp> {
         autoadmin::auth::builtin::hash_password("eve-pass"),
     );
     spawn_app(backend, &[backend.blog_schema()], &config).await
-}
-
-struct Call<'a> {
-    app: &'a TestApp,
-    token: String,
-}
-
-impl Call<'_> {
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Json>,
-        if_match: Option<&str>,
-    ) -> (u16, Option<String>, Json) {
-        let url = if path == "config.json" {
-            format!("{}/config.json", self.app.api.trim_end_matches("/api"))
-        } else {
-            format!("{}{path}", self.app.api)
-        };
-        let mut request = self
-            .app
-            .client
-            .request(method, url)
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        if let Some(etag) = if_match {
-            request = request.header("If-Match", etag);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let etag = response
-            .headers()
-            .get("etag")
-            .map(|v| v.to_str().unwrap().to_owned());
-        let text = response.text().await.unwrap();
-        let json = serde_json::from_str(&text).unwrap_or(Json::String(text));
-        (status, etag, json)
-    }
-
-    async fn get(&self, path: &str) -> (u16, Json) {
-        let (status, _, body) = self.send(Method::GET, path, None, None).await;
-        (status, body)
-    }
-
-    async fn save(&self, body: Json) -> (u16, Json) {
-        let (status, _, body) = self.send(Method::POST, "/_views", Some(body), None).await;
-        (status, body)
-    }
-
-    /// The names of the views a list of `/_views` answers with.
-    async fn names(&self, query: &str) -> Vec<String> {
-        let (status, body) = self.get(&format!("/_views{query}")).await;
-        assert_eq!(status, 200, "{body}");
-        let mut names: Vec<String> = body
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v["name"].as_str().unwrap().to_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-async fn as_user<'a>(app: &'a TestApp, user: &str) -> Call<'a> {
-    Call {
-        app,
-        token: token(app, user).await,
-    }
 }
 
 fn view(name: &str, shared_with: Option<&str>) -> Json {

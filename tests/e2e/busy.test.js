@@ -4,13 +4,12 @@
 // a lock another process holds on its SQLite file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { root, launchBrowser } from './demo.js';
+import { root, launchBrowser, serveBlog } from './demo.js';
 
-const bin = process.env.AUTOADMIN_BIN ?? join(root, 'target', 'debug', 'autoadmin');
 const work = mkdtempSync(join(tmpdir(), 'autoadmin-busy-'));
 const database = join(work, 'blog.sqlite');
 const port = 19300 + Math.floor(Math.random() * 500);
@@ -20,24 +19,9 @@ let server;
 let browser;
 
 before(async () => {
-  execFileSync('python3', ['-c', `
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-for script in sys.argv[2:]:
-    db.executescript(open(script).read())
-db.commit()
-`, database, join(root, 'migrations/sqlite/0001_blog.sql'), join(root, 'migrations/sqlite/seed_demo.sql')]);
   const config = readFileSync(join(root, 'config/blog.toml'), 'utf8')
     .replace(/^base_path = .*$/m, '$&\nmax_in_flight = 1\nmax_queued = 0');
-  writeFileSync(join(work, 'blog.toml'), config);
-  server = spawn(bin, ['serve', '--config', join(work, 'blog.toml'), '--database-url', `sqlite://${database}`,
-    '--bind', `127.0.0.1:${port}`, '--insecure-dev'], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${api}/health`)).ok) break;
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  ({ server } = await serveBlog(work, config, { port, args: ['--insecure-dev'] }));
   browser = await launchBrowser();
 });
 

@@ -1,7 +1,7 @@
 // What the browser tests share: a demo server of their own (a fresh SQLite file, a random
 // port, a known password, a token), and Debian's chromium.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,34 @@ export async function startDemo(password) {
   }
   await demo.login();
   return demo;
+}
+
+/**
+ * Starts `autoadmin serve` over a fresh SQLite file in `work` seeded as the demo's, with the
+ * descriptors `config` (text) and `args` more; resolves when it answers, to `{server, base,
+ * api}`.
+ */
+export async function serveBlog(work, config, { port, args = [], env = {} }) {
+  const database = join(work, 'blog.sqlite');
+  execFileSync('python3', ['-c', `
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for script in sys.argv[2:]:
+    db.executescript(open(script).read())
+db.commit()
+`, database, join(root, 'migrations/sqlite/0001_blog.sql'), join(root, 'migrations/sqlite/seed_demo.sql')]);
+  writeFileSync(join(work, 'blog.toml'), config);
+  const server = spawn(bin, ['serve', '--config', join(work, 'blog.toml'), '--database-url', `sqlite://${database}`,
+    '--bind', `127.0.0.1:${port}`, ...args], { stdio: 'ignore', env: { ...process.env, ...env } });
+  const base = `http://127.0.0.1:${port}/admin/`;
+  const api = `${base}api`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${api}/health`)).ok) break;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { server, base, api, database };
 }
 
 /** Debian's chromium, headless, with no network of its own. */

@@ -77,7 +77,8 @@ pub(super) fn row_errors(
         message,
     };
     match error {
-        Error::Rejected(WriteError::Invalid(errors)) | Error::Missing(errors) => errors
+        Error::Rejected(WriteError::Invalid(errors) | WriteError::Forbidden(errors))
+        | Error::Missing(errors) => errors
             .into_iter()
             .map(|(field, message)| one(Some(field), message))
             .collect(),
