@@ -50,6 +50,7 @@ impl AuthPolicy for HostKeys {
                 permissions,
                 roles: Vec::new(),
                 fields: Default::default(),
+                signed_in_elsewhere: false,
             })
         })
     }

@@ -62,7 +62,11 @@ pub async fn index(
 fn config_for(state: &AppState, who: &Principal, base: &str) -> serde_json::Value {
     let schema = state.schema_for(who);
     let mut config = crate::ui::config(&schema, &state.settings, &format!("{base}/api"));
-    crate::ui::restrict(&mut config, who, state.builtin.is_some());
+    crate::ui::restrict(
+        &mut config,
+        who,
+        state.builtin.is_some() && !who.signed_in_elsewhere,
+    );
     config
 }
 

@@ -4,7 +4,7 @@
 //! token's session, or every session of the user (see `sessions.rs`), in autoadmin's own
 //! tables, which every instance reads.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,17 +16,16 @@ use axum::http::request::Parts;
 use axum::http::{Method, header};
 use serde::Deserialize;
 
+use super::proxy::{Claim, Proxy, ProxyConfig};
+use super::roles::{Permissions, RoleConfig, Roles};
 use super::sessions::Sessions;
 use super::token::{self, Claims};
-use super::{Action, AuthFuture, AuthPolicy, Error, Principal};
+use super::{AuthFuture, AuthPolicy, Error, Principal};
 use crate::db::Db;
-use crate::schema::{FieldAccess, FieldRules, Schema, check_rules};
+use crate::schema::{FieldRules, Schema};
 
 /// The cookie the admin app is authenticated by.
 pub const COOKIE: &str = "autoadmin_token";
-
-/// Permissions per entity (or `"*"`).
-pub type Permissions = BTreeMap<String, BTreeSet<Action>>;
 
 /// A user of the config, as a request needs it.
 #[derive(Clone, Debug)]
@@ -69,6 +68,8 @@ pub struct AuthConfig {
     pub roles: Vec<RoleConfig>,
     #[serde(default, rename = "user")]
     pub users: Vec<UserConfig>,
+    /// Users an authenticating proxy vouches for (`proxy.rs`).
+    pub proxy: Option<ProxyConfig>,
 }
 
 fn default_ttl() -> u64 {
@@ -93,81 +94,6 @@ fn default_revocation_delay() -> u64 {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RoleConfig {
-    pub name: String,
-    /// Entity (or `"*"`) → what the role may do with it.
-    pub permissions: BTreeMap<String, Grant>,
-}
-
-/// A role's permission on an entity: `["view", "edit"]`, or a table
-/// `{ actions = ["view", "edit"], fields = { card_number = "hidden", email = "read_only" } }`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(try_from = "toml::Value")]
-pub struct Grant {
-    /// `view`, `add`, `edit`, `delete`, or `"*"`.
-    pub actions: Vec<String>,
-    /// Field → `hidden` or `read_only`.
-    pub fields: BTreeMap<String, String>,
-}
-
-impl TryFrom<toml::Value> for Grant {
-    type Error = String;
-
-    fn try_from(value: toml::Value) -> Result<Grant, String> {
-        let strings = |value: toml::Value, what: &str| -> Result<Vec<String>, String> {
-            let toml::Value::Array(items) = value else {
-                return Err(format!("{what} must be a list of strings"));
-            };
-            items
-                .into_iter()
-                .map(|item| match item {
-                    toml::Value::String(s) => Ok(s),
-                    _ => Err(format!("{what} must be a list of strings")),
-                })
-                .collect()
-        };
-        match value {
-            toml::Value::Array(_) => Ok(Grant {
-                actions: strings(value, "actions")?,
-                fields: BTreeMap::new(),
-            }),
-            toml::Value::Table(table) => {
-                let mut grant = Grant::default();
-                for (key, value) in table {
-                    match key.as_str() {
-                        "actions" => grant.actions = strings(value, "actions")?,
-                        "fields" => {
-                            let toml::Value::Table(fields) = value else {
-                                return Err("fields must be a table: { field = \"hidden\" | \"read_only\" }".into());
-                            };
-                            for (field, access) in fields {
-                                let toml::Value::String(access) = access else {
-                                    return Err(format!(
-                                        "field \"{field}\": \"hidden\" or \"read_only\""
-                                    ));
-                                };
-                                grant.fields.insert(field, access);
-                            }
-                        }
-                        other => {
-                            return Err(format!(
-                                "unknown key \"{other}\" in a permission (actions, fields)"
-                            ));
-                        }
-                    }
-                }
-                Ok(grant)
-            }
-            _ => Err(
-                "a permission is a list of actions, or a table { actions = [...], fields = {...} }"
-                    .into(),
-            ),
-        }
-    }
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct UserConfig {
     pub name: String,
     /// An argon2 PHC string, as `autoadmin hash-password` prints it.
@@ -179,79 +105,26 @@ pub struct UserConfig {
 impl AuthConfig {
     /// Checks roles, users and hashes against the schema; messages name the user or role
     /// (and the entity and field).
-    pub fn check(&self, schema: &Schema) -> Result<Users, String> {
-        let mut roles: HashMap<&str, (Permissions, FieldRules)> = HashMap::new();
-        roles.insert(
-            "admin",
-            (
-                [("*".to_owned(), Action::ALL.into_iter().collect())].into(),
-                FieldRules::new(),
-            ),
-        );
-        for role in &self.roles {
-            let mut permissions = BTreeMap::new();
-            let mut rules = FieldRules::new();
-            for (entity, grant) in &role.permissions {
-                if entity != "*" && schema.entity(entity).is_none() {
-                    return Err(format!(
-                        "role \"{}\": \"{entity}\" is not an entity",
-                        role.name
-                    ));
-                }
-                if !grant.fields.is_empty() {
-                    if entity == "*" {
-                        return Err(format!(
-                            "role \"{}\": fields are an entity's, not of \"*\"",
-                            role.name
-                        ));
-                    }
-                    let mut fields = BTreeMap::new();
-                    for (field, access) in &grant.fields {
-                        let access = FieldAccess::from_name(access).ok_or_else(|| {
-                            format!(
-                                "role \"{}\", entity \"{entity}\", field \"{field}\": unknown access \"{access}\" (hidden, read_only)",
-                                role.name
-                            )
-                        })?;
-                        fields.insert(field.clone(), access);
-                    }
-                    let one: FieldRules = [(entity.clone(), fields)].into();
-                    check_rules(schema, &one)
-                        .map_err(|message| format!("role \"{}\": {message}", role.name))?;
-                    rules.extend(one);
-                }
-                let mut set = BTreeSet::new();
-                for action in &grant.actions {
-                    if action == "*" {
-                        set.extend(Action::ALL);
-                    } else {
-                        set.insert(Action::from_name(action).ok_or_else(|| {
-                            format!("role \"{}\": unknown action \"{action}\" (view, add, edit, delete, *)", role.name)
-                        })?);
-                    }
-                }
-                permissions.insert(entity.clone(), set);
-            }
-            roles.insert(&role.name, (permissions, rules));
-        }
+    pub fn check(&self, schema: &Schema) -> Result<(Users, Roles), String> {
+        let roles = super::roles::check(&self.roles, schema)?;
         let mut users = HashMap::new();
         for user in &self.users {
-            let (permissions, fields) = roles
-                .get(user.role.as_str())
+            let role = roles
+                .get(&user.role)
                 .ok_or_else(|| format!("user \"{}\": unknown role \"{}\"", user.name, user.role))?;
             PasswordHash::new(&user.password_hash)
                 .map_err(|_| format!("user \"{}\": password_hash is not an argon2 hash (use autoadmin hash-password)", user.name))?;
             let entry = User {
                 hash: user.password_hash.clone(),
-                permissions: permissions.clone(),
-                fields: fields.clone(),
+                permissions: role.permissions.clone(),
+                fields: role.fields.clone(),
                 role: user.role.clone(),
             };
             if users.insert(user.name.clone(), entry).is_some() {
                 return Err(format!("user \"{}\" is declared twice", user.name));
             }
         }
-        Ok(users)
+        Ok((users, roles))
     }
 }
 
@@ -269,6 +142,8 @@ pub struct Builtin {
     ttl_seconds: i64,
     secure_cookie: Option<bool>,
     users: Users,
+    roles: Roles,
+    proxy: Option<Proxy>,
     /// Verified against when the user does not exist, so timing does not tell.
     dummy_hash: String,
     limiter: super::limit::LoginLimiter,
@@ -288,8 +163,14 @@ impl Builtin {
         schema: &Schema,
         db: Db,
     ) -> Result<Builtin, String> {
+        let (users, roles) = config.check(schema)?;
+        let declared: Vec<String> = config.roles.iter().map(|r| r.name.clone()).collect();
+        let proxy = config.proxy.as_ref();
+        let proxy = proxy.map(|p| Proxy::new(p, &declared)).transpose()?;
         Ok(Builtin {
-            users: config.check(schema)?,
+            users,
+            roles,
+            proxy,
             secret,
             ttl_seconds: i64::try_from(config.token_ttl_minutes.max(1) * 60).unwrap_or(i64::MAX),
             secure_cookie: config.secure_cookie,
@@ -418,9 +299,52 @@ fn credentials(parts: &Parts) -> Option<(String, bool)> {
         })
 }
 
+/// A browser sends cookies with forged cross-site requests, but cannot add a custom header to
+/// them: writes authenticated by what a browser sends on its own (a cookie, or whatever the
+/// proxy knows its users by) must carry one.
+fn csrf_checked(parts: &Parts) -> Result<(), Error> {
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && !parts.headers.contains_key("x-requested-with") {
+        return Err(Error::Forbidden(
+            "a write authenticated by cookie needs the X-Requested-With header (CSRF protection)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+impl Builtin {
+    /// The principal an authenticating proxy vouches for, if it vouches for this request.
+    fn by_proxy(&self, parts: &Parts) -> Option<Result<Principal, Error>> {
+        let claim = self.proxy.as_ref()?.claim(parts);
+        Some(match claim {
+            Claim::None => return None,
+            Claim::Malformed(why) => Err(Error::Unauthorized(why)),
+            Claim::NoRole { name } => Err(Error::Forbidden(format!(
+                "the proxy's user \"{name}\" is in no group that has a role here"
+            ))),
+            Claim::User { name, role } => csrf_checked(parts).and_then(|()| {
+                let granted = self.roles.get(&role).ok_or_else(|| {
+                    Error::Unavailable(format!("role \"{role}\" is not declared"))
+                })?;
+                Ok(Principal {
+                    user: Some(name),
+                    permissions: granted.permissions.clone(),
+                    roles: vec![role],
+                    fields: granted.fields.clone(),
+                    signed_in_elsewhere: true,
+                })
+            }),
+        })
+    }
+}
+
 impl AuthPolicy for Builtin {
     fn authenticate<'a>(&'a self, parts: &'a Parts) -> AuthFuture<'a> {
         Box::pin(async move {
+            if let Some(vouched) = self.by_proxy(parts) {
+                return vouched;
+            }
             let (token, by_cookie) = credentials(parts).ok_or_else(|| {
                 Error::Unauthorized("authentication required: log in first".into())
             })?;
@@ -434,19 +358,15 @@ impl AuthPolicy for Builtin {
                 ));
             };
             self.sessions.check(&claims).await?;
-            // A browser sends cookies with forged cross-site requests, but cannot add a custom
-            // header to them: writes authenticated by cookie must carry one.
-            let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-            if by_cookie && !safe && !parts.headers.contains_key("x-requested-with") {
-                return Err(Error::Forbidden(
-                    "a write authenticated by cookie needs the X-Requested-With header (CSRF protection)".into(),
-                ));
+            if by_cookie {
+                csrf_checked(parts)?;
             }
             Ok(Principal {
                 user: Some(claims.sub),
                 permissions: user.permissions.clone(),
                 roles: vec![user.role.clone()],
                 fields: user.fields.clone(),
+                signed_in_elsewhere: false,
             })
         })
     }
@@ -474,79 +394,3 @@ fn session_id() -> String {
 
 /// Shared handle to the built-in policy, when it is the one in use.
 pub type Shared = Arc<Builtin>;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::schema::{Entity, Field};
-
-    fn schema() -> Schema {
-        Schema::new(vec![
-            Entity::new("orders")
-                .field(Field::integer("id"))
-                .field(Field::string("region"))
-                .field(Field::string("card_number")),
-        ])
-        .unwrap()
-    }
-
-    /// The config's `[auth]` with one role of `permissions` and a user of it, checked.
-    fn check(permissions: &str) -> Result<Users, String> {
-        let hash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8jfJ6yMuJ0NwZyh9aYzFBQvaI5qD0IvGQVqN9Mx0vJs";
-        let text = format!(
-            "secret = \"x\"\n[[role]]\nname = \"agent\"\npermissions = {permissions}\n[[user]]\nname = \"al\"\nrole = \"agent\"\npassword_hash = \"{hash}\"\n"
-        );
-        let config: AuthConfig = toml::from_str(&text).map_err(|e| e.to_string())?;
-        config.check(&schema())
-    }
-
-    #[test]
-    fn permissions_take_the_list_and_the_table_form() {
-        let users = check(r#"{ orders = ["view"] }"#).unwrap();
-        assert!(users["al"].fields.is_empty());
-        let users = check(
-            r#"{ orders = { actions = ["view", "edit"], fields = { card_number = "hidden", region = "read_only" } } }"#,
-        )
-        .unwrap();
-        let al = &users["al"];
-        assert_eq!(
-            al.permissions["orders"],
-            [Action::View, Action::Edit].into_iter().collect()
-        );
-        assert_eq!(al.fields["orders"]["card_number"], FieldAccess::Hidden);
-        assert_eq!(al.fields["orders"]["region"], FieldAccess::ReadOnly);
-    }
-
-    #[test]
-    fn bad_permissions_are_named() {
-        for (permissions, expected) in [
-            (
-                r#"{ orders = { actions = ["view"], fields = { card = "hidden" } } }"#,
-                "role \"agent\": entity \"orders\" has no field \"card\"",
-            ),
-            (
-                r#"{ orders = { actions = ["view"], fields = { region = "secret" } } }"#,
-                "role \"agent\", entity \"orders\", field \"region\": unknown access \"secret\" (hidden, read_only)",
-            ),
-            (
-                r#"{ "*" = { actions = ["view"], fields = { region = "hidden" } } }"#,
-                "role \"agent\": fields are an entity's, not of \"*\"",
-            ),
-            (
-                r#"{ orders = { actions = ["view"], fields = { id = "hidden" } } }"#,
-                "cannot be hidden",
-            ),
-            (
-                r#"{ orders = { actions = ["view"], where = { region = "EU" } } }"#,
-                "unknown key \"where\" in a permission (actions, fields)",
-            ),
-            (
-                r#"{ orders = "view" }"#,
-                "a permission is a list of actions",
-            ),
-        ] {
-            let error = check(permissions).unwrap_err();
-            assert!(error.contains(expected), "{permissions}: {error}");
-        }
-    }
-}

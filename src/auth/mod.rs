@@ -7,6 +7,8 @@
 
 pub mod builtin;
 pub mod limit;
+pub mod proxy;
+pub mod roles;
 mod sessions;
 pub mod token;
 
@@ -45,7 +47,7 @@ impl Action {
 }
 
 /// An authenticated identity and its permissions per entity (`"*"`: every entity).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Principal {
     pub user: Option<String>,
     pub permissions: BTreeMap<String, BTreeSet<Action>>,
@@ -54,6 +56,9 @@ pub struct Principal {
     /// Fields the user may not see (`hidden`) or not change (`read_only`), by entity: the
     /// user's requests are served from the schema restricted by them.
     pub fields: FieldRules,
+    /// Signed in by someone else (an authenticating proxy): there is no session here to end,
+    /// logging out is done there.
+    pub signed_in_elsewhere: bool,
 }
 
 impl Principal {
@@ -64,6 +69,7 @@ impl Principal {
             permissions: [("*".to_owned(), Action::ALL.into_iter().collect())].into(),
             roles: Vec::new(),
             fields: FieldRules::new(),
+            signed_in_elsewhere: false,
         }
     }
 

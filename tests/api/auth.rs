@@ -75,14 +75,31 @@ async fn call(
     bearer: Option<&str>,
     body: Option<Json>,
 ) -> (u16, Json) {
+    let authorization = bearer.map(|token| format!("Bearer {token}"));
+    let headers: Vec<(&str, &str)> = authorization
+        .as_deref()
+        .map(|value| ("Authorization", value))
+        .into_iter()
+        .collect();
+    send(app, method, path, &headers, body).await
+}
+
+/// `method` on `path` (or the app's `config.json`) with `headers` and `body`: status and body.
+pub(crate) async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Json>,
+) -> (u16, Json) {
     let url = if path == "config.json" {
         format!("{}/config.json", app.api.trim_end_matches("/api"))
     } else {
         format!("{}{path}", app.api)
     };
     let mut request = app.client.request(method, url);
-    if let Some(token) = bearer {
-        request = request.bearer_auth(token);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     if let Some(body) = body {
         request = request.json(&body);
@@ -500,6 +517,7 @@ pub async fn a_host_policy_decides(backend: Backend) {
                         permissions: [("tags".to_owned(), [Action::View].into())].into(),
                         roles: Vec::new(),
                         fields: Default::default(),
+                        signed_in_elsewhere: false,
                     }),
                     Some(_) => Err(Error::Unauthorized("unknown key".into())),
                     None => Err(Error::Unauthorized("no key".into())),

@@ -26,6 +26,7 @@ mod list;
 mod many;
 mod ordering;
 mod overload;
+mod proxy;
 mod revert;
 mod typed;
 mod types;
@@ -120,6 +121,8 @@ backend_tests!(
     fields::hidden_fields_are_nowhere_for_their_users,
     fields::read_only_fields_refuse_a_change,
     fields::hidden_values_survive_inline_writes_and_labels_hide_them,
+    proxy::a_trusted_proxy_says_who_the_user_is,
+    proxy::a_proxy_header_from_elsewhere_is_ignored,
     auth::a_fallback_secret_never_replaces_the_configured_one,
     auth::logout_elsewhere_reaches_this_instance,
     auth::sessions_end_one_all_or_another_users,

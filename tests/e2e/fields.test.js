@@ -31,6 +31,10 @@ before(async () => {
   name = "support"
   permissions = { authors = { actions = ["view", "edit"], fields = { email = "hidden", birth_date = "hidden" } }, posts = { actions = ["view", "edit"], fields = { status = "read_only" } }, comments = ["view", "edit"], tags = ["view"] }
 
+  [auth.proxy]
+  trusted = ["127.0.0.1"]
+  groups = { helpdesk = "support" }
+
   [[auth.user]]
   name = "root"
   role = "admin"
@@ -140,6 +144,30 @@ test('a read-only field is shown, cannot be edited, and the rest of the form sav
   await page.goBack();
   await page.locator('#save').waitFor();
   assert.equal(await page.locator('#f-status').isDisabled(), true);
+  await context.close();
+  assert.deepEqual(errors, []);
+});
+
+test('behind an authenticating proxy the app opens as the user the proxy names, without a login', async () => {
+  // The proxy (here: the browser context adding its headers, from 127.0.0.1, its address)
+  // has logged the user in; the app shows who they are, offers no logout, and serves them
+  // with their group's role.
+  const errors = [];
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 }, locale: 'en-US',
+    extraHTTPHeaders: { 'X-Forwarded-User': 'pat', 'X-Forwarded-Groups': 'visitors, helpdesk' },
+  });
+  const page = await context.newPage();
+  watchErrors(page, errors);
+  await page.goto(`${base}#/authors`);
+  await page.locator('table.list tbody tr').first().waitFor();
+  assert.equal(await page.locator('#login-username').count(), 0, 'no login form');
+  assert.match(await page.locator('header').innerText(), /pat/);
+  assert.equal(await page.locator('#logout').count(), 0, 'the session is the proxy\'s to end');
+  const headers = await page.locator('table.list thead th').allInnerTexts();
+  assert.ok(!headers.some((h) => /email/i.test(h)), headers.join('|'));
+  assert.deepEqual(await violations(page), []);
+  await page.screenshot({ path: join(root, 'docs', 'screenshots', 'behind-a-proxy.png') });
   await context.close();
   assert.deepEqual(errors, []);
 });

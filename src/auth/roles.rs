@@ -1,0 +1,243 @@
+//! Roles (`[[auth.role]]`): per entity, the actions its users may take and the fields they
+//! may not see or not change, checked against the schema. `admin` is built in: every action on
+//! every entity.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+
+use super::Action;
+use crate::schema::{FieldAccess, FieldRules, Schema, check_rules};
+
+/// Permissions per entity (or `"*"`).
+pub type Permissions = BTreeMap<String, BTreeSet<Action>>;
+
+/// A role, checked.
+#[derive(Clone, Debug)]
+pub struct Role {
+    pub permissions: Permissions,
+    pub fields: FieldRules,
+}
+
+/// The roles by name, `admin` among them.
+pub type Roles = BTreeMap<String, Role>;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleConfig {
+    pub name: String,
+    /// Entity (or `"*"`) → what the role may do with it.
+    pub permissions: BTreeMap<String, Grant>,
+}
+
+/// A role's permission on an entity: `["view", "edit"]`, or a table
+/// `{ actions = ["view", "edit"], fields = { card_number = "hidden", email = "read_only" } }`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(try_from = "toml::Value")]
+pub struct Grant {
+    /// `view`, `add`, `edit`, `delete`, or `"*"`.
+    pub actions: Vec<String>,
+    /// Field → `hidden` or `read_only`.
+    pub fields: BTreeMap<String, String>,
+}
+
+impl TryFrom<toml::Value> for Grant {
+    type Error = String;
+
+    fn try_from(value: toml::Value) -> Result<Grant, String> {
+        let strings = |value: toml::Value, what: &str| -> Result<Vec<String>, String> {
+            let toml::Value::Array(items) = value else {
+                return Err(format!("{what} must be a list of strings"));
+            };
+            items
+                .into_iter()
+                .map(|item| match item {
+                    toml::Value::String(s) => Ok(s),
+                    _ => Err(format!("{what} must be a list of strings")),
+                })
+                .collect()
+        };
+        match value {
+            toml::Value::Array(_) => Ok(Grant {
+                actions: strings(value, "actions")?,
+                fields: BTreeMap::new(),
+            }),
+            toml::Value::Table(table) => {
+                let mut grant = Grant::default();
+                for (key, value) in table {
+                    match key.as_str() {
+                        "actions" => grant.actions = strings(value, "actions")?,
+                        "fields" => {
+                            let toml::Value::Table(fields) = value else {
+                                return Err("fields must be a table: { field = \"hidden\" | \"read_only\" }".into());
+                            };
+                            for (field, access) in fields {
+                                let toml::Value::String(access) = access else {
+                                    return Err(format!(
+                                        "field \"{field}\": \"hidden\" or \"read_only\""
+                                    ));
+                                };
+                                grant.fields.insert(field, access);
+                            }
+                        }
+                        other => {
+                            return Err(format!(
+                                "unknown key \"{other}\" in a permission (actions, fields)"
+                            ));
+                        }
+                    }
+                }
+                Ok(grant)
+            }
+            _ => Err(
+                "a permission is a list of actions, or a table { actions = [...], fields = {...} }"
+                    .into(),
+            ),
+        }
+    }
+}
+
+/// Checks `configs` against the schema; messages name the role (and the entity and field).
+pub fn check(configs: &[RoleConfig], schema: &Schema) -> Result<Roles, String> {
+    let mut roles = Roles::new();
+    roles.insert(
+        "admin".to_owned(),
+        Role {
+            permissions: [("*".to_owned(), Action::ALL.into_iter().collect())].into(),
+            fields: FieldRules::new(),
+        },
+    );
+    for role in configs {
+        let mut permissions = BTreeMap::new();
+        let mut rules = FieldRules::new();
+        for (entity, grant) in &role.permissions {
+            if entity != "*" && schema.entity(entity).is_none() {
+                return Err(format!(
+                    "role \"{}\": \"{entity}\" is not an entity",
+                    role.name
+                ));
+            }
+            if !grant.fields.is_empty() {
+                if entity == "*" {
+                    return Err(format!(
+                        "role \"{}\": fields are an entity's, not of \"*\"",
+                        role.name
+                    ));
+                }
+                let mut fields = BTreeMap::new();
+                for (field, access) in &grant.fields {
+                    let access = FieldAccess::from_name(access).ok_or_else(|| {
+                        format!(
+                            "role \"{}\", entity \"{entity}\", field \"{field}\": unknown access \"{access}\" (hidden, read_only)",
+                            role.name
+                        )
+                    })?;
+                    fields.insert(field.clone(), access);
+                }
+                let one: FieldRules = [(entity.clone(), fields)].into();
+                check_rules(schema, &one)
+                    .map_err(|message| format!("role \"{}\": {message}", role.name))?;
+                rules.extend(one);
+            }
+            let mut set = BTreeSet::new();
+            for action in &grant.actions {
+                if action == "*" {
+                    set.extend(Action::ALL);
+                } else {
+                    set.insert(Action::from_name(action).ok_or_else(|| {
+                        format!(
+                            "role \"{}\": unknown action \"{action}\" (view, add, edit, delete, *)",
+                            role.name
+                        )
+                    })?);
+                }
+            }
+            permissions.insert(entity.clone(), set);
+        }
+        roles.insert(
+            role.name.clone(),
+            Role {
+                permissions,
+                fields: rules,
+            },
+        );
+    }
+    Ok(roles)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Entity, Field};
+
+    fn schema() -> Schema {
+        Schema::new(vec![
+            Entity::new("orders")
+                .field(Field::integer("id"))
+                .field(Field::string("region"))
+                .field(Field::string("card_number")),
+        ])
+        .unwrap()
+    }
+
+    /// One role, "agent", of `permissions` (TOML), checked.
+    fn check(permissions: &str) -> Result<Role, String> {
+        #[derive(Deserialize)]
+        struct Config {
+            role: Vec<RoleConfig>,
+        }
+        let text = format!("[[role]]\nname = \"agent\"\npermissions = {permissions}\n");
+        let config: Config = toml::from_str(&text).map_err(|e| e.to_string())?;
+        let mut roles = super::check(&config.role, &schema())?;
+        assert!(roles.contains_key("admin"));
+        Ok(roles.remove("agent").unwrap())
+    }
+
+    #[test]
+    fn permissions_take_the_list_and_the_table_form() {
+        assert!(check(r#"{ orders = ["view"] }"#).unwrap().fields.is_empty());
+        let al = check(
+            r#"{ orders = { actions = ["view", "edit"], fields = { card_number = "hidden", region = "read_only" } } }"#,
+        )
+        .unwrap();
+        assert_eq!(
+            al.permissions["orders"],
+            [Action::View, Action::Edit].into_iter().collect()
+        );
+        assert_eq!(al.fields["orders"]["card_number"], FieldAccess::Hidden);
+        assert_eq!(al.fields["orders"]["region"], FieldAccess::ReadOnly);
+    }
+
+    #[test]
+    fn bad_permissions_are_named() {
+        for (permissions, expected) in [
+            (
+                r#"{ orders = { actions = ["view"], fields = { card = "hidden" } } }"#,
+                "role \"agent\": entity \"orders\" has no field \"card\"",
+            ),
+            (
+                r#"{ orders = { actions = ["view"], fields = { region = "secret" } } }"#,
+                "role \"agent\", entity \"orders\", field \"region\": unknown access \"secret\" (hidden, read_only)",
+            ),
+            (
+                r#"{ "*" = { actions = ["view"], fields = { region = "hidden" } } }"#,
+                "role \"agent\": fields are an entity's, not of \"*\"",
+            ),
+            (
+                r#"{ orders = { actions = ["view"], fields = { id = "hidden" } } }"#,
+                "cannot be hidden",
+            ),
+            (
+                r#"{ orders = { actions = ["view"], where = { region = "EU" } } }"#,
+                "unknown key \"where\" in a permission (actions, fields)",
+            ),
+            (
+                r#"{ orders = "view" }"#,
+                "a permission is a list of actions",
+            ),
+        ] {
+            let error = check(permissions).unwrap_err();
+            assert!(error.contains(expected), "{permissions}: {error}");
+        }
+    }
+}
