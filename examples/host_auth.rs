@@ -49,8 +49,7 @@ impl AuthPolicy for HostKeys {
                 user: Some(user.to_owned()),
                 permissions,
                 roles: Vec::new(),
-                fields: Default::default(),
-                signed_in_elsewhere: false,
+                ..Default::default()
             })
         })
     }

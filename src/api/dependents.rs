@@ -44,6 +44,15 @@ pub async fn many(
             "dependents takes ids only (versions are for the delete itself)",
         ));
     }
+    if entity.row_scope.is_some() {
+        // Of the rows the user may reach only: another's is a 404, as deleting it would be.
+        for key in &batch.keys {
+            let found = state.db.get(&entity, key.clone()).await;
+            found.map_err(|err| {
+                ApiError::from(err).with_not_found(|| format!("no record has id {}", key_json(key)))
+            })?;
+        }
+    }
     report(&state, &who, &entity, batch.keys).await
 }
 

@@ -113,27 +113,32 @@ pub struct State {
 /// rules: a role's. At most [`Restricted::KEPT`] are kept (a host app's policy may make many
 /// sets); past that, one is made per request.
 #[derive(Default)]
-pub struct Restricted(std::sync::Mutex<std::collections::HashMap<FieldRules, Schema>>);
+pub struct Restricted(std::sync::Mutex<std::collections::HashMap<(FieldRules, String), Schema>>);
 
 impl Restricted {
     const KEPT: usize = 256;
 }
 
 impl State {
-    /// The schema as `who` sees it: with the fields their role hides or locks.
+    /// The schema as `who` sees it: with the fields their role hides or locks, and the rows
+    /// it lets them reach.
     pub fn schema_for(&self, who: &crate::auth::Principal) -> Schema {
-        if who.fields.values().all(|fields| fields.is_empty()) {
+        if who.fields.values().all(|fields| fields.is_empty()) && who.scopes.is_empty() {
             return self.schema.clone();
         }
+        let key = (
+            who.fields.clone(),
+            serde_json::to_string(&who.scopes).unwrap_or_default(),
+        );
         let kept = self.restricted.0.lock().ok();
-        if let Some(schema) = kept.as_ref().and_then(|k| k.get(&who.fields)) {
+        if let Some(schema) = kept.as_ref().and_then(|k| k.get(&key)) {
             return schema.clone();
         }
-        let schema = self.schema.restricted(&who.fields);
+        let schema = self.schema.restricted(&who.fields, &who.scopes);
         if let Some(mut kept) = kept
             && kept.len() < Restricted::KEPT
         {
-            kept.insert(who.fields.clone(), schema.clone());
+            kept.insert(key, schema.clone());
         }
         schema
     }

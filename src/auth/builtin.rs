@@ -4,7 +4,7 @@
 //! token's session, or every session of the user (see `sessions.rs`), in autoadmin's own
 //! tables, which every instance reads.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +22,7 @@ use super::sessions::Sessions;
 use super::token::{self, Claims};
 use super::{AuthFuture, AuthPolicy, Error, Principal};
 use crate::db::Db;
-use crate::schema::{FieldRules, Schema};
+use crate::schema::{FieldRules, RowScopes, Schema};
 
 /// The cookie the admin app is authenticated by.
 pub const COOKIE: &str = "autoadmin_token";
@@ -34,6 +34,7 @@ pub struct User {
     hash: String,
     permissions: Permissions,
     fields: FieldRules,
+    scopes: RowScopes,
     role: String,
 }
 
@@ -100,6 +101,9 @@ pub struct UserConfig {
     pub password_hash: String,
     /// A role of `[[auth.role]]`, or `admin` (everything).
     pub role: String,
+    /// What the role's `where` may name as `$user.<attribute>` (`name` is the user's name).
+    #[serde(default)]
+    pub attributes: BTreeMap<String, toml::Value>,
 }
 
 impl AuthConfig {
@@ -114,10 +118,25 @@ impl AuthConfig {
                 .ok_or_else(|| format!("user \"{}\": unknown role \"{}\"", user.name, user.role))?;
             PasswordHash::new(&user.password_hash)
                 .map_err(|_| format!("user \"{}\": password_hash is not an argon2 hash (use autoadmin hash-password)", user.name))?;
+            let mut attributes: BTreeMap<String, serde_json::Value> = user
+                .attributes
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        name.clone(),
+                        serde_json::to_value(value).unwrap_or_default(),
+                    )
+                })
+                .collect();
+            attributes.insert("name".into(), user.name.clone().into());
+            let scopes = role.scopes_for(schema, &attributes).map_err(|message| {
+                format!("user \"{}\" (role \"{}\"): {message}", user.name, user.role)
+            })?;
             let entry = User {
                 hash: user.password_hash.clone(),
                 permissions: role.permissions.clone(),
                 fields: role.fields.clone(),
+                scopes,
                 role: user.role.clone(),
             };
             if users.insert(user.name.clone(), entry).is_some() {
@@ -144,6 +163,8 @@ pub struct Builtin {
     users: Users,
     roles: Roles,
     proxy: Option<Proxy>,
+    /// What the proxy's users' scopes are checked against.
+    schema: Schema,
     /// Verified against when the user does not exist, so timing does not tell.
     dummy_hash: String,
     limiter: super::limit::LoginLimiter,
@@ -167,10 +188,23 @@ impl Builtin {
         let declared: Vec<String> = config.roles.iter().map(|r| r.name.clone()).collect();
         let proxy = config.proxy.as_ref();
         let proxy = proxy.map(|p| Proxy::new(p, &declared)).transpose()?;
+        if let Some(proxy) = &proxy {
+            // Its users have a name and no other attribute: their roles' where may name no
+            // other.
+            let named = [("name".to_owned(), serde_json::Value::from("someone"))].into();
+            for role in proxy.roles() {
+                if let Some(granted) = roles.get(role) {
+                    granted
+                        .scopes_for(schema, &named)
+                        .map_err(|message| format!("[auth.proxy], role \"{role}\": {message}"))?;
+                }
+            }
+        }
         Ok(Builtin {
             users,
             roles,
             proxy,
+            schema: schema.clone(),
             secret,
             ttl_seconds: i64::try_from(config.token_ttl_minutes.max(1) * 60).unwrap_or(i64::MAX),
             secure_cookie: config.secure_cookie,
@@ -327,11 +361,17 @@ impl Builtin {
                 let granted = self.roles.get(&role).ok_or_else(|| {
                     Error::Unavailable(format!("role \"{role}\" is not declared"))
                 })?;
+                // A proxy's user has a name and no other attribute (checked at start).
+                let attributes = [("name".to_owned(), serde_json::Value::from(name.clone()))];
+                let scopes = granted
+                    .scopes_for(&self.schema, &attributes.into())
+                    .map_err(Error::Forbidden)?;
                 Ok(Principal {
                     user: Some(name),
                     permissions: granted.permissions.clone(),
                     roles: vec![role],
                     fields: granted.fields.clone(),
+                    scopes,
                     signed_in_elsewhere: true,
                 })
             }),
@@ -366,6 +406,7 @@ impl AuthPolicy for Builtin {
                 permissions: user.permissions.clone(),
                 roles: vec![user.role.clone()],
                 fields: user.fields.clone(),
+                scopes: user.scopes.clone(),
                 signed_in_elsewhere: false,
             })
         })

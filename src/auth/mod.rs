@@ -18,7 +18,7 @@ use std::pin::Pin;
 
 use axum::http::request::Parts;
 
-use crate::schema::FieldRules;
+use crate::schema::{FieldRules, RowScopes};
 
 /// What may be done to an entity's records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -56,6 +56,9 @@ pub struct Principal {
     /// Fields the user may not see (`hidden`) or not change (`read_only`), by entity: the
     /// user's requests are served from the schema restricted by them.
     pub fields: FieldRules,
+    /// The rows the user may reach, by entity (a filter object each, their own values in
+    /// it): every other row is as if it did not exist for them.
+    pub scopes: RowScopes,
     /// Signed in by someone else (an authenticating proxy): there is no session here to end,
     /// logging out is done there.
     pub signed_in_elsewhere: bool,
@@ -69,6 +72,7 @@ impl Principal {
             permissions: [("*".to_owned(), Action::ALL.into_iter().collect())].into(),
             roles: Vec::new(),
             fields: FieldRules::new(),
+            scopes: RowScopes::new(),
             signed_in_elsewhere: false,
         }
     }

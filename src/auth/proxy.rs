@@ -155,6 +155,11 @@ impl Proxy {
         })
     }
 
+    /// The roles its users may get: those its groups map to, and the default one.
+    pub fn roles(&self) -> impl Iterator<Item = &String> {
+        self.groups.values().chain(self.default_role.iter())
+    }
+
     /// Whether the request came (directly) from the proxy.
     fn came_from_proxy(&self, parts: &Parts) -> bool {
         parts

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 
 use super::Action;
-use crate::schema::{FieldAccess, FieldRules, Schema, check_rules};
+use serde_json::Value as Json;
+
+use crate::schema::{FieldAccess, FieldRules, RowScopes, Schema, check_rules};
 
 /// Permissions per entity (or `"*"`).
 pub type Permissions = BTreeMap<String, BTreeSet<Action>>;
@@ -17,6 +19,61 @@ pub type Permissions = BTreeMap<String, BTreeSet<Action>>;
 pub struct Role {
     pub permissions: Permissions,
     pub fields: FieldRules,
+    /// Entity → the rows the role's users may reach: a filter object whose values may be
+    /// `"$user.<attribute>"`, each user's own (see [`Role::scopes_for`]).
+    pub scopes: BTreeMap<String, Json>,
+}
+
+impl Role {
+    /// The role's scopes for a user of `attributes` (their `name` among them): every string
+    /// value that is exactly `$user.<attribute>` becomes the attribute's value; each scope is
+    /// then checked against the entity as the role sees it.
+    pub fn scopes_for(
+        &self,
+        schema: &Schema,
+        attributes: &BTreeMap<String, Json>,
+    ) -> Result<RowScopes, String> {
+        let seen = schema.restricted(&self.fields, &RowScopes::new());
+        let mut scopes = RowScopes::new();
+        for (entity, template) in &self.scopes {
+            let scope = substitute(template, attributes).map_err(|name| {
+                format!("the where of \"{entity}\" needs the attribute \"{name}\"")
+            })?;
+            let target = seen
+                .entity(entity)
+                .ok_or_else(|| format!("\"{entity}\" is not an entity"))?;
+            crate::query::scope_filters(target, &scope)
+                .map_err(|error| format!("the where of \"{entity}\": {error}"))?;
+            scopes.insert(entity.clone(), scope);
+        }
+        Ok(scopes)
+    }
+}
+
+/// `template` with `"$user.<name>"` strings replaced by the attributes' values; `Err(name)`
+/// for an attribute the user does not have.
+fn substitute(template: &Json, attributes: &BTreeMap<String, Json>) -> Result<Json, String> {
+    Ok(match template {
+        Json::String(text) => match text.strip_prefix("$user.") {
+            Some(name) => attributes
+                .get(name)
+                .cloned()
+                .ok_or_else(|| name.to_owned())?,
+            None => template.clone(),
+        },
+        Json::Array(items) => Json::Array(
+            items
+                .iter()
+                .map(|item| substitute(item, attributes))
+                .collect::<Result<_, _>>()?,
+        ),
+        Json::Object(map) => Json::Object(
+            map.iter()
+                .map(|(key, value)| Ok((key.clone(), substitute(value, attributes)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+        other => other.clone(),
+    })
 }
 
 /// The roles by name, `admin` among them.
@@ -39,6 +96,8 @@ pub struct Grant {
     pub actions: Vec<String>,
     /// Field → `hidden` or `read_only`.
     pub fields: BTreeMap<String, String>,
+    /// The rows the role reaches: a filter object (`{ region = "$user.region" }`).
+    pub scope: Option<Json>,
 }
 
 impl TryFrom<toml::Value> for Grant {
@@ -60,7 +119,7 @@ impl TryFrom<toml::Value> for Grant {
         match value {
             toml::Value::Array(_) => Ok(Grant {
                 actions: strings(value, "actions")?,
-                fields: BTreeMap::new(),
+                ..Grant::default()
             }),
             toml::Value::Table(table) => {
                 let mut grant = Grant::default();
@@ -80,9 +139,16 @@ impl TryFrom<toml::Value> for Grant {
                                 grant.fields.insert(field, access);
                             }
                         }
+                        "where" => {
+                            if !value.is_table() {
+                                return Err("where must be a table: { field = value or { operator = value } }".into());
+                            }
+                            let json = serde_json::to_value(value).map_err(|e| e.to_string())?;
+                            grant.scope = Some(json);
+                        }
                         other => {
                             return Err(format!(
-                                "unknown key \"{other}\" in a permission (actions, fields)"
+                                "unknown key \"{other}\" in a permission (actions, fields, where)"
                             ));
                         }
                     }
@@ -105,17 +171,28 @@ pub fn check(configs: &[RoleConfig], schema: &Schema) -> Result<Roles, String> {
         Role {
             permissions: [("*".to_owned(), Action::ALL.into_iter().collect())].into(),
             fields: FieldRules::new(),
+            scopes: BTreeMap::new(),
         },
     );
     for role in configs {
         let mut permissions = BTreeMap::new();
         let mut rules = FieldRules::new();
+        let mut scopes = BTreeMap::new();
         for (entity, grant) in &role.permissions {
             if entity != "*" && schema.entity(entity).is_none() {
                 return Err(format!(
                     "role \"{}\": \"{entity}\" is not an entity",
                     role.name
                 ));
+            }
+            if let Some(scope) = &grant.scope {
+                if entity == "*" {
+                    return Err(format!(
+                        "role \"{}\": a where is an entity's, not of \"*\"",
+                        role.name
+                    ));
+                }
+                scopes.insert(entity.clone(), scope.clone());
             }
             if !grant.fields.is_empty() {
                 if entity == "*" {
@@ -159,6 +236,7 @@ pub fn check(configs: &[RoleConfig], schema: &Schema) -> Result<Roles, String> {
             Role {
                 permissions,
                 fields: rules,
+                scopes,
             },
         );
     }
@@ -228,8 +306,8 @@ mod tests {
                 "cannot be hidden",
             ),
             (
-                r#"{ orders = { actions = ["view"], where = { region = "EU" } } }"#,
-                "unknown key \"where\" in a permission (actions, fields)",
+                r#"{ orders = { actions = ["view"], where = "EU" } }"#,
+                "where must be a table",
             ),
             (
                 r#"{ orders = "view" }"#,

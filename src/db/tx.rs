@@ -287,9 +287,42 @@ impl Tx {
                 .or(done.last_insert_id.map(Value::Int))
                 .ok_or_else(|| Error::Internal("the database did not report the new key".into()))?;
             let get = sql::get(dialect, &self.db.catalog, entity, key, false);
-            self.fetch_all(&get, entity).await?.pop()
+            let found = self.fetch_all(&get, entity).await?.pop();
+            // Read back through the row scope: not found, it is outside it.
+            if found.is_none() && entity.row_scope.is_some() {
+                return Err(out_of_scope(entity));
+            }
+            found
         };
-        record.ok_or_else(|| Error::Internal("the inserted row was not found".into()))
+        let record =
+            record.ok_or_else(|| Error::Internal("the inserted row was not found".into()))?;
+        self.check_scope(entity, &record).await?;
+        Ok(record)
+    }
+
+    /// Refuses (403, naming the scope's fields) a row written outside the entity's row
+    /// scope: the user's write would put it where they may not reach. The transaction is
+    /// then rolled back with the error.
+    pub(super) async fn check_scope(
+        &mut self,
+        entity: &Entity,
+        record: &Record,
+    ) -> Result<(), Error> {
+        if entity.row_scope.is_none() {
+            return Ok(());
+        }
+        let key_field = entity.key_field();
+        let key = record
+            .get(&entity.primary_key)
+            .and_then(|json| {
+                crate::schema::value::from_json(key_field.value_type(), json, &[]).ok()
+            })
+            .ok_or_else(|| Error::Internal("a written row without its key".into()))?;
+        let get = sql::get(self.db.dialect(), &self.db.catalog, entity, key, false);
+        match self.fetch_all(&get, entity).await?.pop() {
+            Some(_) => Ok(()),
+            None => Err(out_of_scope(entity)),
+        }
     }
 
     /// Updates the row of `key`; returns it as stored, `None` if it is gone.
@@ -312,13 +345,22 @@ impl Tx {
     ) -> Result<Option<Record>, Error> {
         let dialect = self.db.dialect();
         let update = sql::update(dialect, &self.db.catalog, entity, key.clone(), changes);
-        if dialect.has_returning() {
-            Ok(self.fetch_all(&update, entity).await?.pop())
+        let record = if dialect.has_returning() {
+            self.fetch_all(&update, entity).await?.pop()
         } else {
-            self.execute(&update).await?;
+            let done = self.execute(&update).await?;
             let get = sql::get(dialect, &self.db.catalog, entity, key, false);
-            Ok(self.fetch_all(&get, entity).await?.pop())
+            let found = self.fetch_all(&get, entity).await?.pop();
+            // The row was there (it changed), and is not through the row scope: it left it.
+            if found.is_none() && done.rows_affected > 0 && entity.row_scope.is_some() {
+                return Err(out_of_scope(entity));
+            }
+            found
+        };
+        if let Some(record) = &record {
+            self.check_scope(entity, record).await?;
         }
+        Ok(record)
     }
 
     /// Deletes the rows of `keys` (not empty) of `entity`.
@@ -381,4 +423,25 @@ impl Tx {
         done.map_err(|err| self.fail(err))?;
         Ok(value)
     }
+}
+
+/// The refusal of a write that would put a row outside the writer's row scope: 403, naming
+/// the fields of the scope.
+pub(super) fn out_of_scope(entity: &Entity) -> Error {
+    let fields = entity
+        .row_scope
+        .as_ref()
+        .and_then(serde_json::Value::as_object)
+        .map(|scope| scope.keys().cloned().collect::<Vec<_>>())
+        .unwrap_or_default();
+    let errors = fields
+        .into_iter()
+        .map(|name| {
+            (
+                name,
+                "would put the record outside the rows you may reach".to_owned(),
+            )
+        })
+        .collect();
+    Error::Rejected(crate::schema::WriteError::Forbidden(errors))
 }

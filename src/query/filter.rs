@@ -243,6 +243,19 @@ pub(super) fn parse(entity: &Entity, params: &mut Params) -> Result<Conditions, 
     })
 }
 
+/// The filters of a row scope (`Entity::row_scope`, a role's `where`): a filter object of
+/// fields alone, without a search or conditions on many-to-many relations.
+pub fn scope_filters(entity: &Entity, scope: &Json) -> Result<Vec<Filter>, Error> {
+    let conditions = parse_object(entity, "where", &scope.to_string())?;
+    if conditions.search.is_some() || !conditions.sets.is_empty() {
+        return Err(Error::BadParameter {
+            name: "where".into(),
+            message: "takes conditions on fields only (no q, no many-to-many relation)".into(),
+        });
+    }
+    Ok(conditions.filters)
+}
+
 /// What a list's filter parameters ask for.
 #[derive(Default)]
 pub(super) struct Conditions {

@@ -36,7 +36,7 @@ use crate::schema::{CountMode, Direction, Entity, FieldType, Value};
 pub use aggregate::{Aggregate, Bucket, Metric, groupable, parse_aggregate};
 pub use cursor::{cursor, next_link};
 pub use export::{CsvFormat, DELIMITERS};
-pub use filter::{Applies, OPERATORS, Operator, condition_for};
+pub use filter::{Applies, OPERATORS, Operator, condition_for, scope_filters};
 pub use ids::{Batch, parse_id, parse_ids};
 pub use import::{
     IMPORT_DELIMITERS, ImportMode, ImportOptions, MAX_LISTED_IMPORTS, MAX_PREVIEW, MAX_WAIT_SECS,

@@ -36,6 +36,10 @@ impl FieldAccess {
 /// Entity → field → access: the fields a user may not see or not write.
 pub type FieldRules = BTreeMap<String, BTreeMap<String, FieldAccess>>;
 
+/// Entity → the rows a user may reach: a filter object of the list protocol, its values the
+/// user's own (`$user.…` already replaced).
+pub type RowScopes = BTreeMap<String, serde_json::Value>;
+
 /// Why field rules do not fit a schema.
 pub fn check_rules(schema: &Schema, rules: &FieldRules) -> Result<(), String> {
     for (entity_name, fields) in rules {
@@ -61,8 +65,12 @@ impl Schema {
     /// are ignored): hidden fields become unreadable and unwritable, and are taken out of
     /// the list settings that name them; read-only ones are marked locked; references and
     /// many-to-many relations that display a hidden field of their target display its key.
-    pub fn restricted(&self, rules: &FieldRules) -> Schema {
-        if rules.values().all(BTreeMap::is_empty) {
+    ///
+    /// With `scopes`, each entity named there reaches only the rows its filter keeps
+    /// (`Entity::row_scope`); the audit log's values are then hidden too (they are of every
+    /// row).
+    pub fn restricted(&self, rules: &FieldRules, scopes: &RowScopes) -> Schema {
+        if rules.values().all(BTreeMap::is_empty) && scopes.is_empty() {
             return self.clone();
         }
         let hidden = |entity: &str, field: &str| {
@@ -71,9 +79,10 @@ impl Schema {
                 .and_then(|fields| fields.get(field))
                 .is_some_and(|a| *a == FieldAccess::Hidden)
         };
-        let hides = rules
-            .values()
-            .any(|fields| fields.values().any(|a| *a == FieldAccess::Hidden));
+        let hides = !scopes.is_empty()
+            || rules
+                .values()
+                .any(|fields| fields.values().any(|a| *a == FieldAccess::Hidden));
         let mut entities: Vec<Entity> = self.entities().to_vec();
         for entity in &mut entities {
             if hides && entity.name == AUDIT_ENTITY {
@@ -88,6 +97,7 @@ impl Schema {
             if let Some(fields) = rules.get(&entity.name) {
                 restrict_entity(entity, fields);
             }
+            entity.row_scope = scopes.get(&entity.name).cloned();
             for field in &mut entity.fields {
                 let shows_hidden = field
                     .target
@@ -185,7 +195,10 @@ mod tests {
     #[test]
     fn a_hidden_field_is_unreadable_and_out_of_every_list_setting() {
         let whole = schema();
-        let seen = whole.restricted(&rules(&[("customers", "email", FieldAccess::Hidden)]));
+        let seen = whole.restricted(
+            &rules(&[("customers", "email", FieldAccess::Hidden)]),
+            &RowScopes::new(),
+        );
         let customers = seen.entity("customers").unwrap();
         let email = customers.find_field("email").unwrap();
         assert!(email.hidden && !email.is_readable());
@@ -207,15 +220,23 @@ mod tests {
             untouched.default_sort,
             Some(("email".into(), Direction::Desc))
         );
-        assert!(!seen.same(&whole) && whole.restricted(&FieldRules::new()).same(&whole));
+        assert!(
+            !seen.same(&whole)
+                && whole
+                    .restricted(&FieldRules::new(), &RowScopes::new())
+                    .same(&whole)
+        );
     }
 
     #[test]
     fn writes_of_hidden_and_locked_fields() {
-        let seen = schema().restricted(&rules(&[
-            ("customers", "email", FieldAccess::Hidden),
-            ("customers", "tier", FieldAccess::ReadOnly),
-        ]));
+        let seen = schema().restricted(
+            &rules(&[
+                ("customers", "email", FieldAccess::Hidden),
+                ("customers", "tier", FieldAccess::ReadOnly),
+            ]),
+            &RowScopes::new(),
+        );
         let customers = seen.entity("customers").unwrap();
         let body = |value: serde_json::Value| value.as_object().unwrap().clone();
         assert_eq!(

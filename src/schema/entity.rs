@@ -83,6 +83,10 @@ pub struct Entity {
     /// each limited to the rows of the user asking; the generic routes answer 404.
     pub per_user: bool,
     pub(crate) typed: Option<TypedValidator>,
+    /// In a schema restricted for a user (`access.rs`): the rows they may reach, a filter
+    /// object of the list protocol (`{"region": "EU"}`), which every statement on the entity
+    /// adds to its conditions. `None`: every row.
+    pub row_scope: Option<serde_json::Value>,
 }
 
 impl Entity {
@@ -110,6 +114,7 @@ impl Entity {
             views: Vec::new(),
             per_user: false,
             typed: None,
+            row_scope: None,
         }
     }
 

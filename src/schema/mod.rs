@@ -25,7 +25,7 @@ pub mod value;
 
 use std::sync::Arc;
 
-pub use access::{FieldAccess, FieldRules, check_rules};
+pub use access::{FieldAccess, FieldRules, RowScopes, check_rules};
 pub use action::EntityAction;
 pub use check::Error;
 pub use codes::field_error_code;

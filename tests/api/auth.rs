@@ -516,8 +516,7 @@ pub async fn a_host_policy_decides(backend: Backend) {
                         user: Some("reader".into()),
                         permissions: [("tags".to_owned(), [Action::View].into())].into(),
                         roles: Vec::new(),
-                        fields: Default::default(),
-                        signed_in_elsewhere: false,
+                        ..Default::default()
                     }),
                     Some(_) => Err(Error::Unauthorized("unknown key".into())),
                     None => Err(Error::Unauthorized("no key".into())),

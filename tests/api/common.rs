@@ -659,3 +659,14 @@ pub async fn conditional(
     }
     reply(request.send().await.unwrap()).await
 }
+
+/// The `_cursor` of a `Link` header's next page.
+pub fn cursor_of(link: &str) -> String {
+    link.split("_cursor=")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no cursor in {link}"))
+        .split(['&', '>'])
+        .next()
+        .unwrap()
+        .to_owned()
+}

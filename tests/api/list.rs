@@ -878,14 +878,7 @@ pub async fn keyset_pages_walk_every_row(backend: Backend) {
     // A cursor keeps to its sort; it replaces the offset; it is ours.
     let reply = blog.app.get("/posts?_perPage=5").await;
     let link = reply.header("link").unwrap().to_owned();
-    let cursor = link
-        .split("_cursor=")
-        .nth(1)
-        .unwrap()
-        .split(['&', '>'])
-        .next()
-        .unwrap()
-        .to_owned();
+    let cursor = crate::common::cursor_of(&link);
     assert_eq!(reply.header("content-range"), Some("posts 0-4/30"));
     let next = blog
         .app

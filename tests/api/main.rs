@@ -28,6 +28,7 @@ mod ordering;
 mod overload;
 mod proxy;
 mod revert;
+mod scopes;
 mod typed;
 mod types;
 mod versions;
@@ -123,6 +124,8 @@ backend_tests!(
     fields::hidden_values_survive_inline_writes_and_labels_hide_them,
     proxy::a_trusted_proxy_says_who_the_user_is,
     proxy::a_proxy_header_from_elsewhere_is_ignored,
+    scopes::a_scope_keeps_its_users_to_their_rows,
+    scopes::a_missing_attribute_is_a_config_error,
     auth::a_fallback_secret_never_replaces_the_configured_one,
     auth::logout_elsewhere_reaches_this_instance,
     auth::sessions_end_one_all_or_another_users,

@@ -1,8 +1,10 @@
-// Field permissions as a person of a restricted role sees them: a support agent for whom the
-// authors' email and birth date are hidden, and a post's status read-only. The list, the
+// Permissions as a person of a restricted role sees them. Fields: a support agent for whom
+// the authors' email and birth date are hidden, and a post's status read-only: the list, the
 // record and its form show no hidden field; the status is shown and cannot be edited; saving
-// the form changes what the agent may change and nothing else. The server is `autoadmin
-// serve` with the demo's descriptors and an [auth] section of two users.
+// changes what the agent may change and nothing else. Rows: a writer who reaches only the
+// posts of their author sees those alone, and another's post is not found. Behind an
+// authenticating proxy, the app opens as the user it names. The server is `autoadmin serve`
+// with the demo's descriptors and an [auth] section.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -30,6 +32,16 @@ before(async () => {
   [[auth.role]]
   name = "support"
   permissions = { authors = { actions = ["view", "edit"], fields = { email = "hidden", birth_date = "hidden" } }, posts = { actions = ["view", "edit"], fields = { status = "read_only" } }, comments = ["view", "edit"], tags = ["view"] }
+
+  [[auth.role]]
+  name = "writer"
+  permissions = { posts = { actions = ["view", "edit"], where = { author_id = "$user.author" } }, authors = ["view"], tags = ["view"], comments = ["view"] }
+
+  [[auth.user]]
+  name = "ona"
+  role = "writer"
+  attributes = { author = 3 }
+  password_hash = "${hash('ona-pass-123')}"
 
   [auth.proxy]
   trusted = ["127.0.0.1"]
@@ -168,6 +180,32 @@ test('behind an authenticating proxy the app opens as the user the proxy names, 
   assert.ok(!headers.some((h) => /email/i.test(h)), headers.join('|'));
   assert.deepEqual(await violations(page), []);
   await page.screenshot({ path: join(root, 'docs', 'screenshots', 'behind-a-proxy.png') });
+  await context.close();
+  assert.deepEqual(errors, []);
+});
+
+test('a user who reaches some rows sees those alone, and another\'s record is not found', async () => {
+  const errors = [];
+  const all = await asRoot('/posts?_perPage=1000');
+  const mine = all.filter((p) => p.author_id === 3);
+  const other = all.find((p) => p.author_id !== 3);
+  assert.ok(mine.length > 0 && other, 'the demo has posts of author 3 and of others');
+  const author = await asRoot('/authors/3');
+  const { context, page } = await logInAs('ona', 'ona-pass-123', errors);
+  await page.goto(`${base}#/posts`);
+  await page.locator('table.list tbody tr').first().waitFor();
+  const rows = await page.locator('table.list tbody tr').count();
+  assert.equal(rows, Math.min(mine.length, 25));
+  const text = await page.locator('table.list tbody').innerText();
+  assert.ok(text.includes(author.name), text.slice(0, 200));
+  assert.match(await page.locator('main').innerText(), new RegExp(`\\b${mine.length}\\b`), 'the total counts her rows');
+  assert.deepEqual(await violations(page), []);
+  await page.screenshot({ path: join(root, 'docs', 'screenshots', 'row-permissions.png') });
+  // Another's record, by its address: not found, as a record that does not exist.
+  await page.goto(`${base}#/posts/${other.id}`);
+  await page.getByText(/not found|no record/i).first().waitFor();
+  assert.ok(!(await page.locator('main').innerText()).includes(other.title));
+  assert.deepEqual(await violations(page), []);
   await context.close();
   assert.deepEqual(errors, []);
 });

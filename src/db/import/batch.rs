@@ -98,6 +98,12 @@ pub(super) async fn insert(
         records.extend(tx.insert_many(rows, step).await?);
         start += same;
     }
+    if entity.row_scope.is_some() {
+        // Rows outside the importer's scope fail the batch, and then each its own row.
+        for record in &records {
+            tx.check_scope(&entity, record).await?;
+        }
+    }
     if records.len() != ready.len() {
         return Err(Error::Internal(format!(
             "{} rows inserted, {} returned",
@@ -178,6 +184,10 @@ impl Tx {
         };
         let select = sql::existing_records(db.dialect(), &db.catalog, &entity, &keys, false);
         let stored = self.fetch_all(&select, &entity).await?;
+        if stored.len() < keys.len() && entity.row_scope.is_some() {
+            // Read back through the importer's row scope: some rows are outside it.
+            return Err(super::super::tx::out_of_scope(&entity));
+        }
         super::super::write::in_order(&entity, stored, &keys)
             .map_err(|_| Error::Internal("the inserted rows were not found by their keys".into()))
     }

@@ -155,20 +155,48 @@ impl<'a> Builder<'a> {
         self
     }
 
+    /// `WHERE key = ?`, and the entity's row scope: a row the user may not reach is not
+    /// found, read, changed or deleted by key either.
     pub fn where_key(&mut self, key: Value) -> &mut Self {
         let field = self.entity.key_field();
         self.push(" WHERE ")
             .column(field)
             .push(" = ")
-            .bind(field, key)
+            .bind(field, key);
+        self.and_row_scope()
     }
 
-    /// `WHERE key IN (...)`; `keys` must not be empty (`IN ()` is not SQL).
+    /// `WHERE key IN (...)`, and the row scope; `keys` must not be empty (`IN ()` is not SQL).
     pub fn where_keys(&mut self, keys: &[Value]) -> &mut Self {
         let key = self.entity.key_field();
         self.push(" WHERE ").column(key).push(" IN (");
         self.bind_list(key, keys);
-        self.push(")")
+        self.push(")");
+        self.and_row_scope()
+    }
+
+    /// ` AND (…)`: the rows of the entity's row scope (`Entity::row_scope`), if it has one. A
+    /// scope that does not read (a schema that changed under a role) reaches no row.
+    pub fn and_row_scope(&mut self) -> &mut Self {
+        if let Some(filters) = self.row_scope() {
+            self.push(" AND ");
+            self.scope_conditions(&filters);
+        }
+        self
+    }
+
+    /// The filters of the entity's row scope; `Some(empty)` reaches no row.
+    fn row_scope(&self) -> Option<Result<Vec<Filter>, ()>> {
+        let scope = self.entity.row_scope.as_ref()?;
+        Some(crate::query::scope_filters(self.entity, scope).map_err(drop))
+    }
+
+    /// The row scope's filters, all of them; none that read reaches no row.
+    fn scope_conditions(&mut self, filters: &Result<Vec<Filter>, ()>) {
+        match filters {
+            Ok(filters) => self.scope(std::slice::from_ref(filters)),
+            Err(()) => self.scope(&[]),
+        }
     }
 
     pub fn where_list(&mut self, list_query: &ListQuery) {
@@ -194,6 +222,10 @@ impl<'a> Builder<'a> {
         if let Some(groups) = &list_query.scope {
             and(self);
             self.scope(groups);
+        }
+        if let Some(filters) = self.row_scope() {
+            and(self);
+            self.scope_conditions(&filters);
         }
         for set in &list_query.sets {
             let Some(junction) = self.entity.relations[set.relation].junction() else {

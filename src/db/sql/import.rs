@@ -25,7 +25,8 @@ pub fn find_by(
         .push(" WHERE ")
         .column(field)
         .push(" = ")
-        .bind(field, value);
+        .bind(field, value)
+        .and_row_scope();
     if lock && dialect.has_row_locks() {
         b.push(" FOR UPDATE");
     }
