@@ -802,6 +802,20 @@ impl Call<'_> {
         (status, etag, json)
     }
 
+    /// The `_cursor` of the next page after the page `path` answers.
+    pub async fn next_cursor(&self, path: &str) -> String {
+        let response = self
+            .app
+            .client
+            .get(format!("{}{path}", self.app.api))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let link = response.headers()["link"].to_str().unwrap().to_owned();
+        crate::common::cursor_of(&link)
+    }
+
     /// `method` on `path` with `body`: status and body.
     pub async fn call(&self, method: Method, path: &str, body: Option<Json>) -> (u16, Json) {
         let (status, _, body) = self.send(method, path, body, None).await;

@@ -243,3 +243,171 @@ pub async fn hostile_inputs_are_rejected_or_harmless(backend: Backend) {
     );
     assert!(n_requests > 1000);
 }
+
+/// Amy reaches the posts of author 1, and never their `views` (hidden); root reaches all.
+fn boxed_config() -> String {
+    format!(
+        r#"{auth}
+  [[auth.role]]
+  name = "boxed"
+  permissions = {{ posts = {{ actions = ["view", "add", "edit", "delete"], where = {{ author_id = "$user.author" }}, fields = {{ views = "hidden" }} }}, authors = ["view"] }}
+
+  [[auth.user]]
+  name = "amy"
+  role = "boxed"
+  attributes = {{ author = 1 }}
+  password_hash = "{amy}"
+"#,
+        auth = crate::auth::config(),
+        amy = autoadmin::auth::builtin::hash_password("amy-pass"),
+    )
+}
+
+/// Attempts to reach rows outside a user's scope, or a field hidden from them: ids of other
+/// rows through every route, batches mixing them with the user's, filters in every dialect
+/// that would widen the scope, a cursor from another user's page, and the hidden field named
+/// wherever a field can be. Every answer is a 4xx in the error shape or rows of the user's
+/// alone, without the hidden field; nothing changes.
+pub async fn scope_escapes_reach_nothing(backend: Backend) {
+    let Some(app) =
+        crate::common::spawn_app(backend, &[backend.blog_schema()], &boxed_config()).await
+    else {
+        return;
+    };
+    let root = crate::auth::as_user(&app, "root").await;
+    let amy = crate::auth::as_user(&app, "amy").await;
+    let mut theirs = Vec::new();
+    for (author, name) in [(1, "Ann"), (2, "Bob")] {
+        let body = json!({"name": name, "email": format!("{name}@example.com")});
+        let (status, _) = root.call(Method::POST, "/authors", Some(body)).await;
+        assert_eq!(status, 201);
+        for n in 0..3 {
+            let body =
+                json!({"title": format!("{name} {n}"), "author_id": author, "views": 1000 + n});
+            let (_, post) = root.call(Method::POST, "/posts", Some(body)).await;
+            if author == 2 {
+                theirs.push(post["id"].as_i64().unwrap());
+            }
+        }
+    }
+    let before = snapshot(&app).await;
+    let other = theirs[0];
+    let (_, page) = root.get("/posts?_perPage=1&_sortField=id").await;
+    assert_eq!(page.as_array().unwrap().len(), 1);
+    let cursor = root.next_cursor("/posts?_perPage=1&_sortField=id").await;
+    let filter = |object: serde_json::Value| urlencode(&object.to_string());
+    let reads = [
+        format!("/posts/{other}"),
+        format!("/posts/{other}/dependents"),
+        format!("/posts/dependents?ids=[{other}]"),
+        format!("/posts?id={other}"),
+        format!("/posts?_filters={}", filter(json!({"id": {"in": theirs}}))),
+        format!("/posts?filter={}", filter(json!({"id": theirs}))),
+        format!(
+            "/posts?_filters={}",
+            filter(json!({"author_id": {"in": [1, 2]}}))
+        ),
+        format!(
+            "/posts?_filters={}",
+            filter(json!({"author_id": {"ne": 1}}))
+        ),
+        format!(
+            "/posts?_filters={}",
+            filter(json!({"author_id": {"is_null": false}}))
+        ),
+        "/posts?author_id=2&_sort=id".to_owned(),
+        "/posts?author_id_ne=1".to_owned(),
+        format!("/posts?q={}", urlencode("' OR 1=1 --")),
+        "/posts?q=Bob".to_owned(),
+        format!("/posts?_perPage=10&_sortField=id&_cursor={cursor}"),
+        format!(
+            "/posts/export.csv?_filters={}",
+            filter(json!({"author_id": 2}))
+        ),
+        "/posts/aggregate?group_by=author_id".to_owned(),
+        format!("/posts?_filters={}", filter(json!({"views": {"gte": 0}}))),
+        format!("/posts?filter={}", filter(json!({"views": 1000}))),
+        "/posts?views_gte=0&_sort=id".to_owned(),
+        "/posts?_sortField=views".to_owned(),
+        format!("/posts?sort={}", urlencode("[\"views\",\"ASC\"]")),
+        "/posts?_sort=views&_order=desc".to_owned(),
+        "/posts/aggregate?group_by=views".to_owned(),
+        "/posts/aggregate?metric=sum%3Aviews".to_owned(),
+        "/posts/export.xlsx?_sortField=views".to_owned(),
+    ];
+    for path in reads {
+        let (status, body) = amy.get(&path).await;
+        assert!(status < 500, "GET {path}: {status} {body}");
+        let text = body.to_string();
+        if status < 400 {
+            assert!(
+                !text.contains("Bob") && !text.contains("views") && !text.contains("1001"),
+                "GET {path} reaches another's row or the hidden field: {text}"
+            );
+        } else {
+            // A refusal may quote what was asked (the field's name), nothing stored.
+            assert!(
+                body["code"].is_string() && body["request_id"].is_string(),
+                "{path}: {body}"
+            );
+            assert!(
+                !text.contains("Bob") && !text.contains("1001"),
+                "{path}: {text}"
+            );
+        }
+    }
+    let writes = [
+        (
+            Method::PATCH,
+            format!("/posts/{other}"),
+            Some(json!({"title": "taken"})),
+        ),
+        (
+            Method::PUT,
+            format!("/posts/{other}"),
+            Some(json!({"title": "taken", "author_id": 1})),
+        ),
+        (Method::DELETE, format!("/posts/{other}"), None),
+        (Method::DELETE, format!("/posts?ids=[1,{other}]"), None),
+        (
+            Method::PATCH,
+            format!("/posts?ids=[1,{other}]"),
+            Some(json!({"title": "taken"})),
+        ),
+        (
+            Method::POST,
+            format!("/posts/actions/publish?ids=[{other}]"),
+            None,
+        ),
+        (
+            Method::POST,
+            "/posts".to_owned(),
+            Some(json!({"title": "as Bob", "author_id": 2})),
+        ),
+        (
+            Method::PATCH,
+            "/posts/1".to_owned(),
+            Some(json!({"author_id": 2})),
+        ),
+        (
+            Method::PATCH,
+            "/posts/1".to_owned(),
+            Some(json!({"views": 0})),
+        ),
+        (
+            Method::POST,
+            "/posts".to_owned(),
+            Some(json!({"title": "t", "author_id": 1, "views": 5})),
+        ),
+    ];
+    for (method, path, body) in writes {
+        let (status, answer) = amy.call(method.clone(), &path, body).await;
+        assert!(
+            (400..500).contains(&status),
+            "{method} {path} must be refused: {status} {answer}"
+        );
+        assert!(answer["code"].is_string(), "{method} {path}: {answer}");
+    }
+    assert_eq!(snapshot(&app).await, before, "nothing changed");
+    app.stop().await.unwrap();
+}

@@ -126,6 +126,7 @@ backend_tests!(
     proxy::a_proxy_header_from_elsewhere_is_ignored,
     scopes::a_scope_keeps_its_users_to_their_rows,
     scopes::a_missing_attribute_is_a_config_error,
+    hostile::scope_escapes_reach_nothing,
     auth::a_fallback_secret_never_replaces_the_configured_one,
     auth::logout_elsewhere_reaches_this_instance,
     auth::sessions_end_one_all_or_another_users,

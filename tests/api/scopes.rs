@@ -110,18 +110,7 @@ pub async fn a_scope_keeps_its_users_to_their_rows(backend: Backend) {
     // A cursor from another user's page positions; it reaches nothing more.
     let (_, all) = root.get("/posts?_perPage=2&_sortField=id").await;
     assert_eq!(all.as_array().unwrap().len(), 2);
-    let link = app
-        .client
-        .get(format!("{}/posts?_perPage=2&_sortField=id", app.api))
-        .bearer_auth(&root.token)
-        .send()
-        .await
-        .unwrap()
-        .headers()["link"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let cursor = crate::common::cursor_of(&link);
+    let cursor = root.next_cursor("/posts?_perPage=2&_sortField=id").await;
     let after = titles(
         &amy,
         &format!("/posts?_perPage=10&_sortField=id&_cursor={cursor}"),
