@@ -9,3 +9,17 @@ CREATE TABLE IF NOT EXISTS autoadmin_revoked_sessions (
   user_name VARCHAR(200) NOT NULL,
   expires_at BIGINT NOT NULL
 );
+-- API keys: a user's named keys, each with an expiry and a subset of its user's permissions
+-- (JSON); the secret is kept as its SHA-256 alone (it is shown once). Times in seconds since
+-- 1970.
+CREATE TABLE IF NOT EXISTS autoadmin_api_keys (
+  id VARCHAR(32) NOT NULL PRIMARY KEY,
+  user_name VARCHAR(200) NOT NULL,
+  name VARCHAR(100) NOT NULL,
+  secret_sha256 VARCHAR(64) NOT NULL,
+  permissions TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  last_used_at BIGINT,
+  revoked_at BIGINT
+);

@@ -42,6 +42,7 @@ mod export;
 pub mod extract;
 mod import;
 mod jobs;
+mod keys;
 mod limiter;
 mod list;
 mod meta;
@@ -162,6 +163,8 @@ fn api(state: AppState) -> Router {
     // What reaches the database is admitted (admission.rs); health, login and logout, and
     // the document, always answer.
     let limited = Router::new()
+        .route("/_keys", get(keys::list).post(keys::create))
+        .route("/_keys/{id}", axum::routing::delete(keys::revoke))
         .route("/_views", get(views::list).post(views::create))
         .route(
             "/_views/{id}",

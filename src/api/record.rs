@@ -16,10 +16,15 @@ use crate::db::{self, EntityRef, Record};
 
 type Result<T> = std::result::Result<T, ApiError>;
 
-/// Who writes, in which request: what the audit log records.
+/// Who writes, in which request: what the audit log records (a request with an API key as
+/// `alice (key deploy)`).
 pub fn actor(who: &Principal) -> db::Actor {
+    let user = match (&who.user, &who.key) {
+        (Some(user), Some(key)) => Some(format!("{user} (key {key})").chars().take(200).collect()),
+        (user, _) => user.clone(),
+    };
     db::Actor {
-        user: who.user.clone(),
+        user,
         request_id: Some(request_id::current()),
     }
 }

@@ -85,11 +85,16 @@ pub async fn login(
 /// session goes on).
 pub async fn logout(
     State(state): State<AppState>,
-    _who: Principal,
+    who: Principal,
     parts: Parts,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let policy = builtin(&state)?;
+    if who.key.is_some() {
+        return Err(ApiError::forbidden(
+            "an API key has no session to end: revoke the key instead",
+        ));
+    }
     let request: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {

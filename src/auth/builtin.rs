@@ -32,10 +32,10 @@ pub const COOKIE: &str = "autoadmin_token";
 pub struct User {
     /// The argon2 hash of the password.
     hash: String,
-    permissions: Permissions,
-    fields: FieldRules,
-    scopes: RowScopes,
-    role: String,
+    pub(super) permissions: Permissions,
+    pub(super) fields: FieldRules,
+    pub(super) scopes: RowScopes,
+    pub(super) role: String,
 }
 
 /// The users of the config, by name.
@@ -160,7 +160,7 @@ pub struct Builtin {
     secret: Vec<u8>,
     ttl_seconds: i64,
     secure_cookie: Option<bool>,
-    users: Users,
+    pub(super) users: Users,
     roles: Roles,
     proxy: Option<Proxy>,
     /// What the proxy's users' scopes are checked against.
@@ -169,6 +169,8 @@ pub struct Builtin {
     dummy_hash: String,
     limiter: super::limit::LoginLimiter,
     sessions: Sessions,
+    /// Where API keys are kept (`keys.rs`).
+    pub(super) db: Db,
 }
 
 /// A successful login.
@@ -214,7 +216,11 @@ impl Builtin {
                 config.login_attempts_per_address.max(1),
                 config.login_failures_per_user.max(1),
             ),
-            sessions: Sessions::new(db, Duration::from_secs(config.revocation_delay_secs)),
+            sessions: Sessions::new(
+                db.clone(),
+                Duration::from_secs(config.revocation_delay_secs),
+            ),
+            db,
         })
     }
 
@@ -372,6 +378,7 @@ impl Builtin {
                     roles: vec![role],
                     fields: granted.fields.clone(),
                     scopes,
+                    key: None,
                     signed_in_elsewhere: true,
                 })
             }),
@@ -388,6 +395,9 @@ impl AuthPolicy for Builtin {
             let (token, by_cookie) = credentials(parts).ok_or_else(|| {
                 Error::Unauthorized("authentication required: log in first".into())
             })?;
+            if !by_cookie && token.starts_with(super::keys::PREFIX) {
+                return self.by_key(&token).await;
+            }
             let now = chrono::Utc::now().timestamp();
             let claims = token::verify(&self.secret, &token, now).ok_or_else(|| {
                 Error::Unauthorized("the token is invalid or has expired: log in again".into())
@@ -407,6 +417,7 @@ impl AuthPolicy for Builtin {
                 roles: vec![user.role.clone()],
                 fields: user.fields.clone(),
                 scopes: user.scopes.clone(),
+                key: None,
                 signed_in_elsewhere: false,
             })
         })

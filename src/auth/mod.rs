@@ -6,6 +6,7 @@
 //! its own authentication decides; `autoadmin serve` refuses to run open unless told to.
 
 pub mod builtin;
+pub mod keys;
 pub mod limit;
 pub mod proxy;
 pub mod roles;
@@ -59,6 +60,8 @@ pub struct Principal {
     /// The rows the user may reach, by entity (a filter object each, their own values in
     /// it): every other row is as if it did not exist for them.
     pub scopes: RowScopes,
+    /// The name of the API key the request came with (`keys.rs`): the audit log names it.
+    pub key: Option<String>,
     /// Signed in by someone else (an authenticating proxy): there is no session here to end,
     /// logging out is done there.
     pub signed_in_elsewhere: bool,
@@ -73,6 +76,7 @@ impl Principal {
             roles: Vec::new(),
             fields: FieldRules::new(),
             scopes: RowScopes::new(),
+            key: None,
             signed_in_elsewhere: false,
         }
     }

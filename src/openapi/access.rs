@@ -25,7 +25,7 @@ pub(super) fn security(access: Access) -> (Option<Json>, Option<Json>) {
         Access::Login => (
             Some(json!([{"bearer": []}])),
             Some(json!({"bearer": {"type": "http", "scheme": "bearer",
-                "description": "A token from POST /login (the admin app uses the cookie it sets, with X-Requested-With on writes)."}})),
+                "description": "A token from POST /login (the admin app uses the cookie it sets, with X-Requested-With on writes), or an API key from POST /_keys."}})),
         ),
         // The policy reads the request as it likes: nothing to declare but the statuses.
         Access::Policy => (None, None),
@@ -38,6 +38,7 @@ pub(super) fn paths(access: Access, paths: &mut Map<String, Json>) {
     if access == Access::Login {
         paths.insert("/login".into(), login());
         paths.insert("/logout".into(), logout());
+        super::keys::paths(paths);
     }
 }
 

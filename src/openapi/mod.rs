@@ -7,6 +7,7 @@
 
 mod access;
 mod import;
+mod keys;
 mod parameters;
 mod schemas;
 mod views;

@@ -21,6 +21,7 @@ mod hostile;
 mod import;
 mod inline;
 mod introspection;
+mod keys;
 mod lifecycle;
 mod list;
 mod many;
@@ -127,6 +128,8 @@ backend_tests!(
     scopes::a_scope_keeps_its_users_to_their_rows,
     scopes::a_missing_attribute_is_a_config_error,
     hostile::scope_escapes_reach_nothing,
+    keys::keys_do_what_they_were_given,
+    keys::bad_key_requests_are_4xx,
     auth::a_fallback_secret_never_replaces_the_configured_one,
     auth::logout_elsewhere_reaches_this_instance,
     auth::sessions_end_one_all_or_another_users,
