@@ -18,6 +18,7 @@ import * as listView from './views/list.js';
 import * as showView from './views/show.js';
 import * as formView from './views/form.js';
 import * as importView from './views/import.js';
+import * as keysView from './views/keys.js';
 import { loadSaved, menuViews, viewHref } from './views/saved.js';
 
 // The app's state: the config, the API client, the guard against leaving unsaved changes,
@@ -174,6 +175,8 @@ function layout(config) {
       preferenceControls(redraw),
       h('div', { class: 'user', id: 'user' },
         config.user?.name ? h('span', { class: 'user-name' }, config.user.name) : null,
+        // Keys are a password user's (a proxy's users have no logout, nor keys).
+        config.user?.can_log_out ? h('a', { href: '#/_keys', id: 'keys-link' }, t('keys.link')) : null,
         config.user?.can_log_out ? h('button', { type: 'button', id: 'logout', onclick: () => logout() }, t('login.logout')) : null,
         config.user?.can_log_out ? h('button', { type: 'button', id: 'logout-everywhere', onclick: () => logout(true) }, t('login.logout_everywhere')) : null)),
     h('div', { class: 'progress', id: 'progress', hidden: true, role: 'progressbar', 'aria-label': t('common.loading') }),
@@ -309,6 +312,7 @@ async function route() {
   const entity = parts.length ? configOf(parts[0]) : null;
   try {
     if (parts.length === 0) await dashboard.render(main, context);
+    else if (parts.length === 1 && parts[0] === '_keys' && state.config.user?.can_log_out) await keysView.render(main, context);
     else if (!entity) notFound(main);
     else if (parts.length === 1) await listView.render(main, entity, context);
     else if (parts.length === 2 && parts[1] === 'create' && can(entity, 'add')) await formView.render(main, entity, null, context);

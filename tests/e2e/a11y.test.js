@@ -50,6 +50,7 @@ const views = [
   ['create from a related list', `#/comments/create?post_id=3&back=${encodeURIComponent('#/posts/3')}`, '#save'],
   ['a declared view', `#/posts?view=${encodeURIComponent('d:Drafts')}&filters=${encodeURIComponent('{"status":{"eq":"draft"}}')}&cols=id,title`, '#view-shown'],
   ['import', '#/tags/import', '#import-file'],
+  ['api keys', '#/_keys', '#key-name'],
   ['not found', '#/nope', 'main h1'],
 ];
 
