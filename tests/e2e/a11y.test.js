@@ -4,12 +4,9 @@
 //   AUTOADMIN_BIN=target/debug/autoadmin node --test tests/e2e/
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { startDemo, launchBrowser, root } from './demo.js';
+import { startDemo, launchBrowser, root, violations } from './demo.js';
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 let demo;
 let base;
 
@@ -26,15 +23,6 @@ after(async () => {
   await browser?.close();
   demo?.stop();
 });
-
-/** The violations of WCAG 2.1 A/AA on the page as it is now, one line each. */
-async function violations(page) {
-  await page.evaluate(axeSource);
-  const results = await page.evaluate(() => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-  }));
-  return results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-}
 
 const views = [
   ['dashboard', '#/', '.panel-series svg.chart'],

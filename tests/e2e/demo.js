@@ -1,7 +1,8 @@
 // What the browser tests share: a demo server of their own (a fresh SQLite file, a random
 // port, a known password, a token), and Debian's chromium.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +75,18 @@ db.commit()
     await new Promise((r) => setTimeout(r, 100));
   }
   return { server, base, api, database };
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** The violations of WCAG 2.1 A/AA on the page as it is now, one line each (axe-core,
+ * injected by the test: the app's CSP allows only its own scripts). */
+export async function violations(page) {
+  await page.evaluate(axeSource);
+  const results = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  }));
+  return results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
 /** Debian's chromium, headless, with no network of its own. */

@@ -3,12 +3,10 @@
 // it stops at once. At 1280 and 375 px, with no WCAG 2.1 AA violation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDemo, launchBrowser, logIn, root } from './demo.js';
+import { startDemo, launchBrowser, logIn, root, violations } from './demo.js';
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const password = 'keys-demo-pass';
 let demo;
 let browser;
@@ -22,14 +20,6 @@ after(async () => {
   await browser?.close();
   demo?.stop();
 });
-
-async function violations(page) {
-  await page.evaluate(axeSource);
-  const results = await page.evaluate(() => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-  }));
-  return results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-}
 
 const withKey = (key, method = 'GET', path = '/posts', body) => fetch(`${demo.api}${path}`, {
   method, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },

@@ -9,12 +9,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { root, launchBrowser, watchErrors, serveBlog } from './demo.js';
+import { root, launchBrowser, watchErrors, serveBlog, violations } from './demo.js';
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const bin = process.env.AUTOADMIN_BIN ?? join(root, 'target', 'debug', 'autoadmin');
 const work = mkdtempSync(join(tmpdir(), 'autoadmin-fields-'));
 const port = 19800 + Math.floor(Math.random() * 150);
@@ -78,14 +76,6 @@ async function token(user, password) {
 async function asRoot(path) {
   const response = await fetch(`${api}${path}`, { headers: { Authorization: `Bearer ${await token('root', 'root-pass-123')}` } });
   return response.json();
-}
-
-async function violations(page) {
-  await page.evaluate(axeSource);
-  const results = await page.evaluate(() => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-  }));
-  return results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
 async function logInAs(user, password, errors, viewport = { width: 1280, height: 900 }) {
