@@ -266,6 +266,7 @@ pub(super) fn plan(
     let mut planned = Vec::new();
     let mut errors = FieldErrors::new();
     let mut missing = FieldErrors::new();
+    let mut locked = FieldErrors::new();
     for (index, rows) in given {
         let relation = &parent.relations[index];
         let Some(child) = parent.sibling(&relation.target) else {
@@ -281,6 +282,7 @@ pub(super) fn plan(
         let found = Found {
             errors: &mut errors,
             missing: &mut missing,
+            locked: &mut locked,
         };
         let (steps, removed) = plan_rows(&child, relation, &owner, stored, rows, found);
         planned.push(Planned {
@@ -290,17 +292,27 @@ pub(super) fn plan(
             removed,
         });
     }
+    if !locked.is_empty() {
+        // The writer may not make this write at all: that is said first (403).
+        return Err(Refused {
+            errors: locked,
+            only_missing: false,
+            forbidden: true,
+        });
+    }
     match (errors.is_empty(), missing.is_empty()) {
         (true, true) => Ok(Plan(planned)),
         (true, false) => Err(Refused {
             errors: missing,
             only_missing: true,
+            forbidden: false,
         }),
         (false, _) => {
             errors.extend(missing);
             Err(Refused {
                 errors,
                 only_missing: false,
+                forbidden: false,
             })
         }
     }
@@ -311,12 +323,16 @@ pub(super) fn plan(
 pub(super) struct Refused {
     pub errors: FieldErrors,
     pub only_missing: bool,
+    /// The errors are changes of fields locked for the writer (403), and nothing else.
+    pub forbidden: bool,
 }
 
 /// Where [`plan_rows`] puts what it finds wrong.
 struct Found<'a> {
     errors: &'a mut FieldErrors,
     missing: &'a mut FieldErrors,
+    /// Changes of fields locked for the writer, at their paths.
+    locked: &'a mut FieldErrors,
 }
 
 /// The writes of one relation's rows, and the stored children to delete; rule violations
@@ -329,7 +345,11 @@ fn plan_rows(
     rows: Vec<Record>,
     found: Found,
 ) -> (Vec<Step>, Vec<Record>) {
-    let Found { errors, missing } = found;
+    let Found {
+        errors,
+        missing,
+        locked,
+    } = found;
     let stored: Vec<Record> = stored
         .and_then(|r| r.get(&relation.name))
         .and_then(Json::as_array)
@@ -357,7 +377,7 @@ fn plan_rows(
                         kept.push(text);
                         match schema::prepare_create(child, &row) {
                             Ok(values) => steps.push(Step::Create(values)),
-                            Err(error) => report(error, i, &at, errors),
+                            Err(error) => report(error, i, &at, errors, locked),
                         }
                         continue;
                     }
@@ -387,7 +407,7 @@ fn plan_rows(
         };
         match prepared {
             Ok(step) => steps.extend(step),
-            Err(error) => report(error, i, &at, errors),
+            Err(error) => report(error, i, &at, errors, locked),
         }
     }
     let removed: Vec<Record> = if relation.inline_delete {
@@ -427,12 +447,18 @@ fn report(
     i: usize,
     at: &dyn Fn(usize, &str) -> String,
     errors: &mut FieldErrors,
+    locked: &mut FieldErrors,
 ) {
     match error {
-        // A child's field locked for the writer is told at its path, with the rest.
-        WriteError::Invalid(found) | WriteError::Forbidden(found) => {
+        WriteError::Invalid(found) => {
             for (name, message) in found {
                 errors.insert(at(i, &name), message);
+            }
+        }
+        // A child's field locked for the writer: told at its path, as a 403.
+        WriteError::Forbidden(found) => {
+            for (name, message) in found {
+                locked.insert(at(i, &name), message);
             }
         }
         WriteError::UnknownKeys(names) => {

@@ -325,6 +325,9 @@ fn checked(
 ) -> Result<(Changes, inline::Plan), Error> {
     match (fields, children) {
         (Ok(fields), Ok(children)) => Ok((fields, children)),
+        (_, Err(refused)) if refused.forbidden => Err(Error::Rejected(
+            schema::WriteError::Forbidden(refused.errors),
+        )),
         (Err(fields), Ok(_)) => Err(Error::Rejected(fields)),
         (Ok(_), Err(refused)) if refused.only_missing => Err(Error::Missing(refused.errors)),
         (fields, Err(refused)) => Err(sets::rejected(refused.errors, fields.err())),

@@ -25,10 +25,19 @@ fn config() -> String {
   name = "tagless"
   permissions = {{ posts = ["view"], tags = {{ actions = ["view"], fields = {{ name = "hidden" }} }} }}
 
+  [[auth.role]]
+  name = "moderator"
+  permissions = {{ posts = ["view", "edit"], comments = {{ actions = ["view", "add", "edit", "delete"], fields = {{ body = "read_only" }} }} }}
+
   [[auth.user]]
   name = "sue"
   role = "support"
   password_hash = "{sue}"
+
+  [[auth.user]]
+  name = "mo"
+  role = "moderator"
+  password_hash = "{mo}"
 
   [[auth.user]]
   name = "tim"
@@ -37,6 +46,7 @@ fn config() -> String {
 "#,
         auth = crate::auth::config(),
         sue = hash("sue-pass"),
+        mo = hash("mo-pass"),
         tim = hash("tim-pass"),
     )
 }
@@ -397,5 +407,42 @@ pub async fn hidden_values_survive_inline_writes_and_labels_hide_them(backend: B
         .await;
     assert_eq!(status, 200);
     assert_eq!(tags.as_array().unwrap().len(), 1);
+    app.stop().await.unwrap();
+}
+
+pub async fn read_only_fields_of_inline_children_refuse_a_change(backend: Backend) {
+    let Some(app) = spawn_app(backend, &[backend.blog_schema()], &config()).await else {
+        return;
+    };
+    let root = as_user(&app, "root").await;
+    let mo = as_user(&app, "mo").await;
+    let (_, author) = root
+        .call(
+            Method::POST,
+            "/authors",
+            Some(json!({"name": "Di", "email": "di@example.com"})),
+        )
+        .await;
+    let body = json!({"title": "Talked about", "author_id": author["id"],
+        "comments": [{"author_name": "x", "body": "as written"}]});
+    let (status, post) = root.call(Method::POST, "/posts", Some(body)).await;
+    assert_eq!(status, 201, "{post}");
+    let comment = post["comments"][0]["id"].clone();
+    let path = format!("/posts/{}", post["id"]);
+    let changed = json!({"comments": [{"id": comment, "body": "rewritten"}]});
+    let (status, answer) = mo.call(Method::PATCH, &path, Some(changed)).await;
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(answer["code"], "forbidden");
+    assert_eq!(
+        answer["errors"]["comments.0.body"], "is read-only for you",
+        "{answer}"
+    );
+    let (_, stored) = root.get(&format!("/comments/{comment}")).await;
+    assert_eq!(stored["body"], "as written");
+    // Sent back as stored, with another change: written.
+    let same = json!({"title": "Talked about, again", "comments": [{"id": comment, "body": "as written"}]});
+    let (status, answer) = mo.call(Method::PATCH, &path, Some(same)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["title"], "Talked about, again");
     app.stop().await.unwrap();
 }

@@ -122,6 +122,7 @@ backend_tests!(
     auth::a_host_policy_decides,
     fields::hidden_fields_are_nowhere_for_their_users,
     fields::read_only_fields_refuse_a_change,
+    fields::read_only_fields_of_inline_children_refuse_a_change,
     fields::hidden_values_survive_inline_writes_and_labels_hide_them,
     proxy::a_trusted_proxy_says_who_the_user_is,
     proxy::a_proxy_header_from_elsewhere_is_ignored,
