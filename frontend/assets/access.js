@@ -7,3 +7,14 @@ export function can(entity, action) {
   if (action !== 'view' && entity.read_only) return false;
   return entity.permissions?.[action] !== false;
 }
+
+/** What an API key may do (`GET /_keys`), as [entity, actions] pairs; `*`: every entity. */
+export function keyGrants(key) {
+  return Object.entries(key.permissions ?? {});
+}
+
+/** The body of `POST /_keys`: a key named `name` for `days`, that may `grant` ('read': view
+ * what the user may view; 'same': what the user may do). */
+export function newKeyBody(name, days, grant) {
+  return { name, expires_in_days: days, permissions: grant };
+}

@@ -35,7 +35,7 @@ test('a read-only key is made, shown once, used by a script, and revoked', async
   assert.match(await page.locator('#keys-list').innerText(), /no keys/);
   await page.fill('#key-name', 'nightly report');
   await page.fill('#key-days', '30');
-  await page.selectOption('#key-permissions', 'read');
+  await page.selectOption('#key-grant', 'read');
   await page.press('#key-name', 'Enter');
   await page.locator('#key-value').waitFor();
   const key = await page.locator('#key-value').inputValue();

@@ -65,7 +65,7 @@ export default {
   'keys.new': 'New key',
   'keys.field_name': 'Name',
   'keys.field_expires_in_days': 'Expires in (days)',
-  'keys.field_permissions': 'May',
+  'keys.field_grant': 'May',
   'keys.read': 'read only',
   'keys.same': 'do what I may do',
   'keys.create': 'Make the key',

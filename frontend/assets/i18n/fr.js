@@ -65,7 +65,7 @@ export default {
   'keys.new': 'Nouvelle clé',
   'keys.field_name': 'Nom',
   'keys.field_expires_in_days': 'Expire dans (jours)',
-  'keys.field_permissions': 'Peut',
+  'keys.field_grant': 'Peut',
   'keys.read': 'lire seulement',
   'keys.same': 'faire ce que je peux faire',
   'keys.create': 'Créer la clé',

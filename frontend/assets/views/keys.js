@@ -6,6 +6,7 @@ import { h, mount } from '../dom.js';
 import { t } from '../i18n.js';
 import { describe } from '../errors.js';
 import { formatDateTime } from '../format.js';
+import { keyGrants, newKeyBody } from '../access.js';
 
 /** Days a new key lives unless the user says otherwise. */
 const DEFAULT_DAYS = 90;
@@ -16,7 +17,7 @@ export async function render(main, ctx) {
   const made = h('div', { id: 'key-made', role: 'status', 'aria-live': 'polite' });
   const name = h('input', { id: 'key-name', name: 'name', required: true, maxlength: 60, autocomplete: 'off' });
   const days = h('input', { id: 'key-days', name: 'expires_in_days', type: 'number', min: 1, max: 3650, step: 1, required: true, value: DEFAULT_DAYS });
-  const permissions = h('select', { id: 'key-permissions', name: 'permissions' },
+  const grant = h('select', { id: 'key-grant', name: 'grant' },
     h('option', { value: 'read' }, t('keys.read')),
     h('option', { value: 'same' }, t('keys.same')));
   const error = h('p', { class: 'field-error', id: 'key-error', role: 'alert' });
@@ -24,15 +25,17 @@ export async function render(main, ctx) {
     event.preventDefault();
     error.textContent = '';
     try {
-      const body = { name: name.value.trim(), expires_in_days: Number(days.value), permissions: permissions.value };
+      const body = newKeyBody(name.value.trim(), Number(days.value), grant.value);
       const { data } = await ctx.api.request('POST', '/_keys', { body, quiet: true });
       showMade(data);
       name.value = '';
       await refresh();
     } catch (failure) {
       const fields = failure.errors ?? {};
+      // Each message after its field's label, as the form shows it.
+      const label = (field) => form.querySelector(`label[for="${{ name: 'key-name', expires_in_days: 'key-days' }[field] ?? 'key-grant'}"]`)?.textContent;
       error.textContent = Object.keys(fields).length
-        ? Object.entries(fields).map(([field, message]) => `${t(`keys.field_${field}`)}: ${message}`).join(' · ')
+        ? Object.entries(fields).map(([field, message]) => `${label(field)}: ${message}`).join(' · ')
         : describe(failure);
     }
   } },
@@ -40,7 +43,7 @@ export async function render(main, ctx) {
   h('div', { class: 'key-fields' },
     h('label', { for: 'key-name' }, t('keys.field_name')), name,
     h('label', { for: 'key-days' }, t('keys.field_expires_in_days')), days,
-    h('label', { for: 'key-permissions' }, t('keys.field_permissions')), permissions),
+    h('label', { for: 'key-grant' }, t('keys.field_grant')), grant),
   error,
   h('button', { type: 'submit', class: 'primary', id: 'key-create' }, t('keys.create')));
 
@@ -81,7 +84,7 @@ export async function render(main, ctx) {
       h('h2', { id: 'keys-list-heading' }, t('keys.yours')),
       h('div', { class: 'import-scroll', tabindex: '0', role: 'region', 'aria-labelledby': 'keys-list-heading' },
         h('table', { class: 'keys' },
-          h('thead', {}, h('tr', {}, [t('keys.field_name'), t('keys.status'), t('common.actions'), t('keys.field_permissions'), t('keys.expires'), t('keys.last_used'), t('keys.created')]
+          h('thead', {}, h('tr', {}, [t('keys.field_name'), t('keys.status'), t('common.actions'), t('keys.field_grant'), t('keys.expires'), t('keys.last_used'), t('keys.created')]
             .map((label) => h('th', { scope: 'col' }, label)))),
           h('tbody', {}, keys.map(row)))));
   }
@@ -100,7 +103,7 @@ export async function render(main, ctx) {
         }
       } }, t('keys.revoke'))
       : null;
-    const scope = Object.entries(key.permissions)
+    const scope = keyGrants(key)
       .map(([entity, actions]) => `${entity === '*' ? t('keys.everything') : entity}: ${actions.join(', ')}`)
       .join('; ');
     return h('tr', { id: `key-${key.id}` },
