@@ -110,9 +110,9 @@ pub struct State {
     pub restricted: Restricted,
 }
 
-/// The schemas restricted by field permissions (`schema::access`), made once per set of
-/// rules: a role's. At most [`Restricted::KEPT`] are kept (a host app's policy may make many
-/// sets); past that, one is made per request.
+/// The schemas restricted by field permissions and row scopes (`schema::access`), made once
+/// per set: a role's, or a user's where a scope holds their attributes. At most
+/// [`Restricted::KEPT`] are kept; a new one past that starts the collection again.
 #[derive(Default)]
 pub struct Restricted(std::sync::Mutex<std::collections::HashMap<(FieldRules, String), Schema>>);
 
@@ -136,9 +136,10 @@ impl State {
             return schema.clone();
         }
         let schema = self.schema.restricted(&who.fields, &who.scopes);
-        if let Some(mut kept) = kept
-            && kept.len() < Restricted::KEPT
-        {
+        if let Some(mut kept) = kept {
+            if kept.len() >= Restricted::KEPT {
+                kept.clear();
+            }
             kept.insert(key, schema.clone());
         }
         schema

@@ -39,12 +39,12 @@ pub async fn restore(
         .unwrap_or_default()
         .to_owned();
     who.require(&entity, Action::Add)?;
-    if who.scopes.contains_key(&entity) {
-        // A restore brings back a record whole, from the log: one the user may reach only
-        // in part of the rows cannot be checked against their scope before it is back.
-        return Err(ApiError::forbidden(format!(
-            "you may reach only some records of \"{entity}\": restoring one is for a user who may reach them all"
-        )));
+    if !who.scopes.is_empty() {
+        // A restore brings back a record whole, from the log, with the rows its delete took
+        // (of any entity): that cannot be checked against a user's row scopes beforehand.
+        return Err(ApiError::forbidden(
+            "you may reach only some records: restoring is for a user who may reach them all",
+        ));
     }
     if state.schema.entity(&entity).is_some_and(|e| e.read_only) {
         return Err(ApiError::method_not_allowed(format!(

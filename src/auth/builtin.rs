@@ -129,9 +129,11 @@ impl AuthConfig {
                 })
                 .collect();
             attributes.insert("name".into(), user.name.clone().into());
-            let scopes = role.scopes_for(schema, &attributes).map_err(|message| {
-                format!("user \"{}\" (role \"{}\"): {message}", user.name, user.role)
-            })?;
+            let scopes = role
+                .checked_scopes_for(schema, &attributes)
+                .map_err(|message| {
+                    format!("user \"{}\" (role \"{}\"): {message}", user.name, user.role)
+                })?;
             let entry = User {
                 hash: user.password_hash.clone(),
                 permissions: role.permissions.clone(),
@@ -163,8 +165,6 @@ pub struct Builtin {
     pub(super) users: Users,
     roles: Roles,
     proxy: Option<Proxy>,
-    /// What the proxy's users' scopes are checked against.
-    schema: Schema,
     /// Verified against when the user does not exist, so timing does not tell.
     dummy_hash: String,
     limiter: super::limit::LoginLimiter,
@@ -197,7 +197,7 @@ impl Builtin {
             for role in proxy.roles() {
                 if let Some(granted) = roles.get(role) {
                     granted
-                        .scopes_for(schema, &named)
+                        .checked_scopes_for(schema, &named)
                         .map_err(|message| format!("[auth.proxy], role \"{role}\": {message}"))?;
                 }
             }
@@ -206,7 +206,6 @@ impl Builtin {
             users,
             roles,
             proxy,
-            schema: schema.clone(),
             secret,
             ttl_seconds: i64::try_from(config.token_ttl_minutes.max(1) * 60).unwrap_or(i64::MAX),
             secure_cookie: config.secure_cookie,
@@ -367,10 +366,11 @@ impl Builtin {
                 let granted = self.roles.get(&role).ok_or_else(|| {
                     Error::Unavailable(format!("role \"{role}\" is not declared"))
                 })?;
-                // A proxy's user has a name and no other attribute (checked at start).
+                // A proxy's user has a name and no other attribute: the role's scopes were
+                // checked with one when the admin started.
                 let attributes = [("name".to_owned(), serde_json::Value::from(name.clone()))];
                 let scopes = granted
-                    .scopes_for(&self.schema, &attributes.into())
+                    .scopes_for(&attributes.into())
                     .map_err(Error::Forbidden)?;
                 Ok(Principal {
                     user: Some(name),

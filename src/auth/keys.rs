@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::builtin::Builtin;
 use super::roles::Permissions;
-use super::{Action, Error, Principal};
+use super::{Action, Error, Principal, allows as can};
 use crate::db::KeyRow;
 
 /// What every key starts with (so that scanners and people can tell one).
@@ -74,15 +74,6 @@ pub fn matches(secret: &str, expected: &str) -> bool {
             .zip(expected.bytes())
             .fold(0u8, |acc, (a, b)| acc | (a ^ b))
             == 0
-}
-
-/// Whether `permissions` allow `action` on `entity` (an entity's set and `"*"`'s together).
-fn can(permissions: &Permissions, entity: &str, action: Action) -> bool {
-    [entity, "*"].iter().any(|key| {
-        permissions
-            .get(*key)
-            .is_some_and(|set| set.contains(&action))
-    })
 }
 
 /// What a key of `owner`'s with `granted` may do: both at once.

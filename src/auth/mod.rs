@@ -82,11 +82,7 @@ impl Principal {
     }
 
     pub fn can(&self, entity: &str, action: Action) -> bool {
-        [entity, "*"].iter().any(|key| {
-            self.permissions
-                .get(*key)
-                .is_some_and(|set| set.contains(&action))
-        })
+        allows(&self.permissions, entity, action)
     }
 
     /// `Ok` if allowed, else the 403 to answer.
@@ -100,6 +96,19 @@ impl Principal {
             )))
         }
     }
+}
+
+/// Whether `permissions` allow `action` on `entity`: the entity's set and `"*"`'s together.
+pub fn allows(
+    permissions: &BTreeMap<String, BTreeSet<Action>>,
+    entity: &str,
+    action: Action,
+) -> bool {
+    [entity, "*"].iter().any(|key| {
+        permissions
+            .get(*key)
+            .is_some_and(|set| set.contains(&action))
+    })
 }
 
 /// Why a request is not let through.

@@ -26,25 +26,38 @@ pub struct Role {
 
 impl Role {
     /// The role's scopes for a user of `attributes` (their `name` among them): every string
-    /// value that is exactly `$user.<attribute>` becomes the attribute's value; each scope is
-    /// then checked against the entity as the role sees it.
-    pub fn scopes_for(
+    /// value that is exactly `$user.<attribute>` becomes the attribute's value. Cheap: what
+    /// a request does for a proxy's user; [`Role::checked_scopes_for`] also checks them.
+    pub fn scopes_for(&self, attributes: &BTreeMap<String, Json>) -> Result<RowScopes, String> {
+        self.scopes
+            .iter()
+            .map(|(entity, template)| {
+                let scope = substitute(template, attributes).map_err(|name| {
+                    format!("the where of \"{entity}\" needs the attribute \"{name}\"")
+                })?;
+                Ok((entity.clone(), scope))
+            })
+            .collect()
+    }
+
+    /// [`Role::scopes_for`], each scope then checked against the entity as the role sees it
+    /// (when the admin starts).
+    pub fn checked_scopes_for(
         &self,
         schema: &Schema,
         attributes: &BTreeMap<String, Json>,
     ) -> Result<RowScopes, String> {
+        let scopes = self.scopes_for(attributes)?;
+        if scopes.is_empty() {
+            return Ok(scopes);
+        }
         let seen = schema.restricted(&self.fields, &RowScopes::new());
-        let mut scopes = RowScopes::new();
-        for (entity, template) in &self.scopes {
-            let scope = substitute(template, attributes).map_err(|name| {
-                format!("the where of \"{entity}\" needs the attribute \"{name}\"")
-            })?;
+        for (entity, scope) in &scopes {
             let target = seen
                 .entity(entity)
                 .ok_or_else(|| format!("\"{entity}\" is not an entity"))?;
-            crate::query::scope_filters(target, &scope)
+            crate::query::scope_filters(target, scope)
                 .map_err(|error| format!("the where of \"{entity}\": {error}"))?;
-            scopes.insert(entity.clone(), scope);
         }
         Ok(scopes)
     }

@@ -47,8 +47,16 @@ impl Db {
         entity: &EntityRef,
         keys: &[Value],
     ) -> Result<Vec<Dependent>, Error> {
-        let plan = self.graph.plan(entity);
         let dialect = self.dialect();
+        if entity.row_scope.is_some() {
+            // Of the rows the user may reach only: another's is not found, as deleting it
+            // would be (the statements below follow foreign keys, not the scope).
+            let select = super::sql::existing_records(dialect, &self.catalog, entity, keys, false);
+            let fail = |err| Error::from_sqlx(err, dialect, entity, super::error::Operation::Read);
+            let found = read!(self, &fail, |conn| conn.fetch_all(&select, entity))?;
+            super::write::in_order(entity, found, keys)?;
+        }
+        let plan = self.graph.plan(entity);
         let statements = Statements {
             dialect,
             catalog: &self.catalog,

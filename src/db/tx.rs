@@ -280,7 +280,9 @@ impl Tx {
         let dialect = self.db.dialect();
         let insert = sql::insert(dialect, &self.db.catalog, entity, changes);
         let record = if dialect.has_returning() {
-            self.fetch_all(&insert, entity).await?.pop()
+            let record = self.fetch_all(&insert, entity).await?.pop();
+            self.check_scope(entity, record.as_slice()).await?;
+            record
         } else {
             let done = self.execute(&insert).await?;
             let key = key
@@ -294,35 +296,40 @@ impl Tx {
             }
             found
         };
-        let record =
-            record.ok_or_else(|| Error::Internal("the inserted row was not found".into()))?;
-        self.check_scope(entity, &record).await?;
-        Ok(record)
+        record.ok_or_else(|| Error::Internal("the inserted row was not found".into()))
     }
 
-    /// Refuses (403, naming the scope's fields) a row written outside the entity's row
-    /// scope: the user's write would put it where they may not reach. The transaction is
-    /// then rolled back with the error.
+    /// Refuses (403, naming the scope's fields) rows written outside the entity's row scope
+    /// (those RETURNING gave back: where rows are read back by key, that read goes through
+    /// the scope already): the user's write would put them where they may not reach. The
+    /// transaction is then rolled back with the error. One statement for all of them.
     pub(super) async fn check_scope(
         &mut self,
         entity: &Entity,
-        record: &Record,
+        records: &[Record],
     ) -> Result<(), Error> {
-        if entity.row_scope.is_none() {
+        if entity.row_scope.is_none() || records.is_empty() {
             return Ok(());
         }
         let key_field = entity.key_field();
-        let key = record
-            .get(&entity.primary_key)
-            .and_then(|json| {
-                crate::schema::value::from_json(key_field.value_type(), json, &[]).ok()
+        let keys = records
+            .iter()
+            .map(|record| {
+                record
+                    .get(&entity.primary_key)
+                    .and_then(|json| {
+                        crate::schema::value::from_json(key_field.value_type(), json, &[]).ok()
+                    })
+                    .ok_or_else(|| Error::Internal("a written row without its key".into()))
             })
-            .ok_or_else(|| Error::Internal("a written row without its key".into()))?;
-        let get = sql::get(self.db.dialect(), &self.db.catalog, entity, key, false);
-        match self.fetch_all(&get, entity).await?.pop() {
-            Some(_) => Ok(()),
-            None => Err(out_of_scope(entity)),
+            .collect::<Result<Vec<_>, _>>()?;
+        let select =
+            sql::existing_records(self.db.dialect(), &self.db.catalog, entity, &keys, false);
+        let reached = self.fetch_all(&select, entity).await?;
+        if reached.len() < keys.len() {
+            return Err(out_of_scope(entity));
         }
+        Ok(())
     }
 
     /// Updates the row of `key`; returns it as stored, `None` if it is gone.
@@ -346,7 +353,9 @@ impl Tx {
         let dialect = self.db.dialect();
         let update = sql::update(dialect, &self.db.catalog, entity, key.clone(), changes);
         let record = if dialect.has_returning() {
-            self.fetch_all(&update, entity).await?.pop()
+            let record = self.fetch_all(&update, entity).await?.pop();
+            self.check_scope(entity, record.as_slice()).await?;
+            record
         } else {
             let done = self.execute(&update).await?;
             let get = sql::get(dialect, &self.db.catalog, entity, key, false);
@@ -357,9 +366,6 @@ impl Tx {
             }
             found
         };
-        if let Some(record) = &record {
-            self.check_scope(entity, record).await?;
-        }
         Ok(record)
     }
 

@@ -98,12 +98,6 @@ pub(super) async fn insert(
         records.extend(tx.insert_many(rows, step).await?);
         start += same;
     }
-    if entity.row_scope.is_some() {
-        // Rows outside the importer's scope fail the batch, and then each its own row.
-        for record in &records {
-            tx.check_scope(&entity, record).await?;
-        }
-    }
     if records.len() != ready.len() {
         return Err(Error::Internal(format!(
             "{} rows inserted, {} returned",
@@ -154,7 +148,10 @@ impl Tx {
         let db = self.db.clone();
         let Some(step) = step else {
             let insert = sql::insert_many(db.dialect(), &db.catalog, &entity, rows, true);
-            return self.fetch_all(&insert, &entity).await;
+            let records = self.fetch_all(&insert, &entity).await?;
+            // Rows outside the importer's scope fail the batch, and then each its own row.
+            self.check_scope(&entity, &records).await?;
+            return Ok(records);
         };
         // The keys: the rows', or the ones the auto-increment gave them, from the first.
         let key_index = entity
