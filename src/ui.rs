@@ -49,7 +49,8 @@ pub fn restrict(config: &mut Json, who: &Principal, can_log_out: bool) {
         });
     }
     // The roles a saved view may be shared with.
-    config["user"] = json!({"name": who.user, "roles": who.roles, "can_log_out": can_log_out});
+    config["user"] = json!({"name": who.user, "roles": who.roles, "can_log_out": can_log_out,
+        "second_factor_pending": who.second_factor_pending});
 }
 
 fn entity_config(entity: &Entity) -> Json {

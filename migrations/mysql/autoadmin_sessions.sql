@@ -23,3 +23,23 @@ CREATE TABLE IF NOT EXISTS autoadmin_api_keys (
   last_used_at BIGINT,
   revoked_at BIGINT
 );
+-- Second factors: a user's TOTP secret, sealed with a key derived from the signing secret;
+-- confirmed_at is NULL while enrolling; last_step is the time step of the last code taken
+-- (no code is good twice); failures counts wrong codes in a row, and after a few no code is
+-- tried before next_try_at (a wait that doubles with each). Times in seconds since 1970.
+CREATE TABLE IF NOT EXISTS autoadmin_totp (
+  user_name VARCHAR(200) NOT NULL PRIMARY KEY,
+  secret VARCHAR(200) NOT NULL,
+  confirmed_at BIGINT,
+  last_step BIGINT NOT NULL,
+  failures BIGINT NOT NULL DEFAULT 0,
+  next_try_at BIGINT NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL
+);
+-- One-time recovery codes, as the SHA-256 of each (they are shown once).
+CREATE TABLE IF NOT EXISTS autoadmin_recovery_codes (
+  user_name VARCHAR(200) NOT NULL,
+  code_sha256 VARCHAR(64) NOT NULL,
+  used_at BIGINT,
+  PRIMARY KEY (user_name, code_sha256)
+);

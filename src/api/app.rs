@@ -250,11 +250,11 @@ fn hex(bytes: &[u8]) -> String {
 /// `GET {base}/config.json`.
 pub async fn config_json(
     State(state): State<AppState>,
-    who: Result<Principal, ApiError>,
+    who: Result<super::extract::Signed, ApiError>,
     OriginalUri(uri): OriginalUri,
 ) -> Response {
     let who = match who {
-        Ok(who) => who,
+        Ok(super::extract::Signed(who)) => who,
         // The app shows its login form on 401; it needs the title and the API's address.
         Err(error) => return error.into_response(),
     };

@@ -147,6 +147,15 @@ impl ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
 
+    /// 403 for a user whose role requires a second factor they have not set up.
+    pub fn second_factor_required() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "second_factor_required",
+            "your role requires two-factor login: set it up first (POST /_2fa)",
+        )
+    }
+
     /// 422 with a message per field.
     pub fn invalid(errors: BTreeMap<String, String>) -> ApiError {
         let message = match errors.len() {

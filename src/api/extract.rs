@@ -116,17 +116,35 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     }
 }
 
-/// The principal of a request, as the admin's policy sees it; rejects with 401/403.
+/// The principal of a request, as the admin's policy sees it; rejects with 401/403, and
+/// with 403 `second_factor_required` a user whose role wants a second factor they have not
+/// set up yet.
 impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Signed(who) = Signed::from_request_parts(parts, state).await?;
+        if who.second_factor_pending {
+            return Err(ApiError::second_factor_required());
+        }
+        Ok(who)
+    }
+}
+
+/// Whoever signed in, a user who still has to set up their second factor among them: what
+/// that set-up, logging out and the app's config.json take.
+pub struct Signed(pub Principal);
+
+impl FromRequestParts<AppState> for Signed {
     type Rejection = ApiError;
 
     /// Authenticated once per request: the entity extractors ask for it too.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(who) = parts.extensions.get::<Principal>() {
-            return Ok(who.clone());
+            return Ok(Signed(who.clone()));
         }
         let who = state.auth.authenticate(parts).await?;
         parts.extensions.insert(who.clone());
-        Ok(who)
+        Ok(Signed(who))
     }
 }

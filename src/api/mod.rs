@@ -8,7 +8,9 @@
 //! |--------------------------|------------------|
 //! | `GET    /health`         | [`meta::health`] |
 //! | `GET    /openapi.json`   | [`meta::openapi`] |
-//! | `POST   /login`, `/logout` | [`session`] |
+//! | `POST   /login`, `/login/second-factor`, `/logout` | [`session`] |
+//! | `GET/POST/DELETE /_2fa`, `POST /_2fa/confirm`, `/_2fa/recovery-codes` | [`two_factor`] |
+//! | `GET/POST /_keys`, `DELETE /_keys/{id}` | [`keys`] (API keys) |
 //! | `GET    /{entity}`       | [`list::list`]   |
 //! | `GET    /{entity}/export.csv` | [`list::export_csv`] |
 //! | `GET    /{entity}/export.xlsx` | [`list::export_xlsx`] |
@@ -53,6 +55,7 @@ mod send_deadline;
 mod server;
 mod session;
 mod summary;
+mod two_factor;
 mod views;
 
 use std::sync::Arc;
@@ -214,6 +217,15 @@ fn api(state: AppState) -> Router {
         .route("/_imports/{id}/revert", post(jobs::revert))
         .route("/health", get(meta::health))
         .route("/login", post(session::login))
+        .route("/login/second-factor", post(session::second_factor))
+        .route(
+            "/_2fa",
+            get(two_factor::status)
+                .post(two_factor::start)
+                .delete(two_factor::turn_off),
+        )
+        .route("/_2fa/confirm", post(two_factor::confirm))
+        .route("/_2fa/recovery-codes", post(two_factor::recovery_codes))
         .route("/logout", post(session::logout))
         .route("/openapi.json", get(meta::openapi))
         .merge(limited)

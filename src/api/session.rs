@@ -1,4 +1,4 @@
-//! `POST /login` and `POST /logout` of the built-in policy.
+//! `POST /login`, `POST /login/second-factor` and `POST /logout` of the built-in policy.
 
 use axum::Json;
 use axum::extract::State;
@@ -10,8 +10,9 @@ use serde_json::json;
 use super::AppState;
 use super::body::JsonObject;
 use super::error::ApiError;
-use crate::auth::Principal;
-use crate::auth::builtin::{COOKIE, Whose};
+use super::extract::Signed;
+use crate::auth::builtin::{COOKIE, Login, Outcome, Whose};
+use crate::auth::second_factor::Proof;
 
 fn builtin(state: &AppState) -> Result<&crate::auth::builtin::Shared, ApiError> {
     state.builtin.as_ref().ok_or_else(|| {
@@ -57,26 +58,122 @@ pub async fn login(
         ))),
     };
     let (username, password) = (text("username")?, text("password")?);
-    // The peer address when the server provides it (autoadmin::serve does).
-    let address = parts
+    let address = client_address(&parts);
+    match policy.login(&username, &password, &address).await? {
+        Outcome::Signed(login) => Ok(signed_in(policy, &parts, &login, json!({}))),
+        Outcome::SecondFactor(challenge) => {
+            let body = json!({
+                "second_factor": "totp",
+                "challenge": challenge.token,
+                "expires_at": rfc3339(&challenge.expires_at),
+            });
+            let mut response = Json(body).into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(response)
+        }
+    }
+}
+
+/// `POST /login/second-factor` `{"challenge", "code"}` (or `"recovery_code"`): the session,
+/// as `POST /login` gives it to a user without a second factor.
+pub async fn second_factor(
+    State(state): State<AppState>,
+    parts: Parts,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let policy = builtin(&state)?;
+    let challenge = match body.get("challenge") {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => {
+            return Err(ApiError::bad_request(
+                "the body needs a \"challenge\" string",
+            ));
+        }
+    };
+    let proof = proof_of(&body)?;
+    let login = policy
+        .second_factor(&challenge, proof, &client_address(&parts))
+        .await?;
+    Ok(signed_in(policy, &parts, &login, json!({})))
+}
+
+/// The proof a body gives: exactly one of `code` and `recovery_code`, a non-empty string,
+/// and nothing else but `challenge`.
+pub fn proof_of(body: &serde_json::Map<String, serde_json::Value>) -> Result<Proof, ApiError> {
+    if let Some(key) = body
+        .keys()
+        .find(|k| !matches!(k.as_str(), "challenge" | "code" | "recovery_code"))
+    {
+        return Err(ApiError::bad_request(format!(
+            "unknown key \"{key}\" (code, recovery_code)"
+        )));
+    }
+    let text = |key: &str| match body.get(key) {
+        Some(serde_json::Value::String(s)) if is_code(s) => Ok(Some(s.clone())),
+        None => Ok(None),
+        Some(_) => Err(ApiError::bad_request(format!(
+            "\"{key}\" must be a code: up to 64 letters, digits, spaces and hyphens"
+        ))),
+    };
+    match (text("code")?, text("recovery_code")?) {
+        (Some(code), None) => Ok(Proof::Code(code)),
+        (None, Some(code)) => Ok(Proof::Recovery(code)),
+        _ => Err(ApiError::bad_request(
+            "the body needs either a \"code\" (from the authenticator app) or a \"recovery_code\"",
+        )),
+    }
+}
+
+/// What a code (or a recovery code) may look like, as the OpenAPI document says
+/// (`CODE_PATTERN`): letters, digits, spaces and hyphens, up to 64, one a letter or digit.
+fn is_code(text: &str) -> bool {
+    text.len() <= 64
+        && text.bytes().any(|b| b.is_ascii_alphanumeric())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b' ' || b == b'-')
+}
+
+/// The client's address (the peer's, when the server provides it: autoadmin::serve does),
+/// for rate limiting.
+fn client_address(parts: &Parts) -> String {
+    parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string());
-    let login = policy.login(&username, &password, &address).await?;
-    let body = json!({"token": login.token, "expires_at": login.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)});
+        .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string())
+}
+
+fn rfc3339(time: &chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The answer that opens a session: `{"token", "expires_at"}` (and `extra`'s members) with
+/// the app's cookie, never cached.
+pub fn signed_in(
+    policy: &crate::auth::builtin::Shared,
+    parts: &Parts,
+    login: &Login,
+    extra: serde_json::Value,
+) -> Response {
+    let mut body = json!({"token": login.token, "expires_at": rfc3339(&login.expires_at)});
+    if let (Some(body), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
+        body.extend(extra);
+    }
     let mut response = Json(body).into_response();
     if let Some(value) = cookie(
         &login.token,
-        &base_path(&parts),
+        &base_path(parts),
         policy.ttl_seconds(),
-        policy.secure_cookie(&parts),
+        policy.secure_cookie(parts),
     ) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    response
 }
 
 /// Ends sessions: without a body (or `{}`), the request's own, and clears the cookie;
@@ -85,7 +182,7 @@ pub async fn login(
 /// session goes on).
 pub async fn logout(
     State(state): State<AppState>,
-    who: Principal,
+    Signed(who): Signed,
     parts: Parts,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
@@ -95,7 +192,7 @@ pub async fn logout(
             "an API key has no session to end: revoke the key instead",
         ));
     }
-    let request: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
+    let request: serde_json::Value = if body.is_empty() {
         json!({})
     } else {
         serde_json::from_slice(&body)

@@ -36,6 +36,8 @@ pub struct User {
     pub(super) fields: FieldRules,
     pub(super) scopes: RowScopes,
     pub(super) role: String,
+    /// Whether the role wants a second factor (`require_2fa`).
+    pub(super) require_2fa: bool,
 }
 
 /// The users of the config, by name.
@@ -140,6 +142,7 @@ impl AuthConfig {
                 fields: role.fields.clone(),
                 scopes,
                 role: user.role.clone(),
+                require_2fa: role.require_2fa,
             };
             if users.insert(user.name.clone(), entry).is_some() {
                 return Err(format!("user \"{}\" is declared twice", user.name));
@@ -159,7 +162,7 @@ pub fn hash_password(password: &str) -> String {
 }
 
 pub struct Builtin {
-    secret: Vec<u8>,
+    pub(super) secret: Vec<u8>,
     ttl_seconds: i64,
     secure_cookie: Option<bool>,
     pub(super) users: Users,
@@ -167,8 +170,8 @@ pub struct Builtin {
     proxy: Option<Proxy>,
     /// Verified against when the user does not exist, so timing does not tell.
     dummy_hash: String,
-    limiter: super::limit::LoginLimiter,
-    sessions: Sessions,
+    pub(super) limiter: super::limit::LoginLimiter,
+    pub(super) sessions: Sessions,
     /// Where API keys are kept (`keys.rs`).
     pub(super) db: Db,
 }
@@ -177,6 +180,14 @@ pub struct Builtin {
 pub struct Login {
     pub token: String,
     pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What a right password leads to: a session, or the second factor's question.
+pub enum Outcome {
+    Signed(Login),
+    /// The user has a second factor: `POST /login/second-factor` with this challenge (a
+    /// short-lived signed token naming the user) and a code.
+    SecondFactor(Login),
 }
 
 impl Builtin {
@@ -225,7 +236,7 @@ impl Builtin {
 
     /// Checks the password (off the runtime) and issues a token; `address` is the client's,
     /// for rate limiting.
-    pub async fn login(&self, name: &str, password: &str, address: &str) -> Result<Login, Error> {
+    pub async fn login(&self, name: &str, password: &str, address: &str) -> Result<Outcome, Error> {
         self.limiter
             .attempt(address, name)
             .map_err(|wait| Error::TooManyAttempts(wait.as_secs().max(1)))?;
@@ -249,7 +260,17 @@ impl Builtin {
             self.limiter.failed(name);
             return Err(Error::Unauthorized("unknown user or wrong password".into()));
         }
+        if self.has_second_factor(name).await? {
+            // The user's failures are cleared by the code, not the password: else a thief
+            // of the password could start again at will.
+            return Ok(Outcome::SecondFactor(self.challenge(name)));
+        }
         self.limiter.succeeded(name);
+        self.session(name, false).await.map(Outcome::Signed)
+    }
+
+    /// A new session of `name` (`mfa`: opened with a second factor).
+    pub(super) async fn session(&self, name: &str, mfa: bool) -> Result<Login, Error> {
         let generation = self.sessions.generation(name).await?;
         let expires_at = chrono::Utc::now() + chrono::Duration::seconds(self.ttl_seconds);
         let claims = Claims {
@@ -257,6 +278,7 @@ impl Builtin {
             generation,
             exp: expires_at.timestamp(),
             sid: session_id(),
+            mfa,
         };
         Ok(Login {
             token: token::sign(&self.secret, &claims),
@@ -380,6 +402,7 @@ impl Builtin {
                     scopes,
                     key: None,
                     signed_in_elsewhere: true,
+                    second_factor_pending: false,
                 })
             }),
         })
@@ -411,6 +434,16 @@ impl AuthPolicy for Builtin {
             if by_cookie {
                 csrf_checked(parts)?;
             }
+            if user.require_2fa && !claims.mfa {
+                // Signed in with a password alone where the role wants more: nothing but
+                // setting up the second factor (and logging out) until it is done.
+                return Ok(Principal {
+                    user: Some(claims.sub),
+                    roles: vec![user.role.clone()],
+                    second_factor_pending: true,
+                    ..Principal::default()
+                });
+            }
             Ok(Principal {
                 user: Some(claims.sub),
                 permissions: user.permissions.clone(),
@@ -419,6 +452,7 @@ impl AuthPolicy for Builtin {
                 scopes: user.scopes.clone(),
                 key: None,
                 signed_in_elsewhere: false,
+                second_factor_pending: false,
             })
         })
     }
@@ -436,7 +470,7 @@ pub enum Whose {
 }
 
 /// A session's id: random, unguessable, short.
-fn session_id() -> String {
+pub(super) fn session_id() -> String {
     use base64::Engine;
     use rand::RngCore;
     let mut bytes = [0u8; 16];

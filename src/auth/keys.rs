@@ -202,6 +202,7 @@ impl Builtin {
             scopes: user.scopes.clone(),
             key: Some(row.name),
             signed_in_elsewhere: false,
+            second_factor_pending: false,
         })
     }
 

@@ -10,8 +10,10 @@ pub mod keys;
 pub mod limit;
 pub mod proxy;
 pub mod roles;
+pub mod second_factor;
 mod sessions;
 pub mod token;
+pub mod totp;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -65,6 +67,9 @@ pub struct Principal {
     /// Signed in by someone else (an authenticating proxy): there is no session here to end,
     /// logging out is done there.
     pub signed_in_elsewhere: bool,
+    /// Signed in with a password alone where the role requires a second factor: the user
+    /// may set one up (`/_2fa`) and log out, nothing else.
+    pub second_factor_pending: bool,
 }
 
 impl Principal {
@@ -78,6 +83,7 @@ impl Principal {
             scopes: RowScopes::new(),
             key: None,
             signed_in_elsewhere: false,
+            second_factor_pending: false,
         }
     }
 

@@ -22,6 +22,8 @@ pub struct Role {
     /// Entity → the rows the role's users may reach: a filter object whose values may be
     /// `"$user.<attribute>"`, each user's own (see [`Role::scopes_for`]).
     pub scopes: BTreeMap<String, Json>,
+    /// Its users must log in with a second factor too.
+    pub require_2fa: bool,
 }
 
 impl Role {
@@ -98,6 +100,9 @@ pub struct RoleConfig {
     pub name: String,
     /// Entity (or `"*"`) → what the role may do with it.
     pub permissions: BTreeMap<String, Grant>,
+    /// Its users must log in with a second factor (TOTP) as well as their password.
+    #[serde(default)]
+    pub require_2fa: bool,
 }
 
 /// A role's permission on an entity: `["view", "edit"]`, or a table
@@ -185,6 +190,7 @@ pub fn check(configs: &[RoleConfig], schema: &Schema) -> Result<Roles, String> {
             permissions: [("*".to_owned(), Action::ALL.into_iter().collect())].into(),
             fields: FieldRules::new(),
             scopes: BTreeMap::new(),
+            require_2fa: false,
         },
     );
     for role in configs {
@@ -250,6 +256,7 @@ pub fn check(configs: &[RoleConfig], schema: &Schema) -> Result<Roles, String> {
                 permissions,
                 fields: rules,
                 scopes,
+                require_2fa: role.require_2fa,
             },
         );
     }
@@ -282,6 +289,22 @@ mod tests {
         let mut roles = super::check(&config.role, &schema())?;
         assert!(roles.contains_key("admin"));
         Ok(roles.remove("agent").unwrap())
+    }
+
+    /// `require_2fa` is a role's, off by default; a declared `admin` replaces the built-in
+    /// one, so that administrators may be required a second factor too.
+    #[test]
+    fn a_role_may_require_a_second_factor() {
+        #[derive(Deserialize)]
+        struct Config {
+            role: Vec<RoleConfig>,
+        }
+        let text = "[[role]]\nname = \"admin\"\npermissions = { \"*\" = [\"*\"] }\nrequire_2fa = true\n\n[[role]]\nname = \"agent\"\npermissions = { orders = [\"view\"] }\n";
+        let config: Config = toml::from_str(text).unwrap();
+        let roles = super::check(&config.role, &schema()).unwrap();
+        assert!(roles["admin"].require_2fa);
+        assert!(!roles["agent"].require_2fa);
+        assert!(!super::check(&[], &schema()).unwrap()["admin"].require_2fa);
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub struct Claims {
     /// sessions had ids have none, and end only with their generation.)
     #[serde(default)]
     pub sid: String,
+    /// Whether the session was opened with a second factor too (`totp.rs`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mfa: bool,
 }
 
 pub fn sign(secret: &[u8], claims: &Claims) -> String {
@@ -56,6 +59,7 @@ mod tests {
             generation: 3,
             exp: 1000,
             sid: "s1".into(),
+            mfa: false,
         };
         let token = sign(b"secret", &claims);
         assert_eq!(verify(b"secret", &token, 999), Some(claims));

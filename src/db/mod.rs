@@ -48,6 +48,7 @@ pub mod sql;
 mod sqlite;
 pub mod storage;
 mod stream;
+mod totp;
 mod tx;
 mod version;
 pub mod views;
@@ -71,6 +72,7 @@ pub use read::{Page, Total};
 pub use restore::Restored;
 pub use revert::Reverted;
 pub use stream::{Batches, Column};
+pub use totp::TotpRow;
 pub use version::{etag, etag_of_json};
 pub use write::{key_json, key_text};
 

@@ -7,6 +7,8 @@ use serde_json::{Map, Value as Json, json};
 
 use super::{errors, json_content};
 
+mod two_factor;
+
 /// How the server in front of the document authenticates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -38,6 +40,7 @@ pub(super) fn paths(access: Access, paths: &mut Map<String, Json>) {
     if access == Access::Login {
         paths.insert("/login".into(), login());
         paths.insert("/logout".into(), logout());
+        two_factor::paths(paths);
         super::keys::paths(paths);
     }
 }
@@ -63,13 +66,7 @@ fn health(access: Access) -> Json {
 
 fn login() -> Json {
     let mut responses = errors(&["400", "401", "413", "415", "429", "503"]);
-    responses.insert(
-        "200".into(),
-        json!({"description": "A session: its token (send it as Authorization: Bearer), and the app's cookie.",
-            "headers": {"Set-Cookie": {"schema": {"type": "string"}}},
-            "content": json_content(json!({"type": "object", "required": ["token", "expires_at"], "properties": {
-                "token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}}))}),
-    );
+    responses.insert("200".into(), two_factor::login_answer());
     let text = json!({"type": "string", "minLength": 1});
     let mut operation = json!({
         "operationId": "login",

@@ -168,7 +168,7 @@ fn error_schema() -> Json {
         "properties": {
             "code": {"type": "string", "enum": ["bad_request", "unauthorized", "forbidden", "not_found",
                 "method_not_allowed", "request_timeout", "conflict", "precondition_failed", "payload_too_large",
-                "unsupported_media_type", "validation_failed", "too_many_requests", "unavailable",
+                "unsupported_media_type", "validation_failed", "too_many_requests", "unavailable", "second_factor_required",
                 "internal"]},
             "message": {"type": "string"},
             "errors": {"type": "object", "additionalProperties": {"type": "string"}},

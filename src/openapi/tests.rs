@@ -150,6 +150,16 @@ fn security_only_where_it_applies() {
     assert!(login["paths"]["/logout"]["post"].get("security").is_none());
     // Ending the sessions of a user who is not configured: 404 (found by the coverage phase).
     assert!(login["paths"]["/logout"]["post"]["responses"]["404"].is_object());
+    // The login's second step needs no token; setting up a second factor does.
+    assert_eq!(
+        login["paths"]["/login/second-factor"]["post"]["security"],
+        json!([])
+    );
+    for path in ["/_2fa", "/_2fa/confirm", "/_2fa/recovery-codes"] {
+        let operations = login["paths"][path].as_object().unwrap();
+        assert!(operations.values().all(|o| o.get("security").is_none()));
+    }
+    assert!(open["paths"].get("/_2fa").is_none());
 }
 
 /// The rules JSON Schema can state are in the document: integer ranges, non-blank required

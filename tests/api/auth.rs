@@ -147,6 +147,7 @@ pub async fn every_route_needs_a_valid_token(backend: Backend) {
             generation: 0,
             exp: chrono::Utc::now().timestamp() - 5,
             sid: "expired".into(),
+            mfa: false,
         },
     );
     let forged = autoadmin::auth::token::sign(
@@ -156,6 +157,7 @@ pub async fn every_route_needs_a_valid_token(backend: Backend) {
             generation: 0,
             exp: chrono::Utc::now().timestamp() + 600,
             sid: "forged".into(),
+            mfa: false,
         },
     );
     let revoked = token(&app, "ed").await;
@@ -441,7 +443,7 @@ pub async fn config_json_shows_what_the_user_may_do(backend: Backend) {
     );
     assert_eq!(
         config["user"],
-        json!({"name": "ed", "roles": ["editor"], "can_log_out": true})
+        json!({"name": "ed", "roles": ["editor"], "can_log_out": true, "second_factor_pending": false})
     );
     let text = config.to_string();
     assert!(
@@ -574,6 +576,7 @@ pub async fn a_fallback_secret_never_replaces_the_configured_one(backend: Backen
             generation: 0,
             exp: chrono::Utc::now().timestamp() + 600,
             sid: "forged".into(),
+            mfa: false,
         },
     );
     assert_eq!(

@@ -30,6 +30,7 @@ mod overload;
 mod proxy;
 mod revert;
 mod scopes;
+mod two_factor;
 mod typed;
 mod types;
 mod versions;
@@ -131,6 +132,11 @@ backend_tests!(
     hostile::scope_escapes_reach_nothing,
     keys::keys_do_what_they_were_given,
     keys::bad_key_requests_are_4xx,
+    two_factor::a_second_factor_guards_the_login,
+    two_factor::a_role_may_require_a_second_factor,
+    two_factor::second_factor_guesses_are_rate_limited,
+    two_factor::repeated_wrong_codes_slow_down,
+    two_factor::bad_second_factor_requests_are_4xx,
     auth::a_fallback_secret_never_replaces_the_configured_one,
     auth::logout_elsewhere_reaches_this_instance,
     auth::sessions_end_one_all_or_another_users,
