@@ -18,3 +18,9 @@ export function keyGrants(key) {
 export function newKeyBody(name, days, grant) {
   return { name, expires_in_days: days, permissions: grant };
 }
+
+/** Whether the user may remove another user's second factor (the admin role's, who helps a
+ * user who lost their device). */
+export function mayRemoveSecondFactors(user) {
+  return Boolean(user?.roles?.includes('admin'));
+}

@@ -171,7 +171,11 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
     setBase(api) {
       base = api;
     },
+    /** The password step: `{data}`, a session, or (`data.second_factor`) the challenge that
+     * `secondFactor` takes with a code. */
     login: (username, password) => send('POST', url('/login'), { body: { username, password }, quiet: true }),
+    /** The login's second step: `proof` is `{code}` or `{recovery_code}`. */
+    secondFactor: (challenge, proof) => send('POST', url('/login/second-factor'), { body: { challenge, ...proof }, quiet: true }),
     /** Ends this session, or (`everywhere`) every session of the user. */
     logout: ({ everywhere = false } = {}) => request('POST', '/logout', { body: everywhere ? { everywhere: true } : {} }),
     getOne: async (entity, id) => (await request('GET', path(entity, id))).data,

@@ -1,10 +1,12 @@
 // The app's modal dialogs, in the one <dialog id="confirm">: a question (delete?), and the
-// password asked again when a session ends while the user works.
+// password (and the second factor's code) asked again when a session ends while the user
+// works.
 
 import { h, mount } from './dom.js';
 import { ApiError } from './api.js';
 import { t } from './i18n.js';
 import { describe } from './errors.js';
+import { codeForm } from './codestep.js';
 
 /**
  * A modal question; Esc cancels. `message` is text or nodes; `confirmLabel` null makes it
@@ -51,7 +53,14 @@ export function askPassword(api, user) {
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       try {
-        await api.login(user, password.value);
+        const { data } = await api.login(user, password.value);
+        if (data?.second_factor) {
+          // Then the second factor's code, in the same dialog.
+          const step = codeForm(api, data, { prefix: 'relogin', heading: 'h2', className: 'relogin', backLabel: t('common.cancel'), onDone: () => finish(true), onBack: () => finish(false) });
+          mount(dialog, step);
+          dialog.setAttribute('aria-labelledby', 'relogin-code-title');
+          return;
+        }
         finish(true);
       } catch (failure) {
         error.textContent = failure instanceof ApiError && failure.status === 401 ? t('login.failed') : describe(failure);

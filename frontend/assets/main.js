@@ -2,7 +2,7 @@
 // module holds app state; views get a context with what they may do.
 //
 // Routes: #/  ·  #/{entity}?page&perPage&sort&dir&q&filters  ·  #/{entity}/create
-//         #/{entity}/{id}  ·  #/{entity}/{id}/edit
+//         #/{entity}/{id}  ·  #/{entity}/{id}/edit  ·  #/_keys  ·  #/_2fa
 
 import { h, mount } from './dom.js';
 import { ApiError, createClient } from './api.js';
@@ -11,6 +11,7 @@ import { can } from './access.js';
 import { describe } from './errors.js';
 import { toast, clearToasts } from './notify.js';
 import { confirmDialog, askPassword } from './dialogs.js';
+import { codeForm } from './codestep.js';
 import { installShortcuts } from './shortcuts.js';
 import { applyLanguage, applyTheme, preferenceControls } from './prefs.js';
 import * as dashboard from './views/dashboard.js';
@@ -19,6 +20,7 @@ import * as showView from './views/show.js';
 import * as formView from './views/form.js';
 import * as importView from './views/import.js';
 import * as keysView from './views/keys.js';
+import * as twoFactorView from './views/twofactor.js';
 import { loadSaved, menuViews, viewHref } from './views/saved.js';
 
 // The app's state: the config, the API client, the guard against leaving unsaved changes,
@@ -103,7 +105,13 @@ function loginForm() {
     event.preventDefault();
     error.textContent = '';
     try {
-      await state.api.login(username.value, password.value);
+      const { data } = await state.api.login(username.value, password.value);
+      if (data?.second_factor) {
+        // The user has a second factor: its code, in place of this form.
+        const main = form.parentElement;
+        mount(main, codeForm(state.api, data, { prefix: 'login', onDone: () => location.reload(), onBack: () => mount(main, loginForm()) }));
+        return;
+      }
       location.reload();
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 401) error.textContent = t('login.failed');
@@ -176,7 +184,8 @@ function layout(config) {
       h('div', { class: 'user', id: 'user' },
         config.user?.name ? h('span', { class: 'user-name' }, config.user.name) : null,
         // Keys are a password user's (a proxy's users have no logout, nor keys).
-        config.user?.can_log_out ? h('a', { href: '#/_keys', id: 'keys-link' }, t('keys.link')) : null,
+        config.user?.can_log_out && !config.user.second_factor_pending ? h('a', { href: '#/_keys', id: 'keys-link' }, t('keys.link')) : null,
+        config.user?.can_log_out ? h('a', { href: '#/_2fa', id: 'twofa-link' }, t('twofa.link')) : null,
         config.user?.can_log_out ? h('button', { type: 'button', id: 'logout', onclick: () => logout() }, t('login.logout')) : null,
         config.user?.can_log_out ? h('button', { type: 'button', id: 'logout-everywhere', onclick: () => logout(true) }, t('login.logout_everywhere')) : null)),
     h('div', { class: 'progress', id: 'progress', hidden: true, role: 'progressbar', 'aria-label': t('common.loading') }),
@@ -249,6 +258,11 @@ async function route() {
   const [path, queryString = ''] = location.hash.replace(/^#/, '').split('?');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const query = new URLSearchParams(queryString);
+  if (state.config.user?.second_factor_pending && path !== '/_2fa') {
+    // The role requires a second factor and there is none yet: its set-up, nothing else.
+    history.replaceState(history.state, '', '#/_2fa');
+    return route();
+  }
   if (parts.length === 1) {
     state.lists[parts[0]] = queryString;
     sessionStorage.setItem('autoadmin.lists', JSON.stringify(state.lists));
@@ -313,6 +327,7 @@ async function route() {
   try {
     if (parts.length === 0) await dashboard.render(main, context);
     else if (parts.length === 1 && parts[0] === '_keys' && state.config.user?.can_log_out) await keysView.render(main, context);
+    else if (parts.length === 1 && parts[0] === '_2fa' && state.config.user?.can_log_out) await twoFactorView.render(main, context);
     else if (!entity) notFound(main);
     else if (parts.length === 1) await listView.render(main, entity, context);
     else if (parts.length === 2 && parts[1] === 'create' && can(entity, 'add')) await formView.render(main, entity, null, context);

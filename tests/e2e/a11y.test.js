@@ -39,6 +39,7 @@ const views = [
   ['a declared view', `#/posts?view=${encodeURIComponent('d:Drafts')}&filters=${encodeURIComponent('{"status":{"eq":"draft"}}')}&cols=id,title`, '#view-shown'],
   ['import', '#/tags/import', '#import-file'],
   ['api keys', '#/_keys', '#key-name'],
+  ['two-factor login', '#/_2fa', '#twofa-start'],
   ['not found', '#/nope', 'main h1'],
 ];
 
