@@ -174,7 +174,16 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
     /** The password step: `{data}`, a session, or (`data.second_factor`) the challenge that
      * `secondFactor` takes with a code. */
     login: (username, password) => send('POST', url('/login'), { body: { username, password }, quiet: true }),
-    /** The login's second step: `proof` is `{code}` or `{recovery_code}`. */
+    /** How one logs in here: `{password, oidc: {label, path} | null}`; null when the
+     * admin has no login of its own. */
+    async loginMethods() {
+      try {
+        return (await send('GET', url('/login'), { quiet: true })).data;
+      } catch {
+        return null;
+      }
+    },
+        /** The login's second step: `proof` is `{code}` or `{recovery_code}`. */
     secondFactor: (challenge, proof) => send('POST', url('/login/second-factor'), { body: { challenge, ...proof }, quiet: true }),
     /** Ends this session, or (`everywhere`) every session of the user. */
     logout: ({ everywhere = false } = {}) => request('POST', '/logout', { body: everywhere ? { everywhere: true } : {} }),

@@ -6,7 +6,7 @@
 
 import { h, mount } from './dom.js';
 import { ApiError, createClient } from './api.js';
-import { t } from './i18n.js';
+import { has, t } from './i18n.js';
 import { can } from './access.js';
 import { describe } from './errors.js';
 import { toast, clearToasts } from './notify.js';
@@ -120,8 +120,31 @@ function loginForm() {
       password.select();
     }
   });
+  const main = h('main', { class: 'login-page', id: 'main' }, form);
+  // A refused single sign-on comes back here with its reason, said once.
+  const refused = new URLSearchParams(location.search).get('sso_error');
+  if (refused) {
+    error.textContent = t(has(`sso.error.${refused}`) ? `sso.error.${refused}` : 'sso.error.provider');
+    history.replaceState(history.state, '', `${location.pathname}${location.hash}`);
+  }
+  offerSingleSignOn(form, username, password);
   setTimeout(() => username.focus(), 0);
-  return h('main', { class: 'login-page', id: 'main' }, form);
+  return main;
+}
+
+/** The single sign-on button under the login form, when the admin has one (without users of
+ * its own, the button alone). */
+async function offerSingleSignOn(form, username, password) {
+  const methods = await state.api.loginMethods();
+  if (!methods?.oidc) return;
+  const link = h('a', { class: 'button primary sso', id: 'login-sso', href: state.api.url(methods.oidc.path).href }, t('login.sso', { label: methods.oidc.label }));
+  if (methods.password) {
+    form.append(h('p', { class: 'login-or' }, t('login.or')), link);
+    return;
+  }
+  for (const field of [username, password]) field.closest('.field').remove();
+  form.querySelector('.buttons').replaceChildren(link);
+  link.focus();
 }
 
 /** Ends this session (or every session of the user) and starts again at the login form. */

@@ -66,6 +66,9 @@ pub async fn openapi(
 fn document(state: &AppState, schema: &Schema, server: &str) -> serde_json::Value {
     let access = match (state.open, &state.builtin) {
         (true, _) => crate::openapi::Access::Open,
+        (false, Some(policy)) if policy.sso_label().is_some() => {
+            crate::openapi::Access::SingleSignOn
+        }
         (false, Some(_)) => crate::openapi::Access::Login,
         (false, None) => crate::openapi::Access::Policy,
     };

@@ -8,7 +8,8 @@
 //! |--------------------------|------------------|
 //! | `GET    /health`         | [`meta::health`] |
 //! | `GET    /openapi.json`   | [`meta::openapi`] |
-//! | `POST   /login`, `/login/second-factor`, `/logout` | [`session`] |
+//! | `GET/POST /login`, `POST /login/second-factor`, `/logout` | [`session`] |
+//! | `GET    /login/oidc`, `/login/oidc/callback` | [`sso`] (single sign-on) |
 //! | `GET/POST/DELETE /_2fa`, `POST /_2fa/confirm`, `/_2fa/recovery-codes` | [`two_factor`] |
 //! | `GET/POST /_keys`, `DELETE /_keys/{id}` | [`keys`] (API keys) |
 //! | `GET    /{entity}`       | [`list::list`]   |
@@ -54,6 +55,7 @@ mod restore;
 mod send_deadline;
 mod server;
 mod session;
+mod sso;
 mod summary;
 mod two_factor;
 mod views;
@@ -216,8 +218,10 @@ fn api(state: AppState) -> Router {
         .route("/_imports/{id}/rejected.csv", get(jobs::rejected))
         .route("/_imports/{id}/revert", post(jobs::revert))
         .route("/health", get(meta::health))
-        .route("/login", post(session::login))
+        .route("/login", get(session::methods).post(session::login))
         .route("/login/second-factor", post(session::second_factor))
+        .route("/login/oidc", get(sso::start))
+        .route("/login/oidc/callback", get(sso::callback))
         .route(
             "/_2fa",
             get(two_factor::status)

@@ -22,7 +22,7 @@ fn builtin(state: &AppState) -> Result<&crate::auth::builtin::Shared, ApiError> 
 
 /// The session cookie: HttpOnly (no script reads it), SameSite=Strict (no other site sends
 /// it), scoped to the admin's path, Secure behind https.
-fn cookie(value: &str, path: &str, max_age: i64, secure: bool) -> Option<HeaderValue> {
+pub(super) fn cookie(value: &str, path: &str, max_age: i64, secure: bool) -> Option<HeaderValue> {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{COOKIE}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
@@ -31,7 +31,7 @@ fn cookie(value: &str, path: &str, max_age: i64, secure: bool) -> Option<HeaderV
 }
 
 /// The admin's base path, from the path this handler was reached at (`{base}/api/login`).
-fn base_path(parts: &Parts) -> String {
+pub(super) fn base_path(parts: &Parts) -> String {
     let path = parts
         .extensions
         .get::<axum::extract::OriginalUri>()
@@ -42,6 +42,17 @@ fn base_path(parts: &Parts) -> String {
     } else {
         base.to_owned()
     }
+}
+
+/// `GET /login`: how one logs in here, for the app's login page: `{"password": bool,
+/// "oidc": {"label", "path"} or null}` (`path` under the API, to send the browser to).
+pub async fn methods(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let policy = builtin(&state)?;
+    let oidc = policy
+        .sso_label()
+        .map(|label| json!({"label": label, "path": "/login/oidc"}));
+    let body = json!({"password": policy.has_password_users(), "oidc": oidc});
+    Ok(Json(body).into_response())
 }
 
 /// `{"username": ..., "password": ...}` → `{"token": ..., "expires_at": ...}` and the cookie.

@@ -73,6 +73,8 @@ pub struct AuthConfig {
     pub users: Vec<UserConfig>,
     /// Users an authenticating proxy vouches for (`proxy.rs`).
     pub proxy: Option<ProxyConfig>,
+    /// Users an OpenID provider signs in (`oidc.rs`).
+    pub oidc: Option<super::oidc::OidcConfig>,
 }
 
 fn default_ttl() -> u64 {
@@ -166,8 +168,10 @@ pub struct Builtin {
     ttl_seconds: i64,
     secure_cookie: Option<bool>,
     pub(super) users: Users,
-    roles: Roles,
+    pub(super) roles: Roles,
     proxy: Option<Proxy>,
+    /// Single sign-on (`oidc.rs`), and the schema its users' scopes are checked against.
+    pub oidc: Option<(super::oidc::Oidc, Schema)>,
     /// Verified against when the user does not exist, so timing does not tell.
     dummy_hash: String,
     pub(super) limiter: super::limit::LoginLimiter,
@@ -213,10 +217,32 @@ impl Builtin {
                 }
             }
         }
+        let oidc = config.oidc.as_ref();
+        let oidc = oidc
+            .map(|o| super::oidc::Oidc::new(o, &declared))
+            .transpose()?;
+        if let Some(oidc) = &oidc {
+            // Its users have a name and the attributes of the table: their roles' where may
+            // name no other.
+            let mut named: BTreeMap<String, serde_json::Value> =
+                [("name".to_owned(), serde_json::Value::from("someone"))].into();
+            for attribute in oidc.attribute_names() {
+                named.insert(attribute.clone(), serde_json::Value::from("something"));
+            }
+            for role in oidc.roles() {
+                if let Some(granted) = roles.get(role) {
+                    // The values' types are checked at each login (`Builtin::sso_finish`).
+                    granted
+                        .scopes_for(&named)
+                        .map_err(|message| format!("[auth.oidc], role \"{role}\": {message}"))?;
+                }
+            }
+        }
         Ok(Builtin {
             users,
             roles,
             proxy,
+            oidc: oidc.map(|oidc| (oidc, schema.clone())),
             secret,
             ttl_seconds: i64::try_from(config.token_ttl_minutes.max(1) * 60).unwrap_or(i64::MAX),
             secure_cookie: config.secure_cookie,
@@ -271,6 +297,24 @@ impl Builtin {
 
     /// A new session of `name` (`mfa`: opened with a second factor).
     pub(super) async fn session(&self, name: &str, mfa: bool) -> Result<Login, Error> {
+        self.issue(name, mfa, None).await
+    }
+
+    /// A new session of a user an OpenID provider signed in (`oidc.rs`).
+    pub async fn sso_session(&self, identity: &super::oidc::Identity) -> Result<Login, Error> {
+        let sso = super::token::SsoUser {
+            role: identity.role.clone(),
+            attributes: identity.attributes.clone(),
+        };
+        self.issue(&identity.name, false, Some(sso)).await
+    }
+
+    async fn issue(
+        &self,
+        name: &str,
+        mfa: bool,
+        sso: Option<super::token::SsoUser>,
+    ) -> Result<Login, Error> {
         let generation = self.sessions.generation(name).await?;
         let expires_at = chrono::Utc::now() + chrono::Duration::seconds(self.ttl_seconds);
         let claims = Claims {
@@ -279,6 +323,7 @@ impl Builtin {
             exp: expires_at.timestamp(),
             sid: session_id(),
             mfa,
+            sso,
         };
         Ok(Login {
             token: token::sign(&self.secret, &claims),
@@ -314,7 +359,7 @@ impl Builtin {
         let (token, _) = credentials(parts)
             .ok_or_else(|| Error::Unauthorized("authentication required: log in first".into()))?;
         let now = chrono::Utc::now().timestamp();
-        token::verify(&self.secret, &token, now).ok_or_else(|| {
+        token::verify::<Claims>(&self.secret, &token, now).ok_or_else(|| {
             Error::Unauthorized("the token is invalid or has expired: log in again".into())
         })
     }
@@ -409,6 +454,35 @@ impl Builtin {
     }
 }
 
+impl Builtin {
+    /// The principal of a session an OpenID provider opened: its role as the token says,
+    /// as long as the role is still declared.
+    fn signed_on(&self, claims: Claims) -> Result<Principal, Error> {
+        let Some(sso) = claims.sso else {
+            return Err(Error::Unauthorized("not a single sign-on session".into()));
+        };
+        let granted = self.roles.get(&sso.role).ok_or_else(|| {
+            Error::Unauthorized(format!(
+                "the role \"{}\" of this session no longer exists: log in again",
+                sso.role
+            ))
+        })?;
+        let scopes = granted
+            .scopes_for(&sso.attributes)
+            .map_err(Error::Forbidden)?;
+        Ok(Principal {
+            user: Some(claims.sub),
+            permissions: granted.permissions.clone(),
+            roles: vec![sso.role],
+            fields: granted.fields.clone(),
+            scopes,
+            key: None,
+            signed_in_elsewhere: false,
+            second_factor_pending: false,
+        })
+    }
+}
+
 impl AuthPolicy for Builtin {
     fn authenticate<'a>(&'a self, parts: &'a Parts) -> AuthFuture<'a> {
         Box::pin(async move {
@@ -422,9 +496,16 @@ impl AuthPolicy for Builtin {
                 return self.by_key(&token).await;
             }
             let now = chrono::Utc::now().timestamp();
-            let claims = token::verify(&self.secret, &token, now).ok_or_else(|| {
+            let claims: Claims = token::verify(&self.secret, &token, now).ok_or_else(|| {
                 Error::Unauthorized("the token is invalid or has expired: log in again".into())
             })?;
+            if claims.sso.is_some() {
+                self.sessions.check(&claims).await?;
+                if by_cookie {
+                    csrf_checked(parts)?;
+                }
+                return self.signed_on(claims);
+            }
             let Some(user) = self.users.get(&claims.sub) else {
                 return Err(Error::Unauthorized(
                     "the token's user no longer exists".into(),

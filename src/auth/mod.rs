@@ -6,8 +6,10 @@
 //! its own authentication decides; `autoadmin serve` refuses to run open unless told to.
 
 pub mod builtin;
+mod groups;
 pub mod keys;
 pub mod limit;
+pub mod oidc;
 pub mod proxy;
 pub mod roles;
 pub mod second_factor;

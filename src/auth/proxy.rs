@@ -11,6 +11,8 @@ use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use serde::Deserialize;
 
+use super::groups::GroupRoles;
+
 /// The `[auth.proxy]` table.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -90,11 +92,7 @@ pub struct Proxy {
     trusted: Vec<Range>,
     user_header: String,
     groups_header: String,
-    groups: BTreeMap<String, String>,
-    default_role: Option<String>,
-    /// The roles in the order they were declared: the first one a user's groups map to is
-    /// theirs.
-    order: Vec<String>,
+    roles: GroupRoles,
 }
 
 /// Who the proxy says a request comes from.
@@ -130,34 +128,23 @@ impl Proxy {
                 return Err(format!("[auth.proxy]: \"{header}\" is not a header name"));
             }
         }
-        let known = |role: &str| role == "admin" || roles.iter().any(|r| r == role);
-        for (group, role) in &config.groups {
-            if !known(role) {
-                return Err(format!(
-                    "[auth.proxy] groups: group \"{group}\" maps to unknown role \"{role}\""
-                ));
-            }
-        }
-        if let Some(role) = config.default_role.as_deref().filter(|r| !known(r)) {
-            return Err(format!(
-                "[auth.proxy] default_role: unknown role \"{role}\""
-            ));
-        }
-        let mut order = vec!["admin".to_owned()];
-        order.extend(roles.iter().filter(|r| *r != "admin").cloned());
+        let roles = GroupRoles::new(
+            "[auth.proxy]",
+            &config.groups,
+            config.default_role.as_deref(),
+            roles,
+        )?;
         Ok(Proxy {
             trusted,
             user_header: config.user_header.clone(),
             groups_header: config.groups_header.clone(),
-            groups: config.groups.clone(),
-            default_role: config.default_role.clone(),
-            order,
+            roles,
         })
     }
 
     /// The roles its users may get: those its groups map to, and the default one.
     pub fn roles(&self) -> impl Iterator<Item = &String> {
-        self.groups.values().chain(self.default_role.iter())
+        self.roles.roles()
     }
 
     /// Whether the request came (directly) from the proxy.
@@ -195,16 +182,7 @@ impl Proxy {
             .map(str::trim)
             .filter(|g| !g.is_empty())
             .collect();
-        let mapped: Vec<&str> = groups
-            .iter()
-            .filter_map(|g| self.groups.get(*g).map(String::as_str))
-            .collect();
-        let role = self
-            .order
-            .iter()
-            .find(|role| mapped.contains(&role.as_str()))
-            .cloned()
-            .or_else(|| self.default_role.clone());
+        let role = self.roles.role_of(groups);
         match role {
             Some(role) => Claim::User { name, role },
             None => Claim::NoRole { name },

@@ -109,6 +109,7 @@ impl Builtin {
             exp: expires_at.timestamp(),
             sid: session_id(),
             mfa: false,
+            sso: None,
         };
         Login {
             token: token::sign(&self.challenge_key(), &claims),
@@ -124,11 +125,12 @@ impl Builtin {
         proof: Proof,
         address: &str,
     ) -> Result<Login, Error> {
-        let claims = token::verify(&self.challenge_key(), challenge, now()).ok_or_else(|| {
-            Error::Unauthorized(
-                "the login has expired or is not valid: enter your password again".into(),
-            )
-        })?;
+        let claims: Claims =
+            token::verify(&self.challenge_key(), challenge, now()).ok_or_else(|| {
+                Error::Unauthorized(
+                    "the login has expired or is not valid: enter your password again".into(),
+                )
+            })?;
         let name = claims.sub;
         self.limiter
             .attempt(address, &name)

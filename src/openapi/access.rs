@@ -7,6 +7,7 @@ use serde_json::{Map, Value as Json, json};
 
 use super::{errors, json_content};
 
+mod sso;
 mod two_factor;
 
 /// How the server in front of the document authenticates.
@@ -16,6 +17,8 @@ pub enum Access {
     Open,
     /// The built-in policy: `POST /login` gives a token (and the app's cookie).
     Login,
+    /// The built-in policy with single sign-on too (`[auth.oidc]`): `GET /login/oidc`.
+    SingleSignOn,
     /// An `AuthPolicy` of the application's: how it authenticates is its own.
     Policy,
 }
@@ -24,7 +27,7 @@ pub enum Access {
 pub(super) fn security(access: Access) -> (Option<Json>, Option<Json>) {
     match access {
         Access::Open => (None, None),
-        Access::Login => (
+        Access::Login | Access::SingleSignOn => (
             Some(json!([{"bearer": []}])),
             Some(json!({"bearer": {"type": "http", "scheme": "bearer",
                 "description": "A token from POST /login (the admin app uses the cookie it sets, with X-Requested-With on writes), or an API key from POST /_keys."}})),
@@ -37,17 +40,27 @@ pub(super) fn security(access: Access) -> (Option<Json>, Option<Json>) {
 /// `/health`, and `/login` and `/logout` when the built-in policy serves them.
 pub(super) fn paths(access: Access, paths: &mut Map<String, Json>) {
     paths.insert("/health".into(), health(access));
-    if access == Access::Login {
+    if access.serves_login() {
         paths.insert("/login".into(), login());
         paths.insert("/logout".into(), logout());
         two_factor::paths(paths);
         super::keys::paths(paths);
     }
+    if access == Access::SingleSignOn {
+        sso::paths(paths);
+    }
+}
+
+impl Access {
+    /// Whether the built-in policy's routes are served.
+    fn serves_login(self) -> bool {
+        matches!(self, Access::Login | Access::SingleSignOn)
+    }
 }
 
 /// Marks an operation as needing no credentials, where the document has a default.
 fn public(operation: &mut Json, access: Access) {
-    if access == Access::Login {
+    if access.serves_login() {
         operation["security"] = json!([]);
     }
 }
@@ -77,7 +90,18 @@ fn login() -> Json {
         "responses": responses,
     });
     public(&mut operation, Access::Login);
-    json!({"post": operation})
+    let mut methods = errors(&["503"]);
+    methods.insert(
+        "200".into(),
+        json!({"description": "How one logs in here: with a password (users of the config), and with single sign-on (its button's label, and the path under the API to send the browser to).",
+            "content": json_content(json!({"type": "object", "required": ["password", "oidc"], "properties": {
+                "password": {"type": "boolean"},
+                "oidc": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["label", "path"], "properties": {
+                    "label": {"type": "string"}, "path": {"const": "/login/oidc"}}}]}}}))}),
+    );
+    let mut get = json!({"operationId": "loginMethods", "summary": "How one logs in here (no credentials needed)", "responses": methods});
+    public(&mut get, Access::Login);
+    json!({"get": get, "post": operation})
 }
 
 fn logout() -> Json {

@@ -160,6 +160,16 @@ fn security_only_where_it_applies() {
         assert!(operations.values().all(|o| o.get("security").is_none()));
     }
     assert!(open["paths"].get("/_2fa").is_none());
+    // How to log in is public; single sign-on's addresses only where it is configured.
+    assert_eq!(login["paths"]["/login"]["get"]["security"], json!([]));
+    assert!(login["paths"].get("/login/oidc").is_none());
+    let sso = document(&config.schema, "Blog", "/a", Access::SingleSignOn, LIMITS);
+    assert_eq!(sso["security"], json!([{"bearer": []}]));
+    for path in ["/login/oidc", "/login/oidc/callback"] {
+        assert_eq!(sso["paths"][path]["get"]["security"], json!([]), "{path}");
+        assert!(sso["paths"][path]["get"]["responses"]["303"].is_object());
+    }
+    assert!(sso["paths"]["/_2fa"].is_object() && sso["paths"]["/logout"].is_object());
 }
 
 /// The rules JSON Schema can state are in the document: integer ranges, non-blank required

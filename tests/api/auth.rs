@@ -148,6 +148,7 @@ pub async fn every_route_needs_a_valid_token(backend: Backend) {
             exp: chrono::Utc::now().timestamp() - 5,
             sid: "expired".into(),
             mfa: false,
+            sso: None,
         },
     );
     let forged = autoadmin::auth::token::sign(
@@ -158,6 +159,7 @@ pub async fn every_route_needs_a_valid_token(backend: Backend) {
             exp: chrono::Utc::now().timestamp() + 600,
             sid: "forged".into(),
             mfa: false,
+            sso: None,
         },
     );
     let revoked = token(&app, "ed").await;
@@ -577,6 +579,7 @@ pub async fn a_fallback_secret_never_replaces_the_configured_one(backend: Backen
             exp: chrono::Utc::now().timestamp() + 600,
             sid: "forged".into(),
             mfa: false,
+            sso: None,
         },
     );
     assert_eq!(
@@ -727,7 +730,7 @@ pub async fn logout_elsewhere_reaches_this_instance(backend: Backend) {
         // One session ended on another instance (a row of the ended sessions, written here
         // by hand) reaches this one within the delay too; the user's other sessions go on.
         let (ended, kept) = (token(&app, "ed").await, token(&app, "ed").await);
-        let claims = autoadmin::auth::token::verify(
+        let claims: autoadmin::auth::token::Claims = autoadmin::auth::token::verify(
             SECRET.as_bytes(),
             &ended,
             chrono::Utc::now().timestamp(),

@@ -396,12 +396,21 @@ pub async fn spawn_on(
     db: TestDb,
     configure: impl FnOnce(autoadmin::AdminBuilder) -> autoadmin::AdminBuilder,
 ) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    spawn_listening(db, listener, configure).await
+}
+
+/// Like [`spawn_on`], on `listener` (whose address the configuration may need to know).
+pub async fn spawn_listening(
+    db: TestDb,
+    listener: tokio::net::TcpListener,
+    configure: impl FnOnce(autoadmin::AdminBuilder) -> autoadmin::AdminBuilder,
+) -> TestApp {
     let admin = configure(autoadmin::Admin::builder().database_url(&db.url))
         .build()
         .await
         .expect("admin builds");
     let schema = Some(admin.schema().clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let base = admin.settings().base_path.clone();
     let (shutdown, signal) = oneshot::channel::<()>();

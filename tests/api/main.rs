@@ -30,6 +30,7 @@ mod overload;
 mod proxy;
 mod revert;
 mod scopes;
+mod sso;
 mod two_factor;
 mod typed;
 mod types;
@@ -137,6 +138,8 @@ backend_tests!(
     two_factor::second_factor_guesses_are_rate_limited,
     two_factor::repeated_wrong_codes_slow_down,
     two_factor::bad_second_factor_requests_are_4xx,
+    sso::single_sign_on_opens_a_session_with_the_providers_roles,
+    sso::single_sign_on_refuses_what_it_cannot_trust,
     auth::a_fallback_secret_never_replaces_the_configured_one,
     auth::logout_elsewhere_reaches_this_instance,
     auth::sessions_end_one_all_or_another_users,
