@@ -22,7 +22,9 @@ pub fn config(schema: &Schema, settings: &AdminSettings, api: &str) -> Json {
 }
 
 /// Only the entities `who` may see, each with what `who` may do; and who `who` is.
-pub fn restrict(config: &mut Json, who: &Principal, can_log_out: bool) {
+/// `can_log_out`: the user has a session here; `own_login`: of a user of the config (who
+/// has API keys and a second factor here).
+pub fn restrict(config: &mut Json, who: &Principal, can_log_out: bool, own_login: bool) {
     if let Some(Json::Array(entities)) = config.get_mut("entities") {
         entities.retain(|e| {
             e["name"]
@@ -50,7 +52,7 @@ pub fn restrict(config: &mut Json, who: &Principal, can_log_out: bool) {
     }
     // The roles a saved view may be shared with.
     config["user"] = json!({"name": who.user, "roles": who.roles, "can_log_out": can_log_out,
-        "second_factor_pending": who.second_factor_pending});
+        "own_login": own_login, "second_factor_pending": who.second_factor_pending});
 }
 
 fn entity_config(entity: &Entity) -> Json {

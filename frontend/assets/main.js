@@ -206,9 +206,9 @@ function layout(config) {
       preferenceControls(redraw),
       h('div', { class: 'user', id: 'user' },
         config.user?.name ? h('span', { class: 'user-name' }, config.user.name) : null,
-        // Keys are a password user's (a proxy's users have no logout, nor keys).
-        config.user?.can_log_out && !config.user.second_factor_pending ? h('a', { href: '#/_keys', id: 'keys-link' }, t('keys.link')) : null,
-        config.user?.can_log_out ? h('a', { href: '#/_2fa', id: 'twofa-link' }, t('twofa.link')) : null,
+        // Keys and a second factor are a password user's (not a proxy's or a provider's).
+        config.user?.own_login && !config.user.second_factor_pending ? h('a', { href: '#/_keys', id: 'keys-link' }, t('keys.link')) : null,
+        config.user?.own_login ? h('a', { href: '#/_2fa', id: 'twofa-link' }, t('twofa.link')) : null,
         config.user?.can_log_out ? h('button', { type: 'button', id: 'logout', onclick: () => logout() }, t('login.logout')) : null,
         config.user?.can_log_out ? h('button', { type: 'button', id: 'logout-everywhere', onclick: () => logout(true) }, t('login.logout_everywhere')) : null)),
     h('div', { class: 'progress', id: 'progress', hidden: true, role: 'progressbar', 'aria-label': t('common.loading') }),
@@ -349,8 +349,8 @@ async function route() {
   const entity = parts.length ? configOf(parts[0]) : null;
   try {
     if (parts.length === 0) await dashboard.render(main, context);
-    else if (parts.length === 1 && parts[0] === '_keys' && state.config.user?.can_log_out) await keysView.render(main, context);
-    else if (parts.length === 1 && parts[0] === '_2fa' && state.config.user?.can_log_out) await twoFactorView.render(main, context);
+    else if (parts.length === 1 && parts[0] === '_keys' && state.config.user?.own_login) await keysView.render(main, context);
+    else if (parts.length === 1 && parts[0] === '_2fa' && state.config.user?.own_login) await twoFactorView.render(main, context);
     else if (!entity) notFound(main);
     else if (parts.length === 1) await listView.render(main, entity, context);
     else if (parts.length === 2 && parts[1] === 'create' && can(entity, 'add')) await formView.render(main, entity, null, context);

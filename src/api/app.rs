@@ -62,11 +62,13 @@ pub async fn index(
 fn config_for(state: &AppState, who: &Principal, base: &str) -> serde_json::Value {
     let schema = state.schema_for(who);
     let mut config = crate::ui::config(&schema, &state.settings, &format!("{base}/api"));
-    crate::ui::restrict(
-        &mut config,
-        who,
-        state.builtin.is_some() && !who.signed_in_elsewhere,
-    );
+    let session = state.builtin.is_some() && !who.signed_in_elsewhere;
+    let own = state.builtin.as_ref().is_some_and(|policy| {
+        who.user
+            .as_deref()
+            .is_some_and(|name| policy.is_own_user(name))
+    });
+    crate::ui::restrict(&mut config, who, session, session && own);
     config
 }
 

@@ -340,13 +340,17 @@ impl Builtin {
             Whose::This => self.sessions.end(&claims).await,
             Whose::Mine => self.sessions.end_all(&claims.sub).await,
             Whose::User(user) => {
-                let role = self.users.get(&claims.sub).map(|user| user.role.as_str());
+                let role = match &claims.sso {
+                    Some(sso) => Some(sso.role.as_str()),
+                    None => self.users.get(&claims.sub).map(|user| user.role.as_str()),
+                };
                 if role != Some("admin") {
                     return Err(Error::Forbidden(
                         "only a user of the admin role may end another user's sessions".into(),
                     ));
                 }
-                if !self.users.contains_key(&user) {
+                // A provider's users are known by no table: with single sign-on, any name.
+                if !self.users.contains_key(&user) && self.oidc.is_none() {
                     return Err(Error::NotFound(format!("no user \"{user}\"")));
                 }
                 self.sessions.end_all(&user).await

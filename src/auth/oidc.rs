@@ -430,6 +430,11 @@ impl super::builtin::Builtin {
         self.oidc.as_ref().map(|(oidc, _)| oidc.label())
     }
 
+    /// Whether `name` is a user of the config (not a provider's).
+    pub fn is_own_user(&self, name: &str) -> bool {
+        self.users.contains_key(name)
+    }
+
     /// Whether users of the config log in with a password.
     pub fn has_password_users(&self) -> bool {
         !self.users.is_empty()

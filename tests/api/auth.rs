@@ -445,7 +445,7 @@ pub async fn config_json_shows_what_the_user_may_do(backend: Backend) {
     );
     assert_eq!(
         config["user"],
-        json!({"name": "ed", "roles": ["editor"], "can_log_out": true, "second_factor_pending": false})
+        json!({"name": "ed", "roles": ["editor"], "can_log_out": true, "own_login": true, "second_factor_pending": false})
     );
     let text = config.to_string();
     assert!(

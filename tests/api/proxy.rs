@@ -43,7 +43,7 @@ pub async fn a_trusted_proxy_says_who_the_user_is(backend: Backend) {
     let (_, config) = send(&app, Method::GET, "config.json", &PAT, None).await;
     assert_eq!(
         config["user"],
-        json!({"name": "pat", "roles": ["editor"], "can_log_out": false, "second_factor_pending": false})
+        json!({"name": "pat", "roles": ["editor"], "can_log_out": false, "own_login": false, "second_factor_pending": false})
     );
     // Writes need the CSRF header (the proxy authenticates what a browser sends by itself).
     let author = json!({"name": "Pat's", "email": "pats@example.com"});

@@ -242,6 +242,29 @@ impl Browser {
         at
     }
 
+    /// POST `body` to `path` of the admin's API with the session cookie: status and JSON.
+    async fn request_json(&mut self, app: &TestApp, path: &str, body: Json) -> (u16, Json) {
+        let host = reqwest::Url::parse(&app.api)
+            .unwrap()
+            .authority()
+            .to_owned();
+        let session = self.cookies[&host][autoadmin::auth::builtin::COOKIE].clone();
+        let response = self
+            .client
+            .post(format!("{}{path}", app.api))
+            .header("X-Requested-With", "test")
+            .header(
+                "Cookie",
+                format!("{}={session}", autoadmin::auth::builtin::COOKIE),
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Json::Null))
+    }
+
     /// `path` of the admin's API with the session cookie: status and JSON.
     async fn api(&mut self, app: &TestApp, method: Method, path: &str) -> (u16, Json) {
         let url = if path == "config.json" {
@@ -299,6 +322,12 @@ pub async fn single_sign_on_opens_a_session_with_the_providers_roles(backend: Ba
     assert_eq!(config["user"]["name"], "ann@example.com");
     assert_eq!(config["user"]["roles"], json!(["writer"]));
     assert_eq!(config["user"]["can_log_out"], true);
+    assert_eq!(
+        config["user"]["own_login"], false,
+        "no keys nor second factor here"
+    );
+    assert_eq!(ann.api(&app, Method::GET, "/_keys").await.0, 403);
+    assert_eq!(ann.api(&app, Method::GET, "/_2fa").await.0, 403);
     let (status, posts) = ann.api(&app, Method::GET, "/posts").await;
     assert_eq!(status, 200, "{posts}");
     let titles: Vec<&str> = posts
@@ -342,7 +371,18 @@ pub async fn single_sign_on_opens_a_session_with_the_providers_roles(backend: Ba
     assert_eq!(config["user"]["roles"], json!(["admin"]));
     assert_eq!(bob.api(&app, Method::GET, "/tags").await.0, 200);
 
+    // An administrator (a provider's, here) ends another provider user's sessions.
+    let ended = bob
+        .request_json(&app, "/logout", json!({"user": "ann@example.com"}))
+        .await;
+    assert_eq!(ended.0, 200, "{}", ended.1);
+    assert_eq!(ann.api(&app, Method::GET, "/posts").await.0, 401);
+
     // Logout ends the local session.
+    let mut ann = Browser::new();
+    let callback = ann.log_in_at_provider(&app, "ann").await;
+    assert_eq!(ann.get(&callback).await.status, 303);
+    assert_eq!(ann.api(&app, Method::GET, "/posts").await.0, 200);
     assert_eq!(ann.api(&app, Method::POST, "/logout").await.0, 200);
     let ended = ann.api(&app, Method::GET, "/posts").await;
     assert_eq!(ended.0, 401, "{}", ended.1);

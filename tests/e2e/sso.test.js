@@ -104,6 +104,7 @@ test('a person signs on at the provider and the app opens with their role', asyn
   await page.locator('#logout').waitFor();
   assert.match(await page.locator('#user').innerText(), /ann@example\.com/);
   assert.equal(await page.locator('#menu a[data-entity="tags"]').count(), 0, 'writers see no tags');
+  assert.equal(await page.locator('#keys-link, #twofa-link').count(), 0, 'keys and a second factor are the provider\'s users\' elsewhere');
   await page.goto(`${base}#/posts`);
   await page.locator('table.list tbody tr').first().waitFor();
   const authors = await page.locator('table.list tbody tr').count();
