@@ -1,4 +1,5 @@
-//! `POST /login`, `POST /login/second-factor` and `POST /logout` of the built-in policy.
+//! The built-in policy's sessions: `GET /login` (how one logs in), `POST /login`,
+//! `POST /login/second-factor` and `POST /logout`.
 
 use axum::Json;
 use axum::extract::State;
