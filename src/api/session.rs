@@ -80,9 +80,7 @@ pub async fn login(
                 "expires_at": rfc3339(&challenge.expires_at),
             });
             let mut response = Json(body).into_response();
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            no_store(&mut response);
             Ok(response)
         }
     }
@@ -182,10 +180,16 @@ pub fn signed_in(
     ) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
+    no_store(&mut response);
+    response
+}
+
+/// Marks a response that carries credentials (a session, a challenge, a secret) as one no
+/// cache may keep.
+pub(super) fn no_store(response: &mut Response) {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 /// Ends sessions: without a body (or `{}`), the request's own, and clears the cookie;

@@ -6,7 +6,7 @@
 //! with `?sso_error=<code>`, never with the provider's words.
 
 use axum::extract::{Query, State};
-use axum::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
+use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -41,11 +41,11 @@ fn flow_cookie(parts: &Parts, value: &str, max_age: i64, secure: bool) -> Option
 /// 303 to `location`, never cached, with `cookies`.
 fn see_other(location: &str, cookies: impl IntoIterator<Item = Option<HeaderValue>>) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
+    super::session::no_store(&mut response);
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(location) {
         headers.insert(LOCATION, value);
     }
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     for cookie in cookies.into_iter().flatten() {
         headers.append(SET_COOKIE, cookie);
     }
@@ -96,7 +96,7 @@ pub async fn callback(
     let secure = policy.secure_cookie(&parts);
     // The flow's cookie is good once, whatever happens now.
     let cleared = flow_cookie(&parts, "", 0, secure);
-    let flow = flow_state(&parts);
+    let flow = crate::auth::cookie_value(&parts, FLOW_COOKIE).map(str::to_owned);
     let outcome = policy
         .sso_finish(
             flow.as_deref(),
@@ -121,17 +121,4 @@ pub async fn callback(
             Ok(see_other(&app_address(&parts, Some(&refusal)), [cleared]))
         }
     }
-}
-
-/// The flow cookie's value, if the request has it.
-fn flow_state(parts: &Parts) -> Option<String> {
-    parts
-        .headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == FLOW_COOKIE)
-        .map(|(_, value)| value.to_owned())
 }

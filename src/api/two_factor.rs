@@ -96,7 +96,7 @@ pub async fn start(
         "period": crate::auth::totp::STEP,
     });
     let mut response = (StatusCode::CREATED, Json(answer)).into_response();
-    no_store(&mut response);
+    super::session::no_store(&mut response);
     Ok(response)
 }
 
@@ -131,7 +131,7 @@ pub async fn recovery_codes(
         .await
         .map_err(refused)?;
     let mut response = Json(json!({"recovery_codes": codes})).into_response();
-    no_store(&mut response);
+    super::session::no_store(&mut response);
     Ok(response)
 }
 
@@ -156,11 +156,4 @@ pub async fn turn_off(
     let proof = proof_of(&body)?;
     policy.turn_factor_off(&who, proof).await.map_err(refused)?;
     Ok(Json(json!({"enabled": false, "user": who.user})))
-}
-
-fn no_store(response: &mut Response) {
-    response.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
 }

@@ -396,17 +396,7 @@ fn credentials(parts: &Parts) -> Option<(String, bool)> {
             .strip_prefix("Bearer ")
             .map(|t| (t.trim().to_owned(), false));
     }
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            pair.trim()
-                .strip_prefix(&format!("{COOKIE}="))
-                .map(|t| (t.to_owned(), true))
-        })
+    super::cookie_value(parts, COOKIE).map(|t| (t.to_owned(), true))
 }
 
 /// A browser sends cookies with forged cross-site requests, but cannot add a custom header to

@@ -25,6 +25,19 @@ use axum::http::request::Parts;
 
 use crate::schema::{FieldRules, RowScopes};
 
+/// The value of the cookie `name` the request carries, if any.
+pub(crate) fn cookie_value<'p>(parts: &'p Parts, name: &str) -> Option<&'p str> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(cookie, _)| *cookie == name)
+        .map(|(_, value)| value)
+}
+
 /// What may be done to an entity's records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Action {

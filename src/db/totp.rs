@@ -6,7 +6,6 @@
 
 use futures_util::TryStreamExt;
 
-use super::driver::Conn;
 use super::sql::Sql;
 use super::{Db, Error};
 use crate::schema::{FieldType, Kind, Value};
@@ -117,45 +116,44 @@ impl Db {
                 Value::Text(user.to_owned()),
             ],
         );
-        let begin = self.dialect().begin();
-        read!(self, unavailable, |conn| async {
-            conn.execute_raw(begin).await?;
-            let done = async {
-                if conn.execute(&confirm).await?.rows_affected != 1 {
+        let replace = self.replace_codes(user, codes);
+        self.write_own(move |tx| {
+            Box::pin(async move {
+                if tx.execute(&confirm).await?.rows_affected != 1 {
                     return Ok(false);
                 }
-                self.replace_codes(conn, user, codes).await?;
+                for statement in &replace {
+                    tx.execute(statement).await?;
+                }
                 Ok(true)
-            }
-            .await;
-            finish(conn, done).await
+            })
         })
+        .await
     }
 
     /// Replaces the recovery codes of `user` (a confirmed second factor's) by `codes`.
     pub async fn replace_recovery_codes(&self, user: &str, codes: &[String]) -> Result<(), Error> {
-        let begin = self.dialect().begin();
-        read!(self, unavailable, |conn| async {
-            conn.execute_raw(begin).await?;
-            let done = self.replace_codes(conn, user, codes).await;
-            finish(conn, done).await
+        let replace = self.replace_codes(user, codes);
+        self.write_own(move |tx| {
+            Box::pin(async move {
+                for statement in &replace {
+                    tx.execute(statement).await?;
+                }
+                Ok(())
+            })
         })
+        .await
     }
 
-    async fn replace_codes(
-        &self,
-        conn: &mut Conn<'_>,
-        user: &str,
-        codes: &[String],
-    ) -> Result<(), sqlx::Error> {
+    /// The statements that replace the recovery codes of `user` by `codes`.
+    fn replace_codes(&self, user: &str, codes: &[String]) -> Vec<Sql> {
         let user = Value::Text(user.to_owned());
         let forget = self.numbered(
             "DELETE FROM autoadmin_recovery_codes WHERE user_name = ?",
             vec![user.clone()],
         );
-        conn.execute(&forget).await?;
         if codes.is_empty() {
-            return Ok(());
+            return vec![forget];
         }
         let rows = vec!["(?, ?)"; codes.len()].join(", ");
         let binds = codes
@@ -166,7 +164,7 @@ impl Db {
             &format!("INSERT INTO autoadmin_recovery_codes (user_name, code_sha256) VALUES {rows}"),
             binds,
         );
-        conn.execute(&insert).await.map(drop)
+        vec![forget, insert]
     }
 
     /// Takes the code of step `step` for `user`: `true` if no code of this or a later step
@@ -255,29 +253,13 @@ impl Db {
             "DELETE FROM autoadmin_recovery_codes WHERE user_name = ?",
             vec![user],
         );
-        let begin = self.dialect().begin();
-        read!(self, unavailable, |conn| async {
-            conn.execute_raw(begin).await?;
-            let done = async {
-                let removed = conn.execute(&totp).await?.rows_affected > 0;
-                conn.execute(&codes).await?;
+        self.write_own(move |tx| {
+            Box::pin(async move {
+                let removed = tx.execute(&totp).await?.rows_affected > 0;
+                tx.execute(&codes).await?;
                 Ok(removed)
-            }
-            .await;
-            finish(conn, done).await
+            })
         })
-    }
-}
-
-/// Ends the transaction `done` ran in: committed if it succeeded, else rolled back (and its
-/// error kept). Run again on a fresh connection when the first was found dead, the work is
-/// safe: nothing of it was committed.
-async fn finish<T>(conn: &mut Conn<'_>, done: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
-    match done {
-        Ok(value) => conn.execute_raw("COMMIT").await.map(|()| value),
-        Err(error) => {
-            let _ = conn.execute_raw("ROLLBACK").await;
-            Err(error)
-        }
+        .await
     }
 }

@@ -3,6 +3,8 @@
 //! a task the [`Db`] tracks, so that a request dropped half-way (the client went away, the
 //! request timed out) cannot stop a transaction half-way, and shutdown waits for it. [`Tx`]
 //! is the transaction's connection, with the statements writes are made of.
+//! [`Db::write_own`] is the same path for autoadmin's own tables (second factors, ...):
+//! no entity, no audit.
 
 use futures_util::TryStreamExt;
 use futures_util::future::BoxFuture;
@@ -36,6 +38,17 @@ pub(super) struct Tx {
     pub db: Db,
     pub entity: EntityRef,
     operation: Operation,
+}
+
+/// A connection inside BEGIN, writing autoadmin's own tables ([`Db::write_own`]).
+pub(super) struct OwnTx {
+    pooled: Pooled,
+}
+
+impl OwnTx {
+    pub(super) async fn execute(&mut self, sql: &sql::Sql) -> Result<Executed, sqlx::Error> {
+        self.pooled.conn().execute(sql).await
+    }
 }
 
 impl Db {
@@ -74,34 +87,70 @@ impl Db {
             .map_err(|err| Error::Internal(format!("write task failed: {err}")))?
     }
 
-    /// BEGIN on a pooled connection; like a read, it moves on from dead connections.
+    /// BEGIN on a pooled connection, in this process's turn to write.
     pub(super) async fn begin(&self, entity: EntityRef, operation: Operation) -> Result<Tx, Error> {
         let writer = self.turn_to_write().await?;
+        let pooled = self
+            .started(|error| Error::from_sqlx(error, self.dialect(), &entity, operation))
+            .await?;
+        Ok(Tx {
+            pooled,
+            _writer: writer,
+            db: self.clone(),
+            entity,
+            operation,
+        })
+    }
+
+    /// A pooled connection inside BEGIN; like a read, it moves on from dead connections.
+    async fn started(&self, fail: impl Fn(sqlx::Error) -> Error) -> Result<Pooled, Error> {
         let mut retries = 0;
         loop {
             let mut pooled = self.pool.acquire().await?;
             let started = pooled.conn().execute_raw(self.dialect().begin()).await;
             pooled.finished(&started);
             match started {
-                Ok(()) => {
-                    return Ok(Tx {
-                        pooled,
-                        _writer: writer,
-                        db: self.clone(),
-                        entity,
-                        operation,
-                    });
-                }
+                Ok(()) => return Ok(pooled),
                 Err(error)
                     if pool::is_dead(Some(&error)) && retries < self.pool.max_connections() =>
                 {
                     retries += 1;
                 }
-                Err(error) => {
-                    return Err(Error::from_sqlx(error, self.dialect(), &entity, operation));
-                }
+                Err(error) => return Err(fail(error)),
             }
         }
+    }
+
+    /// A transaction on autoadmin's own tables, on the path of [`Db::write`] (turn to write,
+    /// BEGIN, `statements`, COMMIT or ROLLBACK, in a tracked task) without entity or audit.
+    /// Its errors are all "unavailable": these tables hold nothing a user could violate.
+    pub(super) async fn write_own<T, F>(&self, statements: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: for<'t> FnOnce(&'t mut OwnTx) -> BoxFuture<'t, Result<T, sqlx::Error>> + Send + 'static,
+    {
+        if self.tasks.is_closed() {
+            return Err(Error::Unavailable("the server is shutting down".into()));
+        }
+        let db = self.clone();
+        let transaction = async move {
+            let _writer = db.turn_to_write().await?;
+            let unavailable = |err: sqlx::Error| Error::Unavailable(err.to_string());
+            let mut tx = OwnTx {
+                pooled: db.started(unavailable).await?,
+            };
+            let result = statements(&mut tx).await;
+            let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+            let done = tx.pooled.conn().execute_raw(end).await;
+            tx.pooled.finished(&done);
+            let value = result.map_err(unavailable)?;
+            done.map_err(unavailable)?;
+            Ok(value)
+        };
+        self.tasks
+            .spawn(transaction)
+            .await
+            .map_err(|err| Error::Internal(format!("write task failed: {err}")))?
     }
 
     /// Where the database has one writer, this process's turn to write (the `writer` field
