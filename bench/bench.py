@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 POSTS_BLOCK = re.compile(r'(?ms)^\[\[entity\]\]\nname = "posts"\n.*?(?=^\[\[entity\]\]|\Z)')
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- bench/run.sh: begin -->", "<!-- bench/run.sh: end -->"
+DEFAULT_BACKENDS = "sqlite,postgres,mysql"
 
 servers = []
 
@@ -709,11 +710,14 @@ def elapsed(started):
     return f"{(time.monotonic() - started) / 60:.1f} min"
 
 
-def write_doc(text):
+def write_doc(text, backends=DEFAULT_BACKENDS):
+    """Into the report's block; a run of other backends than the default into a block of its own."""
     doc = DOC.read_text()
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in doc:
-        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, doc, flags=re.S)
+    begin, end = (BEGIN, END) if backends == DEFAULT_BACKENDS else (
+        f"<!-- bench/run.sh --backends {backends}: begin -->", f"<!-- bench/run.sh --backends {backends}: end -->")
+    block = f"{begin}\n{text}\n{end}"
+    if begin in doc:
+        doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, doc, flags=re.S)
     else:
         doc += "\n" + block + "\n"
     DOC.write_text(doc)
@@ -734,7 +738,9 @@ def main():
     parser.add_argument("--pool", type=int, default=10, help="autoadmin's max_connections (the default)")
     parser.add_argument("--port", type=int, default=18300)
     parser.add_argument("--no-floor", action="store_true")
-    parser.add_argument("--backends", default="sqlite,postgres,mysql")
+    parser.add_argument("--backends", default=DEFAULT_BACKENDS,
+                        help="of sqlite, postgres, pgbouncer (PostgreSQL's database through "
+                             "deploy/local/pgbouncer.sh, transaction pooling), mysql")
     args = parser.parse_args()
     if args.smoke:
         args.posts, args.export_rows, args.duration = 2_000, 5_000, 1
@@ -751,6 +757,11 @@ def main():
                 urls[backend] = setup_sqlite(work / "bench.sqlite", args.posts)
             elif backend == "postgres":
                 urls[backend] = setup_postgres(pg_server, "aa_bench", args.posts)
+            elif backend == "pgbouncer":
+                # A database of its own, as fresh as PostgreSQL's (W4 there adds rows).
+                direct = setup_postgres(pg_server, "aa_bench_pooled", args.posts)
+                pooler = output([str(ROOT / "deploy/local/pgbouncer.sh"), "start"]).strip()
+                urls[backend] = pooler.rsplit("/", 1)[0] + "/" + direct.rsplit("/", 1)[1]
             elif backend == "mysql":
                 urls[backend] = setup_mysql(my_server, "aa_bench", args.posts)
         starts = {name: cold_start(args.binary, config, url, args, work) for name, url in urls.items()}
@@ -771,22 +782,24 @@ def main():
         size = os.path.getsize(args.binary)
         text = report(args, results, export, size, starts, None, started)
         if not args.smoke:
-            write_doc(text)  # now, so that a failure of the long 10M run loses nothing
+            write_doc(text, args.backends)  # now, so that a failure of the long 10M run loses nothing
         if args.big:
             text = report(args, results, export, size, starts,
                           bench_big(pg_server, args, work, args.binary, config), started)
             if not args.smoke:
-                write_doc(text)
+                write_doc(text, args.backends)
         print(text)
         if not args.smoke:
             log(f"written to {DOC}")
     finally:
         for server in list(servers):
             server.stop()
-        for db in ["aa_bench", "aa_bench_export"]:
+        for db in ["aa_bench", "aa_bench_pooled", "aa_bench_export"]:
             subprocess.run(["psql", pg_server, "-qX", "-c", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(work, ignore_errors=True)
+        if "pgbouncer" in args.backends.split(","):
+            subprocess.run([str(ROOT / "deploy/local/pgbouncer.sh"), "stop"])
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ pub async fn create_database(path: &Path) -> Result<String, crate::db::Error> {
         acquire_timeout: std::time::Duration::from_secs(5),
         statement_timeout: std::time::Duration::from_secs(30),
         max_cascade_rows: 10_000,
+        transaction_pooler: None,
     };
     let db = Db::connect(&url, &settings, true).await?;
     db.execute_script(SCHEMA_SQLITE).await?;

@@ -43,3 +43,11 @@ CREATE TABLE IF NOT EXISTS autoadmin_recovery_codes (
   used_at BIGINT,
   PRIMARY KEY (user_name, code_sha256)
 );
+-- Login counters shared by every instance: attempts per client address and failures per
+-- user name, each in a fixed window that began at window_start (seconds since 1970); a
+-- counter is named by the SHA-256 of what it counts.
+CREATE TABLE IF NOT EXISTS autoadmin_login_attempts (
+  counter VARCHAR(64) NOT NULL PRIMARY KEY,
+  window_start BIGINT NOT NULL,
+  attempts BIGINT NOT NULL
+);

@@ -70,7 +70,7 @@ pub async fn login(
         ))),
     };
     let (username, password) = (text("username")?, text("password")?);
-    let address = client_address(&parts);
+    let address = client_address(&state, &parts);
     match policy.login(&username, &password, &address).await? {
         Outcome::Signed(login) => Ok(signed_in(policy, &parts, &login, json!({}))),
         Outcome::SecondFactor(challenge) => {
@@ -104,7 +104,7 @@ pub async fn second_factor(
     };
     let proof = proof_of(&body)?;
     let login = policy
-        .second_factor(&challenge, proof, &client_address(&parts))
+        .second_factor(&challenge, proof, &client_address(&state, &parts))
         .await?;
     Ok(signed_in(policy, &parts, &login, json!({})))
 }
@@ -146,13 +146,23 @@ fn is_code(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b' ' || b == b'-')
 }
 
-/// The client's address (the peer's, when the server provides it: autoadmin::serve does),
-/// for rate limiting.
-fn client_address(parts: &Parts) -> String {
-    parts
+/// The client's address, for rate limiting: the peer's (when the server provides it:
+/// autoadmin::serve does), or the one a trusted proxy says it saw (`trusted_proxies`).
+fn client_address(state: &AppState, parts: &Parts) -> String {
+    let Some(info) = parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string())
+    else {
+        return "unknown".to_owned();
+    };
+    let forwarded: Vec<&str> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let trusted = &state.settings.trusted_proxies;
+    crate::auth::addresses::client_address(info.0.ip(), &forwarded, trusted).to_string()
 }
 
 fn rfc3339(time: &chrono::DateTime<chrono::Utc>) -> String {

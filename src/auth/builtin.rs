@@ -248,6 +248,7 @@ impl Builtin {
             secure_cookie: config.secure_cookie,
             dummy_hash: hash_password("autoadmin: no such user"),
             limiter: super::limit::LoginLimiter::new(
+                db.clone(),
                 std::time::Duration::from_secs(config.login_window_minutes.max(1) * 60),
                 config.login_attempts_per_address.max(1),
                 config.login_failures_per_user.max(1),
@@ -263,9 +264,7 @@ impl Builtin {
     /// Checks the password (off the runtime) and issues a token; `address` is the client's,
     /// for rate limiting.
     pub async fn login(&self, name: &str, password: &str, address: &str) -> Result<Outcome, Error> {
-        self.limiter
-            .attempt(address, name)
-            .map_err(|wait| Error::TooManyAttempts(wait.as_secs().max(1)))?;
+        self.limiter.attempt(address, name).await?;
         let hash = self
             .users
             .get(name)
@@ -283,7 +282,7 @@ impl Builtin {
         .await
         .unwrap_or(false);
         if !verified || !self.users.contains_key(name) {
-            self.limiter.failed(name);
+            self.limiter.failed(name).await?;
             return Err(Error::Unauthorized("unknown user or wrong password".into()));
         }
         if self.has_second_factor(name).await? {
@@ -291,7 +290,7 @@ impl Builtin {
             // of the password could start again at will.
             return Ok(Outcome::SecondFactor(self.challenge(name)));
         }
-        self.limiter.succeeded(name);
+        self.limiter.succeeded(name).await?;
         self.session(name, false).await.map(Outcome::Signed)
     }
 

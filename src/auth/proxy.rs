@@ -5,12 +5,12 @@
 //! groups maps to.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use serde::Deserialize;
 
+use super::addresses::Range;
 use super::groups::GroupRoles;
 
 /// The `[auth.proxy]` table.
@@ -38,52 +38,6 @@ fn default_user_header() -> String {
 
 fn default_groups_header() -> String {
     "X-Forwarded-Groups".into()
-}
-
-/// A range of addresses: `address/prefix`.
-#[derive(Clone, Debug, PartialEq)]
-struct Range {
-    address: IpAddr,
-    prefix: u8,
-}
-
-impl Range {
-    fn parse(text: &str) -> Option<Range> {
-        let (address, prefix) = match text.split_once('/') {
-            Some((address, prefix)) => {
-                (address.parse::<IpAddr>().ok()?, Some(prefix.parse().ok()?))
-            }
-            None => (text.parse::<IpAddr>().ok()?, None),
-        };
-        let bits = if address.is_ipv4() { 32 } else { 128 };
-        let prefix = prefix.unwrap_or(bits);
-        (prefix <= bits).then_some(Range { address, prefix })
-    }
-
-    fn contains(&self, ip: IpAddr) -> bool {
-        let (net, ip, bits) = match (self.address, canonical(ip)) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                (u128::from(u32::from(net)), u128::from(u32::from(ip)), 32u32)
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => (u128::from(net), u128::from(ip), 128u32),
-            _ => return false,
-        };
-        let prefix = u32::from(self.prefix);
-        if prefix == 0 {
-            return true;
-        }
-        let shift = bits - prefix;
-        (net >> shift) == (ip >> shift)
-    }
-}
-
-/// An IPv4 address mapped into IPv6 (`::ffff:a.b.c.d`, as a dual-stack socket reports it)
-/// as the IPv4 address it is.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
 }
 
 /// `[auth.proxy]`, checked.

@@ -132,22 +132,20 @@ impl Builtin {
                 )
             })?;
         let name = claims.sub;
-        self.limiter
-            .attempt(address, &name)
-            .map_err(|wait| Error::TooManyAttempts(wait.as_secs().max(1)))?;
+        self.limiter.attempt(address, &name).await?;
         if !self.users.contains_key(&name) {
             return Err(Error::Unauthorized(
                 "the token's user no longer exists".into(),
             ));
         }
         if !self.proved(&name, &proof).await? {
-            self.limiter.failed(&name);
+            self.limiter.failed(&name).await?;
             return Err(Error::Unauthorized(match proof {
                 Proof::Code(_) => "the code is wrong or was used already".into(),
                 Proof::Recovery(_) => "the recovery code is wrong or was used already".into(),
             }));
         }
-        self.limiter.succeeded(&name);
+        self.limiter.succeeded(&name).await?;
         self.session(&name, true).await
     }
 
@@ -220,12 +218,12 @@ impl Builtin {
     async fn proved_signed_in(&self, name: &str, proof: &Proof) -> Result<bool, Error> {
         self.limiter
             .attempt(&format!("session of {name}"), name)
-            .map_err(|wait| Error::TooManyAttempts(wait.as_secs().max(1)))?;
+            .await?;
         let proved = self.proved(name, proof).await?;
         if proved {
-            self.limiter.succeeded(name);
+            self.limiter.succeeded(name).await?;
         } else {
-            self.limiter.failed(name);
+            self.limiter.failed(name).await?;
         }
         Ok(proved)
     }

@@ -50,6 +50,9 @@ pub struct AdminSettings {
     pub count_threshold: u64,
     /// A delete that would take more rows with it (by cascade or SET NULL) is refused.
     pub max_cascade_rows: u64,
+    /// PostgreSQL is reached through a transaction pooler (PgBouncer's `pool_mode =
+    /// transaction`): `Some(true)` says so, `None` detects it when connecting.
+    pub transaction_pooler: Option<bool>,
     /// Imports that may run at once; one more is answered 503 with `Retry-After`.
     pub max_imports: u32,
     /// The largest file an import reads, in bytes.
@@ -57,6 +60,9 @@ pub struct AdminSettings {
     /// Origins allowed to call the API from a browser (CORS); empty: CORS is off. `"*"`
     /// allows any origin.
     pub cors_origins: Vec<String>,
+    /// Proxies (load balancers) whose `X-Forwarded-For` says the client's address, for the
+    /// login rate limits; empty: the peer's address is the client's.
+    pub trusted_proxies: Vec<crate::auth::addresses::Range>,
     /// The admin app's language (`en`, `fr`); `None`: the browser's.
     pub locale: Option<String>,
     /// The dashboard's panels (`[[dashboard.panel]]`), checked against the schema; none: the
@@ -87,9 +93,11 @@ impl Default for AdminSettings {
             send_timeout: Duration::from_secs(30),
             count_threshold: 100_000,
             max_cascade_rows: 10_000,
+            transaction_pooler: None,
             max_imports: 2,
             max_import_bytes: 1024 * 1024 * 1024,
             cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             locale: None,
             dashboard: Vec::new(),
         }
@@ -112,6 +120,7 @@ impl From<&AdminSettings> for crate::db::Settings {
             acquire_timeout: admin.acquire_timeout,
             statement_timeout: admin.statement_timeout,
             max_cascade_rows: admin.max_cascade_rows,
+            transaction_pooler: admin.transaction_pooler,
         }
     }
 }
@@ -149,10 +158,13 @@ struct RawAdmin {
     send_timeout_secs: Option<u64>,
     count_threshold: Option<u64>,
     max_cascade_rows: Option<u64>,
+    transaction_pooler: Option<bool>,
     max_imports: Option<u32>,
     max_import_bytes: Option<u64>,
     #[serde(default)]
     cors_origins: Vec<String>,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
     locale: Option<String>,
 }
 
@@ -366,9 +378,19 @@ fn settings(raw: RawAdmin) -> Result<AdminSettings, String> {
         )?,
         count_threshold: raw.count_threshold.unwrap_or(defaults.count_threshold),
         max_cascade_rows: raw.max_cascade_rows.unwrap_or(defaults.max_cascade_rows),
+        transaction_pooler: raw.transaction_pooler,
         max_imports: raw.max_imports.unwrap_or(defaults.max_imports).max(1),
         max_import_bytes: raw.max_import_bytes.unwrap_or(defaults.max_import_bytes),
         cors_origins: check_origins(raw.cors_origins)?,
+        trusted_proxies: raw
+            .trusted_proxies
+            .iter()
+            .map(|text| {
+                crate::auth::addresses::Range::parse(text).ok_or_else(|| {
+                    format!("trusted_proxies: \"{text}\" is not an IP address or a CIDR range")
+                })
+            })
+            .collect::<Result<_, _>>()?,
         dashboard: Vec::new(),
         locale: match raw.locale {
             Some(locale) if !LOCALES.contains(&locale.as_str()) => {

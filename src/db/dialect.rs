@@ -412,6 +412,30 @@ impl Dialect {
         }
     }
 
+    /// Counts one more in a login counter, or starts its window again at `now` if it began
+    /// at `expired` or before. Placeholders `?` (numbered by `Db::numbered`): counter, now,
+    /// expired, expired, now.
+    pub fn count_login(self) -> &'static str {
+        match self {
+            // Assignments run left to right, each seeing the ones before: `attempts` is
+            // decided on the old `window_start`, which is changed after it.
+            Dialect::MySql => {
+                "INSERT INTO autoadmin_login_attempts (counter, window_start, attempts) \
+                 VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE \
+                 attempts = IF(window_start <= ?, 1, attempts + 1), \
+                 window_start = IF(window_start <= ?, ?, window_start)"
+            }
+            Dialect::Postgres | Dialect::Sqlite => {
+                "INSERT INTO autoadmin_login_attempts (counter, window_start, attempts) \
+                 VALUES (?, ?, 1) ON CONFLICT (counter) DO UPDATE SET \
+                 attempts = CASE WHEN autoadmin_login_attempts.window_start <= ? THEN 1 \
+                 ELSE autoadmin_login_attempts.attempts + 1 END, \
+                 window_start = CASE WHEN autoadmin_login_attempts.window_start <= ? THEN ? \
+                 ELSE autoadmin_login_attempts.window_start END"
+            }
+        }
+    }
+
     /// Raises a user's session generation (inserting 1 the first time); one parameter, the
     /// user's name.
     pub fn bump_session(self) -> &'static str {

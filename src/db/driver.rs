@@ -10,13 +10,14 @@ use sqlx::{MySqlConnection, PgConnection, SqliteConnection};
 
 use super::error::Violation;
 use super::introspect::{self, Table};
+use super::pooler::Statements;
 use super::sql::Sql;
 use super::{Catalog, Dialect, Error, Record, Settings, mysql, pool, postgres, sqlite};
 use crate::schema::{self, Entity, FieldType};
 
 #[derive(Clone, Debug)]
 pub(super) enum Pool {
-    Postgres(pool::Pool<PgConnection>),
+    Postgres(pool::Pool<PgConnection>, Statements),
     MySql(pool::Pool<MySqlConnection>),
     Sqlite(pool::Pool<SqliteConnection>),
 }
@@ -31,11 +32,12 @@ impl Pool {
     ) -> Result<Pool, Error> {
         let unavailable = |err: sqlx::Error| Error::Unavailable(err.to_string());
         Ok(match url.split(':').next().unwrap_or_default() {
-            "postgres" | "postgresql" => Pool::Postgres(
-                postgres::connect(url, settings)
+            "postgres" | "postgresql" => {
+                let (pool, statements) = postgres::connect(url, settings)
                     .await
-                    .map_err(unavailable)?,
-            ),
+                    .map_err(unavailable)?;
+                Pool::Postgres(pool, statements)
+            }
             "mysql" | "mariadb" => {
                 let url = url.replacen("mariadb:", "mysql:", 1);
                 Pool::MySql(mysql::connect(&url, settings).await.map_err(unavailable)?)
@@ -53,9 +55,17 @@ impl Pool {
         })
     }
 
+    /// How statements reach the server (a pooler's PostgreSQL takes only unnamed ones).
+    pub fn statements(&self) -> Statements {
+        match self {
+            Pool::Postgres(_, statements) => *statements,
+            Pool::MySql(_) | Pool::Sqlite(_) => Statements::Named,
+        }
+    }
+
     pub fn dialect(&self) -> Dialect {
         match self {
-            Pool::Postgres(_) => Dialect::Postgres,
+            Pool::Postgres(..) => Dialect::Postgres,
             Pool::MySql(_) => Dialect::MySql,
             Pool::Sqlite(_) => Dialect::Sqlite,
         }
@@ -63,7 +73,10 @@ impl Pool {
 
     pub async fn acquire(&self) -> Result<Pooled, Error> {
         let result = match self {
-            Pool::Postgres(pool) => pool.acquire().await.map(Pooled::Postgres),
+            Pool::Postgres(pool, statements) => pool
+                .acquire()
+                .await
+                .map(|lease| Pooled::Postgres(lease, *statements)),
             Pool::MySql(pool) => pool.acquire().await.map(Pooled::MySql),
             Pool::Sqlite(pool) => pool.acquire().await.map(Pooled::Sqlite),
         };
@@ -72,7 +85,7 @@ impl Pool {
 
     pub fn max_connections(&self) -> usize {
         match self {
-            Pool::Postgres(pool) => pool.max_connections(),
+            Pool::Postgres(pool, _) => pool.max_connections(),
             Pool::MySql(pool) => pool.max_connections(),
             Pool::Sqlite(pool) => pool.max_connections(),
         }
@@ -80,7 +93,7 @@ impl Pool {
 
     pub async fn close(&self) {
         match self {
-            Pool::Postgres(pool) => pool.close().await,
+            Pool::Postgres(pool, _) => pool.close().await,
             Pool::MySql(pool) => pool.close().await,
             Pool::Sqlite(pool) => pool.close().await,
         }
@@ -101,7 +114,7 @@ pub(super) fn classify(
 
 /// A connection lent by the pool; see [`pool::Lease`] for when it goes back.
 pub(super) enum Pooled {
-    Postgres(pool::Lease<PgConnection>),
+    Postgres(pool::Lease<PgConnection>, Statements),
     MySql(pool::Lease<MySqlConnection>),
     Sqlite(pool::Lease<SqliteConnection>),
 }
@@ -109,7 +122,7 @@ pub(super) enum Pooled {
 impl Pooled {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Pooled::Postgres(c) => Conn::Postgres(c.raw()),
+            Pooled::Postgres(c, statements) => Conn::Postgres(c.raw(), *statements),
             Pooled::MySql(c) => Conn::MySql(c.raw()),
             Pooled::Sqlite(c) => Conn::Sqlite(c.raw()),
         }
@@ -118,7 +131,7 @@ impl Pooled {
     /// Records how the work on the connection ended, which decides whether it is reused.
     pub fn finished<T>(&mut self, result: &Result<T, sqlx::Error>) {
         match self {
-            Pooled::Postgres(c) => c.finished(result),
+            Pooled::Postgres(c, _) => c.finished(result),
             Pooled::MySql(c) => c.finished(result),
             Pooled::Sqlite(c) => c.finished(result),
         }
@@ -127,7 +140,7 @@ impl Pooled {
     /// The column types that need casts for `tables` (SQLite has none).
     pub async fn load_catalog(&mut self, tables: &[String]) -> Result<Catalog, sqlx::Error> {
         let catalog = match self {
-            Pooled::Postgres(lease) => postgres::load_catalog(lease.raw(), tables).await,
+            Pooled::Postgres(lease, _) => postgres::load_catalog(lease.raw(), tables).await,
             Pooled::MySql(lease) => mysql::load_catalog(lease.raw(), tables).await,
             Pooled::Sqlite(_) => Ok(Catalog::default()),
         };
@@ -138,7 +151,7 @@ impl Pooled {
     /// Every table and view of the database (PostgreSQL: of `schema`).
     pub async fn introspect(&mut self, schema: &str) -> Result<Vec<Table>, sqlx::Error> {
         let read = match self {
-            Pooled::Postgres(lease) => introspect::postgres::read(lease.raw(), schema).await,
+            Pooled::Postgres(lease, _) => introspect::postgres::read(lease.raw(), schema).await,
             Pooled::MySql(lease) => introspect::mysql::read(lease.raw()).await,
             Pooled::Sqlite(lease) => introspect::sqlite::read(lease.raw()).await,
         };
@@ -149,7 +162,7 @@ impl Pooled {
 
 /// One connection of any backend: the only place where a statement meets a driver.
 pub(super) enum Conn<'a> {
-    Postgres(&'a mut PgConnection),
+    Postgres(&'a mut PgConnection, Statements),
     MySql(&'a mut MySqlConnection),
     Sqlite(&'a mut SqliteConnection),
 }
@@ -269,7 +282,7 @@ impl Conn<'_> {
     /// The rows of a query, as they arrive.
     pub fn fetch<'c>(&'c mut self, sql: &Sql) -> BoxStream<'c, Result<Row, sqlx::Error>> {
         match self {
-            Conn::Postgres(c) => postgres::query(sql)
+            Conn::Postgres(c, statements) => postgres::query(sql, *statements)
                 .fetch(&mut **c)
                 .map_ok(Row::Postgres)
                 .boxed(),
@@ -286,7 +299,7 @@ impl Conn<'_> {
     pub async fn execute_raw(&mut self, script: &str) -> Result<(), sqlx::Error> {
         let script = sqlx::raw_sql(sqlx::AssertSqlSafe(script.to_owned()));
         match self {
-            Conn::Postgres(c) => script.execute(&mut **c).await.map(drop),
+            Conn::Postgres(c, _) => script.execute(&mut **c).await.map(drop),
             Conn::MySql(c) => script.execute(&mut **c).await.map(drop),
             Conn::Sqlite(c) => script.execute(&mut **c).await.map(drop),
         }
@@ -294,7 +307,7 @@ impl Conn<'_> {
 
     pub async fn execute(&mut self, sql: &Sql) -> Result<Executed, sqlx::Error> {
         match self {
-            Conn::Postgres(c) => postgres::execute(c, sql).await,
+            Conn::Postgres(c, statements) => postgres::execute(c, sql, *statements).await,
             Conn::MySql(c) => mysql::execute(c, sql).await,
             Conn::Sqlite(c) => sqlite::execute(c, sql).await,
         }
@@ -392,6 +405,20 @@ impl Conn<'_> {
         self.fetch_number(sql)
             .await?
             .ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// The first two columns of the first row, as whole numbers; `None` without a row.
+    pub async fn fetch_ints(&mut self, sql: &Sql) -> Result<Option<(i64, i64)>, sqlx::Error> {
+        let int = |row: &Row, i| {
+            let value = row.decode(i, FieldType::Integer)?;
+            value
+                .as_i64()
+                .ok_or_else(|| sqlx::Error::Decode("not a whole number".into()))
+        };
+        let first = self
+            .first_row(sql, |row| Ok((int(row, 0)?, int(row, 1)?)))
+            .await?;
+        first.transpose()
     }
 
     /// The first column of every row, as text.

@@ -37,8 +37,10 @@ mod inline;
 pub mod introspect;
 mod jobs;
 mod keys;
+mod logins;
 mod mysql;
 pub(crate) mod pool;
+mod pooler;
 mod postgres;
 mod restore;
 mod revert;
@@ -76,7 +78,8 @@ pub use totp::TotpRow;
 pub use version::{etag, etag_of_json};
 pub use write::{key_json, key_text};
 
-use crate::schema::{Entity, Schema};
+use crate::schema::{Entity, Schema, Value};
+use sql::Sql;
 
 /// A record as the API sends it: field name → JSON value.
 pub type Record = Map<String, serde_json::Value>;
@@ -89,6 +92,8 @@ pub struct Settings {
     pub statement_timeout: Duration,
     /// A delete that would take more rows with it (cascades, SET NULL) is refused.
     pub max_cascade_rows: u64,
+    /// PostgreSQL through a transaction pooler: `Some(true)` says so, `None` detects it.
+    pub transaction_pooler: Option<bool>,
 }
 
 /// An entity of a schema, cheap to clone and to move into a task.
@@ -171,20 +176,27 @@ pub struct Db {
     /// The foreign keys of the database (read when the admin is built).
     graph: Arc<graph::Graph>,
     max_cascade_rows: u64,
+    /// Behind a transaction pooler, what each piece of work's transaction starts with
+    /// (`pooler.rs`); `None` on a direct connection.
+    pooler_begin: Option<Arc<str>>,
 }
 
 impl Db {
     /// Connects to `url` (`postgres://`, `mysql://`/`mariadb://` or `sqlite:`). A SQLite file
     /// is created only if `create_sqlite` says so.
     pub async fn connect(url: &str, settings: &Settings, create_sqlite: bool) -> Result<Db, Error> {
+        let pool = driver::Pool::connect(url, settings, create_sqlite).await?;
+        let pooler_begin = (pool.statements() == pooler::Statements::Unnamed)
+            .then(|| Arc::from(pooler::begin_script(settings.statement_timeout)));
         Ok(Db {
-            pool: driver::Pool::connect(url, settings, create_sqlite).await?,
+            pool,
             catalog: Arc::new(Catalog::default()),
             tasks: TaskTracker::new(),
             writer: Arc::new(tokio::sync::Mutex::new(())),
             write_wait: settings.statement_timeout,
             graph: Arc::new(graph::Graph::default()),
             max_cascade_rows: settings.max_cascade_rows,
+            pooler_begin,
         })
     }
 
@@ -198,9 +210,25 @@ impl Db {
     pub async fn load_catalog(&mut self, schema: &Schema) -> Result<(), Error> {
         let tables: Vec<String> = schema.entities().iter().map(|e| e.table.clone()).collect();
         let mut pooled = self.pool.acquire().await?;
-        let catalog = pooled.load_catalog(&tables).await;
+        let catalog = self
+            .read_on(&mut pooled, |p| {
+                Box::pin(async move { p.load_catalog(&tables).await })
+            })
+            .await;
         self.catalog = Arc::new(catalog.map_err(|err| Error::Unavailable(err.to_string()))?);
         Ok(())
+    }
+
+    /// `Sql` of `text`, where each `?` is replaced by the dialect's next placeholder.
+    pub(super) fn numbered(&self, text: &str, binds: Vec<Value>) -> Sql {
+        let mut out = String::with_capacity(text.len() + 8);
+        for (n, piece) in text.split('?').enumerate() {
+            if n > 0 {
+                self.dialect().placeholder(n, &mut out);
+            }
+            out.push_str(piece);
+        }
+        Sql::new(out, binds)
     }
 
     pub fn dialect(&self) -> Dialect {

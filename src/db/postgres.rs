@@ -13,14 +13,16 @@ use sqlx::{AssertSqlSafe, Column, Connection, Postgres, Row, TypeInfo, ValueRef}
 use super::driver::Executed;
 use super::error::{Violation, ViolationKind};
 use super::pool::{Connect, Pool};
+use super::pooler::Statements;
 use super::{Catalog, Settings};
 use crate::schema::value::{date_to_json, datetime_to_json, int_to_json, time_to_json};
 use crate::schema::{FieldType, Kind, Value};
 
 use super::sql::Sql;
 
-pub(super) fn query(sql: &Sql) -> Query<'static, Postgres, PgArguments> {
-    let mut query = sqlx::query(AssertSqlSafe(sql.text.clone()));
+pub(super) fn query(sql: &Sql, statements: Statements) -> Query<'static, Postgres, PgArguments> {
+    let mut query =
+        sqlx::query(AssertSqlSafe(sql.text.clone())).persistent(statements == Statements::Named);
     for value in &sql.binds {
         query = bind(query, value);
     }
@@ -28,8 +30,12 @@ pub(super) fn query(sql: &Sql) -> Query<'static, Postgres, PgArguments> {
 }
 
 /// Runs a statement without rows. PostgreSQL reports generated keys only through RETURNING.
-pub(super) async fn execute(conn: &mut PgConnection, sql: &Sql) -> Result<Executed, sqlx::Error> {
-    let done = query(sql).execute(conn).await?;
+pub(super) async fn execute(
+    conn: &mut PgConnection,
+    sql: &Sql,
+    statements: Statements,
+) -> Result<Executed, sqlx::Error> {
+    let done = query(sql, statements).execute(conn).await?;
     Ok(Executed {
         last_insert_id: None,
         rows_affected: done.rows_affected(),
@@ -152,29 +158,67 @@ pub(super) fn classify(error: &(dyn sqlx::error::DatabaseError + 'static)) -> Op
     })
 }
 
+/// Connects, directly or through a transaction pooler (`pooler.rs`: said by the settings, or
+/// detected by its refusal of the startup options).
 pub(super) async fn connect(
     url: &str,
     settings: &Settings,
-) -> Result<Pool<PgConnection>, sqlx::Error> {
+) -> Result<(Pool<PgConnection>, Statements), sqlx::Error> {
+    let base = PgConnectOptions::from_str(url)?;
     let statement_timeout = settings.statement_timeout.as_millis().to_string();
-    let options = PgConnectOptions::from_str(url)?.options([
-        ("statement_timeout", statement_timeout.as_str()),
-        // Columns without a time zone are read and written as UTC.
-        ("TimeZone", "UTC"),
-    ]);
+    // Columns without a time zone are read and written as UTC: sqlx asks for TimeZone=UTC
+    // at startup, which poolers pass on.
+    let direct = base
+        .clone()
+        .options([("statement_timeout", statement_timeout.as_str())]);
+    // A pooler keeps track of few startup parameters and refuses the others.
+    let pooled = base.extra_float_digits(None).statement_cache_capacity(0);
     // One connection first: it fails at once with the real cause (refused, bad password,
     // unknown database) where a pool would retry until its timeout.
-    let first = PgConnection::connect_with(&options).await?;
+    let (mut first, options, statements) = match settings.transaction_pooler {
+        Some(true) => (
+            PgConnection::connect_with(&pooled).await?,
+            pooled,
+            Statements::Unnamed,
+        ),
+        Some(false) => (
+            PgConnection::connect_with(&direct).await?,
+            direct,
+            Statements::Named,
+        ),
+        None => match PgConnection::connect_with(&direct).await {
+            Ok(first) => (first, direct, Statements::Named),
+            Err(error) if super::pooler::refused_startup_options(&error) => {
+                tracing::info!(
+                    "the PostgreSQL server refused startup options: taken for a transaction \
+                     pooler (unnamed statements, each in a transaction)"
+                );
+                let first = PgConnection::connect_with(&pooled).await?;
+                (first, pooled, Statements::Unnamed)
+            }
+            Err(error) => return Err(error),
+        },
+    };
+    if statements == Statements::Unnamed {
+        super::pooler::learn_types(&mut first).await?;
+    }
     let connect: Connect<PgConnection> = Arc::new(move || {
         let options = options.clone();
-        Box::pin(async move { PgConnection::connect_with(&options).await })
+        Box::pin(async move {
+            let mut conn = PgConnection::connect_with(&options).await?;
+            if statements == Statements::Unnamed {
+                super::pooler::learn_types(&mut conn).await?;
+            }
+            Ok(conn)
+        })
     });
-    Ok(Pool::new(
+    let pool = Pool::new(
         first,
         connect,
         settings.max_connections,
         settings.acquire_timeout,
-    ))
+    );
+    Ok((pool, statements))
 }
 
 /// For each column of the given tables whose type takes text only through a cast (enums,
@@ -203,6 +247,7 @@ pub(super) async fn load_catalog(
     )
     .bind(names)
     .bind(schemas)
+    .persistent(false)
     .fetch_all(&mut *conn)
     .await?;
     let mut catalog = Catalog::default();

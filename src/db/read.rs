@@ -23,7 +23,13 @@ macro_rules! read {
             let mut pooled = db.pool.acquire().await?;
             let result = {
                 let $conn = &mut pooled.conn();
-                $work.await
+                match db.open_read($conn).await {
+                    Ok(()) => {
+                        let result = $work.await;
+                        db.close_read($conn, result).await
+                    }
+                    Err(error) => Err(error),
+                }
             };
             pooled.finished(&result);
             match result {

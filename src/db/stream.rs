@@ -102,6 +102,7 @@ impl Db {
             let run = async {
                 let mut pooled = db.pool.acquire().await?;
                 let mut conn = pooled.conn();
+                db.open_read(&mut conn).await.map_err(fail)?;
                 let mut rows = conn.fetch(&sql);
                 let mut batch = Vec::with_capacity(BATCH);
                 // Left before the last row (the client went away, an error), the
@@ -127,7 +128,9 @@ impl Db {
                     }
                 }
                 drop(rows);
-                pooled.finished(&Ok::<(), sqlx::Error>(()));
+                let closed = db.close_read(&mut conn, Ok(())).await;
+                pooled.finished(&closed);
+                closed.map_err(fail)?;
                 // Always one last message, so the receiver knows the query ran.
                 let _ = sender.send(Ok(batch)).await;
                 Ok(())

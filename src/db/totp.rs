@@ -30,18 +30,6 @@ fn unavailable(err: sqlx::Error) -> Error {
 }
 
 impl Db {
-    /// `Sql` of `text`, where each `?` is replaced by the dialect's next placeholder.
-    fn numbered(&self, text: &str, binds: Vec<Value>) -> Sql {
-        let mut out = String::with_capacity(text.len() + 8);
-        for (n, piece) in text.split('?').enumerate() {
-            if n > 0 {
-                self.dialect().placeholder(n, &mut out);
-            }
-            out.push_str(piece);
-        }
-        Sql::new(out, binds)
-    }
-
     /// The second factor of `user`, if one is set up or being set up.
     pub async fn totp(&self, user: &str) -> Result<Option<TotpRow>, Error> {
         let sql = self.numbered(

@@ -49,6 +49,13 @@ impl OwnTx {
     pub(super) async fn execute(&mut self, sql: &sql::Sql) -> Result<Executed, sqlx::Error> {
         self.pooled.conn().execute(sql).await
     }
+
+    pub(super) async fn fetch_ints(
+        &mut self,
+        sql: &sql::Sql,
+    ) -> Result<Option<(i64, i64)>, sqlx::Error> {
+        self.pooled.conn().fetch_ints(sql).await
+    }
 }
 
 impl Db {
@@ -107,7 +114,7 @@ impl Db {
         let mut retries = 0;
         loop {
             let mut pooled = self.pool.acquire().await?;
-            let started = pooled.conn().execute_raw(self.dialect().begin()).await;
+            let started = pooled.conn().execute_raw(self.begin_statement()).await;
             pooled.finished(&started);
             match started {
                 Ok(()) => return Ok(pooled),

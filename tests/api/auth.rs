@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value as Json, json};
 
-use crate::common::{Backend, TestApp, spawn_app};
+use crate::common::{Backend, TestApp, spawn_app, spawn_on};
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef-test-secret";
 
@@ -470,6 +470,8 @@ pub async fn config_json_shows_what_the_user_may_do(backend: Backend) {
     assert!(response.headers().get("server").is_none());
 }
 
+/// The limits are kept in the database: attempts made on two instances over it count
+/// together, as behind a load balancer.
 pub async fn login_attempts_are_rate_limited(backend: Backend) {
     let config = config().replace(
         &format!("secret = \"{SECRET}\""),
@@ -480,32 +482,100 @@ pub async fn login_attempts_are_rate_limited(backend: Backend) {
     let Some(app) = spawn_app(backend, &[backend.blog_schema()], &config).await else {
         return;
     };
-    for _ in 0..3 {
-        assert_eq!(login(&app, "rita", "guess").await.status(), 401);
+    let other = spawn_on(app.db.shared(), |builder| {
+        builder.config_toml(config.as_str(), "test.toml")
+    })
+    .await;
+    assert_eq!(login(&app, "rita", "guess").await.status(), 401);
+    assert_eq!(login(&other, "rita", "guess").await.status(), 401);
+    assert_eq!(login(&app, "rita", "guess").await.status(), 401);
+    // The name is locked for the window, on every instance, even with the right password.
+    for instance in [&app, &other] {
+        let locked = login(instance, "rita", "rita-pass").await;
+        assert_eq!(locked.status(), 429);
+        let retry: u64 = locked.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(retry > 0 && retry <= 15 * 60, "{retry}");
+        assert_eq!(
+            locked.json::<Json>().await.unwrap()["code"],
+            "too_many_requests"
+        );
     }
-    // The name is locked for the window, even with the right password.
-    let locked = login(&app, "rita", "rita-pass").await;
-    assert_eq!(locked.status(), 429);
-    let retry: u64 = locked.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(retry > 0 && retry <= 15 * 60, "{retry}");
-    assert_eq!(
-        locked.json::<Json>().await.unwrap()["code"],
-        "too_many_requests"
-    );
-    // Other names still log in, until this address has tried too often.
-    assert_eq!(login(&app, "ed", "ed-pass").await.status(), 200);
-    for name in ["a", "b", "c", "d"] {
-        assert_eq!(login(&app, name, "x").await.status(), 401);
+    // Other names still log in, until this address has tried too often (a locked name's
+    // refusals are not counted: 3 so far), on either instance.
+    assert_eq!(login(&other, "ed", "ed-pass").await.status(), 200);
+    for (instance, name) in [(&app, "a"), (&other, "b"), (&app, "c"), (&other, "d")] {
+        assert_eq!(login(instance, name, "x").await.status(), 401);
     }
-    assert_eq!(
-        login(&app, "root", "root-pass").await.status(),
-        429,
-        "8 attempts from one address"
-    );
+    for instance in [&app, &other] {
+        assert_eq!(
+            login(instance, "root", "root-pass").await.status(),
+            429,
+            "8 attempts from one address, on two instances"
+        );
+    }
+    // The counters name no address or user in clear.
+    let named = app
+        .db
+        .scalar("SELECT COUNT(*) FROM autoadmin_login_attempts WHERE counter LIKE '%rita%'")
+        .await;
+    assert_eq!(named.as_deref(), Some("0"));
+}
+
+/// Behind a trusted proxy (`[admin] trusted_proxies`), the address the per-address limit
+/// counts is the one the proxy saw (`X-Forwarded-For`), so clients behind one load balancer
+/// do not share a limit; from anyone else the header changes nothing.
+pub async fn a_trusted_proxy_says_the_client_address(backend: Backend) {
+    for trusted in [true, false] {
+        let mut config = config().replace(
+            &format!("secret = \"{SECRET}\""),
+            &format!("secret = \"{SECRET}\"\nlogin_attempts_per_address = 3"),
+        );
+        if trusted {
+            config = config.replacen(
+                "[admin]\n",
+                "[admin]\ntrusted_proxies = [\"127.0.0.1\"]\n",
+                1,
+            );
+        }
+        let Some(app) = spawn_app(backend, &[backend.blog_schema()], &config).await else {
+            return;
+        };
+        let attempt = |forwarded: &'static str, name: &'static str| {
+            app.client
+                .post(format!("{}/login", app.api))
+                .header("x-forwarded-for", forwarded)
+                .json(&json!({"username": name, "password": "x"}))
+                .send()
+        };
+        for name in ["a", "b", "c"] {
+            let status = attempt("203.0.113.5, 198.51.100.1", name)
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, 401);
+        }
+        let fourth = attempt("203.0.113.5, 198.51.100.1", "d").await.unwrap();
+        assert_eq!(fourth.status(), 429, "3 attempts from 198.51.100.1");
+        // The part a client writes itself (left of the proxy's) is not believed either.
+        let forged = attempt("198.51.100.9, 198.51.100.1", "e").await.unwrap();
+        assert_eq!(forged.status(), 429);
+        let another = attempt("198.51.100.2", "f").await.unwrap().status();
+        if trusted {
+            assert_eq!(
+                another, 401,
+                "another client behind the proxy has its own count"
+            );
+        } else {
+            assert_eq!(
+                another, 429,
+                "no trusted proxy: every request is the peer's"
+            );
+        }
+    }
 }
 
 /// A host app's own policy decides: the built-in one is not involved.

@@ -3,7 +3,9 @@
 //!
 //! PostgreSQL and MySQL run when `AUTOADMIN_TEST_POSTGRES_URL` / `AUTOADMIN_TEST_MYSQL_URL`
 //! name a server (any database on it: each test creates its own); otherwise those tests say
-//! they are skipped and pass.
+//! they are skipped and pass. With `AUTOADMIN_TEST_POSTGRES_POOLER_URL` naming a transaction
+//! pooler in front of that PostgreSQL server (`deploy/local/pgbouncer.sh`), the servers under
+//! test reach their databases through it, while the tests make, fill and check them directly.
 
 #![allow(dead_code)]
 
@@ -103,7 +105,10 @@ fn say_skipped(backend: Backend, var: &str) {
 /// A database made for one test, dropped when the test ends.
 pub struct TestDb {
     pub backend: Backend,
+    /// The database, directly: for the test's own statements.
     pub url: String,
+    /// What autoadmin is given: `url`, or the pooler's address of the same database.
+    pub admin_url: String,
     cleanup: Option<Cleanup>,
 }
 
@@ -122,6 +127,7 @@ impl TestDb {
                 let url = format!("sqlite://{}?mode=rwc", path.display());
                 Some(TestDb {
                     backend,
+                    admin_url: url.clone(),
                     url,
                     cleanup: Some(Cleanup::File(path)),
                 })
@@ -133,8 +139,14 @@ impl TestDb {
                 };
                 run_on_server(backend, &server_url, &format!("CREATE DATABASE {name}")).await;
                 let url = replace_database(&server_url, &name);
+                let admin_url = match (backend, std::env::var("AUTOADMIN_TEST_POSTGRES_POOLER_URL"))
+                {
+                    (Backend::Postgres, Ok(pooler)) => replace_database(&pooler, &name),
+                    _ => url.clone(),
+                };
                 Some(TestDb {
                     backend,
+                    admin_url,
                     url,
                     cleanup: Some(Cleanup::Database { server_url, name }),
                 })
@@ -214,6 +226,22 @@ impl TestDb {
                 out
             }
         }
+    }
+
+    /// The same database for a second server (another instance): it is dropped with this
+    /// one, not with the copy.
+    pub fn shared(&self) -> TestDb {
+        TestDb {
+            backend: self.backend,
+            url: self.url.clone(),
+            admin_url: self.admin_url.clone(),
+            cleanup: None,
+        }
+    }
+
+    /// Whether autoadmin reaches this database through a pooler.
+    pub fn behind_pooler(&self) -> bool {
+        self.admin_url != self.url
     }
 
     fn server_and_name(&self) -> (&str, &str) {
@@ -406,7 +434,7 @@ pub async fn spawn_listening(
     listener: tokio::net::TcpListener,
     configure: impl FnOnce(autoadmin::AdminBuilder) -> autoadmin::AdminBuilder,
 ) -> TestApp {
-    let admin = configure(autoadmin::Admin::builder().database_url(&db.url))
+    let admin = configure(autoadmin::Admin::builder().database_url(&db.admin_url))
         .build()
         .await
         .expect("admin builds");
@@ -578,6 +606,12 @@ impl TestApp {
     }
 
     /// Creates a record and returns it, failing the test on anything but 201.
+    /// Creates the blog's author Ann: her id.
+    pub async fn an_author(&self) -> i64 {
+        let ann = json!({"name": "Ann", "email": "ann@example.com"});
+        self.create("authors", ann).await["id"].as_i64().unwrap()
+    }
+
     pub async fn create(&self, entity: &str, body: Json) -> Json {
         let reply = self.post(&format!("/{entity}"), body).await;
         assert_eq!(reply.status, 201, "create {entity}: {}", reply.body);

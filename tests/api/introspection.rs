@@ -21,7 +21,7 @@ pub async fn introspection_matches_the_golden_file(backend: Backend) {
     };
     db.execute(&backend.fixture("introspect.sql")).await;
     let options = autoadmin::db::introspect::Options::default();
-    let printed = autoadmin::introspect_toml(&db.url, &options)
+    let printed = autoadmin::introspect_toml(&db.admin_url, &options)
         .await
         .expect("introspects");
     let path = golden_path(backend);
@@ -47,9 +47,10 @@ pub async fn introspection_matches_the_golden_file(backend: Backend) {
     assert_eq!(again.trim_end(), without_notes.trim_end());
 
     // And it fits the database it came from.
-    let problems = autoadmin::check_against_database(&loaded.schema, &db.url, "introspected.toml")
-        .await
-        .unwrap();
+    let problems =
+        autoadmin::check_against_database(&loaded.schema, &db.admin_url, "introspected.toml")
+            .await
+            .unwrap();
     assert!(problems.is_empty(), "{problems:?}");
 }
 
@@ -240,7 +241,7 @@ table = "people"
 "#;
     let loaded = autoadmin::config::load_str(config, "bad.toml").unwrap();
     let problems: Vec<String> =
-        autoadmin::check_against_database(&loaded.schema, &db.url, "bad.toml")
+        autoadmin::check_against_database(&loaded.schema, &db.admin_url, "bad.toml")
             .await
             .unwrap()
             .iter()
@@ -279,13 +280,17 @@ pub async fn options_choose_tables_and_schema(backend: Backend) {
         tables: vec!["people".into(), "groups".into()],
         ..Default::default()
     };
-    let printed = autoadmin::introspect_toml(&db.url, &only).await.unwrap();
+    let printed = autoadmin::introspect_toml(&db.admin_url, &only)
+        .await
+        .unwrap();
     assert_eq!(printed.matches("[[entity]]").count(), 2, "{printed}");
     let without = autoadmin::db::introspect::Options {
         exclude: vec!["logs".into(), "documents".into()],
         ..Default::default()
     };
-    let printed = autoadmin::introspect_toml(&db.url, &without).await.unwrap();
+    let printed = autoadmin::introspect_toml(&db.admin_url, &without)
+        .await
+        .unwrap();
     assert!(
         !printed.contains("\"logs\"") && !printed.contains("name = \"documents\""),
         "{printed}"
@@ -298,13 +303,15 @@ pub async fn options_choose_tables_and_schema(backend: Backend) {
             schema: Some("shop".into()),
             ..Default::default()
         };
-        let printed = autoadmin::introspect_toml(&db.url, &shop).await.unwrap();
+        let printed = autoadmin::introspect_toml(&db.admin_url, &shop)
+            .await
+            .unwrap();
         assert!(
             printed.contains("name = \"items\"\ntable = \"shop.items\""),
             "{printed}"
         );
         let admin = autoadmin::Admin::builder()
-            .database_url(&db.url)
+            .database_url(&db.admin_url)
             .introspect(shop)
             .build()
             .await
@@ -351,7 +358,7 @@ pub async fn index_advice_and_its_statements(backend: Backend) {
         autoadmin::demo::CONFIG
     );
     let loaded = autoadmin::config::load_str(&config, "blog.toml").unwrap();
-    let advice = autoadmin::index_advice(&loaded.schema, &db.url)
+    let advice = autoadmin::index_advice(&loaded.schema, &db.admin_url)
         .await
         .unwrap();
     assert!(
@@ -411,7 +418,7 @@ pub async fn index_advice_and_its_statements(backend: Backend) {
             .expect("trigram advice");
         db.execute(search.split(": ").last().unwrap()).await;
     }
-    let after = autoadmin::index_advice(&loaded.schema, &db.url)
+    let after = autoadmin::index_advice(&loaded.schema, &db.admin_url)
         .await
         .unwrap();
     assert!(

@@ -244,6 +244,19 @@ pub async fn database_outage_is_503_then_recovers(backend: Backend) {
         assert_eq!(reply.error().0, "unavailable");
         assert_eq!(app.get("/health").await.status, 503);
         app.db.allow_connections(true).await;
+        if app.db.behind_pooler() {
+            // A pooler tries the server again only after its `server_login_retry` (1 s in
+            // deploy/local/pgbouncer.sh), refusing logins until one succeeds: meanwhile
+            // requests are still a clean 503, and the service is back within seconds.
+            for _ in 0..50 {
+                let reply = app.get("/posts").await;
+                if reply.status == 200 {
+                    break;
+                }
+                assert_eq!(reply.status, 503, "{}", reply.body);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
         assert_eq!(app.get("/posts").await.status, 200);
         assert_eq!(app.get("/health").await.status, 200);
     }

@@ -27,6 +27,7 @@ mod list;
 mod many;
 mod ordering;
 mod overload;
+mod pooler;
 mod proxy;
 mod revert;
 mod scopes;
@@ -39,6 +40,7 @@ mod views;
 mod workbooks;
 
 backend_tests!(
+    pooler::a_declared_pooler_serves_every_kind_of_work,
     overload::a_burst_beyond_the_places_is_refused_fast_and_cleanly,
     overload::an_adaptive_limit_refuses_as_cleanly,
     bounds::a_client_that_never_reads_an_export_lets_go,
@@ -121,6 +123,7 @@ backend_tests!(
     auth::config_json_shows_what_the_user_may_do,
     auth::the_page_carries_the_users_config,
     auth::login_attempts_are_rate_limited,
+    auth::a_trusted_proxy_says_the_client_address,
     auth::a_host_policy_decides,
     fields::hidden_fields_are_nowhere_for_their_users,
     fields::read_only_fields_refuse_a_change,

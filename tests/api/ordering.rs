@@ -223,7 +223,9 @@ default_sort = "-happened_at"
         return;
     };
     let schema = app.schema.clone().unwrap();
-    let advice = autoadmin::index_advice(&schema, &app.db.url).await.unwrap();
+    let advice = autoadmin::index_advice(&schema, &app.db.admin_url)
+        .await
+        .unwrap();
     let ordered = advice
         .iter()
         .find(|a| a.contains("DESC NULLS LAST"))
@@ -465,14 +467,18 @@ pub async fn references_sort_by_the_value_they_show(backend: Backend) {
     }
     // The default sort by a shown value wants an index on it, in the referenced table.
     let schema = app.schema.clone().unwrap();
-    let advice = autoadmin::index_advice(&schema, &app.db.url).await.unwrap();
+    let advice = autoadmin::index_advice(&schema, &app.db.admin_url)
+        .await
+        .unwrap();
     let shown = advice
         .iter()
         .find(|a| a.starts_with("entity \"by_author\", field \"author_id.name\": sorted on by default (the value the reference shows) without an index: CREATE INDEX"))
         .unwrap_or_else(|| panic!("{advice:#?}"));
     assert!(shown.contains("authors_name_idx"), "{shown}");
     app.db.execute(shown.split(": ").last().unwrap()).await;
-    let after = autoadmin::index_advice(&schema, &app.db.url).await.unwrap();
+    let after = autoadmin::index_advice(&schema, &app.db.admin_url)
+        .await
+        .unwrap();
     assert!(
         !after.iter().any(|a| a.contains("author_id.name")),
         "{after:#?}"

@@ -274,7 +274,7 @@ pub async fn a_missing_attribute_is_a_config_error(backend: Backend) {
     };
     db.execute(backend.blog_schema()).await;
     let built = autoadmin::Admin::builder()
-        .database_url(&db.url)
+        .database_url(&db.admin_url)
         .config_toml(&config, "team.toml")
         .build()
         .await;

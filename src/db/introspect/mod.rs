@@ -5,6 +5,7 @@
 
 mod advise;
 mod check;
+mod live;
 pub(super) mod mysql;
 pub(super) mod postgres;
 pub(super) mod sqlite;
@@ -14,7 +15,6 @@ use std::collections::{BTreeMap, HashSet};
 pub use advise::advise;
 pub use check::check;
 
-use super::{Db, Error};
 use crate::schema::{Entity, Field, FieldType};
 
 /// Which tables to read.
@@ -121,30 +121,6 @@ impl Table {
 
     fn is_unique(&self, column: &str) -> bool {
         self.primary_key == [column] || self.unique.iter().any(|set| set == &[column])
-    }
-}
-
-impl Db {
-    /// Reads the catalog of `schema` (PostgreSQL's, `public` by default): every table and view
-    /// but autoadmin's own, sorted by name, with their columns and keys.
-    pub async fn introspect_all(&self, schema: Option<&str>) -> Result<Vec<Table>, Error> {
-        let unavailable =
-            |err: sqlx::Error| Error::Unavailable(format!("reading the catalog: {err}"));
-        let mut pooled = self.pool.acquire().await?;
-        let mut tables = pooled
-            .introspect(schema.unwrap_or("public"))
-            .await
-            .map_err(unavailable)?;
-        // autoadmin's own tables (sessions, audit log) are not the user's data.
-        tables.retain(|t| !t.name.starts_with("autoadmin_"));
-        tables.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(tables)
-    }
-
-    /// Reads the catalog: the tables and views `options` select.
-    pub async fn introspect(&self, options: &Options) -> Result<Vec<Table>, Error> {
-        let tables = self.introspect_all(options.schema.as_deref()).await?;
-        Ok(options.select(&tables))
     }
 }
 

@@ -1,5 +1,7 @@
 //! PostgreSQL's catalog, read from `pg_catalog` (not `information_schema`, which is slow and
-//! filtered by privileges) in four queries for the whole schema, however many tables.
+//! filtered by privileges) in four queries for the whole schema, however many tables. They are
+//! unnamed statements (`persistent(false)`): each runs once, and behind a transaction pooler a
+//! named one would outlive its transaction (`db/pooler.rs`).
 
 use std::collections::HashMap;
 
@@ -18,6 +20,7 @@ pub(in crate::db) async fn read(
          WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm')",
     )
     .bind(schema)
+    .persistent(false)
     .fetch_all(&mut *conn)
     .await?;
     for row in rows {
@@ -60,6 +63,7 @@ pub(in crate::db) async fn read(
          ORDER BY a.attrelid, a.attnum",
     )
     .bind(schema)
+    .persistent(false)
     .fetch_all(&mut *conn)
     .await?;
     for row in rows {
@@ -118,6 +122,7 @@ pub(in crate::db) async fn read(
          ORDER BY con.conrelid, con.conname",
     )
     .bind(schema)
+    .persistent(false)
     .fetch_all(&mut *conn)
     .await?;
     for row in rows {
@@ -169,6 +174,7 @@ pub(in crate::db) async fn read(
          WHERE n.nspname = $1 AND i.indpred IS NULL",
     )
     .bind(schema)
+    .persistent(false)
     .fetch_all(&mut *conn)
     .await?;
     for row in rows {
