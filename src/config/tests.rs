@@ -370,6 +370,13 @@ fn bad_files_name_file_entity_and_field() {
         "blog.toml: cors_origins: \"https://a.example/admin\" is not an origin (scheme://host[:port], no path) or \"*\"",
     );
     check(
+        &GOOD.replace(
+            "title = \"Blog\"",
+            "title = \"Blog\"\ntrusted_proxies = [\"10.0.0.0/33\"]",
+        ),
+        "blog.toml: trusted_proxies: \"10.0.0.0/33\" is not an IP address or a CIDR range",
+    );
+    check(
         &GOOD.replace("display = \"name\"", "display = \"nom\""),
         "blog.toml: entity \"posts\", field \"author_id\": display field \"nom\" is not a field of \"authors\"",
     );

@@ -181,11 +181,22 @@ pub(super) async fn connect(
             pooled,
             Statements::Unnamed,
         ),
-        Some(false) => (
-            PgConnection::connect_with(&direct).await?,
-            direct,
-            Statements::Named,
-        ),
+        Some(false) => {
+            let first = PgConnection::connect_with(&direct).await.map_err(|error| {
+                if super::pooler::refused_startup_options(&error) {
+                    sqlx::Error::Configuration(
+                        format!(
+                            "{error}: the server refuses startup options, as a transaction \
+                             pooler does; remove `transaction_pooler = false` from [admin]"
+                        )
+                        .into(),
+                    )
+                } else {
+                    error
+                }
+            })?;
+            (first, direct, Statements::Named)
+        }
         None => match PgConnection::connect_with(&direct).await {
             Ok(first) => (first, direct, Statements::Named),
             Err(error) if super::pooler::refused_startup_options(&error) => {

@@ -41,6 +41,7 @@ mod workbooks;
 
 backend_tests!(
     pooler::a_declared_pooler_serves_every_kind_of_work,
+    pooler::a_pooler_said_to_be_absent_is_named_in_the_error,
     overload::a_burst_beyond_the_places_is_refused_fast_and_cleanly,
     overload::an_adaptive_limit_refuses_as_cleanly,
     bounds::a_client_that_never_reads_an_export_lets_go,

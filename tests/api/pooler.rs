@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::common::{Backend, spawn_app};
+use crate::common::{Backend, TestDb, spawn_app};
 
 /// Reads (a page, an unpaged list, a record, an export, counts), writes (one, many, with a
 /// cascade) and the database's own types (the posts' status is an enum on PostgreSQL) all
@@ -75,4 +75,38 @@ pub async fn a_declared_pooler_serves_every_kind_of_work(backend: Backend) {
     );
     assert_eq!(app.get("/posts/2").await.status, 200);
     assert_eq!(app.get("/health").await.status, 200);
+}
+
+/// Behind a pooler, `transaction_pooler = false` (detection turned off) cannot connect: the
+/// error says why and what to change. Runs where the suite runs through a pooler (CI).
+pub async fn a_pooler_said_to_be_absent_is_named_in_the_error(backend: Backend) {
+    if backend != Backend::Postgres {
+        return;
+    }
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    if !db.behind_pooler() {
+        return;
+    }
+    let config =
+        autoadmin::demo::CONFIG.replacen("[admin]\n", "[admin]\ntransaction_pooler = false\n", 1);
+    db.execute(backend.blog_schema()).await;
+    let built = autoadmin::Admin::builder()
+        .database_url(&db.admin_url)
+        .config_toml(config, "blog.toml")
+        .build()
+        .await;
+    let error = built.err().expect("no connection without the pooler mode");
+    // The message and its causes, as the command line prints them.
+    let mut cause: &dyn std::error::Error = &error;
+    let mut error = cause.to_string();
+    while let Some(next) = cause.source() {
+        error = format!("{error}: {next}");
+        cause = next;
+    }
+    assert!(
+        error.contains("remove `transaction_pooler = false`"),
+        "{error}"
+    );
 }
