@@ -72,7 +72,8 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3001").await?;
     println!("host app on http://127.0.0.1:3001/, admin API behind X-Api-Key at /admin/api/");
     axum::serve(listener, app)
-        .with_graceful_shutdown(autoadmin::shutdown_signal())
+        // The live-update streams end when the signal comes; then in-flight requests finish.
+        .with_graceful_shutdown(admin.on_shutdown(autoadmin::shutdown_signal()))
         .await?;
     admin.close().await;
     Ok(())

@@ -43,7 +43,8 @@ async fn main() -> anyhow::Result<()> {
         "host app on http://127.0.0.1:3000/, admin API on http://127.0.0.1:3000/admin/api/posts"
     );
     axum::serve(listener, app)
-        .with_graceful_shutdown(autoadmin::shutdown_signal())
+        // The live-update streams end when the signal comes; then in-flight requests finish.
+        .with_graceful_shutdown(admin.on_shutdown(autoadmin::shutdown_signal()))
         .await?;
     // Let running writes finish, then close the pool.
     admin.close().await;

@@ -24,6 +24,8 @@
 //!   and the admin app's `config.json`.
 //! - [`demo`]: the embedded blog schema, seed and descriptors of `autoadmin demo`.
 //! - [`import`]: files into an entity; so far the streamed CSV reader. No HTTP, no SQL.
+//! - [`events`]: live updates: the follower of the audit log and the channel its events go
+//!   out on, to the streams of `GET /api/_events`. No HTTP, no SQL.
 //! - this file: [`Admin`] (built with [`Admin::builder`]) and [`serve`].
 //!
 //! ```no_run
@@ -43,6 +45,7 @@ pub mod config;
 pub mod dashboard;
 pub mod db;
 pub mod demo;
+pub mod events;
 mod file_import;
 pub mod import;
 pub mod openapi;
@@ -263,6 +266,15 @@ impl AdminBuilder {
             (None, None) => (Arc::new(auth::Open) as Arc<dyn auth::AuthPolicy>, None),
         };
         let imports = Arc::new(tokio::sync::Semaphore::new(settings.max_imports as usize));
+        // An id of the audit log passed over is looked for as long as its write may still
+        // commit: a transaction's statements each have the statement timeout.
+        let late = (settings.statement_timeout * 2).max(std::time::Duration::from_secs(60));
+        let events = Arc::new(events::Hub::new(settings.events_poll, late));
+        let event_streams = (settings.max_event_streams > 0).then(|| {
+            Arc::new(tokio::sync::Semaphore::new(
+                settings.max_event_streams as usize,
+            ))
+        });
         Ok(Admin {
             state: AppState::new(api::State {
                 schema,
@@ -275,6 +287,8 @@ impl AdminBuilder {
                 imports,
                 jobs: Default::default(),
                 restricted: Default::default(),
+                events,
+                event_streams,
             }),
             notes: Arc::new(notes),
         })
@@ -329,8 +343,32 @@ impl Admin {
         &self.state.db
     }
 
-    /// Waits for running writes, then closes the pool. Call after the server stopped.
+    /// Ends the live-update streams (`GET /api/_events`), which would otherwise hold a
+    /// graceful shutdown for ever: call it when shutdown begins, before the server waits for
+    /// in-flight requests ([`Admin::on_shutdown`] and [`serve`] do).
+    pub async fn end_streams(&self) {
+        self.state.events.stop().await;
+    }
+
+    /// `signal`, then the end of the live-update streams: what to give axum's
+    /// `with_graceful_shutdown` when the admin is mounted in your app, so that the server's
+    /// wait for in-flight requests does not wait for the streams, which never end by
+    /// themselves.
+    pub fn on_shutdown(
+        &self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let admin = self.clone();
+        async move {
+            signal.await;
+            admin.end_streams().await;
+        }
+    }
+
+    /// Ends the streams, waits for running writes, then closes the pool. Call after the
+    /// server stopped.
     pub async fn close(&self) {
+        self.end_streams().await;
         self.state.db.close().await;
     }
 }
@@ -350,6 +388,7 @@ pub async fn serve(
         api::with_context(outer, admin.settings())
     };
     let limits = admin.settings().into();
+    let shutdown = admin.on_shutdown(shutdown);
     api::serve(listener, app, limits, shutdown).await?;
     admin.close().await;
     Ok(())

@@ -15,6 +15,8 @@ pub fn config(schema: &Schema, settings: &AdminSettings, api: &str) -> Json {
         "api": api,
         "locale": settings.locale,
         "max_per_page": settings.max_per_page,
+        // Whether `GET /_events` is served: the app then shows what others change.
+        "live_updates": settings.max_event_streams > 0,
         // Users' own rows (saved views) have an API of their own, not a list in the app.
         "entities": schema.entities().iter().filter(|e| !e.per_user).map(entity_config).collect::<Vec<_>>(),
         "dashboard": settings.dashboard,

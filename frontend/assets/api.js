@@ -37,6 +37,17 @@ export class ApiError extends Error {
 export function createClient({ onActivity = () => {}, onUnauthorized = () => {} } = {}) {
   let base = 'api';
   let inFlight = 0;
+  // The ids of the writes this page sent (the newest few hundred): live updates (live.js)
+  // say which request made a change, and a page's own changes are not news to it. The id is
+  // chosen here, before sending: the change's event may come before the write's answer.
+  const own = new Set();
+  const ownId = () => {
+    // getRandomValues, not randomUUID: that one is missing from pages served over plain HTTP.
+    const id = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+    own.add(id);
+    if (own.size > 500) own.delete(own.values().next().value);
+    return id;
+  };
 
   const url = (path, query = {}) => {
     const target = new URL(`${base}${path}`, location.href);
@@ -57,6 +68,7 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
     const headers = { Accept: 'application/json', 'X-Requested-With': 'autoadmin' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (ifMatch) headers['If-Match'] = ifMatch;
+    if (method !== 'GET') headers['X-Request-Id'] = ownId();
     inFlight += 1;
     onActivity(true);
     try {
@@ -123,6 +135,7 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
       request.setRequestHeader('Accept', 'application/json');
       request.setRequestHeader('X-Requested-With', 'autoadmin');
       request.setRequestHeader('X-Request-Id', id);
+      own.add(id);
       request.withCredentials = true;
       request.upload.onprogress = (event) => onSent(event.loaded);
       inFlight += 1;
@@ -151,6 +164,8 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
     url,
     request,
     list,
+    /** Whether the request `id` was sent by this page. */
+    isOwn: (id) => own.has(id),
     upload,
     /** The app's configuration: the one the page carries, or the page's own `config.json`;
      * null on 401. */

@@ -22,6 +22,7 @@ import * as importView from './views/import.js';
 import * as keysView from './views/keys.js';
 import * as twoFactorView from './views/twofactor.js';
 import { loadSaved, menuViews, viewHref } from './views/saved.js';
+import { connect } from './live.js';
 
 // The app's state: the config, the API client, the guard against leaving unsaved changes,
 // the route being drawn, and the element to focus once a view is drawn again.
@@ -38,6 +39,10 @@ const state = {
   returning: false,
   // Each list's last query (page, sort, filters), so "Back to the list" finds it as it was.
   lists: readLists(),
+  // Live updates (live.js): how to watch them, when the server sends them, and how to stop
+  // the watcher of the view shown (one per view).
+  watch: null,
+  unwatch: null,
   // The saved views the user may see (saved.js), and the promise of their first load.
   saved: [],
   savedReady: null,
@@ -78,6 +83,7 @@ async function boot() {
   document.title = config.title;
   // Saved views are for the menu: the first list does not wait for them (unless it shows one).
   state.savedReady = reloadSaved().catch(() => {});
+  if (config.live_updates && !config.user?.second_factor_pending) state.watch = connect(state.api.url('/_events').href, state.api.isOwn);
   mount(root, layout(config));
   window.addEventListener('hashchange', onHashChange);
   installShortcuts((nodes) => confirmDialog(nodes, null));
@@ -274,6 +280,8 @@ function configOf(name) {
 
 async function route() {
   state.guard = null;
+  state.unwatch?.();
+  state.unwatch = null;
   stamp();
   const number = ++state.route;
   clearToasts(document.getElementById('toasts'), number);
@@ -338,6 +346,13 @@ async function route() {
     setGuard: (fn) => { state.guard = fn; },
     fail: (error) => failed(main, error),
     stale: () => number !== state.route,
+    // `fn(change)` for each change others make while this view is shown (live.js); a view
+    // drawn again replaces its watcher.
+    watch: (fn) => {
+      if (!state.watch || number !== state.route) return;
+      state.unwatch?.();
+      state.unwatch = state.watch(fn);
+    },
     // The element to focus once the view is drawn again (the list redraws on every change).
     focusAfterRender: (id) => { state.refocus = id; },
     takeFocus: () => {

@@ -40,6 +40,8 @@ pub fn layer(settings: &AdminSettings) -> Option<tower_http::cors::CorsLayer> {
                 header::IF_NONE_MATCH,
                 HeaderName::from_static("x-requested-with"),
                 HeaderName::from_static("x-request-id"),
+                // A live-updates stream resumed from another origin with fetch.
+                HeaderName::from_static("last-event-id"),
             ])
             .expose_headers([
                 HeaderName::from_static("x-total-count"),

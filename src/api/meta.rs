@@ -74,6 +74,7 @@ fn document(state: &AppState, schema: &Schema, server: &str) -> serde_json::Valu
     };
     let limits = crate::openapi::Limits {
         max_per_page: state.settings.max_per_page,
+        live_updates: state.event_streams.is_some(),
     };
     crate::openapi::document(schema, &state.settings.title, server, access, limits)
 }

@@ -27,6 +27,7 @@
 //! | `GET /_imports`, `GET/DELETE /_imports/{id}`, `GET /_imports/{id}/rejected.csv`, `POST /_imports/{id}/revert` | [`jobs`] |
 //! | `GET    /{entity}/{id}/dependents`, `/{entity}/dependents?ids=[..]` | [`dependents`] |
 //! | `POST   /_audit/{id}/restore` | [`restore::restore`] |
+//! | `GET    /_events`         | [`events::stream`] (live updates, Server-Sent Events) |
 //! | `GET/POST /_views`, `GET/PUT/PATCH/DELETE /_views/{id}` | [`views`] (saved views, per user) |
 //!
 //! The app, beside the API: `GET {base}/` and `{base}/assets/…` ([`app`]),
@@ -41,6 +42,7 @@ mod compress;
 mod cors;
 mod dependents;
 pub mod error;
+mod events;
 mod export;
 pub mod extract;
 mod import;
@@ -113,6 +115,10 @@ pub struct State {
     pub jobs: Arc<crate::import::Jobs>,
     /// The schema restricted by each set of field permissions met so far.
     pub restricted: Restricted,
+    /// Live updates: the follower of the audit log and its channel.
+    pub events: Arc<crate::events::Hub>,
+    /// Places for live-update streams (`max_event_streams`); `None`: live updates are off.
+    pub event_streams: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 /// The schemas restricted by field permissions and row scopes (`schema::access`), made once
@@ -232,6 +238,9 @@ fn api(state: AppState) -> Router {
         .route("/_2fa/recovery-codes", post(two_factor::recovery_codes))
         .route("/logout", post(session::logout))
         .route("/openapi.json", get(meta::openapi))
+        // Long-lived: takes no admission place (it holds no connection between events), and
+        // has its own bound (`max_event_streams`).
+        .route("/_events", get(events::stream))
         .merge(limited)
         .fallback(meta::not_found)
         .method_not_allowed_fallback(meta::method_not_allowed)

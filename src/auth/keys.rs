@@ -175,7 +175,7 @@ impl Builtin {
             .db
             .key(id)
             .await
-            .map_err(unavailable)?
+            .map_err(Error::from)?
             .ok_or_else(refused)?;
         let now = chrono::Utc::now().timestamp();
         if !matches(secret, &row.secret_sha256) || row.revoked_at.is_some() || row.expires_at <= now
@@ -223,7 +223,7 @@ impl Builtin {
             .db
             .keys_of(&user)
             .await
-            .map_err(|e| KeyError::Auth(unavailable(e)))?
+            .map_err(|e| KeyError::Auth(e.into()))?
             .into_iter()
             .filter(|k| k.revoked_at.is_none() && k.expires_at > now)
             .collect::<Vec<_>>();
@@ -253,7 +253,7 @@ impl Builtin {
         self.db
             .create_key(&row)
             .await
-            .map_err(|e| KeyError::Auth(unavailable(e)))?;
+            .map_err(|e| KeyError::Auth(e.into()))?;
         Ok((row, minted.key))
     }
 
@@ -263,7 +263,7 @@ impl Builtin {
         self.db
             .keys_of(&user)
             .await
-            .map_err(|e| KeyError::Auth(unavailable(e)))
+            .map_err(|e| KeyError::Auth(e.into()))
     }
 
     /// Revokes the key `id` of `who`: whether they had it, not revoked.
@@ -273,7 +273,7 @@ impl Builtin {
         self.db
             .revoke_key(&user, id, now)
             .await
-            .map_err(|e| KeyError::Auth(unavailable(e)))
+            .map_err(|e| KeyError::Auth(e.into()))
     }
 
     /// The user whose keys `who` may manage: a built-in user signed in with a password.
@@ -303,10 +303,6 @@ pub enum KeyError {
     Invalid(String),
     /// A live key has that name, or there are too many (409).
     Conflict(String),
-}
-
-fn unavailable(error: crate::db::Error) -> Error {
-    Error::Unavailable(error.to_string())
 }
 
 #[cfg(test)]

@@ -40,12 +40,8 @@ impl From<Error> for FactorError {
 
 impl From<crate::db::Error> for FactorError {
     fn from(error: crate::db::Error) -> FactorError {
-        FactorError::Auth(unavailable(error))
+        FactorError::Auth(error.into())
     }
-}
-
-fn unavailable(error: crate::db::Error) -> Error {
-    Error::Unavailable(error.to_string())
 }
 
 /// A user's second factor, as `GET /_2fa` tells it.
@@ -96,7 +92,7 @@ impl Builtin {
 
     /// Whether `name` has a confirmed second factor.
     pub(super) async fn has_second_factor(&self, name: &str) -> Result<bool, Error> {
-        let row = self.db.totp(name).await.map_err(unavailable)?;
+        let row = self.db.totp(name).await.map_err(Error::from)?;
         Ok(row.is_some_and(|row| row.confirmed_at.is_some()))
     }
 
@@ -157,17 +153,17 @@ impl Builtin {
                     .db
                     .use_recovery_code(name, &totp::recovery_hash(code), now())
                     .await
-                    .map_err(unavailable)?;
+                    .map_err(Error::from)?;
                 if used {
                     self.db
                         .clear_code_failures(name)
                         .await
-                        .map_err(unavailable)?;
+                        .map_err(Error::from)?;
                 }
                 Ok(used)
             }
             Proof::Code(code) => {
-                let Some(row) = self.db.totp(name).await.map_err(unavailable)? else {
+                let Some(row) = self.db.totp(name).await.map_err(Error::from)? else {
                     return Ok(false);
                 };
                 if row.confirmed_at.is_none() {
@@ -189,7 +185,7 @@ impl Builtin {
                         .db
                         .claim_code_try(name, now, now + wait)
                         .await
-                        .map_err(unavailable)?
+                        .map_err(Error::from)?
                     {
                         return Err(Error::TooManyAttempts(wait as u64));
                     }
@@ -199,13 +195,13 @@ impl Builtin {
                         .db
                         .take_totp_step(name, step)
                         .await
-                        .map_err(unavailable),
+                        .map_err(Error::from),
                     None => {
                         let until = now + wait_after(row.failures + 1);
                         self.db
                             .code_failed(name, until)
                             .await
-                            .map_err(unavailable)?;
+                            .map_err(Error::from)?;
                         Ok(false)
                     }
                 }

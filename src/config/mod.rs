@@ -65,6 +65,14 @@ pub struct AdminSettings {
     pub trusted_proxies: Vec<crate::auth::addresses::Range>,
     /// The admin app's language (`en`, `fr`); `None`: the browser's.
     pub locale: Option<String>,
+    /// How often the live updates' follower reads the audit log for other instances' writes
+    /// (this instance's go out at once).
+    pub events_poll: Duration,
+    /// How often an idle live-updates stream sends a comment (proxies close silent ones);
+    /// also how often it checks that its user may still have it.
+    pub events_heartbeat: Duration,
+    /// Live-updates streams open at once; one more is 503. 0 turns live updates off.
+    pub max_event_streams: u32,
     /// The dashboard's panels (`[[dashboard.panel]]`), checked against the schema; none: the
     /// latest records of each entity.
     pub dashboard: Vec<crate::dashboard::Panel>,
@@ -100,6 +108,9 @@ impl Default for AdminSettings {
             trusted_proxies: Vec::new(),
             locale: None,
             dashboard: Vec::new(),
+            events_poll: Duration::from_millis(500),
+            events_heartbeat: Duration::from_secs(15),
+            max_event_streams: 1000,
         }
     }
 }
@@ -166,6 +177,9 @@ struct RawAdmin {
     #[serde(default)]
     trusted_proxies: Vec<String>,
     locale: Option<String>,
+    events_poll_ms: Option<u64>,
+    events_heartbeat_secs: Option<u64>,
+    max_event_streams: Option<u32>,
 }
 
 /// Loads and checks several files as one schema; the first `[admin]` and `[auth]` tables
@@ -392,6 +406,16 @@ fn settings(raw: RawAdmin) -> Result<AdminSettings, String> {
             })
             .collect::<Result<_, _>>()?,
         dashboard: Vec::new(),
+        events_poll: match raw.events_poll_ms {
+            Some(ms) if ms < 10 => return Err("events_poll_ms must be at least 10".into()),
+            ms => ms.map_or(defaults.events_poll, Duration::from_millis),
+        },
+        events_heartbeat: secs(
+            raw.events_heartbeat_secs,
+            defaults.events_heartbeat,
+            "events_heartbeat_secs",
+        )?,
+        max_event_streams: raw.max_event_streams.unwrap_or(defaults.max_event_streams),
         locale: match raw.locale {
             Some(locale) if !LOCALES.contains(&locale.as_str()) => {
                 return Err(format!(

@@ -377,6 +377,24 @@ fn bad_files_name_file_entity_and_field() {
         "blog.toml: trusted_proxies: \"10.0.0.0/33\" is not an IP address or a CIDR range",
     );
     check(
+        &GOOD.replace("title = \"Blog\"", "title = \"Blog\"\nevents_poll_ms = 5"),
+        "blog.toml: events_poll_ms must be at least 10",
+    );
+    check(
+        &GOOD.replace(
+            "title = \"Blog\"",
+            "title = \"Blog\"\nevents_heartbeat_secs = 0",
+        ),
+        "blog.toml: events_heartbeat_secs must be at least 1",
+    );
+    check(
+        &GOOD.replace(
+            "title = \"Blog\"",
+            "title = \"Blog\"\nmax_event_streams = -1",
+        ),
+        "blog.toml: TOML parse error at line 4, column 21 4 | max_event_streams = -1 invalid value: integer `-1`, expected u32",
+    );
+    check(
         &GOOD.replace("display = \"name\"", "display = \"nom\""),
         "blog.toml: entity \"posts\", field \"author_id\": display field \"nom\" is not a field of \"authors\"",
     );

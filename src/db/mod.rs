@@ -28,6 +28,7 @@ pub mod audit;
 mod bulk;
 mod cascade;
 mod catalog;
+mod changes;
 mod dialect;
 mod driver;
 mod error;
@@ -179,6 +180,8 @@ pub struct Db {
     /// Behind a transaction pooler, what each piece of work's transaction starts with
     /// (`pooler.rs`); `None` on a direct connection.
     pooler_begin: Option<Arc<str>>,
+    /// Told of every commit of a write on this instance (`changes.rs`).
+    committed: Arc<tokio::sync::Notify>,
 }
 
 impl Db {
@@ -197,6 +200,7 @@ impl Db {
             graph: Arc::new(graph::Graph::default()),
             max_cascade_rows: settings.max_cascade_rows,
             pooler_begin,
+            committed: Arc::default(),
         })
     }
 

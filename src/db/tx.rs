@@ -72,9 +72,6 @@ impl Db {
         T: Send + 'static,
         F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<Written<T>, Error>> + Send + 'static,
     {
-        if self.tasks.is_closed() {
-            return Err(Error::Unavailable("the server is shutting down".into()));
-        }
         let db = self.clone();
         let transaction = async move {
             let mut tx = db.begin(entity, operation).await?;
@@ -88,6 +85,18 @@ impl Db {
             .await;
             tx.end(result).await
         };
+        self.run_tracked(transaction).await
+    }
+
+    /// Runs `transaction` in a task the Db tracks, which a dropped request cannot stop and
+    /// shutdown waits for; refused once shutdown has begun.
+    async fn run_tracked<T: Send + 'static>(
+        &self,
+        transaction: impl Future<Output = Result<T, Error>> + Send + 'static,
+    ) -> Result<T, Error> {
+        if self.tasks.is_closed() {
+            return Err(Error::Unavailable("the server is shutting down".into()));
+        }
         self.tasks
             .spawn(transaction)
             .await
@@ -136,9 +145,6 @@ impl Db {
         T: Send + 'static,
         F: for<'t> FnOnce(&'t mut OwnTx) -> BoxFuture<'t, Result<T, sqlx::Error>> + Send + 'static,
     {
-        if self.tasks.is_closed() {
-            return Err(Error::Unavailable("the server is shutting down".into()));
-        }
         let db = self.clone();
         let transaction = async move {
             let _writer = db.turn_to_write().await?;
@@ -154,10 +160,7 @@ impl Db {
             done.map_err(unavailable)?;
             Ok(value)
         };
-        self.tasks
-            .spawn(transaction)
-            .await
-            .map_err(|err| Error::Internal(format!("write task failed: {err}")))?
+        self.run_tracked(transaction).await
     }
 
     /// Where the database has one writer, this process's turn to write (the `writer` field
@@ -483,6 +486,8 @@ impl Tx {
         self.pooled.finished(&done);
         let value = result?;
         done.map_err(|err| self.fail(err))?;
+        // A permit is kept when no one waits: the follower's next wait ends at once.
+        self.db.committed.notify_one();
         Ok(value)
     }
 }

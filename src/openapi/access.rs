@@ -1,7 +1,7 @@
 //! Who may call the API, as the document states it: nothing on an open admin; a bearer token
 //! from `POST /login` with the built-in policy (every route but `/health` and `/login`); the
 //! application's own way with a custom policy. And the routes that are not about records:
-//! the health check, login and logout.
+//! the health check, login and logout, the live updates' stream.
 
 use serde_json::{Map, Value as Json, json};
 
@@ -37,9 +37,13 @@ pub(super) fn security(access: Access) -> (Option<Json>, Option<Json>) {
     }
 }
 
-/// `/health`, and `/login` and `/logout` when the built-in policy serves them.
-pub(super) fn paths(access: Access, paths: &mut Map<String, Json>) {
+/// `/health`, `/_events` when live updates are on, and `/login` and `/logout` when the
+/// built-in policy serves them.
+pub(super) fn paths(access: Access, limits: super::Limits, paths: &mut Map<String, Json>) {
     paths.insert("/health".into(), health(access));
+    if limits.live_updates {
+        paths.insert("/_events".into(), events());
+    }
     if access.serves_login() {
         paths.insert("/login".into(), login());
         paths.insert("/logout".into(), logout());
@@ -75,6 +79,41 @@ fn health(access: Access) -> Json {
     let mut operation = json!({"operationId": "health", "summary": "Whether the database answers (no credentials needed)", "responses": responses});
     public(&mut operation, access);
     json!({"get": operation})
+}
+
+fn events() -> Json {
+    // 404: live updates are off (max_event_streams = 0); 503: as many streams as allowed.
+    let mut responses = errors(&["400", "401", "403", "404", "503"]);
+    responses.insert(
+        "200".into(),
+        json!({"description": "A stream of Server-Sent Events that does not end: `ready` (its id is the log's position), then `change` per committed write of a record the user may view, data {entity, id, action (create, update, delete), version (\"v8\" where the entity has a version_field, else null), by, at, request}; `reset` when more changes were missed than are sent again (reload). A comment every events_heartbeat_secs. docs/protocol.md, Live updates.",
+            "content": {"text/event-stream": {"schema": stream_event()}}}),
+    );
+    json!({"get": {
+        "operationId": "events",
+        "summary": "Live updates: every committed write, as Server-Sent Events (Last-Event-ID resumes from the audit log)",
+        "parameters": [{"name": "Last-Event-ID", "in": "header", "required": false,
+            "description": "The id of the last event received: the changes after it are sent first.",
+            "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}}],
+        "responses": responses,
+    }})
+}
+
+/// One event of the stream, as SSE parsers give it (`data` is JSON text).
+fn stream_event() -> Json {
+    let change = json!({"type": "object", "required": ["entity", "id", "action", "version", "by", "at", "request"],
+        "properties": {
+            "entity": {"type": "string"}, "id": {"type": ["integer", "string"]},
+            "action": {"enum": ["create", "update", "delete"]},
+            "version": {"type": ["string", "null"]}, "by": {"type": ["string", "null"]},
+            "at": {"type": "string"}, "request": {"type": ["string", "null"]}}});
+    json!({"type": "object", "required": ["event", "data"], "properties": {
+        "event": {"enum": ["ready", "change", "reset"]},
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "retry": {"type": "integer"},
+        "data": {"type": "string", "contentMediaType": "application/json",
+            "description": "`{}` for ready and reset; a change's fields for change",
+            "contentSchema": {"oneOf": [{"type": "object", "maxProperties": 0}, change]}}}})
 }
 
 fn login() -> Json {

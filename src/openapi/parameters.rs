@@ -12,6 +12,8 @@ use crate::schema::{CountMode, Entity, Field, FieldType, Relation};
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     pub max_per_page: u64,
+    /// Whether `GET /_events` is served (`max_event_streams` > 0).
+    pub live_updates: bool,
 }
 
 /// A 64-bit integer: what every backend's keys and integers hold.

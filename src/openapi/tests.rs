@@ -3,7 +3,10 @@
 use super::*;
 use crate::query::params::PARAMETERS;
 
-const LIMITS: Limits = Limits { max_per_page: 1000 };
+const LIMITS: Limits = Limits {
+    max_per_page: 1000,
+    live_updates: true,
+};
 
 #[test]
 fn documents_the_blog() {
@@ -240,4 +243,26 @@ fn states_the_rules() {
     let if_match = &doc["paths"]["/posts/{id}"]["delete"]["parameters"][0];
     assert_eq!(if_match["name"], "If-Match");
     assert_eq!(if_match["schema"], json!({"type": "string"}));
+}
+
+/// The live updates' stream is documented where it is served: its events as SSE parsers give
+/// them, its resume header by the ids it sends.
+#[test]
+fn live_updates_where_they_are_on() {
+    let config = crate::config::load_str(crate::demo::CONFIG, "blog.toml").unwrap();
+    let on = document(&config.schema, "Blog", "/a", Access::Login, LIMITS);
+    let get = &on["paths"]["/_events"]["get"];
+    let event = &get["responses"]["200"]["content"]["text/event-stream"]["schema"];
+    assert_eq!(
+        event["properties"]["event"]["enum"],
+        json!(["ready", "change", "reset"])
+    );
+    assert_eq!(get["parameters"][0]["name"], "Last-Event-ID");
+    assert!(get["responses"]["404"].is_object() && get["responses"]["503"].is_object());
+    let off = Limits {
+        live_updates: false,
+        ..LIMITS
+    };
+    let off = document(&config.schema, "Blog", "/a", Access::Login, off);
+    assert!(off["paths"].get("/_events").is_none());
 }

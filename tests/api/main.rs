@@ -16,6 +16,7 @@ mod cors;
 mod crud;
 mod django;
 mod errors;
+mod events;
 mod fields;
 mod hostile;
 mod import;
@@ -40,6 +41,11 @@ mod views;
 mod workbooks;
 
 backend_tests!(
+    events::every_write_is_an_event_for_its_viewers,
+    events::a_stream_resumes_from_the_log,
+    events::a_write_on_one_instance_reaches_streams_on_another,
+    events::streams_are_bounded_and_can_be_off,
+    events::streams_end_with_their_session_and_at_shutdown,
     pooler::a_declared_pooler_serves_every_kind_of_work,
     pooler::a_pooler_said_to_be_absent_is_named_in_the_error,
     overload::a_burst_beyond_the_places_is_refused_fast_and_cleanly,

@@ -77,6 +77,8 @@ test('a list as arranged is saved, opens again after a reload and in another tab
   await page.waitForFunction(() => location.hash.includes('published'));
   await page.click('#sort-title');
   await page.waitForFunction(() => location.hash.includes('sort=title'));
+  // The list as drawn for that address (a click on the list drawn before is lost with it).
+  await page.waitForFunction(() => document.querySelector('#sort-title')?.closest('th')?.getAttribute('aria-sort') === 'ascending');
   await page.click('#columns-toggle');
   await page.uncheck('#column-tags');
   await page.waitForFunction(() => location.hash.includes('cols='));

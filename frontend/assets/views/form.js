@@ -19,6 +19,7 @@ import { relatedList } from './related.js';
 import { display, formatDateTime } from '../format.js';
 import { t } from '../i18n.js';
 import { describe } from '../errors.js';
+import { changedNote } from '../live.js';
 
 export async function render(main, entity, id, ctx) {
   const editing = id !== null;
@@ -40,8 +41,9 @@ export async function render(main, entity, id, ctx) {
     return !f.read_only && !(isKey && entity.key_generated);
   });
   // Never a password in the draft: sessionStorage is readable by the page's scripts.
-  const keepDraft = debounce(() => writeDraft(draftKey, Object.fromEntries(
-    Object.entries(changedValues(widgets, touched, base)).filter(([name]) => fieldOf(entity, name).type !== 'password'))), 300);
+  const draftNow = () => writeDraft(draftKey, Object.fromEntries(
+    Object.entries(changedValues(widgets, touched, base)).filter(([name]) => fieldOf(entity, name).type !== 'password')));
+  const keepDraft = debounce(draftNow, 300);
   const changedField = (name) => () => {
     touched.add(name);
     dirty = true;
@@ -183,8 +185,23 @@ export async function render(main, entity, id, ctx) {
   const others = editing
     ? entity.relations.filter((r) => r.kind !== 'many_to_many' && !r.inline).map((r) => relatedList(entity, r, key, ctx))
     : [];
-  mount(main, h('h1', {}, title), restored, form, others);
+  const live = h('div', { class: 'live-slot' });
+  mount(main, h('h1', {}, title), live, restored, form, others);
   widgets.find((w) => !w.field.read_only)?.focus();
+  // Someone else changes or deletes the record while it is open: said at once. Reloading
+  // keeps what was typed (the draft), on top of the stored record.
+  if (editing) {
+    ctx.watch((change) => {
+      if (change.reset || change.entity !== entity.name || String(change.id) !== String(key)) return;
+      live.replaceChildren(changedNote(change, {
+        editing: true,
+        reload: () => {
+          if (dirty) draftNow();
+          ctx.reload();
+        },
+      }));
+    });
+  }
 }
 
 /** The values a create's address gives (`?post_id=7`), of the form's fields, typed. */

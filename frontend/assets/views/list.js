@@ -74,6 +74,7 @@ export async function render(main, entity, ctx) {
         selection.actions.elements,
         can(entity, 'edit') && !entity.read_only ? selection.editButton : null,
         can(entity, 'delete') ? selection.deleteButton : null)),
+    liveChanges(entity, ctx),
     h('div', { class: 'list-filters' }, entity.search.length ? searchBox(state, go) : null, filterBar(entity, state, fields, go, ctx)),
     chips,
     table(entity, columns, state, page, selection, go, ctx),
@@ -81,6 +82,23 @@ export async function render(main, entity, ctx) {
     pager(state, { total: page.total, estimated: page.estimated, rows: page.rows.length }, go));
   selection.update();
   if (focus) document.getElementById(focus)?.focus();
+}
+
+/** What others changed in the entity since the list was drawn, counted, with a button that
+ * draws it again (live.js). A status region, there from the start, so the count is read out. */
+function liveChanges(entity, ctx) {
+  const region = h('div', { class: 'live-changes', id: 'live-changes', role: 'status' });
+  let count = 0;
+  ctx.watch((change) => {
+    if (!change.reset && change.entity !== entity.name) return;
+    count = change.reset ? Infinity : count + 1;
+    const refresh = h('button', { type: 'button', id: 'live-refresh', onclick: () => {
+      ctx.focusAfterRender('list-heading');
+      ctx.reload();
+    } }, t('live.refresh'));
+    region.replaceChildren(h('span', {}, count === Infinity ? t('live.reset') : t('live.changes', { n: count })), ' ', refresh);
+  });
+  return region;
 }
 
 /** The last page with rows, when the page asked for has none (1 when nothing is known). */

@@ -11,6 +11,7 @@ import { deleteRecords, restoreEntry } from '../deletes.js';
 import { relatedList } from './related.js';
 import { actionButtons } from '../actions.js';
 import { fieldRefs } from '../refs.js';
+import { changedNote } from '../live.js';
 
 export async function render(main, entity, id, ctx) {
   const { record, etag } = await ctx.api.getVersioned(entity.name, id);
@@ -27,7 +28,13 @@ export async function render(main, entity, id, ctx) {
   const restore = entity.name === '_audit' && record.action === 'delete' && ctx.configOf(record.entity) && can(ctx.configOf(record.entity), 'add')
     ? h('button', { type: 'button', class: 'primary', id: 'restore', onclick: () => restoreEntry(record, ctx) }, t('history.restore'))
     : null;
+  const live = h('div', { class: 'live-slot' });
+  ctx.watch((change) => {
+    if (change.reset || change.entity !== entity.name || String(change.id) !== String(key)) return;
+    live.replaceChildren(changedNote(change, { editing: false, reload: () => ctx.reload() }));
+  });
   mount(main,
+    live,
     h('div', { class: 'list-head' },
       h('h1', {}, `${entity.label_singular} #${key}`),
       h('div', { class: 'toolbar' },

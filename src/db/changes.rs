@@ -1,0 +1,79 @@
+//! The audit log read as a feed of changes (`crate::events` follows it): its rows after a
+//! position, the rows of ids it has not seen yet, the newest position. Every committed write
+//! through autoadmin has its rows there, on every backend, so the log is the one order of
+//! changes that every instance over the database shares.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use super::audit;
+use super::{Db, EntityRef, Error, Record};
+use crate::query::{Comparison, Condition, Filter, ListQuery, Page, SortKey};
+use crate::schema::{CountMode, Direction, Value};
+
+impl Db {
+    /// The audit rows after `position` (an audit id), oldest first, at most `limit`.
+    pub async fn changes_after(
+        &self,
+        audit: &EntityRef,
+        position: i64,
+        limit: u64,
+    ) -> Result<Vec<Record>, Error> {
+        let after = audit::filter(audit, "id", Comparison::Gt, Value::Int(position));
+        self.all(audit, &feed(audit, vec![after], Direction::Asc, limit))
+            .await
+    }
+
+    /// The audit rows among `ids` (ids the feed passed over, whose writes may not have been
+    /// committed then).
+    pub async fn changes_among(
+        &self,
+        audit: &EntityRef,
+        ids: &[i64],
+    ) -> Result<Vec<Record>, Error> {
+        let among = Filter {
+            field: audit::field_index(audit, "id"),
+            condition: Condition::In(ids.iter().map(|id| Value::Int(*id)).collect()),
+        };
+        let limit = ids.len() as u64;
+        self.all(audit, &feed(audit, vec![among], Direction::Asc, limit))
+            .await
+    }
+
+    /// The newest audit id (0 when the log is empty): where a feed that starts now starts.
+    pub async fn newest_change(&self, audit: &EntityRef) -> Result<i64, Error> {
+        let rows = self
+            .all(audit, &feed(audit, Vec::new(), Direction::Desc, 1))
+            .await?;
+        Ok(rows
+            .first()
+            .and_then(|row| row.get("id"))
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0))
+    }
+
+    /// What a follower of the feed waits on besides its interval: a write committed on this
+    /// instance (so that its own changes go out at once).
+    pub fn committed(&self) -> Arc<Notify> {
+        self.committed.clone()
+    }
+}
+
+/// The audit log's rows matching `filters`, by id in `direction`, at most `limit`.
+fn feed(audit: &EntityRef, filters: Vec<Filter>, direction: Direction, limit: u64) -> ListQuery {
+    ListQuery {
+        filters,
+        sets: Vec::new(),
+        search: None,
+        sort: vec![SortKey {
+            field: audit::field_index(audit, "id"),
+            direction,
+            shown: false,
+        }],
+        page: Page::All { max_rows: limit },
+        count: CountMode::None,
+        after: None,
+        scope: None,
+    }
+}
