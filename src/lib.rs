@@ -225,6 +225,9 @@ impl AdminBuilder {
         let schema = Schema::new(entities)?;
         config::check_views(&schema, &settings, |_| "<code>".to_owned())?;
         db.ensure_audit_table().await?;
+        if settings.watch_external {
+            db.watch_external(&schema).await?;
+        }
         db.ensure_views_table().await?;
         db.ensure_imports_table().await?;
         // Imports left running by a server that stopped (its transaction died with it).
@@ -270,6 +273,7 @@ impl AdminBuilder {
         // commit: a transaction's statements each have the statement timeout.
         let late = (settings.statement_timeout * 2).max(std::time::Duration::from_secs(60));
         let events = Arc::new(events::Hub::new(settings.events_poll, late));
+        events.announce(&db);
         let event_streams = (settings.max_event_streams > 0).then(|| {
             Arc::new(tokio::sync::Semaphore::new(
                 settings.max_event_streams as usize,

@@ -73,6 +73,9 @@ pub struct AdminSettings {
     pub events_heartbeat: Duration,
     /// Live-updates streams open at once; one more is 503. 0 turns live updates off.
     pub max_event_streams: u32,
+    /// PostgreSQL: record writes made outside autoadmin in the audit log (a trigger per
+    /// entity's table), so that they reach the live updates and the records' history.
+    pub watch_external: bool,
     /// The dashboard's panels (`[[dashboard.panel]]`), checked against the schema; none: the
     /// latest records of each entity.
     pub dashboard: Vec<crate::dashboard::Panel>,
@@ -111,6 +114,7 @@ impl Default for AdminSettings {
             events_poll: Duration::from_millis(500),
             events_heartbeat: Duration::from_secs(15),
             max_event_streams: 1000,
+            watch_external: false,
         }
     }
 }
@@ -180,6 +184,7 @@ struct RawAdmin {
     events_poll_ms: Option<u64>,
     events_heartbeat_secs: Option<u64>,
     max_event_streams: Option<u32>,
+    watch_external: Option<bool>,
 }
 
 /// Loads and checks several files as one schema; the first `[admin]` and `[auth]` tables
@@ -416,6 +421,7 @@ fn settings(raw: RawAdmin) -> Result<AdminSettings, String> {
             "events_heartbeat_secs",
         )?,
         max_event_streams: raw.max_event_streams.unwrap_or(defaults.max_event_streams),
+        watch_external: raw.watch_external.unwrap_or(defaults.watch_external),
         locale: match raw.locale {
             Some(locale) if !LOCALES.contains(&locale.as_str()) => {
                 return Err(format!(

@@ -269,7 +269,35 @@ impl Dialect {
     pub fn begin(self) -> &'static str {
         match self {
             Dialect::Sqlite => "BEGIN IMMEDIATE",
-            Dialect::Postgres | Dialect::MySql => "BEGIN",
+            // Said in the same round trip: the triggers of `watch_external` leave these alone.
+            Dialect::Postgres => "BEGIN; SET LOCAL autoadmin.writer = 'on'",
+            Dialect::MySql => "BEGIN",
+        }
+    }
+
+    /// What tells the other instances that the audit log has new rows (PostgreSQL's
+    /// `NOTIFY`, which their `LISTEN` hears); elsewhere they find them at their next poll.
+    pub fn notify_followers(self) -> Option<&'static str> {
+        match self {
+            Dialect::Postgres => Some("NOTIFY autoadmin_audit"),
+            Dialect::MySql | Dialect::Sqlite => None,
+        }
+    }
+
+    /// Where writes made outside autoadmin can be seen (PostgreSQL): the trigger function
+    /// (`migrations/postgres/autoadmin_external.sql`), and the script that puts its trigger on
+    /// `table` (quoted) with `arguments`, unless it is there with them already.
+    pub fn watch_external(
+        self,
+        table: &str,
+        arguments: &[String],
+    ) -> Option<(&'static str, String)> {
+        match self {
+            Dialect::Postgres => Some((
+                include_str!("../../migrations/postgres/autoadmin_external.sql"),
+                super::postgres::watch_script(table, arguments),
+            )),
+            Dialect::MySql | Dialect::Sqlite => None,
         }
     }
 

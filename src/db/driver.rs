@@ -22,7 +22,36 @@ pub(super) enum Pool {
     Sqlite(pool::Pool<SqliteConnection>),
 }
 
+/// What wakes a follower of the audit log besides its interval: on PostgreSQL (reached
+/// directly), the notification of a commit of audit rows by any instance; elsewhere nothing.
+pub struct Wakeups(Option<sqlx::postgres::PgListener>);
+
+impl Wakeups {
+    /// Resolves at the next notification (never, where there are none). A lost connection is
+    /// made again at the next call, after `pause` (the notifications meanwhile are lost: the
+    /// interval finds their rows).
+    pub async fn next(&mut self, pause: std::time::Duration) {
+        match &mut self.0 {
+            Some(listener) => {
+                if listener.recv().await.is_err() {
+                    tokio::time::sleep(pause).await;
+                }
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
+
 impl Pool {
+    /// The wake-ups of a follower of the audit log: a listening connection to `url` on a
+    /// PostgreSQL reached directly (its error, when it cannot be made); none elsewhere.
+    pub async fn wakeups(&self, url: &str) -> Result<Wakeups, sqlx::Error> {
+        match self {
+            Pool::Postgres(_, Statements::Named) => Ok(Wakeups(Some(postgres::listen(url).await?))),
+            _ => Ok(Wakeups(None)),
+        }
+    }
+
     /// Connects to `url` (`postgres://`, `mysql://`/`mariadb://` or `sqlite:`). A SQLite file
     /// is created only if `create_sqlite` says so.
     pub async fn connect(

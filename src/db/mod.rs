@@ -32,6 +32,7 @@ mod changes;
 mod dialect;
 mod driver;
 mod error;
+mod external;
 mod graph;
 mod import;
 mod inline;
@@ -67,6 +68,7 @@ pub use audit::Actor;
 pub use cascade::Dependent;
 pub use catalog::Catalog;
 pub use dialect::Dialect;
+pub use driver::Wakeups;
 pub use error::Error;
 pub use import::{FileError, ImportError, JobContext};
 pub use jobs::JobRow;
@@ -180,8 +182,22 @@ pub struct Db {
     /// Behind a transaction pooler, what each piece of work's transaction starts with
     /// (`pooler.rs`); `None` on a direct connection.
     pooler_begin: Option<Arc<str>>,
-    /// Told of every commit of a write on this instance (`changes.rs`).
+    /// Told of every commit of a write on this instance (`changes.rs`): the follower of the
+    /// audit log here, and what tells the other instances.
     committed: Arc<tokio::sync::Notify>,
+    announce: Arc<tokio::sync::Notify>,
+    /// Where the pool connects, for a connection of its own (`changes.rs`).
+    url: Url,
+}
+
+/// A database URL, which may hold a password: never in a `Debug` output.
+#[derive(Clone)]
+struct Url(Arc<str>);
+
+impl std::fmt::Debug for Url {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Url(…)")
+    }
 }
 
 impl Db {
@@ -201,6 +217,8 @@ impl Db {
             max_cascade_rows: settings.max_cascade_rows,
             pooler_begin,
             committed: Arc::default(),
+            announce: Arc::default(),
+            url: Url(Arc::from(url)),
         })
     }
 

@@ -32,7 +32,7 @@ pub(super) enum Statements {
 /// What a transaction behind a pooler starts with: BEGIN and the session's settings.
 pub(super) fn begin_script(statement_timeout: Duration) -> String {
     format!(
-        "BEGIN; SET LOCAL statement_timeout = {}",
+        "BEGIN; SET LOCAL statement_timeout = {}; SET LOCAL autoadmin.writer = 'on'",
         statement_timeout.as_millis()
     )
 }
@@ -143,7 +143,7 @@ mod tests {
     fn each_transaction_sets_the_statement_timeout_itself() {
         assert_eq!(
             begin_script(Duration::from_millis(1500)),
-            "BEGIN; SET LOCAL statement_timeout = 1500"
+            "BEGIN; SET LOCAL statement_timeout = 1500; SET LOCAL autoadmin.writer = 'on'"
         );
     }
 

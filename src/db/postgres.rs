@@ -277,3 +277,39 @@ pub(super) async fn load_catalog(
     }
     Ok(catalog)
 }
+
+/// A connection of its own that listens for commits of audit rows (each instance notifies
+/// `autoadmin_audit` after its commits, `changes.rs`; so does the trigger of writes made
+/// outside autoadmin): live updates' early wake-up. Not through a transaction pooler, which
+/// does not carry `LISTEN`.
+pub(super) async fn listen(url: &str) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+    listener.listen("autoadmin_audit").await?;
+    Ok(listener)
+}
+
+/// The script that puts `autoadmin_external`'s trigger on `table` (quoted) with `arguments`,
+/// unless it is there with them already (a trigger made again takes a lock on the table).
+pub(super) fn watch_script(table: &str, arguments: &[String]) -> String {
+    let literal = |text: &str| format!("'{}'", text.replace('\'', "''"));
+    // pg_trigger keeps the arguments as bytes, each ended by a zero byte.
+    let mut bytes = String::new();
+    for argument in arguments {
+        for byte in argument.as_bytes().iter().chain([&0u8]) {
+            bytes.push_str(&format!("{byte:02x}"));
+        }
+    }
+    let listed: Vec<String> = arguments.iter().map(|a| literal(a)).collect();
+    format!(
+        "DO $d$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'autoadmin_external'
+                 AND tgrelid = {regclass}::regclass AND tgargs = decode('{bytes}', 'hex')) THEN
+    DROP TRIGGER IF EXISTS autoadmin_external ON {table};
+    CREATE TRIGGER autoadmin_external AFTER INSERT OR UPDATE OR DELETE ON {table}
+      FOR EACH ROW EXECUTE FUNCTION autoadmin_external({listed});
+  END IF;
+END $d$",
+        regclass = literal(table),
+        listed = listed.join(", "),
+    )
+}

@@ -488,6 +488,7 @@ impl Tx {
         done.map_err(|err| self.fail(err))?;
         // A permit is kept when no one waits: the follower's next wait ends at once.
         self.db.committed.notify_one();
+        self.db.announce.notify_one();
         Ok(value)
     }
 }

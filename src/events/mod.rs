@@ -6,7 +6,9 @@
 //! share, so a client that reconnects (to this instance or another) resumes from the id it
 //! last saw (`Last-Event-ID`) by reading the table — there is no history in memory to lose.
 //! One follower task per instance polls the log (`events_poll_ms`), at once after a write
-//! committed here, and hands each new row to a `broadcast` channel: a stream that falls
+//! committed here or, on PostgreSQL, when another instance notifies its commits (`LISTEN`;
+//! each instance sends `NOTIFY` after its commits), and hands each new row to a `broadcast`
+//! channel: a stream that falls
 //! behind by more than the channel holds is ended (the browser reconnects and catches up from
 //! the table), so a slow client never slows a writer or the other clients.
 
@@ -100,6 +102,8 @@ pub struct Hub {
     /// The highest log id the follower has read; `None` until it has read the log once.
     position: watch::Sender<Option<i64>>,
     follower: Arc<Mutex<Slot>>,
+    /// The task that tells the other instances of this one's commits (`Db::announce_commits`).
+    announcer: Mutex<Option<JoinHandle<()>>>,
     stop: CancellationToken,
     poll: Duration,
     /// How long an id passed over may still commit (`cursor.rs`).
@@ -128,6 +132,7 @@ impl Hub {
             sender: broadcast::channel(BUFFER).0,
             position: watch::channel(None).0,
             follower: Arc::default(),
+            announcer: Mutex::default(),
             stop: CancellationToken::new(),
             poll,
             late,
@@ -162,6 +167,17 @@ impl Hub {
         Some(subscription)
     }
 
+    /// Starts telling the other instances of this one's commits (whether or not anyone
+    /// watches here: they may have streams of their own).
+    pub fn announce(&self, db: &Db) {
+        if let Ok(mut announcer) = self.announcer.lock()
+            && announcer.is_none()
+        {
+            let (db, stop) = (db.clone(), self.stop.clone());
+            *announcer = Some(tokio::spawn(async move { db.announce_commits(stop).await }));
+        }
+    }
+
     /// Cancelled when the server shuts down: streams end then.
     pub fn stopping(&self) -> CancellationToken {
         self.stop.clone()
@@ -175,8 +191,27 @@ impl Hub {
             .lock()
             .ok()
             .and_then(|mut slot| slot.task.take());
-        if let Some(follower) = follower {
-            let _ = follower.await;
+        let announcer = self.announcer.lock().ok().and_then(|mut task| task.take());
+        for task in [follower, announcer].into_iter().flatten() {
+            let _ = task.await;
+        }
+    }
+}
+
+/// An admin dropped without [`Hub::stop`] (never served, or its `close` not called) takes
+/// its tasks with it.
+impl Drop for Hub {
+    fn drop(&mut self) {
+        self.stop.cancel();
+        if let Ok(mut slot) = self.follower.lock()
+            && let Some(task) = slot.task.take()
+        {
+            task.abort();
+        }
+        if let Ok(mut announcer) = self.announcer.lock()
+            && let Some(task) = announcer.take()
+        {
+            task.abort();
         }
     }
 }
@@ -197,6 +232,14 @@ impl Follower {
             return;
         };
         let committed = self.db.committed();
+        // Without them (no LISTEN here, or it failed), the interval alone finds the changes.
+        let mut wakeups = match self.db.wakeups().await {
+            Ok(wakeups) => Some(wakeups),
+            Err(error) => {
+                tracing::warn!("live updates: cannot listen for commits, polling only: {error}");
+                None
+            }
+        };
         let mut cursor = None;
         let mut failing = false;
         let mut listened = Instant::now();
@@ -222,10 +265,17 @@ impl Follower {
                 }
                 Err(_) => {}
             }
+            let notified = async {
+                match &mut wakeups {
+                    Some(wakeups) => wakeups.next(poll).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = tokio::time::sleep(poll) => {}
                 () = committed.notified() => {}
+                () = notified => {}
             }
         }
     }

@@ -439,3 +439,141 @@ pub async fn streams_end_with_their_session_and_at_shutdown(backend: Backend) {
     );
     assert!(stream.ends_within(Duration::from_secs(1)).await);
 }
+
+/// On PostgreSQL a commit through one instance wakes the followers of the others at once
+/// (`NOTIFY` from a trigger on the audit log, `LISTEN` on a connection of their own), not at
+/// their next poll; elsewhere the poll finds it.
+pub async fn a_commit_is_notified_on_postgres(backend: Backend) {
+    let config =
+        autoadmin::demo::CONFIG.replacen("[admin]\n", "[admin]\nevents_poll_ms = 60000\n", 1);
+    let Some(app) = spawn_app(backend, &[backend.blog_schema()], &config).await else {
+        return;
+    };
+    let other = spawn_on(app.db.shared(), |builder| {
+        builder.config_toml(&config, "test.toml")
+    })
+    .await;
+    let mut stream = Stream::open(&other, &[]).await.unwrap();
+    stream.ready().await;
+    let started = Instant::now();
+    let author = app.an_author().await;
+    let sent = stream.next(Duration::from_secs(3)).await;
+    if backend == Backend::Postgres && !app.db.behind_pooler() {
+        let sent = sent.expect("notified");
+        assert_eq!(sent.data["id"], author);
+        assert!(started.elapsed() < Duration::from_secs(3));
+    } else {
+        assert!(
+            sent.is_none(),
+            "no notification here: the next poll finds it"
+        );
+    }
+}
+
+/// `watch_external = true` on PostgreSQL: writes made straight to the database are audited as
+/// autoadmin audits its own (the changed fields of an update, a password never) and reach the
+/// streams; autoadmin's own writes are audited once. Elsewhere the key changes nothing.
+pub async fn writes_outside_autoadmin_are_seen_on_postgres(backend: Backend) {
+    const ACCOUNTS: &str = r#"
+[[entity]]
+name = "accounts"
+  [[entity.field]]
+  name = "id"
+  type = "integer"
+  read_only = true
+  [[entity.field]]
+  name = "login"
+  type = "string"
+  column = "user_name"
+  [[entity.field]]
+  name = "secret"
+  type = "password"
+"#;
+    let config = format!(
+        "{}{ACCOUNTS}",
+        with_events(autoadmin::demo::CONFIG, "watch_external = true\n")
+    );
+    let id = backend.key_types().0;
+    let table =
+        format!("CREATE TABLE accounts (id {id}, user_name VARCHAR(40), secret VARCHAR(200))");
+    let Some(app) = spawn_app(backend, &[backend.blog_schema(), &table], &config).await else {
+        return;
+    };
+    let mut stream = Stream::open(&app, &[]).await.unwrap();
+    stream.ready().await;
+    let made = app
+        .create("accounts", json!({"login": "ann", "secret": "s3cret-pass"}))
+        .await;
+    assert_eq!(stream.change().await.data["id"], made["id"]);
+    app.db
+        .execute("INSERT INTO accounts (user_name, secret) VALUES ('bob', 'hunter2')")
+        .await;
+    app.db
+        .execute("UPDATE accounts SET user_name = 'anne', secret = 'other' WHERE user_name = 'ann'")
+        .await;
+    app.db
+        .execute("UPDATE accounts SET user_name = user_name")
+        .await;
+    app.db
+        .execute("DELETE FROM accounts WHERE user_name = 'bob'")
+        .await;
+    let app = &app;
+    let audited = |filter: Json| async move {
+        let rows = app.filtered("_audit", &filter).await;
+        rows.into_iter()
+            .map(|row| {
+                (
+                    row["action"].clone(),
+                    row["actor"].clone(),
+                    row["before"].clone(),
+                    row["after"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    if backend != Backend::Postgres {
+        assert!(stream.next(Duration::from_millis(500)).await.is_none());
+        assert_eq!(audited(json!({"entity": "accounts"})).await.len(), 1);
+        return;
+    }
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let sent = stream.change().await;
+        seen.push((sent.data["action"].clone(), sent.data["by"].clone()));
+    }
+    let outside = json!("postgres (outside autoadmin)");
+    assert_eq!(
+        seen,
+        [
+            (json!("create"), outside.clone()),
+            (json!("update"), outside.clone()),
+            (json!("delete"), outside.clone())
+        ],
+        "the no-op update is no change"
+    );
+    assert!(stream.next(Duration::from_millis(300)).await.is_none());
+    let ann = audited(json!({"entity": "accounts", "record_id": made["id"].to_string()})).await;
+    assert_eq!(
+        ann.len(),
+        2,
+        "autoadmin's create once, the outside update once: {ann:?}"
+    );
+    let update = ann.iter().find(|row| row.0 == "update").unwrap();
+    assert_eq!(update.1, outside);
+    assert_eq!(
+        update.2,
+        json!({"login": "ann"}),
+        "field names, changed fields"
+    );
+    assert_eq!(
+        update.3,
+        json!({"login": "anne", "secret": "(changed)"}),
+        "never a password"
+    );
+    let everything = audited(json!({"entity": "accounts"})).await;
+    let text = serde_json::to_string(&everything).unwrap();
+    assert!(
+        !text.contains("hunter2") && !text.contains("other\""),
+        "{text}"
+    );
+}

@@ -46,6 +46,8 @@ backend_tests!(
     events::a_write_on_one_instance_reaches_streams_on_another,
     events::streams_are_bounded_and_can_be_off,
     events::streams_end_with_their_session_and_at_shutdown,
+    events::a_commit_is_notified_on_postgres,
+    events::writes_outside_autoadmin_are_seen_on_postgres,
     pooler::a_declared_pooler_serves_every_kind_of_work,
     pooler::a_pooler_said_to_be_absent_is_named_in_the_error,
     overload::a_burst_beyond_the_places_is_refused_fast_and_cleanly,
