@@ -117,6 +117,18 @@ impl Stream {
     }
 }
 
+/// Two instances of `config` over one database of the blog, and a stream open on the second.
+async fn two_instances(backend: Backend, config: &str) -> Option<(TestApp, TestApp, Stream)> {
+    let app = spawn_app(backend, &[backend.blog_schema()], config).await?;
+    let other = spawn_on(app.db.shared(), |builder| {
+        builder.config_toml(config, "test.toml")
+    })
+    .await;
+    let mut stream = Stream::open(&other, &[]).await.unwrap();
+    stream.ready().await;
+    Some((app, other, stream))
+}
+
 fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
@@ -321,15 +333,9 @@ pub async fn a_stream_resumes_from_the_log(backend: Backend) {
 /// (each follows the log).
 pub async fn a_write_on_one_instance_reaches_streams_on_another(backend: Backend) {
     let config = with_events(autoadmin::demo::CONFIG, "");
-    let Some(app) = spawn_app(backend, &[backend.blog_schema()], &config).await else {
+    let Some((app, other, mut stream)) = two_instances(backend, &config).await else {
         return;
     };
-    let other = spawn_on(app.db.shared(), |builder| {
-        builder.config_toml(&config, "test.toml")
-    })
-    .await;
-    let mut stream = Stream::open(&other, &[]).await.unwrap();
-    stream.ready().await;
     let author = app.an_author().await;
     let sent = stream.change().await;
     assert_eq!(sent.data["entity"], "authors");
@@ -441,20 +447,14 @@ pub async fn streams_end_with_their_session_and_at_shutdown(backend: Backend) {
 }
 
 /// On PostgreSQL a commit through one instance wakes the followers of the others at once
-/// (`NOTIFY` from a trigger on the audit log, `LISTEN` on a connection of their own), not at
-/// their next poll; elsewhere the poll finds it.
+/// (its `NOTIFY` after the commit, their `LISTEN` on a connection of their own), not at their
+/// next poll; elsewhere the poll finds it.
 pub async fn a_commit_is_notified_on_postgres(backend: Backend) {
     let config =
         autoadmin::demo::CONFIG.replacen("[admin]\n", "[admin]\nevents_poll_ms = 60000\n", 1);
-    let Some(app) = spawn_app(backend, &[backend.blog_schema()], &config).await else {
+    let Some((app, _other, mut stream)) = two_instances(backend, &config).await else {
         return;
     };
-    let other = spawn_on(app.db.shared(), |builder| {
-        builder.config_toml(&config, "test.toml")
-    })
-    .await;
-    let mut stream = Stream::open(&other, &[]).await.unwrap();
-    stream.ready().await;
     let started = Instant::now();
     let author = app.an_author().await;
     let sent = stream.next(Duration::from_secs(3)).await;
