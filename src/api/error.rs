@@ -348,6 +348,11 @@ impl From<db::Error> for ApiError {
             db::Error::Unavailable(detail) => {
                 ApiError::unavailable("the database is unavailable; try again shortly", detail)
             }
+            // Nothing was written (`Db::write` has run it twice already).
+            db::Error::RolledBack(detail) => ApiError::unavailable(
+                "the write collided with a concurrent one and was not made; try again",
+                detail,
+            ),
             db::Error::Internal(detail) => ApiError::internal(detail),
         }
     }

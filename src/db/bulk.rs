@@ -35,6 +35,13 @@ impl Db {
         let references = references_in_body(&entity, &body);
         let result = self
             .write(entity.clone(), Operation::Write, actor, move |tx| {
+                let (keys, body, versions, wanted, cause) = (
+                    keys.clone(),
+                    body.clone(),
+                    versions.clone(),
+                    wanted.clone(),
+                    cause.clone(),
+                );
                 Box::pin(async move {
                     let found = tx.existing(&keys).await?;
                     let records = in_order(&tx.entity, found, &keys)?;

@@ -46,9 +46,14 @@ pub enum Error {
         field: Option<String>,
         message: String,
     },
-    /// Pool exhausted, database down, timeout, deadlock: worth a retry.
+    /// Pool exhausted, database down, timeout: worth a retry.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// The database rolled the transaction back for another's sake (a deadlock, a
+    /// serialization or Galera certification failure): nothing was written, and the same
+    /// transaction run again may well succeed (`Db::write` does, once).
+    #[error("the database rolled the transaction back: {0}")]
+    RolledBack(String),
     /// A bug or an unexpected database answer; details are logged, never sent.
     #[error("database error: {0}")]
     Internal(String),
@@ -75,6 +80,8 @@ pub(super) enum ViolationKind {
     NotNull,
     BadValue,
     Unavailable,
+    /// A deadlock or a serialization (certification) failure: the transaction was rolled back.
+    RolledBack,
 }
 
 /// What a statement was doing when the database refused it: SQLite cannot say whether a
@@ -161,6 +168,9 @@ impl Violation {
             },
             ViolationKind::Unavailable => {
                 Error::Unavailable("the database is busy or timed out".into())
+            }
+            ViolationKind::RolledBack => {
+                Error::RolledBack("a deadlock or a conflict with a concurrent transaction".into())
             }
         }
     }

@@ -148,6 +148,7 @@ pub(super) async fn attach(
 }
 
 /// One planned write of a child.
+#[derive(Clone)]
 enum Step {
     Create(schema::Changes),
     Update(Value, Record, schema::Changes),
@@ -227,7 +228,7 @@ impl Tx {
 
 /// The writes of a body's children, every row checked, to apply once the parent's key is
 /// known.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct Plan(Vec<Planned>);
 
 impl Plan {
@@ -238,6 +239,7 @@ impl Plan {
 
 /// One relation's writes: its child entity, the index of the child's field that references
 /// the parent, the creates and updates, and the stored children to delete.
+#[derive(Clone)]
 struct Planned {
     child: EntityRef,
     foreign_key: usize,

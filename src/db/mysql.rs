@@ -175,9 +175,11 @@ pub(super) fn classify(error: &(dyn sqlx::error::DatabaseError + 'static)) -> Op
                 })
             }),
         ),
-        // Lock wait, deadlock, statement timeouts (MariaDB, MySQL), too many connections,
-        // unknown database, connection killed, server shutdown.
-        1205 | 1213 | 1969 | 3024 | 1040 | 1049 | 1927 | 1053 => (ViolationKind::Unavailable, None),
+        // A deadlock, or Galera's certification failure (which says the same).
+        1213 => (ViolationKind::RolledBack, None),
+        // Lock wait, statement timeouts (MariaDB, MySQL), too many connections, unknown
+        // database, connection killed, server shutdown.
+        1205 | 1969 | 3024 | 1040 | 1049 | 1927 | 1053 => (ViolationKind::Unavailable, None),
         _ => return None,
     };
     Some(Violation { kind, column })

@@ -127,31 +127,34 @@ pub(super) fn classify(error: &(dyn sqlx::error::DatabaseError + 'static)) -> Op
         let end = start + detail[start..].find(")=")?;
         Some(detail[start..end].to_owned())
     };
-    let kind =
-        match error.code() {
-            "23505" => ViolationKind::Unique,
-            "23503"
-                if error
-                    .detail()
-                    .is_some_and(|d| d.contains("is still referenced")) =>
-            {
-                ViolationKind::Referenced
-            }
-            "23503" => ViolationKind::ForeignKey,
-            "23502" => {
-                return Some(Violation {
-                    kind: ViolationKind::NotNull,
-                    column: error.column().map(str::to_owned),
-                });
-            }
-            "23514" | "22001" | "22003" | "22007" | "22008" | "22P02" | "22023" | "22P05"
-            | "22021" => ViolationKind::BadValue,
-            // Timeouts, deadlocks, lock waits, and a server or database that went away.
-            "57014" | "40001" | "40P01" | "55P03" | "55000" | "57P01" | "57P02" | "57P03"
-            | "3D000" => ViolationKind::Unavailable,
-            code if code.starts_with("08") || code.starts_with("53") => ViolationKind::Unavailable,
-            _ => return None,
-        };
+    let kind = match error.code() {
+        "23505" => ViolationKind::Unique,
+        "23503"
+            if error
+                .detail()
+                .is_some_and(|d| d.contains("is still referenced")) =>
+        {
+            ViolationKind::Referenced
+        }
+        "23503" => ViolationKind::ForeignKey,
+        "23502" => {
+            return Some(Violation {
+                kind: ViolationKind::NotNull,
+                column: error.column().map(str::to_owned),
+            });
+        }
+        "23514" | "22001" | "22003" | "22007" | "22008" | "22P02" | "22023" | "22P05" | "22021" => {
+            ViolationKind::BadValue
+        }
+        // Deadlocks and serialization failures; timeouts, lock waits, and a server or
+        // database that went away.
+        "40001" | "40P01" => ViolationKind::RolledBack,
+        "57014" | "55P03" | "55000" | "57P01" | "57P02" | "57P03" | "3D000" => {
+            ViolationKind::Unavailable
+        }
+        code if code.starts_with("08") || code.starts_with("53") => ViolationKind::Unavailable,
+        _ => return None,
+    };
     Some(Violation {
         kind,
         column: key_column(),

@@ -23,6 +23,7 @@ pub struct Restored {
 }
 
 /// One audit row of a cascade, to restore.
+#[derive(Clone)]
 struct Entry {
     entity: Entity,
     action: String,
@@ -68,6 +69,7 @@ impl Db {
             _ => Vec::new(),
         };
         self.write(root.clone(), Operation::Write, actor, move |tx| {
+            let (before, cause, cascade) = (before.clone(), cause.clone(), cascade.clone());
             Box::pin(async move {
                 let changes = values(&tx.entity, &before)?;
                 let entity = tx.entity.clone();

@@ -50,6 +50,7 @@ impl Db {
         };
         let writer = actor.clone();
         self.write(entity, Operation::Write, actor, move |tx| {
+            let (id, audit, writer) = (id.clone(), audit.clone(), writer.clone());
             Box::pin(async move {
                 claim(tx, &id).await?;
                 let mut reverted = Reverted::default();

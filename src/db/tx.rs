@@ -60,7 +60,10 @@ impl OwnTx {
 
 impl Db {
     /// The one path of every write: BEGIN, `statements`, the audit rows of the changes they
-    /// report, then COMMIT, or ROLLBACK after any error. Runs in a tracked task.
+    /// report, then COMMIT, or ROLLBACK after any error. Runs in a tracked task. A
+    /// transaction the database rolled back for another's sake (a deadlock, a serialization
+    /// or Galera certification failure, at any statement or at COMMIT) wrote nothing, so it
+    /// is run again, once, from its first statement: `statements` is called for each run.
     pub(super) async fn write<T, F>(
         &self,
         entity: EntityRef,
@@ -70,20 +73,32 @@ impl Db {
     ) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<Written<T>, Error>> + Send + 'static,
+        F: for<'t> Fn(&'t mut Tx) -> BoxFuture<'t, Result<Written<T>, Error>>
+            + Send
+            + Sync
+            + 'static,
     {
         let db = self.clone();
         let transaction = async move {
-            let mut tx = db.begin(entity, operation).await?;
-            let result = async {
-                let written = statements(&mut tx).await?;
-                for change in &written.changes {
-                    tx.audit(&actor, change).await?;
+            let mut runs = 0;
+            loop {
+                runs += 1;
+                let mut tx = db.begin(entity.clone(), operation).await?;
+                let result = async {
+                    let written = statements(&mut tx).await?;
+                    for change in &written.changes {
+                        tx.audit(&actor, change).await?;
+                    }
+                    Ok(written.value)
                 }
-                Ok(written.value)
+                .await;
+                match tx.end(result).await {
+                    Err(Error::RolledBack(why)) if runs == 1 => {
+                        tracing::info!(entity = %entity.name, "a write rolled back ({why}) is run again");
+                    }
+                    result => break result,
+                }
             }
-            .await;
-            tx.end(result).await
         };
         self.run_tracked(transaction).await
     }

@@ -29,6 +29,12 @@ impl Db {
         let passwords = audit::passwords(&entity, &changes);
         let result = self
             .write(entity.clone(), Operation::Write, actor, move |tx| {
+                let (changes, wanted, plan, passwords) = (
+                    changes.clone(),
+                    wanted.clone(),
+                    plan.clone(),
+                    passwords.clone(),
+                );
                 Box::pin(async move {
                     let mut record = tx.insert(changes).await?;
                     let key = record
@@ -69,6 +75,13 @@ impl Db {
         let references = references_in_body(&entity, &body);
         let result = self
             .write(entity.clone(), Operation::Write, actor, move |tx| {
+                let (key, body, given, precondition, wanted) = (
+                    key.clone(),
+                    body.clone(),
+                    given.clone(),
+                    precondition.clone(),
+                    wanted.clone(),
+                );
                 Box::pin(async move {
                     let existing = tx.get(key.clone(), true).await?.ok_or(Error::NotFound)?;
                     // A body that breaks a rule is answered as such (400, 422) whatever the
@@ -99,6 +112,7 @@ impl Db {
         precondition: Option<Precondition>,
     ) -> Result<Record, Error> {
         self.write(entity, Operation::Delete, actor, move |tx| {
+            let (key, precondition) = (key.clone(), precondition.clone());
             Box::pin(async move {
                 let existing = tx.get(key.clone(), true).await?.ok_or(Error::NotFound)?;
                 tx.check(precondition.as_ref(), &existing)?;
@@ -128,6 +142,7 @@ impl Db {
             return Ok(Vec::new());
         }
         self.write(entity, Operation::Delete, actor, move |tx| {
+            let (keys, versions) = (keys.clone(), versions.clone());
             Box::pin(async move {
                 let found = tx.existing(&keys).await?;
                 let records = in_order(&tx.entity, found, &keys)?;

@@ -14,6 +14,7 @@ mod common;
 mod compression;
 mod cors;
 mod crud;
+mod deadlocks;
 mod django;
 mod errors;
 mod events;
@@ -41,6 +42,7 @@ mod views;
 mod workbooks;
 
 backend_tests!(
+    deadlocks::a_deadlocked_write_is_run_again,
     events::every_write_is_an_event_for_its_viewers,
     events::a_stream_resumes_from_the_log,
     events::a_write_on_one_instance_reaches_streams_on_another,

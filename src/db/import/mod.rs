@@ -456,7 +456,7 @@ impl Importer {
                     self.preview(ready.row, "insert", Some(record));
                 }
             }
-            Err(error @ (Error::Unavailable(_) | Error::Internal(_))) => {
+            Err(error @ (Error::Unavailable(_) | Error::RolledBack(_) | Error::Internal(_))) => {
                 return Err(ImportError::Db(error));
             }
             Err(_) => {
