@@ -377,6 +377,13 @@ fn bad_files_name_file_entity_and_field() {
         "blog.toml: trusted_proxies: \"10.0.0.0/33\" is not an IP address or a CIDR range",
     );
     check(
+        &GOOD.replace(
+            "name = \"authors\"",
+            "name = \"login\"\ntable = \"authors\"",
+        ),
+        "blog.toml: entity \"login\": \"login\" is taken by one of autoadmin's routes (/login): give the entity another name (its table stays: table = \"authors\")",
+    );
+    check(
         &GOOD.replace("title = \"Blog\"", "title = \"Blog\"\nevents_poll_ms = 5"),
         "blog.toml: events_poll_ms must be at least 10",
     );

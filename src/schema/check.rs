@@ -264,6 +264,16 @@ fn check_entity(entity: &Entity) -> Result<(), (Option<&str>, String)> {
             "entity names use letters, digits, '_' and '-' only (they appear in URLs)".into(),
         ));
     }
+    if is_route_name(&entity.name) {
+        return Err((
+            None,
+            format!(
+                "\"{name}\" is taken by one of autoadmin's routes (/{name}): give the entity another name (its table stays: table = \"{table}\")",
+                name = entity.name,
+                table = entity.table
+            ),
+        ));
+    }
     if entity.fields.is_empty() {
         return Err((None, "has no fields".into()));
     }
@@ -421,6 +431,14 @@ fn check_field(field: &Field) -> Result<(), String> {
         return Err(format!("default {default}: {message}"));
     }
     Ok(())
+}
+
+/// Whether `name` is the path of one of autoadmin's own routes (`/health`, `/login`,
+/// `/logout`, and every `/_…` but the entities autoadmin adds itself), which an entity of
+/// that name could not be reached by.
+pub fn is_route_name(name: &str) -> bool {
+    matches!(name, "health" | "login" | "logout")
+        || name.starts_with('_') && name != super::AUDIT_ENTITY && name != "_views"
 }
 
 /// URL-safe names: entities appear as path segments.

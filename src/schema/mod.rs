@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 pub use access::{FieldAccess, FieldRules, RowScopes, check_rules};
 pub use action::EntityAction;
-pub use check::Error;
+pub use check::{Error, is_route_name};
 pub use codes::field_error_code;
 pub(crate) use entity::parse_sort_spec;
 pub use entity::{AUDIT_ENTITY, CountMode, DeclaredView, Direction, Entity};

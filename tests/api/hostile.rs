@@ -338,7 +338,12 @@ pub async fn scope_escapes_reach_nothing(backend: Backend) {
     for path in reads {
         let (status, body) = amy.get(&path).await;
         assert!(status < 500, "GET {path}: {status} {body}");
-        let text = body.to_string();
+        // The request id is random hex, which may hold "1001".
+        let mut said = body.clone();
+        if let Some(object) = said.as_object_mut() {
+            object.remove("request_id");
+        }
+        let text = said.to_string();
         if status < 400 {
             assert!(
                 !text.contains("Bob") && !text.contains("views") && !text.contains("1001"),

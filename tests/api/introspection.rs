@@ -442,3 +442,22 @@ pub async fn index_advice_and_its_statements(backend: Backend) {
         );
     }
 }
+
+/// A table whose name is the path of one of autoadmin's routes (`health`, `_events`) is
+/// served under another name (`table-health`), and the route keeps working.
+pub async fn a_table_named_like_a_route_is_served_under_another_name(backend: Backend) {
+    let key = backend.key_types().0;
+    let tables = format!(
+        "CREATE TABLE health (id {key}, status VARCHAR(20));
+         CREATE TABLE _events (id {key}, what VARCHAR(20));"
+    );
+    let Some(app) = spawn_app_with(backend, &[&tables], |b| b.introspect(Default::default())).await
+    else {
+        return;
+    };
+    let made = app.create("table-health", json!({"status": "green"})).await;
+    assert_eq!(made["status"], "green");
+    assert_eq!(app.get("/table-health").await.body[0]["status"], "green");
+    app.create("table-events", json!({"what": "a row"})).await;
+    assert_eq!(app.get("/health").await.body, json!({"status": "ok"}));
+}

@@ -42,6 +42,7 @@ mod views;
 mod workbooks;
 
 backend_tests!(
+    introspection::a_table_named_like_a_route_is_served_under_another_name,
     deadlocks::a_deadlocked_write_is_run_again,
     events::every_write_is_an_event_for_its_viewers,
     events::a_stream_resumes_from_the_log,

@@ -229,7 +229,16 @@ pub fn describe(tables: &[Table]) -> (Vec<Entity>, Vec<String>) {
         };
         match key {
             Some(column) if matches!(column.field_type, Some(FieldType::Integer | FieldType::String | FieldType::Uuid)) => {
-                keys.insert(&table.name, (entity_name(&table.name), column));
+                let mut name = entity_name(&table.name);
+                if crate::schema::is_route_name(&name) {
+                    let served = format!("table-{}", name.trim_start_matches('_'));
+                    notes.push(format!(
+                        "table \"{}\" is served as \"{served}\": \"{name}\" is the path of one of autoadmin's routes",
+                        table.name
+                    ));
+                    name = served;
+                }
+                keys.insert(&table.name, (name, column));
             }
             Some(column) => notes.push(format!(
                 "table \"{}\" left out: its key \"{}\" ({}) is not an integer, text or uuid",
