@@ -230,6 +230,9 @@ impl AdminBuilder {
         }
         db.ensure_views_table().await?;
         db.ensure_imports_table().await?;
+        if settings.max_event_streams > 0 {
+            db.ensure_presence_table().await?;
+        }
         // Imports left running by a server that stopped (its transaction died with it).
         db.jobs_fail_stale(import::job::now_millis() - api::STALE_IMPORT_MS)
             .await?;

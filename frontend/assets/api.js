@@ -166,6 +166,21 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
     list,
     /** Whether the request `id` was sent by this page. */
     isOwn: (id) => own.has(id),
+    /**
+     * Says that the form `viewer` has record `key` of `entity` open (`PUT`: the others that
+     * have it open) or closed (`DELETE`, sent even as the page goes away). Every 10 s while
+     * a form is open: without the progress indicator.
+     */
+    async presence(method, entity, key, viewer) {
+      const target = url(`/_presence/${encodeURIComponent(entity)}/${encodeURIComponent(key)}/${viewer}`);
+      const response = await fetch(target, {
+        method, keepalive: method === 'DELETE', credentials: 'same-origin',
+        headers: { Accept: 'application/json', 'X-Requested-With': 'autoadmin' },
+      });
+      const data = await response.json().catch(() => null);
+      if (!response.ok) throw new ApiError(response.status, data);
+      return data?.others ?? [];
+    },
     upload,
     /** The app's configuration: the one the page carries, or the page's own `config.json`;
      * null on 401. */

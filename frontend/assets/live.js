@@ -71,3 +71,40 @@ export function changedNote(change, { reload, editing }) {
   });
   return note;
 }
+
+/**
+ * Who else has the record `key` of `entity` open, said in `slot` (a status region) and kept
+ * current: this form says it is open every 10 s (`PUT /_presence/…`, which answers with the
+ * others), and that it closed when `slot` leaves the page or the page goes away.
+ */
+export function presence(api, entity, key, self, slot) {
+  const viewer = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const send = (method) => api.presence(method, entity.name, key, viewer);
+  const names = (others) => others.map((other) => {
+    if (other.user === null) return t('live.someone');
+    return other.user === self ? t('live.you_elsewhere') : other.user;
+  });
+  let timer = null;
+  const close = () => {
+    clearInterval(timer);
+    window.removeEventListener('pagehide', close);
+    send('DELETE').catch(() => {});
+  };
+  const say = async () => {
+    if (!slot.isConnected) {
+      close();
+      return;
+    }
+    try {
+      const others = await send('PUT');
+      const shown = [...new Set(names(others))];
+      slot.textContent = shown.length ? t('live.open_by', { who: new Intl.ListFormat(currentLocale()).format(shown) }) : '';
+    } catch {
+      // Live updates off, or the session ended: nothing to say.
+      clearInterval(timer);
+    }
+  };
+  timer = setInterval(say, 10000);
+  window.addEventListener('pagehide', close);
+  say();
+}

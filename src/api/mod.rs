@@ -28,6 +28,7 @@
 //! | `GET    /{entity}/{id}/dependents`, `/{entity}/dependents?ids=[..]` | [`dependents`] |
 //! | `POST   /_audit/{id}/restore` | [`restore::restore`] |
 //! | `GET    /_events`         | [`events::stream`] (live updates, Server-Sent Events) |
+//! | `PUT/DELETE /_presence/{entity}/{id}/{viewer}` | [`presence`] (who has a record open) |
 //! | `GET/POST /_views`, `GET/PUT/PATCH/DELETE /_views/{id}` | [`views`] (saved views, per user) |
 //!
 //! The app, beside the API: `GET {base}/` and `{base}/assets/…` ([`app`]),
@@ -51,6 +52,7 @@ mod keys;
 mod limiter;
 mod list;
 mod meta;
+mod presence;
 mod record;
 pub mod request_id;
 mod restore;
@@ -177,6 +179,10 @@ fn api(state: AppState) -> Router {
     let limited = Router::new()
         .route("/_keys", get(keys::list).post(keys::create))
         .route("/_keys/{id}", axum::routing::delete(keys::revoke))
+        .route(
+            "/_presence/{entity}/{id}/{viewer}",
+            axum::routing::put(presence::open).delete(presence::close),
+        )
         .route("/_views", get(views::list).post(views::create))
         .route(
             "/_views/{id}",

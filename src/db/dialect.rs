@@ -431,6 +431,15 @@ impl Dialect {
         }
     }
 
+    /// The DDL of autoadmin's table of open records (`presence.rs`).
+    pub fn presence_table(self) -> String {
+        let table = include_str!("../../migrations/autoadmin_presence.sql").trim_end();
+        match self {
+            Dialect::MySql => format!("{table} DEFAULT CHARSET = utf8mb4"),
+            Dialect::Postgres | Dialect::Sqlite => table.to_owned(),
+        }
+    }
+
     /// The DDL of autoadmin's session table.
     pub fn sessions_table(self) -> &'static str {
         match self {

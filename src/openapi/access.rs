@@ -39,10 +39,23 @@ pub(super) fn security(access: Access) -> (Option<Json>, Option<Json>) {
 
 /// `/health`, `/_events` when live updates are on, and `/login` and `/logout` when the
 /// built-in policy serves them.
-pub(super) fn paths(access: Access, limits: super::Limits, paths: &mut Map<String, Json>) {
+pub(super) fn paths(
+    access: Access,
+    limits: super::Limits,
+    schema: &crate::schema::Schema,
+    paths: &mut Map<String, Json>,
+) {
     paths.insert("/health".into(), health(access));
     if limits.live_updates {
         paths.insert("/_events".into(), events());
+        let entities: Vec<&str> = (schema.entities().iter())
+            .filter(|e| !e.per_user && e.name != crate::schema::AUDIT_ENTITY)
+            .map(|e| e.name.as_str())
+            .collect();
+        paths.insert(
+            "/_presence/{entity}/{id}/{viewer}".into(),
+            presence(&entities),
+        );
     }
     if access.serves_login() {
         paths.insert("/login".into(), login());
@@ -97,6 +110,46 @@ fn events() -> Json {
             "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}}],
         "responses": responses,
     }})
+}
+
+/// Who has a record open: a form says so, or that it closed.
+fn presence(entities: &[&str]) -> Json {
+    let parameter = |name: &str, schema: Json, description: &str| json!({"name": name, "in": "path", "required": true, "schema": schema, "description": description});
+    let parameters = json!([
+        parameter(
+            "entity",
+            json!({"type": "string", "enum": entities}),
+            "An entity the user may view (404 otherwise)."
+        ),
+        parameter(
+            "id",
+            json!({"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"}),
+            "The record's key, as text."
+        ),
+        parameter(
+            "viewer",
+            json!({"type": "string", "pattern": "^[0-9A-Fa-f]{16,64}$"}),
+            "The form's own random id: one user's two tabs are two forms."
+        ),
+    ]);
+    let answer = |description: &str, body: Json| {
+        let mut responses = errors(&["400", "401", "403", "404", "503"]);
+        responses.insert(
+            "200".into(),
+            json!({"description": description, "content": json_content(body)}),
+        );
+        responses
+    };
+    let others = json!({"type": "object", "required": ["others"], "properties": {"others": {"type": "array",
+        "items": {"type": "object", "required": ["user"], "properties": {"user": {"type": ["string", "null"]}}}}}});
+    json!({
+        "parameters": parameters,
+        "put": {"operationId": "presenceOpen",
+            "summary": "This form has the record open (say it again every 10 s: it counts for 30 s); who else has it open",
+            "responses": answer("The other forms that have the record open, by user (null on an open admin).", others)},
+        "delete": {"operationId": "presenceClose", "summary": "This form closed",
+            "responses": answer("Forgotten.", json!({"type": "object", "required": ["closed"], "properties": {"closed": {"const": true}}}))},
+    })
 }
 
 /// One event of the stream, as SSE parsers give it (`data` is JSON text).

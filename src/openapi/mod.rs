@@ -31,7 +31,7 @@ pub fn document(
     limits: Limits,
 ) -> Json {
     let mut paths = Map::new();
-    access::paths(access, limits, &mut paths);
+    access::paths(access, limits, schema, &mut paths);
     import::jobs(&mut paths);
     let mut schemas = Map::new();
     schemas.insert("Error".into(), error_schema());

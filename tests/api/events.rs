@@ -577,3 +577,97 @@ name = "accounts"
         "{text}"
     );
 }
+
+/// Who has a record open: each form says so (`PUT /_presence/{entity}/{id}/{viewer}`) and
+/// learns the others, through any instance; a closed form is gone; the path's parts are
+/// checked; a user who may not view the entity is told nothing.
+pub async fn who_has_a_record_open(backend: Backend) {
+    let config = with_events(&secured_config(), "");
+    let Some(app) = spawn_app(backend, &[backend.blog_schema()], &config).await else {
+        return;
+    };
+    let other = spawn_on(app.db.shared(), |builder| {
+        builder.config_toml(&config, "test.toml")
+    })
+    .await;
+    let root = bearer(&token(&app, "root").await);
+    let ed = bearer(&token(&app, "ed").await);
+    let call = |on: &TestApp, method: reqwest::Method, path: &str, who: &str| {
+        on.client
+            .request(method, format!("{}{path}", on.api))
+            .header("Authorization", who)
+            .send()
+    };
+    let (a, b, c) = ("a".repeat(32), "b".repeat(32), "c".repeat(32));
+    let open = |on: &TestApp, who: &str, viewer: &str| {
+        call(
+            on,
+            reqwest::Method::PUT,
+            &format!("/_presence/posts/7/{viewer}"),
+            who,
+        )
+    };
+    let others = |response: reqwest::Response| async move {
+        assert_eq!(response.status(), 200);
+        let body: Json = response.json().await.unwrap();
+        body["others"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["user"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        others(open(&app, &root, &a).await.unwrap()).await,
+        Vec::<Json>::new()
+    );
+    // Through the other instance, ed sees root; root's second tab sees both.
+    assert_eq!(
+        others(open(&other, &ed, &b).await.unwrap()).await,
+        [json!("root")]
+    );
+    let mut both = others(open(&app, &root, &c).await.unwrap()).await;
+    both.sort_by_key(|v| v.to_string());
+    assert_eq!(both, [json!("ed"), json!("root")]);
+    // Another record is another matter.
+    let elsewhere = call(
+        &app,
+        reqwest::Method::PUT,
+        &format!("/_presence/posts/8/{a}"),
+        &root,
+    );
+    assert_eq!(others(elsewhere.await.unwrap()).await, Vec::<Json>::new());
+    // Closed: gone.
+    let closed = call(
+        &other,
+        reqwest::Method::DELETE,
+        &format!("/_presence/posts/7/{b}"),
+        &ed,
+    );
+    assert_eq!(closed.await.unwrap().status(), 200);
+    assert_eq!(
+        others(open(&app, &root, &a).await.unwrap()).await,
+        [json!("root")]
+    );
+    // The path's parts, and who may ask.
+    for (path, status) in [
+        (format!("/_presence/posts/7/xyz{}", "0".repeat(20)), 400),
+        (format!("/_presence/posts/7/{}", "0".repeat(15)), 400),
+        (format!("/_presence/posts/{}/{a}", "9".repeat(201)), 400),
+        (format!("/_presence/nothing/7/{a}"), 404),
+        (format!("/_presence/comments/7/{a}"), 404),
+    ] {
+        let response = call(&app, reqwest::Method::PUT, &path, &ed).await.unwrap();
+        assert_eq!(response.status(), status, "{path}");
+        let body: Json = response.json().await.unwrap();
+        assert!(
+            body["code"].is_string() && body["message"].is_string(),
+            "{body}"
+        );
+    }
+    let anonymous = app
+        .client
+        .put(format!("{}/_presence/posts/7/{a}", app.api))
+        .send();
+    assert_eq!(anonymous.await.unwrap().status(), 401);
+}

@@ -51,6 +51,7 @@ backend_tests!(
     events::streams_end_with_their_session_and_at_shutdown,
     events::a_commit_is_notified_on_postgres,
     events::writes_outside_autoadmin_are_seen_on_postgres,
+    events::who_has_a_record_open,
     pooler::a_declared_pooler_serves_every_kind_of_work,
     pooler::a_pooler_said_to_be_absent_is_named_in_the_error,
     overload::a_burst_beyond_the_places_is_refused_fast_and_cleanly,

@@ -133,3 +133,21 @@ test('a record deleted elsewhere is said on its page; Keep editing closes the no
   assert.equal(await second.locator('#live-note').count(), 0);
   assert.equal(await page.locator('#live-keep').textContent(), 'Dismiss');
 });
+
+test('an open form says who else has the record open', async () => {
+  await page.goto(`${demo.base}#/posts/9/edit`);
+  await page.locator('input[name="title"]').waitFor();
+  assert.equal(await page.locator('#presence').textContent(), '', 'no one else yet');
+  const second = await context.newPage();
+  watchErrors(second, consoleErrors);
+  await second.goto(`${demo.base}#/posts/9/edit`);
+  await second.getByText('Also open by you, in another tab.').waitFor({ timeout: 3000 });
+  assert.equal(await second.locator('#presence').getAttribute('role'), 'status');
+  assert.deepEqual(await violations(second), []);
+  if (process.env.AUTOADMIN_E2E_SHOTS) await second.screenshot({ path: join(process.env.AUTOADMIN_E2E_SHOTS, 'presence.png') });
+  // Someone else, through the API, as the form does it.
+  const viewer = 'f'.repeat(32);
+  const put = await fetch(`${demo.api}/_presence/posts/9/${viewer}`, { method: 'PUT', headers: { Authorization: `Bearer ${demo.token}` } });
+  assert.equal(put.status, 200);
+  assert.equal((await put.json()).others.length, 2, 'both tabs');
+});

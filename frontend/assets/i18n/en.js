@@ -334,6 +334,8 @@ export default {
   'live.changed': 'Changed by {who} {when}.',
   'live.changed_editing': 'Changed by {who} {when}. Reload shows the change and keeps what you typed.',
   'live.deleted': 'Deleted by {who} {when}.',
+  'live.open_by': 'Also open by {who}.',
+  'live.you_elsewhere': 'you, in another tab',
   'live.someone': 'someone',
   'live.reload': 'Reload',
   'live.keep_editing': 'Keep editing',

@@ -334,6 +334,8 @@ export default {
   'live.changed': 'Modifié par {who} {when}.',
   'live.changed_editing': 'Modifié par {who} {when}. Recharger affiche la modification et garde votre saisie.',
   'live.deleted': 'Supprimé par {who} {when}.',
+  'live.open_by': 'Aussi ouvert par {who}.',
+  'live.you_elsewhere': 'vous, dans un autre onglet',
   'live.someone': 'quelqu’un',
   'live.reload': 'Recharger',
   'live.keep_editing': 'Continuer la saisie',

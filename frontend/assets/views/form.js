@@ -19,7 +19,7 @@ import { relatedList } from './related.js';
 import { display, formatDateTime } from '../format.js';
 import { t } from '../i18n.js';
 import { describe } from '../errors.js';
-import { changedNote } from '../live.js';
+import { changedNote, presence } from '../live.js';
 
 export async function render(main, entity, id, ctx) {
   const editing = id !== null;
@@ -186,10 +186,12 @@ export async function render(main, entity, id, ctx) {
     ? entity.relations.filter((r) => r.kind !== 'many_to_many' && !r.inline).map((r) => relatedList(entity, r, key, ctx))
     : [];
   const live = h('div', { class: 'live-slot' });
-  mount(main, h('h1', {}, title), live, restored, form, others);
+  const open = h('p', { class: 'presence', id: 'presence', role: 'status' });
+  mount(main, h('h1', {}, title), live, editing && ctx.config.live_updates ? open : null, restored, form, others);
   widgets.find((w) => !w.field.read_only)?.focus();
   // Someone else changes or deletes the record while it is open: said at once. Reloading
   // keeps what was typed (the draft), on top of the stored record.
+  if (editing && ctx.config.live_updates) presence(ctx.api, entity, key, ctx.config.user?.name ?? null, open);
   if (editing) {
     ctx.watch((change) => {
       if (change.reset || change.entity !== entity.name || String(change.id) !== String(key)) return;
