@@ -1,6 +1,7 @@
 // Live updates: one EventSource on the API's `/_events` (Server-Sent Events) for the whole
 // app, when the server serves it (config.json's `live_updates`). The browser reconnects by
-// itself, with the id of the last event it had, and the server sends what it missed. Each
+// itself, with the id of the last event it had, and the server sends what it missed (after
+// a refusal the app opens a new stream, and the views are told to reload). Each
 // view watches the changes it shows (main.js drops a view's watchers when it is left); a
 // change this page made itself (its request id, api.js) is not news to it.
 
@@ -18,18 +19,38 @@ export function connect(url, isOwn) {
   const tell = (change) => {
     for (const watcher of [...watchers]) watcher(change);
   };
-  const source = new EventSource(url, { withCredentials: true });
-  source.addEventListener('change', (event) => {
-    let change;
-    try {
-      change = JSON.parse(event.data);
-    } catch {
-      return;
-    }
-    if (change.request && isOwn(change.request)) return;
-    tell(change);
-  });
-  source.addEventListener('reset', () => tell({ reset: true }));
+  // A browser gives up on a stream answered with anything but 200 (a proxy's 503 while the
+  // instances restart, too many streams): the app tries again, after 5 s, then up to a minute
+  // apart. A new stream cannot say what the closed one missed: the views are told to reload.
+  let pause = 5000;
+  let live = false;
+  const open = () => {
+    const source = new EventSource(url, { withCredentials: true });
+    source.addEventListener('ready', () => {
+      if (live === null) tell({ reset: true });
+      live = true;
+      pause = 5000;
+    });
+    source.addEventListener('change', (event) => {
+      let change;
+      try {
+        change = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (change.request && isOwn(change.request)) return;
+      tell(change);
+    });
+    source.addEventListener('reset', () => tell({ reset: true }));
+    source.addEventListener('error', () => {
+      if (source.readyState !== EventSource.CLOSED) return;
+      // `null`: it was live once, and what came meanwhile is not known.
+      if (live) live = null;
+      setTimeout(open, pause);
+      pause = Math.min(pause * 2, 60000);
+    });
+  };
+  open();
   return (watcher) => {
     watchers.add(watcher);
     return () => watchers.delete(watcher);

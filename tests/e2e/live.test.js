@@ -151,3 +151,30 @@ test('an open form says who else has the record open', async () => {
   assert.equal(put.status, 200);
   assert.equal((await put.json()).others.length, 2, 'both tabs');
 });
+
+test('a stream refused for a while is opened again, and the list is told to reload', async () => {
+  // The first answers are a proxy's 503 (the instances restarting): the browser gives up on
+  // them; the app opens a new stream itself.
+  let refused = 0;
+  await context.route('**/api/_events', async (route) => {
+    if (refused < 1) {
+      refused += 1;
+      await route.fulfill({ status: 503, contentType: 'application/json', body: '{"code":"unavailable","message":"restarting"}' });
+    } else {
+      await route.continue();
+    }
+  });
+  const tab = await context.newPage();
+  watchErrors(tab, consoleErrors);
+  await tab.goto(`${demo.base}#/posts`);
+  await tab.locator('table.list tbody tr').first().waitFor();
+  await tab.waitForTimeout(6000);
+  assert.equal(refused, 1);
+  const made = await api('POST', '/posts', { title: 'After the restart', author_id: 1 });
+  assert.equal(made.status, 201);
+  await tab.getByText('1 change since this page was shown').waitFor({ timeout: 3000 });
+  // The browser logs the 503 this test made: that one is expected.
+  const provoked = /status of 503/;
+  assert.equal(consoleErrors.filter((e) => provoked.test(e)).length, 1);
+  consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !provoked.test(e)));
+});
