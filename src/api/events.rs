@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::auth::{Action, Principal};
+use crate::auth::Principal;
 use crate::db::{EntityRef, audit};
 use crate::events::Event;
 
@@ -95,7 +95,7 @@ pub async fn stream(State(state): State<AppState>, request: Request) -> Result<R
                 {
                     replayed.insert(event.position);
                     last = last.max(event.position);
-                    if visible(&who, &event) {
+                    if who.follows(&event.entity) {
                         first.push(change(&event));
                     }
                 }
@@ -161,7 +161,7 @@ impl Feed {
                 }
                 received = self.live.recv() => match received {
                     Ok(event) => {
-                        if self.replayed.remove(&event.position) || !visible(&self.who, &event) {
+                        if self.replayed.remove(&event.position) || !self.who.follows(&event.entity) {
                             continue;
                         }
                         let sent = change(&event);
@@ -187,11 +187,6 @@ impl Feed {
             Err(_) => false,
         }
     }
-}
-
-/// Whether `who` is sent `event`.
-fn visible(who: &Principal, event: &Event) -> bool {
-    who.can(&event.entity, Action::View) && !who.scopes.contains_key(&event.entity)
 }
 
 /// The event that says the stream is live, at `position` of the log.

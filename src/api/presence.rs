@@ -31,7 +31,7 @@ fn checked(state: &AppState, who: &Principal, entity: &str, id: &str, viewer: &s
     if !described || !who.can(entity, Action::View) {
         return Err(ApiError::not_found(format!("no entity \"{entity}\" here")));
     }
-    if who.scopes.contains_key(entity) {
+    if !who.follows(entity) {
         return Err(ApiError::forbidden(
             "your role reaches some records of this entity only: who has one open is not said",
         ));

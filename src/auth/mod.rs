@@ -107,6 +107,13 @@ impl Principal {
         allows(&self.permissions, entity, action)
     }
 
+    /// Whether this user is told of every change to `entity` (live updates, who has a record
+    /// open): they may view it and reach all of its rows; with a row scope, an event could
+    /// not say whether its row is theirs without a read per event.
+    pub fn follows(&self, entity: &str) -> bool {
+        self.can(entity, Action::View) && !self.scopes.contains_key(entity)
+    }
+
     /// `Ok` if allowed, else the 403 to answer.
     pub fn require(&self, entity: &str, action: Action) -> Result<(), Error> {
         if self.can(entity, action) {

@@ -44,28 +44,6 @@ pub fn entity() -> Entity {
         .field(Field::string("cause").label("Caused by"))
 }
 
-/// The index of the audit log's field `name`.
-pub(super) fn field_index(audit: &Entity, name: &str) -> usize {
-    audit
-        .fields
-        .iter()
-        .position(|f| f.name == name)
-        .expect("a field of the audit log")
-}
-
-/// A condition on the audit log's field `name`: `comparison` with `value`.
-pub(super) fn filter(
-    audit: &Entity,
-    name: &str,
-    comparison: crate::query::Comparison,
-    value: Value,
-) -> crate::query::Filter {
-    crate::query::Filter {
-        field: field_index(audit, name),
-        condition: crate::query::Condition::Compare(comparison, value),
-    }
-}
-
 impl Db {
     /// Creates the audit table if it is not there, and adds what older versions of it lack.
     pub async fn ensure_audit_table(&self) -> Result<(), Error> {

@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use super::audit;
 use super::{Db, EntityRef, Error, Record};
-use crate::query::{Comparison, Condition, Filter, ListQuery, Page, SortKey};
-use crate::schema::{CountMode, Direction, Value};
+use crate::query::{Comparison, Condition, Filter, ListQuery};
+use crate::schema::{Direction, Value};
 
 impl Db {
     /// The audit rows after `position` (an audit id), oldest first, at most `limit`.
@@ -20,7 +19,7 @@ impl Db {
         position: i64,
         limit: u64,
     ) -> Result<Vec<Record>, Error> {
-        let after = audit::filter(audit, "id", Comparison::Gt, Value::Int(position));
+        let after = super::compare(audit, "id", Comparison::Gt, Value::Int(position));
         self.all(audit, &feed(audit, vec![after], Direction::Asc, limit))
             .await
     }
@@ -33,7 +32,7 @@ impl Db {
         ids: &[i64],
     ) -> Result<Vec<Record>, Error> {
         let among = Filter {
-            field: audit::field_index(audit, "id"),
+            field: super::field_index(audit, "id"),
             condition: Condition::In(ids.iter().map(|id| Value::Int(*id)).collect()),
         };
         let limit = ids.len() as u64;
@@ -98,18 +97,5 @@ impl Db {
 
 /// The audit log's rows matching `filters`, by id in `direction`, at most `limit`.
 fn feed(audit: &EntityRef, filters: Vec<Filter>, direction: Direction, limit: u64) -> ListQuery {
-    ListQuery {
-        filters,
-        sets: Vec::new(),
-        search: None,
-        sort: vec![SortKey {
-            field: audit::field_index(audit, "id"),
-            direction,
-            shown: false,
-        }],
-        page: Page::All { max_rows: limit },
-        count: CountMode::None,
-        after: None,
-        scope: None,
-    }
+    ListQuery::rows(filters, super::field_index(audit, "id"), direction, limit)
 }

@@ -15,9 +15,9 @@ use super::driver::Conn;
 use super::sets;
 use super::tx::Tx;
 use super::{EntityRef, Error, Record, key_text, sql};
-use crate::query::{Condition, Filter, ListQuery, Page, SortKey};
+use crate::query::{Condition, Filter, ListQuery};
 use crate::schema::{
-    self, CountMode, Direction, Entity, FieldErrors, FieldType, Relation, Value, WriteError, value,
+    self, Direction, Entity, FieldErrors, FieldType, Relation, Value, WriteError, value,
 };
 
 /// The children a write body gives, per inline relation (its index in `entity.relations`).
@@ -71,23 +71,11 @@ fn children_query(child: &Entity, relation: &Relation, owners: &[Value]) -> List
     let position = |name: &str| child.fields.iter().position(|f| f.name == name);
     let fk = position(&relation.foreign_key).expect("checked by Schema::new");
     let key = position(&child.primary_key).expect("checked by Schema::new");
-    ListQuery {
-        filters: vec![Filter {
-            field: fk,
-            condition: Condition::In(owners.to_vec()),
-        }],
-        sets: Vec::new(),
-        search: None,
-        sort: vec![SortKey {
-            field: key,
-            direction: Direction::Asc,
-            shown: false,
-        }],
-        page: Page::All { max_rows: u64::MAX },
-        count: CountMode::None,
-        after: None,
-        scope: None,
-    }
+    let owned = Filter {
+        field: fk,
+        condition: Condition::In(owners.to_vec()),
+    };
+    ListQuery::rows(vec![owned], key, Direction::Asc, u64::MAX)
 }
 
 /// Adds to `records` of `parent` their inline children, with the keys those hold in their

@@ -274,3 +274,27 @@ impl Db {
         self.pool.close().await;
     }
 }
+
+/// The index of the field `name` of one of autoadmin's own tables (the audit log, presence),
+/// whose fields are known.
+fn field_index(table: &Entity, name: &str) -> usize {
+    table
+        .fields
+        .iter()
+        .position(|f| f.name == name)
+        .expect("a field of autoadmin's own table")
+}
+
+/// A condition on the field `name` of one of autoadmin's own tables: `comparison` with
+/// `value`.
+fn compare(
+    table: &Entity,
+    name: &str,
+    comparison: crate::query::Comparison,
+    value: Value,
+) -> crate::query::Filter {
+    crate::query::Filter {
+        field: field_index(table, name),
+        condition: crate::query::Condition::Compare(comparison, value),
+    }
+}

@@ -3,8 +3,8 @@
 //! database, so every instance sees the forms open through the others.
 
 use super::{Db, Error, Record};
-use crate::query::{Comparison, Condition, Filter, ListQuery, Page};
-use crate::schema::{CountMode, Entity, Field, Value};
+use crate::query::{Comparison, ListQuery};
+use crate::schema::{Direction, Entity, Field, Value};
 
 const TABLE: &str = "autoadmin_presence";
 
@@ -67,32 +67,19 @@ impl Db {
         })
         .await?;
         let table = self::entity();
-        let index = |name: &str| {
-            table
-                .fields
-                .iter()
-                .position(|f| f.name == name)
-                .unwrap_or(0)
-        };
-        let filter = |name: &str, comparison, value| Filter {
-            field: index(name),
-            condition: Condition::Compare(comparison, value),
-        };
-        let others = ListQuery {
-            filters: vec![
+        let filter =
+            |name: &str, comparison, value| super::compare(&table, name, comparison, value);
+        let others = ListQuery::rows(
+            vec![
                 filter("entity", Comparison::Eq, text(entity)),
                 filter("record_id", Comparison::Eq, text(record_id)),
                 filter("viewer", Comparison::Ne, text(viewer)),
                 filter("seen_until", Comparison::Gte, Value::Int(now)),
             ],
-            sets: Vec::new(),
-            search: None,
-            sort: Vec::new(),
-            page: Page::All { max_rows: 100 },
-            count: CountMode::None,
-            after: None,
-            scope: None,
-        };
+            super::field_index(&table, "viewer"),
+            Direction::Asc,
+            100,
+        );
         let rows = self.all(&table, &others).await?;
         Ok(rows.iter().map(viewer_of).collect())
     }

@@ -10,8 +10,8 @@ use serde_json::{Map, Value as Json};
 use super::audit::{Actor, Change};
 use super::error::Operation;
 use super::{Db, EntityRef, Error, Record, sql};
-use crate::query::{Comparison, ListQuery, Page, SortKey};
-use crate::schema::{Changes, CountMode, Direction, Entity, FieldType, Value, value};
+use crate::query::{Comparison, ListQuery};
+use crate::schema::{Changes, Direction, Entity, FieldType, Value, value};
 
 /// What a restore brought back: the record, and how many rows of each entity (or table)
 /// came back with it.
@@ -162,24 +162,14 @@ impl Db {
         cause: &str,
     ) -> Result<Vec<Entry>, Error> {
         let equals = |name: &str, text: &str| {
-            super::audit::filter(audit, name, Comparison::Eq, Value::Text(text.to_owned()))
+            super::compare(audit, name, Comparison::Eq, Value::Text(text.to_owned()))
         };
-        let list_query = ListQuery {
-            filters: vec![equals("request_id", request), equals("cause", cause)],
-            sets: Vec::new(),
-            search: None,
-            sort: vec![SortKey {
-                field: super::audit::field_index(audit, "id"),
-                direction: Direction::Asc,
-                shown: false,
-            }],
-            page: Page::All {
-                max_rows: self.max_cascade_rows.saturating_add(1),
-            },
-            count: CountMode::None,
-            after: None,
-            scope: None,
-        };
+        let list_query = ListQuery::rows(
+            vec![equals("request_id", request), equals("cause", cause)],
+            super::field_index(audit, "id"),
+            Direction::Asc,
+            self.max_cascade_rows.saturating_add(1),
+        );
         let rows = self.all(audit, &list_query).await?;
         let mut entries = Vec::with_capacity(rows.len());
         for row in rows {

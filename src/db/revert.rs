@@ -13,8 +13,8 @@ use super::error::Operation;
 use super::sql::{self, Sql};
 use super::tx::{Tx, Written};
 use super::{Db, EntityRef, Error, Record};
-use crate::query::{Comparison, ListQuery, Page, SortKey};
-use crate::schema::{CountMode, Direction, Entity, FieldType, Value, value};
+use crate::query::{Comparison, ListQuery};
+use crate::schema::{Direction, Entity, FieldType, Value, value};
 
 /// What a revert undid.
 #[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -109,28 +109,20 @@ async fn claim(tx: &mut Tx, id: &str) -> Result<(), Error> {
 /// The next page of the import's audit rows, newest first, before the row `last`.
 fn changes_of(tx: &Tx, audit: &Entity, id: &str, last: Option<i64>) -> Sql {
     let equals = |name: &str, text: &str| {
-        audit::filter(audit, name, Comparison::Eq, Value::Text(text.to_owned()))
+        super::compare(audit, name, Comparison::Eq, Value::Text(text.to_owned()))
     };
     let mut filters = vec![
         equals("request_id", id),
         equals("cause", "import"),
         equals("entity", &tx.entity.name),
     ];
-    filters.extend(last.map(|last| audit::filter(audit, "id", Comparison::Lt, Value::Int(last))));
-    let list_query = ListQuery {
+    filters.extend(last.map(|last| super::compare(audit, "id", Comparison::Lt, Value::Int(last))));
+    let list_query = ListQuery::rows(
         filters,
-        sets: Vec::new(),
-        search: None,
-        sort: vec![SortKey {
-            field: audit::field_index(audit, "id"),
-            direction: Direction::Desc,
-            shown: false,
-        }],
-        page: Page::All { max_rows: PAGE },
-        count: CountMode::None,
-        after: None,
-        scope: None,
-    };
+        super::field_index(audit, "id"),
+        Direction::Desc,
+        PAGE,
+    );
     sql::list(tx.db.dialect(), &tx.db.catalog, audit, &list_query)
 }
 

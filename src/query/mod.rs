@@ -68,6 +68,32 @@ pub struct ListQuery {
     pub scope: Option<Vec<Vec<Filter>>>,
 }
 
+impl ListQuery {
+    /// The rows matching all of `filters`, by the field at `sort` in `direction`, at most
+    /// `max_rows`, not counted: the query autoadmin makes of its own tables and relations.
+    pub fn rows(
+        filters: Vec<Filter>,
+        sort: usize,
+        direction: Direction,
+        max_rows: u64,
+    ) -> ListQuery {
+        ListQuery {
+            filters,
+            sets: Vec::new(),
+            search: None,
+            sort: vec![SortKey {
+                field: sort,
+                direction,
+                shown: false,
+            }],
+            page: Page::All { max_rows },
+            count: CountMode::None,
+            after: None,
+            scope: None,
+        }
+    }
+}
+
 /// One condition on a many-to-many relation (an index into `entity.relations`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SetFilter {
