@@ -81,6 +81,8 @@ pub enum BuildError {
     Database(#[from] db::Error),
     #[error("[auth]: {0}")]
     Auth(String),
+    #[error("[admin] {0}")]
+    Admin(String),
 }
 
 /// Collects descriptors and settings; [`AdminBuilder::build`] checks them and connects.
@@ -271,6 +273,20 @@ impl AdminBuilder {
             }
             (None, None) => (Arc::new(auth::Open) as Arc<dyn auth::AuthPolicy>, None),
         };
+        let replicas = match settings.replica_urls.as_slice() {
+            [] => None,
+            _ if db.dialect().log_position().is_none() => {
+                return Err(BuildError::Admin(
+                    "replica_urls: read replicas are PostgreSQL's; this database is not".into(),
+                ));
+            }
+            urls => Some(Arc::new(db::Replicas::start(
+                &db,
+                urls,
+                &(&settings).into(),
+                settings.replica_max_lag,
+            ))),
+        };
         let imports = Arc::new(tokio::sync::Semaphore::new(settings.max_imports as usize));
         // An id of the audit log passed over is looked for as long as its write may still
         // commit: a transaction's statements each have the statement timeout.
@@ -296,6 +312,7 @@ impl AdminBuilder {
                 restricted: Default::default(),
                 events,
                 event_streams,
+                replicas,
             }),
             notes: Arc::new(notes),
         })
@@ -376,6 +393,9 @@ impl Admin {
     /// server stopped.
     pub async fn close(&self) {
         self.end_streams().await;
+        if let Some(replicas) = &self.state.replicas {
+            replicas.close().await;
+        }
         self.state.db.close().await;
     }
 }

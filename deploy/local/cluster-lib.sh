@@ -14,14 +14,22 @@ HAPROXY_PG_PORT=18110
 HAPROXY_GALERA_PORT=18120
 INSTANCES="${AUTOADMIN_CLUSTER_INSTANCES:-2}"
 CLUSTER_PASSWORD="cluster-admin-password"
+# Debian keeps PostgreSQL's server programs (initdb, pg_ctl) out of PATH.
+PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 
 as_postgres() {
   runuser -u postgres -- "$@"
 }
 
+# Whether process `pid` runs: a killed one whose parent has not reaped it yet (a zombie;
+# the container's first process reaps late) does not.
+alive() {
+  kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != "Z" ]
+}
+
 # Whether the process whose pid is the first line of `file` runs.
 running() {
-  [ -f "$1" ] && kill -0 "$(head -1 "$1")" 2>/dev/null
+  [ -f "$1" ] && alive "$(head -1 "$1")"
 }
 
 # Waits up to `secs` seconds for `url` to answer 200.
@@ -59,10 +67,13 @@ stop_pid() {
   local file="$1" secs="${2:-20}" pid i
   [ -f "$file" ] || return 0
   pid="$(head -1 "$file")"
-  if kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid"; then
     kill "$pid" 2>/dev/null || true
-    for i in $(seq 1 $((secs * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    for i in $(seq 1 $((secs * 10))); do alive "$pid" || break; sleep 0.1; done
+    if alive "$pid"; then
+      echo "pid $pid ($file) did not stop within ${secs}s: killed" >&2
+      kill -9 "$pid" 2>/dev/null || true
+    fi
   fi
   rm -f "$file"
 }

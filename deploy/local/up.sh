@@ -152,13 +152,20 @@ migrate() {
   fi
 }
 
-# The instances' shared config: the same secret and users everywhere (stateless instances),
-# HAProxy as the trusted proxy, events followed often.
+# The instances' config: the same secret and users everywhere (stateless instances), HAProxy
+# as the trusted proxy, events followed often; the PostgreSQL ones read from the replica.
 instance_config() {
   [ -f "$dir/secret" ] || head -c 48 /dev/urandom | base64 | tr -d '\n/+=' > "$dir/secret"
   [ -f "$dir/admin.hash" ] ||
     printf '%s' "$CLUSTER_PASSWORD" | "$bin" hash-password > "$dir/admin.hash"
-  cat > "$dir/cluster.toml" <<TOML
+  write_config "$dir/cluster-postgres.toml" \
+    "replica_urls = [\"postgres://postgres@127.0.0.1:$PG_REPLICA_PORT/autoadmin\"]"
+  write_config "$dir/cluster-galera.toml" ""
+}
+
+# One backend's config file, with `extra` lines in [admin].
+write_config() {
+  cat > "$1" <<TOML
 # Written by deploy/local/up.sh: what every instance of the local cluster shares.
 [admin]
 title = "Blog admin (cluster)"
@@ -169,6 +176,7 @@ events_heartbeat_secs = 5
 request_timeout_secs = 10
 acquire_timeout_secs = 3
 statement_timeout_secs = 10
+$2
 
 [auth]
 revocation_delay_secs = 1
@@ -184,15 +192,15 @@ password_hash = "$(cat "$dir/admin.hash")"
 TOML
 }
 
-# Instance `name` on `port` over `url`; the first of a backend starts alone (it makes
-# autoadmin's own tables), the others after it.
+# Instance `name` on `port` over `url` with the config file `config`; the first of a backend
+# starts alone (it makes autoadmin's own tables), the others after it.
 start_instance() {
-  local name="$1" port="$2" url="$3"
+  local name="$1" port="$2" url="$3" config="$4"
   running "$dir/instances/$name.pid" && return
   mkdir -p "$dir/instances"
   AUTOADMIN_SECRET="$(cat "$dir/secret")" AUTOADMIN_DATABASE_URL="$url" \
     AUTOADMIN_BIND="127.0.0.1:$port" RUST_LOG="${RUST_LOG:-info}" \
-    nohup "$bin" serve --config "$dir/cluster.toml" --config "$root/config/blog.toml" \
+    nohup "$bin" serve --config "$config" --config "$root/config/blog.toml" \
     >"$dir/instances/$name.log" 2>&1 &
   echo $! > "$dir/instances/$name.pid"
   wait_http "http://127.0.0.1:$port/admin/api/health" 60 ||
@@ -202,11 +210,11 @@ start_instance() {
 start_instances() {
   local i
   for i in $(seq 0 $((INSTANCES - 1))); do
-    start_instance "pg$i" $((PG_INSTANCE_PORT + i)) "$PG_POOLER_URL"
+    start_instance "pg$i" $((PG_INSTANCE_PORT + i)) "$PG_POOLER_URL" "$dir/cluster-postgres.toml"
   done
   for i in 0 1 2; do
     start_instance "galera$i" $((GALERA_INSTANCE_PORT + i)) \
-      "mysql://root@127.0.0.1:$((GALERA_PORT + i))/autoadmin"
+      "mysql://root@127.0.0.1:$((GALERA_PORT + i))/autoadmin" "$dir/cluster-galera.toml"
   done
 }
 

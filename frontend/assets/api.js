@@ -49,6 +49,23 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
     return id;
   };
 
+  // With read replicas (replica_urls), a write's answer says how far it reached the
+  // primary's log (`X-Write-Position`), and the page's reads ask to see at least that much
+  // (`X-Read-After`), whichever instance serves them. Kept for the tab: a reload still reads
+  // its own writes.
+  let readAfter = sessionStorage.getItem('autoadmin.readAfter');
+  const position = (text) => {
+    const [high, low] = text.split('/');
+    return (BigInt(`0x${high}`) << 32n) | BigInt(`0x${low}`);
+  };
+  const noteWrite = (headers) => {
+    const written = headers.get('X-Write-Position');
+    if (!written || !/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i.test(written)) return;
+    if (readAfter && position(readAfter) >= position(written)) return;
+    readAfter = written;
+    sessionStorage.setItem('autoadmin.readAfter', written);
+  };
+
   const url = (path, query = {}) => {
     const target = new URL(`${base}${path}`, location.href);
     for (const [key, value] of Object.entries(query)) {
@@ -69,6 +86,7 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (ifMatch) headers['If-Match'] = ifMatch;
     if (method !== 'GET') headers['X-Request-Id'] = ownId();
+    else if (readAfter) headers['X-Read-After'] = readAfter;
     inFlight += 1;
     onActivity(true);
     try {
@@ -89,6 +107,7 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
         await response.body?.cancel();
         await new Promise((resolve) => setTimeout(resolve, retryDelay(retryAfter)));
       }
+      noteWrite(response.headers);
       const text = await response.text();
       let data = null;
       try {

@@ -42,6 +42,8 @@ pub fn layer(settings: &AdminSettings) -> Option<tower_http::cors::CorsLayer> {
                 HeaderName::from_static("x-request-id"),
                 // A live-updates stream resumed from another origin with fetch.
                 HeaderName::from_static("last-event-id"),
+                // Read replicas: read at least what this position holds (replicas.rs).
+                HeaderName::from_static(super::replicas::READ_AFTER),
             ])
             .expose_headers([
                 HeaderName::from_static("x-total-count"),
@@ -51,6 +53,7 @@ pub fn layer(settings: &AdminSettings) -> Option<tower_http::cors::CorsLayer> {
                 header::LOCATION,
                 header::ETAG,
                 HeaderName::from_static("x-request-id"),
+                HeaderName::from_static(super::replicas::WRITE_POSITION),
             ])
             .max_age(std::time::Duration::from_secs(600)),
     )

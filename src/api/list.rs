@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
 use super::extract::EntityPath;
+use super::replicas::ReadFrom;
 use super::{AppState, export, request_id};
 use crate::auth::{Action, Principal};
 use crate::db::{Batches, EntityRef, Page, Total};
@@ -18,6 +19,7 @@ type Result<T> = std::result::Result<T, ApiError>;
 pub async fn list(
     State(state): State<AppState>,
     who: Principal,
+    reads: ReadFrom,
     EntityPath(entity): EntityPath,
     RawQuery(query_string): RawQuery,
     OriginalUri(uri): OriginalUri,
@@ -29,13 +31,22 @@ pub async fn list(
         .get(header::RANGE)
         .map(|v| v.to_str().unwrap_or("(not text)"));
     let list_query = query::parse(&entity, &query_string, range, limits(&state, &entity))?;
-    respond(&state, &entity, list_query, uri.path(), &query_string).await
+    respond(
+        &state,
+        reads.db(&state),
+        &entity,
+        list_query,
+        uri.path(),
+        &query_string,
+    )
+    .await
 }
 
 /// The rows `list_query` selects: a page (with its range, total and next link) or, without
 /// paging parameters, every row streamed.
 pub(super) async fn respond(
     state: &AppState,
+    db: &crate::db::Db,
     entity: &EntityRef,
     list_query: ListQuery,
     path: &str,
@@ -43,11 +54,11 @@ pub(super) async fn respond(
 ) -> Result<Response> {
     let threshold = state.settings.count_threshold;
     if let query::Page::All { max_rows } = list_query.page {
-        let total = state.db.total(entity, &list_query, threshold).await?;
-        let batches = state.db.stream_list(entity, &list_query).await?;
+        let total = db.total(entity, &list_query, threshold).await?;
+        let batches = db.stream_list(entity, &list_query).await?;
         return Ok(every_row(entity, total, max_rows, batches));
     }
-    let page = state.db.list(entity, &list_query, threshold).await?;
+    let page = db.list(entity, &list_query, threshold).await?;
     let next = query::next_link(
         entity,
         &list_query,
@@ -64,11 +75,12 @@ pub(super) async fn respond(
 pub async fn export_csv(
     State(state): State<AppState>,
     who: Principal,
+    reads: ReadFrom,
     EntityPath(entity): EntityPath,
     RawQuery(query_string): RawQuery,
 ) -> Result<Response> {
     let (list_query, format) = export_query(&state, &who, &entity, query_string, "export.csv")?;
-    let (columns, batches) = state.db.stream_export(&entity, &list_query).await?;
+    let (columns, batches) = reads.db(&state).stream_export(&entity, &list_query).await?;
     Ok(export::csv_response(
         &entity,
         columns,
@@ -102,6 +114,7 @@ fn export_query(
 pub async fn export_xlsx(
     State(state): State<AppState>,
     who: Principal,
+    reads: ReadFrom,
     EntityPath(entity): EntityPath,
     RawQuery(query_string): RawQuery,
 ) -> Result<Response> {
@@ -111,7 +124,7 @@ pub async fn export_xlsx(
             "_delimiter and _bom are options of export.csv: a workbook has neither",
         ));
     }
-    let rows = state.db.count(&entity, &list_query).await?;
+    let rows = reads.db(&state).count(&entity, &list_query).await?;
     if rows >= MAX_ROWS {
         return Err(ApiError::unprocessable(format!(
             "{rows} rows match: a sheet holds at most {} below its header row; narrow the \
@@ -119,7 +132,7 @@ pub async fn export_xlsx(
             MAX_ROWS - 1
         )));
     }
-    let (columns, batches) = state.db.stream_export(&entity, &list_query).await?;
+    let (columns, batches) = reads.db(&state).stream_export(&entity, &list_query).await?;
     Ok(export::xlsx_response(
         &entity,
         columns,
@@ -133,6 +146,7 @@ pub async fn export_xlsx(
 pub async fn aggregate(
     State(state): State<AppState>,
     who: Principal,
+    reads: ReadFrom,
     EntityPath(entity): EntityPath,
     RawQuery(query_string): RawQuery,
 ) -> Result<axum::Json<Vec<serde_json::Value>>> {
@@ -140,7 +154,10 @@ pub async fn aggregate(
     let query_string = query_string.unwrap_or_default();
     let (aggregate, list_query) =
         query::parse_aggregate(&entity, &query_string, limits(&state, &entity))?;
-    let groups = state.db.aggregate(&entity, &aggregate, &list_query).await?;
+    let groups = reads
+        .db(&state)
+        .aggregate(&entity, &aggregate, &list_query)
+        .await?;
     Ok(axum::Json(groups))
 }
 

@@ -54,6 +54,7 @@ mod list;
 mod meta;
 mod presence;
 mod record;
+mod replicas;
 pub mod request_id;
 mod restore;
 mod send_deadline;
@@ -121,6 +122,9 @@ pub struct State {
     pub events: Arc<crate::events::Hub>,
     /// Places for live-update streams (`max_event_streams`); `None`: live updates are off.
     pub event_streams: Option<Arc<tokio::sync::Semaphore>>,
+    /// Read replicas (`replica_urls`) and the writes of each client; `None`: every read on
+    /// the database itself.
+    pub replicas: Option<Arc<crate::db::Replicas>>,
 }
 
 /// The schemas restricted by field permissions and row scopes (`schema::access`), made once
@@ -251,6 +255,10 @@ fn api(state: AppState) -> Router {
         .fallback(meta::not_found)
         .method_not_allowed_fallback(meta::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            replicas::remember_writes,
+        ))
         .with_state(state)
 }
 

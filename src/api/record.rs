@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use super::body::JsonObject;
 use super::error::ApiError;
 use super::extract::{EntityPath, IfMatch, RecordPath};
+use super::replicas::ReadFrom;
 use super::{AppState, request_id};
 use crate::auth::{Action, Principal};
 use crate::db::{self, EntityRef, Record};
@@ -81,18 +82,25 @@ pub(super) fn read_only_refusal(state: &AppState, path: &str) -> Option<ApiError
 pub async fn get(
     State(state): State<AppState>,
     who: Principal,
+    reads: ReadFrom,
     target: RecordPath,
     request_headers: HeaderMap,
 ) -> Result<Response> {
     who.require(&target.entity.name, Action::View)?;
     let (json, etag) = if target.entity.version_field.is_some() {
-        let record = state.db.get(&target.entity, target.key.clone()).await;
+        let record = reads
+            .db(&state)
+            .get(&target.entity, target.key.clone())
+            .await;
         let record = record.map_err(|err| target.error(err))?;
         let etag = db::etag(&target.entity, &record);
         (serde_json::to_vec(&record).unwrap_or_default(), etag)
     } else {
         // The row goes straight into JSON; its version is that JSON's.
-        let json = state.db.get_json(&target.entity, target.key.clone()).await;
+        let json = reads
+            .db(&state)
+            .get_json(&target.entity, target.key.clone())
+            .await;
         let json = json.map_err(|err| target.error(err))?;
         let etag = db::etag_of_json(&json);
         (json, etag)

@@ -91,7 +91,15 @@ pub async fn list(
     let limits = list::limits(&state, &entity);
     let mut list_query = query::parse(&entity, &query_string, range, limits)?;
     list_query.scope = readable(&state, &entity, &who);
-    list::respond(&state, &entity, list_query, uri.path(), &query_string).await
+    list::respond(
+        &state,
+        &state.db,
+        &entity,
+        list_query,
+        uri.path(),
+        &query_string,
+    )
+    .await
 }
 
 /// The view `id` as `who` may read it, or 404.

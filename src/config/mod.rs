@@ -76,6 +76,10 @@ pub struct AdminSettings {
     /// PostgreSQL: record writes made outside autoadmin in the audit log (a trigger per
     /// entity's table), so that they reach the live updates and the records' history.
     pub watch_external: bool,
+    /// PostgreSQL streaming replicas that serve reads (list, get, count, aggregate, export).
+    pub replica_urls: Vec<String>,
+    /// A replica further behind the primary than this serves no read.
+    pub replica_max_lag: Duration,
     /// The dashboard's panels (`[[dashboard.panel]]`), checked against the schema; none: the
     /// latest records of each entity.
     pub dashboard: Vec<crate::dashboard::Panel>,
@@ -115,6 +119,8 @@ impl Default for AdminSettings {
             events_heartbeat: Duration::from_secs(15),
             max_event_streams: 1000,
             watch_external: false,
+            replica_urls: Vec::new(),
+            replica_max_lag: Duration::from_millis(2000),
         }
     }
 }
@@ -185,6 +191,9 @@ struct RawAdmin {
     events_heartbeat_secs: Option<u64>,
     max_event_streams: Option<u32>,
     watch_external: Option<bool>,
+    #[serde(default)]
+    replica_urls: Vec<String>,
+    replica_max_lag_ms: Option<u64>,
 }
 
 /// Loads and checks several files as one schema; the first `[admin]` and `[auth]` tables
@@ -422,6 +431,10 @@ fn settings(raw: RawAdmin) -> Result<AdminSettings, String> {
         )?,
         max_event_streams: raw.max_event_streams.unwrap_or(defaults.max_event_streams),
         watch_external: raw.watch_external.unwrap_or(defaults.watch_external),
+        replica_urls: check_replicas(raw.replica_urls)?,
+        replica_max_lag: raw
+            .replica_max_lag_ms
+            .map_or(defaults.replica_max_lag, Duration::from_millis),
         locale: match raw.locale {
             Some(locale) if !LOCALES.contains(&locale.as_str()) => {
                 return Err(format!(
@@ -432,6 +445,20 @@ fn settings(raw: RawAdmin) -> Result<AdminSettings, String> {
             locale => locale,
         },
     })
+}
+
+/// Read replicas are PostgreSQL's (streaming replication): `postgres://` URLs.
+fn check_replicas(urls: Vec<String>) -> Result<Vec<String>, String> {
+    for url in &urls {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            let scheme = url.split_once("://").map_or("(none)", |(scheme, _)| scheme);
+            return Err(format!(
+                "replica_urls: read replicas are PostgreSQL streaming replicas (postgres://…); \
+                 this one's scheme is {scheme}"
+            ));
+        }
+    }
+    Ok(urls)
 }
 
 /// The languages the admin app ships (frontend/i18n/).

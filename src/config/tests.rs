@@ -384,6 +384,13 @@ fn bad_files_name_file_entity_and_field() {
         "blog.toml: entity \"login\": \"login\" is taken by one of autoadmin's routes (/login): give the entity another name (its table stays: table = \"authors\")",
     );
     check(
+        &GOOD.replace(
+            "title = \"Blog\"",
+            "title = \"Blog\"\nreplica_urls = [\"mysql://replica/blog\"]",
+        ),
+        "blog.toml: replica_urls: read replicas are PostgreSQL streaming replicas (postgres://…); this one's scheme is mysql",
+    );
+    check(
         &GOOD.replace("title = \"Blog\"", "title = \"Blog\"\nevents_poll_ms = 5"),
         "blog.toml: events_poll_ms must be at least 10",
     );

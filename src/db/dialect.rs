@@ -284,6 +284,28 @@ impl Dialect {
         }
     }
 
+    /// The primary's log position now, as a number and a 0 (PostgreSQL's WAL position, in
+    /// bytes): a replica that has replayed this far has every write committed before.
+    /// `None`: no read replicas on this backend.
+    pub fn log_position(self) -> Option<&'static str> {
+        match self {
+            Dialect::Postgres => Some("SELECT (pg_current_wal_lsn() - '0/0')::bigint, 0"),
+            Dialect::MySql | Dialect::Sqlite => None,
+        }
+    }
+
+    /// How far a replica has replayed the primary's log (as `log_position` counts), and 1
+    /// if it is a replica at all (in recovery), else 0.
+    pub fn replayed_position(self) -> Option<&'static str> {
+        match self {
+            Dialect::Postgres => Some(
+                "SELECT COALESCE((pg_last_wal_replay_lsn() - '0/0')::bigint, -1), \
+                 CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END",
+            ),
+            Dialect::MySql | Dialect::Sqlite => None,
+        }
+    }
+
     /// Where writes made outside autoadmin can be seen (PostgreSQL): the trigger function
     /// (`migrations/postgres/autoadmin_external.sql`), and the script that puts its trigger on
     /// `table` (quoted) with `arguments`, unless it is there with them already.

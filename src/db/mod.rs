@@ -45,6 +45,7 @@ pub(crate) mod pool;
 mod pooler;
 mod postgres;
 mod presence;
+mod replicas;
 mod restore;
 mod revert;
 mod sessions;
@@ -76,6 +77,7 @@ pub use jobs::JobRow;
 pub use keys::{KeyRow, MAX_KEYS_PER_USER};
 pub use presence::Viewer;
 pub use read::{Page, Total};
+pub use replicas::{Replicas, format_position, parse_position};
 pub use restore::Restored;
 pub use revert::Reverted;
 pub use stream::{Batches, Column};
@@ -221,6 +223,23 @@ impl Db {
             committed: Arc::default(),
             announce: Arc::default(),
             url: Url(Arc::from(url)),
+        })
+    }
+
+    /// A connection pool to the replica at `url` of this database, which reads as this one
+    /// does (the same catalog and foreign keys).
+    pub async fn connect_replica(&self, url: &str, settings: &Settings) -> Result<Db, Error> {
+        let settings = Settings {
+            transaction_pooler: None,
+            ..settings.clone()
+        };
+        let replica = Db::connect(url, &settings, false).await?;
+        Ok(Db {
+            pool: replica.pool,
+            pooler_begin: replica.pooler_begin,
+            url: replica.url,
+            tasks: replica.tasks,
+            ..self.clone()
         })
     }
 

@@ -31,6 +31,7 @@ mod ordering;
 mod overload;
 mod pooler;
 mod proxy;
+mod replicas;
 mod revert;
 mod scopes;
 mod sso;
@@ -42,6 +43,7 @@ mod views;
 mod workbooks;
 
 backend_tests!(
+    replicas::replicas_that_cannot_serve_leave_reads_to_the_database,
     introspection::a_table_named_like_a_route_is_served_under_another_name,
     deadlocks::a_deadlocked_write_is_run_again,
     events::every_write_is_an_event_for_its_viewers,

@@ -11,6 +11,8 @@ import {
   kill,
   login,
   percentile,
+  pgCtl,
+  pgSql,
   request,
   requestRetrying,
   run,
@@ -110,10 +112,11 @@ test('the login limits hold across instances: per user, and per client address b
 });
 
 /**
- * Clients through `proxy` for `seconds`, each reading and updating records of its own, while
- * `during(elapsed)` is called every 100 ms; counts of every outcome.
+ * Clients through `proxy` for `seconds`, each reading and updating records of its own (reading
+ * with `readToken`: another client, which has not written them), while `during(elapsed)` is
+ * called every 100 ms; counts of every outcome.
  */
-async function load(proxy, token, { clients, seconds, during }) {
+async function load(proxy, token, { clients, seconds, during, readToken = token }) {
   const records = [];
   for (let i = 0; i < clients; i += 1) {
     const made = await request(proxy, 'POST', '/authors', { token, body: author() });
@@ -132,7 +135,7 @@ async function load(proxy, token, { clients, seconds, during }) {
         ['GET', `/authors/${records[i]}`],
         ['PUT', `/authors/${records[i]}`, { bio: `update ${n}` }],
       ][n % 3];
-      const answer = await requestRetrying(proxy, method, path, { token, body });
+      const answer = await requestRetrying(proxy, method, path, { token: method === 'GET' ? readToken : token, body });
       counts.requests += 1;
       if (answer.retried) counts.retried += 1;
       if (answer.status !== 200) {
@@ -236,6 +239,145 @@ test('Galera: writers on every node, one node killed mid-load: every acknowledge
   assert(lost.length === 0, `${lost.length} of ${acknowledged.length} acknowledged writes are not in the table: ${JSON.stringify(lost.slice(0, 3))}`);
   return `${acknowledged.length} acknowledged, 0 lost; answers ${JSON.stringify(statuses)}; of ${unanswered.length} not acknowledged, ${phantoms} committed all the same`;
 }, { timeoutMs: 300000 });
+
+test('read replicas: reads go to the replica, a client reads its own writes on any instance, a replica too far behind is skipped', async () => {
+  const [writer, other] = [await login(PG[0]), await login(PG[1])];
+  pgSql(cluster.PG_REPLICA_URL, 'SELECT pg_wal_replay_pause()');
+  try {
+    await sleep(300); // the monitors have seen the replica as it stands
+    const made = await request(PG[0], 'POST', '/authors', { token: writer, body: author() });
+    assert(made.status === 201, `create: ${made.status}`);
+    const written = performance.now();
+    const position = made.headers.get('x-write-position');
+    assert(/^[0-9A-F]+\/[0-9A-F]+$/.test(position || ''), `X-Write-Position: ${position}`);
+    const path = `/authors/${made.body.id}`;
+    // The writer, on the instance it wrote through: remembered there.
+    assert((await request(PG[0], 'GET', path, { token: writer })).status === 200, 'own write, same instance');
+    // On another instance, saying the position.
+    const there = await request(PG[1], 'GET', path, { token: writer, headers: { 'x-read-after': position } });
+    assert(there.status === 200, `own write, another instance with X-Read-After: ${there.status}`);
+    // Another client reads from the replica, which has not replayed the write (paused)...
+    const stale = await request(PG[1], 'GET', path, { token: other });
+    assert(stale.status === 404, `another client, from the replica: ${stale.status} (the replica was not used)`);
+    // ...until the replica is too far behind (replica_max_lag_ms, 2 s): then the primary.
+    let status = 404;
+    while (status === 404 && performance.now() - written < 5000) {
+      await sleep(100);
+      status = (await request(PG[1], 'GET', path, { token: other })).status;
+    }
+    const skipped = performance.now() - written;
+    assert(status === 200, `the lagging replica still served reads ${skipped.toFixed(0)} ms after the write`);
+    assert(skipped >= 1900, `the replica was skipped after ${skipped.toFixed(0)} ms, before its lag reached 2 s`);
+    return `another client saw the write ${skipped.toFixed(0)} ms after it, once the paused replica was 2 s behind; the writer at once on both instances`;
+  } finally {
+    pgSql(cluster.PG_REPLICA_URL, 'SELECT pg_wal_replay_resume()');
+  }
+});
+
+test('a read replica stopped under load: reads carry on from the primary', async () => {
+  const token = await login(cluster.PG_PROXY);
+  // Reads by a client that does not write, so that a replica may serve them.
+  const readToken = await login(cluster.PG_PROXY);
+  // Rows the replica's reads returned (the monitors' position queries read no table).
+  const served = () => Number(pgSql(cluster.PG_REPLICA_URL,
+    "SELECT tup_returned FROM pg_stat_database WHERE datname = 'autoadmin'").trim());
+  let stopped = false;
+  let started = false;
+  const counts = await load(cluster.PG_PROXY, token, {
+    readToken,
+    clients: 6,
+    seconds: 6,
+    during: async (elapsed) => {
+      if (!stopped && elapsed > 1500) {
+        stopped = true;
+        pgCtl('replica', '-m', 'immediate', 'stop');
+      }
+      if (!started && elapsed > 4000) {
+        started = true;
+        up();
+      }
+    },
+  });
+  const detail = counts.failures.slice(0, 5).join('; ');
+  assert(counts.failed === 0 && counts.createsFailed === 0, `failures: ${detail}`);
+  const replayed = pgSql(cluster.PG_REPLICA_URL, 'SELECT pg_is_in_recovery()').trim();
+  assert(replayed === 't', `the replica is back as a replica: ${replayed}`);
+  // Back, it serves reads again: 20 lists of 5 (with their count) return rows there.
+  const before = served();
+  for (let i = 0; i < 20; i += 1) {
+    const read = await requestRetrying(cluster.PG_PROXY, 'GET', '/authors?_perPage=5', { token: readToken });
+    assert(read.status === 200, `a read after the replica came back: ${read.status}`);
+  }
+  await sleep(1500); // statistics are flushed within a second
+  const rows = served() - before;
+  assert(rows >= 100, `the replica returned ${rows} rows for 20 lists of 5 once back`);
+  return `${counts.requests} reads and updates, ${counts.retried} retried by the client, none failed; ${counts.creates} creates, none failed; once back, the replica returned ${rows} rows for 20 lists`;
+}, { timeoutMs: 120000 });
+
+test('the app through the proxy: a record just made is shown though the replica lags, and a killed instance goes unnoticed', async () => {
+  let chromium;
+  try {
+    ({ chromium } = await import('../e2e/node_modules/playwright-core/index.mjs'));
+  } catch {
+    throw new Error('playwright-core is missing: (cd tests/e2e && npm ci)');
+  }
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  const failures = [];
+  pgSql(cluster.PG_REPLICA_URL, 'SELECT pg_wal_replay_pause()');
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (error) => failures.push(String(error)));
+    // The live-updates stream ends with its instance (the app opens another): not a request
+    // a person sees fail.
+    const seen = (url) => !url.includes('/api/_events');
+    // A request the page itself gave up (it went to another page meanwhile) is no failure.
+    const abandoned = (r) => r.failure()?.errorText === 'net::ERR_ABORTED';
+    page.on('requestfailed', (r) => seen(r.url()) && !abandoned(r) && failures.push(`${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+    page.on('response', (r) => r.status() >= 500 && seen(r.url()) && failures.push(`${r.request().method()} ${r.url()}: ${r.status()}`));
+    const base = `${cluster.PG_PROXY}/`;
+    await page.goto(`${base}#/`);
+    await page.fill('#login-username', cluster.CLUSTER_USER);
+    await page.fill('#login-password', cluster.CLUSTER_PASSWORD);
+    await page.press('#login-password', 'Enter');
+    await page.locator('#logout').waitFor();
+
+    // A new author, saved: the app shows its page, read through either instance.
+    const { name, email } = author();
+    await page.goto(`${base}#/authors/create`);
+    await page.getByLabel('Name').fill(name);
+    await page.getByLabel('Email').fill(email);
+    await page.click('#save');
+    await page.waitForURL(/#\/authors\/\d+$/, { timeout: 10000 });
+    await page.locator('main').getByText(name).first().waitFor({ timeout: 10000 });
+    const id = page.url().split('/').pop();
+    // Read again, several times: round robin sends them to both instances.
+    for (let i = 0; i < 4; i += 1) {
+      await page.reload();
+      await page.locator('main').getByText(name).first().waitFor({ timeout: 10000 });
+    }
+    await page.screenshot({ path: '/tmp/autoadmin-cluster-app.png' });
+
+    // An instance killed while a person goes from page to page.
+    kill('instances/pg1.pid');
+    for (const hash of ['#/authors', '#/posts', `#/authors/${id}`, '#/comments', `#/authors/${id}/edit`, '#/authors']) {
+      await page.goto(`${base}${hash}`);
+      await page.locator('main h1, main h2').first().waitFor({ timeout: 10000 });
+    }
+    await page.reload();
+    await page.locator('main h1, main h2').first().waitFor({ timeout: 10000 });
+    const alerts = await page.locator('.toast-error').count();
+    assert(alerts === 0, `${alerts} error toasts: ${await page.locator('.toast-error').allInnerTexts()}`);
+    assert(failures.length === 0, `failed: ${failures.slice(0, 5).join('; ')}`);
+    return 'the new record shown on 5 reads through both instances with the replica paused; 7 pages and a reload after an instance was killed, no request failed';
+  } finally {
+    pgSql(cluster.PG_REPLICA_URL, 'SELECT pg_wal_replay_resume()');
+    await browser.close();
+    up();
+  }
+}, { timeoutMs: 180000 });
 
 /**
  * Streams on every instance and through the proxy; `writes` creates through the instances in

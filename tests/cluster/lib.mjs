@@ -1,7 +1,7 @@
 // What the cluster tests share: the cluster's addresses (cluster.env, written by
 // deploy/local/up.sh), an HTTP client that retries what may be retried, a live-updates reader,
 // and a runner that prints "N passed, M failed". Node's own fetch; no dependencies.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 
@@ -156,6 +156,13 @@ export function galeraSql(node, sql) {
   });
 }
 
+/** Runs `pg_ctl` as the postgres user on the cluster's PostgreSQL `node` (primary, replica). */
+export function pgCtl(node, ...args) {
+  const version = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(a) - Number(b)).pop();
+  execFileSync('runuser', ['-u', 'postgres', '--', `/usr/lib/postgresql/${version}/bin/pg_ctl`,
+    '-D', `${dir}/pg/${node}`, ...args], { stdio: 'ignore', timeout: 60000 });
+}
+
 /** Runs SQL on the PostgreSQL server of `url` (`psql`); the rows as lines. */
 export function pgSql(url, sql) {
   return execFileSync('psql', ['-X', '-tA', '-v', 'ON_ERROR_STOP=1', url, '-c', sql], { encoding: 'utf8' });
@@ -177,11 +184,11 @@ export function test(name, fn, { timeoutMs = 120000 } = {}) {
 
 /** Runs the declared tests one after another; prints each and "N passed, M failed". */
 export async function run() {
-  const only = process.argv[2];
+  const only = process.argv[2] ? new RegExp(process.argv[2]) : null;
   let passed = 0;
   let failed = 0;
   for (const { name, fn, timeoutMs } of tests) {
-    if (only && !name.includes(only)) continue;
+    if (only && !only.test(name)) continue;
     const started = performance.now();
     let timer;
     try {
@@ -196,7 +203,8 @@ export async function run() {
       console.log(`ok - ${name} (${took} s)${figures ? `\n     ${figures}` : ''}`);
     } catch (error) {
       failed += 1;
-      console.log(`FAILED - ${name}\n     ${error.stack || error}`);
+      const cause = error.cause ? ` (${error.cause.code || error.cause.message || error.cause})` : '';
+      console.log(`FAILED - ${name}\n     ${error.stack || error}${cause}`);
     } finally {
       clearTimeout(timer);
     }
