@@ -76,7 +76,16 @@ fn document(state: &AppState, schema: &Schema, server: &str) -> serde_json::Valu
         max_per_page: state.settings.max_per_page,
         live_updates: state.event_streams.is_some(),
     };
-    crate::openapi::document(schema, &state.settings.title, server, access, limits)
+    let mut document =
+        crate::openapi::document(schema, &state.settings.title, server, access, limits);
+    if state.replicas.is_some() {
+        let served: Vec<&str> = (schema.entities().iter())
+            .filter(|e| !e.per_user)
+            .map(|e| e.name.as_str())
+            .collect();
+        crate::openapi::replicas::describe(&mut document, &served);
+    }
+    document
 }
 
 pub async fn not_found(OriginalUri(uri): OriginalUri) -> ApiError {

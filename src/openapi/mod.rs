@@ -9,6 +9,7 @@ mod access;
 mod import;
 mod keys;
 mod parameters;
+pub mod replicas;
 mod schemas;
 mod views;
 
