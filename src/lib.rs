@@ -313,6 +313,7 @@ impl AdminBuilder {
                 events,
                 event_streams,
                 replicas,
+                health_failing: Default::default(),
             }),
             notes: Arc::new(notes),
         })

@@ -123,6 +123,12 @@ impl ApiError {
         error
     }
 
+    /// The same answer, without its line in the log (the caller logged what matters).
+    pub fn unlogged(mut self) -> ApiError {
+        self.detail = None;
+        self
+    }
+
     pub fn internal(detail: impl Into<String>) -> ApiError {
         let mut error = ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -12,8 +12,23 @@ use crate::schema::{FieldRules, Schema};
 
 /// `GET /health`: 200 while the database answers, 503 otherwise.
 pub async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    state.db.health().await?;
-    Ok(Json(json!({"status": "ok"})))
+    use std::sync::atomic::Ordering::Relaxed;
+    // A load balancer asks every second or so: a line when the database stops answering and
+    // one when it answers again, not an error per check.
+    match state.db.health().await {
+        Ok(()) => {
+            if state.health_failing.swap(false, Relaxed) {
+                tracing::info!("health: the database answers again");
+            }
+            Ok(Json(json!({"status": "ok"})))
+        }
+        Err(error) => {
+            if !state.health_failing.swap(true, Relaxed) {
+                tracing::warn!("health: the database does not answer: {error}");
+            }
+            Err(ApiError::from(error).unlogged())
+        }
+    }
 }
 
 /// The OpenAPI documents made so far, by the path they were asked at and the field

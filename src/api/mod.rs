@@ -125,6 +125,9 @@ pub struct State {
     /// Read replicas (`replica_urls`) and the writes of each client; `None`: every read on
     /// the database itself.
     pub replicas: Option<Arc<crate::db::Replicas>>,
+    /// Whether the last health check found the database away (its log line is written when
+    /// that changes, not at every check of a load balancer).
+    pub health_failing: std::sync::atomic::AtomicBool,
 }
 
 /// The schemas restricted by field permissions and row scopes (`schema::access`), made once

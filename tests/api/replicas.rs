@@ -96,7 +96,10 @@ pub async fn replicas_that_cannot_serve_leave_reads_to_the_database(backend: Bac
     let document = app.get("/openapi.json").await.body;
     let list = &document["paths"]["/authors"];
     let takes = list["get"]["parameters"].as_array().unwrap();
-    assert!(takes.iter().any(|p| p["name"] == "X-Read-After"), "{takes:?}");
+    assert!(
+        takes.iter().any(|p| p["name"] == "X-Read-After"),
+        "{takes:?}"
+    );
     assert!(list["post"]["responses"]["201"]["headers"]["X-Write-Position"].is_object());
     // A refused write leaves no position.
     let refused = app.post("/authors", json!({"name": ""})).await;
