@@ -35,14 +35,6 @@ fn views(state: &AppState) -> EntityRef {
     EntityRef::new(&state.schema, db::views::ENTITY).expect("the builder adds the views entity")
 }
 
-fn position(entity: &EntityRef, name: &str) -> usize {
-    entity
-        .fields
-        .iter()
-        .position(|f| f.name == name)
-        .expect("a field of the views entity")
-}
-
 fn text(value: &str) -> Value {
     Value::Text(value.to_owned())
 }
@@ -50,7 +42,7 @@ fn text(value: &str) -> Value {
 /// `owner = <user>` (`owner IS NULL` for a user without a name).
 fn owned_by(entity: &EntityRef, who: &Principal) -> Filter {
     Filter {
-        field: position(entity, "owner"),
+        field: db::field_index(entity, "owner"),
         condition: match &who.user {
             Some(user) => Condition::Compare(Comparison::Eq, text(user)),
             None => Condition::IsNull(true),
@@ -69,7 +61,7 @@ fn readable(state: &AppState, entity: &EntityRef, who: &Principal) -> Option<Vec
         .map(text)
         .collect();
     let shared = Filter {
-        field: position(entity, "shared_with"),
+        field: db::field_index(entity, "shared_with"),
         condition: Condition::In(audiences),
     };
     Some(vec![vec![owned_by(entity, who)], vec![shared]])
@@ -108,7 +100,7 @@ async fn find(state: &AppState, entity: &EntityRef, who: &Principal, id: &str) -
     let limits = list::limits(state, entity);
     let mut list_query = query::parse(entity, "_page=1&_perPage=1&_count=none", None, limits)?;
     list_query.filters.push(Filter {
-        field: position(entity, &entity.primary_key),
+        field: db::field_index(entity, &entity.primary_key),
         condition: Condition::Compare(Comparison::Eq, key),
     });
     list_query.scope = readable(state, entity, who);

@@ -294,9 +294,9 @@ impl Db {
     }
 }
 
-/// The index of the field `name` of one of autoadmin's own tables (the audit log, presence),
-/// whose fields are known.
-fn field_index(table: &Entity, name: &str) -> usize {
+/// The index of the field `name` of one of autoadmin's own tables (the audit log, presence,
+/// saved views), whose fields are known.
+pub fn field_index(table: &Entity, name: &str) -> usize {
     table
         .fields
         .iter()
