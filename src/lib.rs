@@ -232,6 +232,7 @@ impl AdminBuilder {
         }
         db.ensure_views_table().await?;
         db.ensure_imports_table().await?;
+        db.ensure_idempotency_table().await?;
         if settings.max_event_streams > 0 {
             db.ensure_presence_table().await?;
         }

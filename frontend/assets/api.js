@@ -16,6 +16,10 @@ const retryDelay = (retryAfter) => {
   return seconds * 1000 * (1 + Math.random() / 2);
 };
 
+/** 128 random bits in hex: request ids, idempotency keys. getRandomValues, not randomUUID:
+ * that one is missing from pages served over plain HTTP. */
+const randomHex = () => [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+
 export class ApiError extends Error {
   constructor(status, body) {
     super(body?.message ?? `HTTP ${status}`);
@@ -42,8 +46,7 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
   // chosen here, before sending: the change's event may come before the write's answer.
   const own = new Set();
   const ownId = () => {
-    // getRandomValues, not randomUUID: that one is missing from pages served over plain HTTP.
-    const id = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const id = randomHex();
     own.add(id);
     if (own.size > 500) own.delete(own.values().next().value);
     return id;
@@ -81,16 +84,20 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
    * again after that wait, a few times, before its error is shown; a write is not (a 503
    * after a timeout may come from a write that still commits), its error says to try again.
    */
-  async function send(method, target, { body, quiet = false, ifMatch } = {}) {
+  async function send(method, target, { body, quiet = false, ifMatch, once } = {}) {
     const headers = { Accept: 'application/json', 'X-Requested-With': 'autoadmin' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (ifMatch) headers['If-Match'] = ifMatch;
+    // A create with a key is made once however often it is sent: safe to send again when its
+    // answer is lost. (Refused as busy, it is not: the person is told, as for any write.)
+    if (once) headers['Idempotency-Key'] = once;
     if (method !== 'GET') headers['X-Request-Id'] = ownId();
     else if (readAfter) headers['X-Read-After'] = readAfter;
     inFlight += 1;
     onActivity(true);
     try {
       let response;
+      let lost = 0;
       for (let retries = method === 'GET' ? BUSY_RETRIES : 0; ; retries -= 1) {
         try {
           response = await fetch(target, {
@@ -100,8 +107,19 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
             credentials: 'same-origin',
           });
         } catch {
-          throw new ApiError(0, { code: 'unavailable', message: 'network' });
+          response = null;
         }
+        // The answer was lost: a network failed, or a proxy answered 502/504 (the instance
+        // died with the request). A create with a key is sent again once, and answers what it
+        // made if it had reached the server.
+        const answerLost = response === null || response.status === 502 || response.status === 504;
+        if (answerLost && once && lost === 0) {
+          lost += 1;
+          await response?.body?.cancel();
+          await new Promise((resolve) => setTimeout(resolve, retryDelay(1)));
+          continue;
+        }
+        if (response === null) throw new ApiError(0, { code: 'unavailable', message: 'network' });
         const retryAfter = response.headers.get('Retry-After');
         if (response.status !== 503 || retryAfter === null || retries === 0) break;
         await response.body?.cancel();
@@ -124,8 +142,8 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
     }
   }
 
-  const request = (method, path, { query, body, quiet, ifMatch } = {}) =>
-    send(method, url(path, query), { body, ifMatch, quiet: quiet || path === '/logout' });
+  const request = (method, path, { query, body, quiet, ifMatch, once } = {}) =>
+    send(method, url(path, query), { body, ifMatch, once, quiet: quiet || path === '/logout' });
 
   /** One page of `entity`: `{rows, total, estimated}`. */
   async function list(entity, { page = 1, perPage = 25, sort, dir, filters, q, count } = {}) {
@@ -242,7 +260,10 @@ export function createClient({ onActivity = () => {}, onUnauthorized = () => {} 
       const { data, headers } = await request('GET', path(entity, id));
       return { record: data, etag: headers.get('ETag') };
     },
-    create: async (entity, body, { quiet } = {}) => (await request('POST', `/${entity}`, { body, quiet })).data,
+    /** `once`: the create's Idempotency-Key (`newKey()`), kept by the form while its body is
+     * the same, so that saving again after a lost answer cannot make a second record. */
+    create: async (entity, body, { quiet, once } = {}) => (await request('POST', `/${entity}`, { body, quiet, once })).data,
+    newKey: randomHex,
     /**
      * Writes the fields of `body` (only those) if the record still has version `etag`:
      * `{record, etag}`; a 412 ApiError carries the current record otherwise.

@@ -44,6 +44,8 @@ pub fn layer(settings: &AdminSettings) -> Option<tower_http::cors::CorsLayer> {
                 HeaderName::from_static("last-event-id"),
                 // Read replicas: read at least what this position holds (replicas.rs).
                 HeaderName::from_static(super::replicas::READ_AFTER),
+                // A create made once (once.rs).
+                HeaderName::from_static(super::once::KEY),
             ])
             .expose_headers([
                 HeaderName::from_static("x-total-count"),
@@ -54,6 +56,7 @@ pub fn layer(settings: &AdminSettings) -> Option<tower_http::cors::CorsLayer> {
                 header::ETAG,
                 HeaderName::from_static("x-request-id"),
                 HeaderName::from_static(super::replicas::WRITE_POSITION),
+                HeaderName::from_static(super::once::REPLAYED),
             ])
             .max_age(std::time::Duration::from_secs(600)),
     )

@@ -193,6 +193,16 @@ impl ApiError {
         )
     }
 
+    /// 409 for an `Idempotency-Key` that made a record from another body: the key is
+    /// taken, as a unique value is.
+    pub fn key_reused() -> ApiError {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_key_reused",
+            "this Idempotency-Key made a record from another body: a new create needs a new key",
+        )
+    }
+
     /// Replaces the generic "not found" of the db layer with one naming the record.
     pub fn with_not_found(self, message: impl FnOnce() -> String) -> ApiError {
         if self.status == StatusCode::NOT_FOUND {

@@ -52,6 +52,7 @@ mod keys;
 mod limiter;
 mod list;
 mod meta;
+mod once;
 mod presence;
 mod record;
 mod replicas;

@@ -10,9 +10,11 @@ use axum::response::{IntoResponse, Response};
 use super::body::JsonObject;
 use super::error::ApiError;
 use super::extract::{EntityPath, IfMatch, RecordPath};
+use super::once::{self, IdempotencyKey};
 use super::replicas::ReadFrom;
 use super::{AppState, request_id};
 use crate::auth::{Action, Principal};
+use crate::db::once::Created;
 use crate::db::{self, EntityRef, Record};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -133,17 +135,44 @@ pub(super) fn with_etag(entity: &EntityRef, status: StatusCode, record: &Record)
     response
 }
 
+/// `POST /{entity}`; with an `Idempotency-Key`, made once (`once.rs`).
 pub async fn create(
     State(state): State<AppState>,
     who: Principal,
     OriginalUri(uri): OriginalUri,
     EntityPath(entity): EntityPath,
+    IdempotencyKey(key): IdempotencyKey,
     JsonObject(body): JsonObject,
 ) -> Result<Response> {
     writable(&entity)?;
     who.require(&entity.name, Action::Add)?;
-    let record = state.db.create(entity.clone(), body, actor(&who)).await?;
-    Ok(created(&entity, &record, uri.path()))
+    let Some(key) = key else {
+        let record = state.db.create(entity.clone(), body, actor(&who)).await?;
+        return Ok(created(&entity, &record, uri.path()));
+    };
+    let once = db::once::Once::new(&entity.name, &once::owner(&who), &key, &body);
+    match state
+        .db
+        .create_once(entity.clone(), body, actor(&who), once)
+        .await?
+    {
+        Created::New(record) => Ok(created(&entity, &record, uri.path())),
+        Created::Replayed(id) => {
+            let key = crate::query::parse_id(&entity, &id)?;
+            let record = state.db.get(&entity, key).await.map_err(|err| match err {
+                db::Error::NotFound => ApiError::not_found(format!(
+                    "the record this Idempotency-Key made ({} {id}) has been deleted since",
+                    entity.name
+                )),
+                other => other.into(),
+            })?;
+            let mut response = created(&entity, &record, uri.path());
+            let replayed = HeaderValue::from_static("true");
+            response.headers_mut().insert(once::REPLAYED, replayed);
+            Ok(response)
+        }
+        Created::KeyReused => Err(ApiError::key_reused()),
+    }
 }
 
 /// 201 with the record created, its version as `ETag` and its address (under `path`, the

@@ -9,6 +9,17 @@ use serde_json::Value as Json;
 use crate::query::Bucket;
 use crate::schema::{Direction, FieldType, Kind, Value};
 
+/// The DDL of one of autoadmin's own tables, from `migrations/{backend}/{file}`.
+macro_rules! own_table {
+    ($dialect:expr, $file:literal) => {
+        match $dialect {
+            Dialect::Postgres => include_str!(concat!("../../migrations/postgres/", $file)),
+            Dialect::MySql => include_str!(concat!("../../migrations/mysql/", $file)),
+            Dialect::Sqlite => include_str!(concat!("../../migrations/sqlite/", $file)),
+        }
+    };
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
     Postgres,
@@ -428,29 +439,17 @@ impl Dialect {
 
     /// The DDL of autoadmin's audit table.
     pub fn audit_table(self) -> &'static str {
-        match self {
-            Dialect::Postgres => include_str!("../../migrations/postgres/autoadmin_audit.sql"),
-            Dialect::MySql => include_str!("../../migrations/mysql/autoadmin_audit.sql"),
-            Dialect::Sqlite => include_str!("../../migrations/sqlite/autoadmin_audit.sql"),
-        }
+        own_table!(self, "autoadmin_audit.sql")
     }
 
     /// The DDL of autoadmin's table of saved views.
     pub fn views_table(self) -> &'static str {
-        match self {
-            Dialect::Postgres => include_str!("../../migrations/postgres/autoadmin_views.sql"),
-            Dialect::MySql => include_str!("../../migrations/mysql/autoadmin_views.sql"),
-            Dialect::Sqlite => include_str!("../../migrations/sqlite/autoadmin_views.sql"),
-        }
+        own_table!(self, "autoadmin_views.sql")
     }
 
     /// The DDL of autoadmin's table of imports.
     pub fn imports_table(self) -> &'static str {
-        match self {
-            Dialect::Postgres => include_str!("../../migrations/postgres/autoadmin_imports.sql"),
-            Dialect::MySql => include_str!("../../migrations/mysql/autoadmin_imports.sql"),
-            Dialect::Sqlite => include_str!("../../migrations/sqlite/autoadmin_imports.sql"),
-        }
+        own_table!(self, "autoadmin_imports.sql")
     }
 
     /// The DDL of autoadmin's table of open records (`presence.rs`).
@@ -464,10 +463,25 @@ impl Dialect {
 
     /// The DDL of autoadmin's session table.
     pub fn sessions_table(self) -> &'static str {
+        own_table!(self, "autoadmin_sessions.sql")
+    }
+
+    /// The DDL of autoadmin's table of idempotency keys (`once.rs`).
+    pub fn idempotency_table(self) -> &'static str {
+        own_table!(self, "autoadmin_idempotency.sql")
+    }
+
+    /// Claims an idempotency key: inserts its row, or nothing when one is there (0 rows),
+    /// after waiting for a transaction that is inserting it to end. Placeholders `?`: scope,
+    /// body, expiry.
+    pub fn claim_key(self) -> &'static str {
         match self {
-            Dialect::Postgres => include_str!("../../migrations/postgres/autoadmin_sessions.sql"),
-            Dialect::MySql => include_str!("../../migrations/mysql/autoadmin_sessions.sql"),
-            Dialect::Sqlite => include_str!("../../migrations/sqlite/autoadmin_sessions.sql"),
+            Dialect::MySql => {
+                "INSERT IGNORE INTO autoadmin_idempotency (scope_sha256, body_sha256, record_key, expires_at) VALUES (?, ?, '', ?)"
+            }
+            Dialect::Postgres | Dialect::Sqlite => {
+                "INSERT INTO autoadmin_idempotency (scope_sha256, body_sha256, record_key, expires_at) VALUES (?, ?, '', ?) ON CONFLICT (scope_sha256) DO NOTHING"
+            }
         }
     }
 

@@ -19,6 +19,7 @@
 //! | `version.rs` | record versions (ETags) |
 //! | `error.rs`, `catalog.rs` | errors in client terms; what the catalog says about columns |
 //! | `audit.rs`, `sessions.rs` | autoadmin's own tables |
+//! | `once.rs` | creates made once (`Idempotency-Key`) |
 //! | `introspect/` | reading a database's catalog into descriptors |
 
 #[macro_use]
@@ -41,6 +42,7 @@ mod jobs;
 mod keys;
 mod logins;
 mod mysql;
+pub mod once;
 pub(crate) mod pool;
 mod pooler;
 mod postgres;
@@ -192,6 +194,8 @@ pub struct Db {
     announce: Arc<tokio::sync::Notify>,
     /// Where the pool connects, for a connection of its own (`changes.rs`).
     url: Url,
+    /// The keyed creates since expired keys were last swept (`once.rs`).
+    claims_since_sweep: Arc<std::sync::atomic::AtomicU32>,
 }
 
 /// A database URL, which may hold a password: never in a `Debug` output.
@@ -221,6 +225,7 @@ impl Db {
             max_cascade_rows: settings.max_cascade_rows,
             pooler_begin,
             committed: Arc::default(),
+            claims_since_sweep: Arc::default(),
             announce: Arc::default(),
             url: Url(Arc::from(url)),
         })

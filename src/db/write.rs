@@ -5,6 +5,7 @@ use serde_json::Value as Json;
 
 use super::audit::{self, Actor, Change};
 use super::error::{MISSING_REFERENCE, Operation};
+use super::once::Once;
 use super::tx::{Tx, Written};
 use super::{Db, EntityRef, Error, Record, inline, sets, version};
 use crate::query::Precondition;
@@ -17,9 +18,22 @@ impl Db {
     pub async fn create(
         &self,
         entity: EntityRef,
-        mut body: Record,
+        body: Record,
         actor: Actor,
     ) -> Result<Record, Error> {
+        let made = self.create_claiming(entity, body, actor, None).await?;
+        made.ok_or_else(|| Error::Internal("a create without a key made nothing".into()))
+    }
+
+    /// [`Db::create`], claiming `once`'s key first (`once.rs`): `None` when a create that
+    /// committed holds it, and nothing was made.
+    pub(super) async fn create_claiming(
+        &self,
+        entity: EntityRef,
+        mut body: Record,
+        actor: Actor,
+        once: Option<Once>,
+    ) -> Result<Option<Record>, Error> {
         let (wanted, given) = take_relations(&entity, &mut body, true)?;
         let (changes, plan) = checked(
             schema::prepare_create(&entity, &body),
@@ -29,13 +43,19 @@ impl Db {
         let passwords = audit::passwords(&entity, &changes);
         let result = self
             .write(entity.clone(), Operation::Write, actor, move |tx| {
-                let (changes, wanted, plan, passwords) = (
+                let (changes, wanted, plan, passwords, once) = (
                     changes.clone(),
                     wanted.clone(),
                     plan.clone(),
                     passwords.clone(),
+                    once.clone(),
                 );
                 Box::pin(async move {
+                    if let Some(once) = &once
+                        && !tx.claim(once).await?
+                    {
+                        return Ok(Written::new(None, Vec::new()));
+                    }
                     let mut record = tx.insert(changes).await?;
                     let key = record
                         .get(&tx.entity.primary_key)
@@ -51,7 +71,10 @@ impl Db {
                     [record] = records;
                     let mut changes = vec![Change::created(&tx.entity, record.clone(), passwords)];
                     changes.extend(children);
-                    Ok(Written::new(record, changes))
+                    if let Some(once) = &once {
+                        tx.keep_answer(once, &record).await?;
+                    }
+                    Ok(Written::new(Some(record), changes))
                 })
             })
             .await;

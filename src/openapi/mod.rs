@@ -1,13 +1,13 @@
 //! The OpenAPI 3.1 document of the API, generated from the [`Schema`] (never by inspecting
-//! handlers, never written by hand): every path, every list parameter of the three dialects
-//! (from `crate::query`'s table of them),
-//! request and response schemas per entity with their validation rules, and the error shape.
+//! handlers, never by hand): every path, every list parameter of the three dialects (from
+//! `crate::query`'s table), request and response schemas per entity with their rules, errors.
 //!
 //! Emitted as plain `serde_json`: the schema is known only at run time.
 
 mod access;
 mod import;
 mod keys;
+mod once;
 mod parameters;
 pub mod replicas;
 mod schemas;
@@ -130,9 +130,7 @@ fn per_user(
 ) {
     let name = &entity.name;
     let mut operations = collection(entity, limits);
-    if let Some(operations) = operations.as_object_mut() {
-        operations.retain(|method, _| matches!(method.as_str(), "get" | "post"));
-    }
+    views::collection_operations(&mut operations);
     paths.insert(format!("/{name}"), operations);
     paths.insert(format!("/{name}/{{id}}"), item(entity));
     for (kind, creating) in [("Create", true), ("Update", false)] {
@@ -170,7 +168,7 @@ fn error_schema() -> Json {
             "code": {"type": "string", "enum": ["bad_request", "unauthorized", "forbidden", "not_found",
                 "method_not_allowed", "request_timeout", "conflict", "precondition_failed", "payload_too_large",
                 "unsupported_media_type", "validation_failed", "too_many_requests", "unavailable", "second_factor_required",
-                "internal"]},
+                "internal", "idempotency_key_reused"]},
             "message": {"type": "string"},
             "errors": {"type": "object", "additionalProperties": {"type": "string"}},
             "error_codes": {"type": "object", "description": "Per field of errors whose message has a known form: its code and parameters (e.g. {\"code\": \"too_long\", \"max\": 200}).",
@@ -286,12 +284,12 @@ fn collection(entity: &Entity, limits: Limits) -> Json {
                 "links": links(entity, &format!("$response.body#/{}", entity.primary_key), true),
             }),
         );
-        operations.insert("post".into(), json!({
+        operations.insert("post".into(), once::described(json!({
             "operationId": format!("create_{name}"),
             "summary": format!("Create a record of {name}"),
             "requestBody": {"required": true, "content": json_content(reference(&format!("{}Create", type_name(name))))},
             "responses": created,
-        }));
+        })));
         let ids = || batch_parameters(entity, true, limits);
         let bulk_body = if entity.inlines().next().is_some() {
             format!("{}BulkUpdate", type_name(name))

@@ -224,6 +224,32 @@ fn states_the_rules() {
         created["DeleteRecord"]["parameters"]["id"],
         "$response.body#/id"
     );
+    // A create takes an Idempotency-Key, and says when it answered a record made before.
+    let create = &doc["paths"]["/posts"]["post"];
+    assert_eq!(create["parameters"][0]["name"], "Idempotency-Key");
+    let responses = &create["responses"];
+    assert!(responses["201"]["headers"]["Idempotent-Replayed"].is_object());
+    assert!(responses["404"].is_object() && responses["409"]["description"].is_string());
+    let codes = &doc["components"]["schemas"]["Error"]["properties"]["code"]["enum"];
+    assert!(
+        codes
+            .as_array()
+            .unwrap()
+            .contains(&json!("idempotency_key_reused"))
+    );
+    // A saved view's create (api/views.rs) takes no key: the document does not offer one.
+    let view = &doc["paths"]["/_views"]["post"];
+    assert!(
+        view.is_object() && view.get("parameters").is_none(),
+        "{view}"
+    );
+    let responses = &view["responses"];
+    assert!(responses.get("404").is_none() && responses["409"].get("description").is_none());
+    assert!(
+        responses["201"]["headers"]
+            .get("Idempotent-Replayed")
+            .is_none()
+    );
     // A view's state is that of its entity.
     let views = &doc["components"]["schemas"]["ViewsCreate"];
     assert!(views["oneOf"].as_array().unwrap().len() >= 4);

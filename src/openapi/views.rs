@@ -7,6 +7,18 @@ use serde_json::{Map, Value as Json, json};
 use super::parameters::{Limits, filter_reference};
 use crate::schema::{Entity, Schema};
 
+/// The list and create of saved views, out of an entity's `operations`: no batch routes,
+/// and a create that takes no Idempotency-Key (a view is made in the app, one click at a
+/// time; sent twice, it is refused as a name taken).
+pub(super) fn collection_operations(operations: &mut Json) {
+    if let Some(methods) = operations.as_object_mut() {
+        methods.retain(|method, _| matches!(method.as_str(), "get" | "post"));
+        if let Some(create) = methods.get_mut("post") {
+            super::once::undescribed(create);
+        }
+    }
+}
+
 /// A view's state for a list of `entity` (see `crate::query::check_view_state`).
 fn state_schema(entity: &Entity, limits: Limits) -> Json {
     let sorts: Vec<Json> = std::iter::once(Json::Null)

@@ -27,6 +27,7 @@ mod keys;
 mod lifecycle;
 mod list;
 mod many;
+mod once;
 mod ordering;
 mod overload;
 mod pooler;
@@ -43,6 +44,10 @@ mod views;
 mod workbooks;
 
 backend_tests!(
+    once::a_create_sent_again_is_made_once,
+    once::malformed_keys_are_400,
+    once::concurrent_repeats_make_one_record,
+    once::a_key_is_its_users,
     replicas::replicas_that_cannot_serve_leave_reads_to_the_database,
     introspection::a_table_named_like_a_route_is_served_under_another_name,
     deadlocks::a_deadlocked_write_is_run_again,

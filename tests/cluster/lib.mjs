@@ -58,18 +58,20 @@ export async function request(base, method, path, { token, body, address, header
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
-/** Whether a client may send `method` again after `status` (lost, or refused for a moment). */
-export const retriable = (method, status) =>
-  IDEMPOTENT.has(method) && (status === 0 || status === 502 || status === 503 || status === 504);
+/** Whether a client may send `method` again after `status` (lost, or refused for a moment);
+ * a create with an Idempotency-Key (`keyed`) is made once however often it is sent. */
+export const retriable = (method, status, keyed = false) =>
+  (IDEMPOTENT.has(method) || keyed) && (status === 0 || status === 502 || status === 503 || status === 504);
 
 /**
  * `request`, sent once more after 250 ms when it failed in a way a retry of an idempotent
- * request hides (what a careful client does; the app does it for refused reads). `retried`
- * says whether it was.
+ * request hides (what a careful client does; the app does it for refused reads and keyed
+ * creates). `retried` says whether it was.
  */
 export async function requestRetrying(base, method, path, options = {}) {
   const first = await request(base, method, path, options);
-  if (!retriable(method, first.status)) return { ...first, retried: false, first };
+  const keyed = Boolean(options.headers?.['idempotency-key']);
+  if (!retriable(method, first.status, keyed)) return { ...first, retried: false, first };
   await sleep(250);
   return { ...(await request(base, method, path, options)), retried: true, first };
 }

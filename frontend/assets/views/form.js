@@ -76,13 +76,22 @@ export async function render(main, entity, id, ctx) {
   const form = h('form', { class: 'record-form', novalidate: true }, conflictBox, widgets.map((w) => w.element),
     h('div', { class: 'buttons' }, cancel, submit));
 
+  // A create's Idempotency-Key, the same while the body is: saved again after an error (the
+  // answer lost, the record made after all), the server answers the record it made.
+  let creating = null;
+  const onceFor = (body) => {
+    const text = JSON.stringify(body);
+    if (creating?.text !== text) creating = { text, key: ctx.api.newKey() };
+    return creating.key;
+  };
+
   /** Saves `body` for version `version`; on 412 shows or merges the clash. */
   const save = async (body, version) => {
     submit.disabled = true;
     try {
       const saved = editing
         ? (await ctx.api.update(entity.name, key, body, { etag: version, quiet: true })).record
-        : await ctx.api.create(entity.name, body, { quiet: true });
+        : await ctx.api.create(entity.name, body, { quiet: true, once: onceFor(body) });
       dirty = false;
       forgetDraft(draftKey);
       ctx.toast(editing ? t('form.saved') : t('form.created'), 'success');
