@@ -35,6 +35,7 @@ mod proxy;
 mod replicas;
 mod revert;
 mod scopes;
+mod slow_stream;
 mod sso;
 mod two_factor;
 mod typed;
@@ -55,6 +56,7 @@ backend_tests!(
     events::a_stream_resumes_from_the_log,
     events::a_write_on_one_instance_reaches_streams_on_another,
     events::streams_are_bounded_and_can_be_off,
+    slow_stream::a_stream_that_stops_reading_is_dropped_not_waited_for,
     events::streams_end_with_their_session_and_at_shutdown,
     events::a_commit_is_notified_on_postgres,
     events::writes_outside_autoadmin_are_seen_on_postgres,
