@@ -65,7 +65,8 @@ impl Progress {
         self.cancel.load(Ordering::Acquire)
     }
 
-    /// The file has been read to its end (or will be read no more).
+    /// The file has been read to its end (a workbook: has arrived) and its header row was
+    /// accepted: a client waiting for the import may be answered 202 from now on.
     pub fn mark_received(&self) {
         self.received.store(true, Ordering::Release);
         self.arrived.notify_waiters();

@@ -344,6 +344,14 @@ pub async fn bad_imports_are_4xx(backend: Backend) {
         let (_, message) = reply.error();
         assert!(message.contains(expected), "{body:?}: {message}");
     }
+    // A file refused whole is refused in the answer whatever `wait` says, never behind a 202
+    // (the job's end is being written to the database while the answer is chosen).
+    for body in ["", "[]", "Title,Junk\nx,y\n", "Title\n\"open\n"] {
+        for _ in 0..10 {
+            let reply = import(&app, "posts", "wait=0", body).await;
+            assert_eq!(reply.status, 400, "wait=0 {body:?}: {}", reply.body);
+        }
+    }
     let utf16 = b"\xFF\xFET\x00i\x00".to_vec();
     let reply = app
         .send_raw(

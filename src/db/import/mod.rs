@@ -94,7 +94,6 @@ impl Db {
         job: JobContext,
     ) -> Result<Report, ImportError> {
         if self.tasks.is_closed() {
-            job.progress.mark_received();
             job.jobs.remove(&job.id);
             return Err(ImportError::Db(Error::Unavailable(
                 "the server is shutting down".into(),
@@ -157,7 +156,12 @@ const BEAT: Duration = Duration::from_secs(1);
 impl Importer {
     async fn run(mut self, mut source: Source) -> Result<Report, ImportError> {
         let read = self.read(&mut source).await;
-        self.job.progress.mark_received();
+        // A file refused (its header row, its size, its bytes) is refused in the answer, never
+        // behind a 202: the client is let go only once the file has arrived and its header
+        // row was accepted.
+        if read.is_ok() {
+            self.job.progress.mark_received();
+        }
         let ended = match read {
             Ok(()) => self.end().await,
             Err(error) => {
@@ -272,12 +276,15 @@ impl Importer {
                 }
             };
             let Some(chunk) = next else {
-                // Arrived whole: what is left to write no longer keeps the client waiting.
-                self.job.progress.mark_received();
+                // Arrived whole: what is left to write no longer keeps the client waiting
+                // (an empty file is refused below, in the answer).
+                if self.layout.is_some() {
+                    self.job.progress.mark_received();
+                }
                 break;
             };
             let chunk = chunk.map_err(|error| file_error(FileError::Source(error)))?;
-            if source.whole() {
+            if source.whole() && self.layout.is_some() {
                 // A workbook has arrived (and is read from disk): the client need not wait.
                 self.job.progress.mark_received();
             }
@@ -289,6 +296,9 @@ impl Importer {
                     let layout = Layout::new(&self.entity, &row.1, &self.options)
                         .map_err(|message| file_error(FileError::Header(message)))?;
                     self.layout = Some(layout);
+                    if source.whole() {
+                        self.job.progress.mark_received();
+                    }
                     self.delimiter = source.delimiter();
                     self.rejected = Some(Rejected::new(&row.1, self.delimiter));
                     continue;
