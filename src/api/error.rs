@@ -255,7 +255,7 @@ impl From<db::Error> for ApiError {
             db::Error::KeysNotFound(keys) => {
                 let listed: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
                 ApiError::not_found(format!(
-                    "no record has id {}; nothing was deleted",
+                    "no record has id {}; nothing was written",
                     listed.join(", ")
                 ))
             }

@@ -30,6 +30,7 @@ impl Db {
     ) -> Result<Vec<Record>, Error> {
         let (wanted, _) = take_relations(&entity, &mut body, false)?;
         if keys.is_empty() {
+            schema::check_update(&entity, &body).map_err(Error::Rejected)?;
             return Ok(Vec::new());
         }
         let references = references_in_body(&entity, &body);

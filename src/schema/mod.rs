@@ -37,7 +37,7 @@ pub use print::{print_entities, quote_toml};
 pub use relation::{Junction, Relation};
 pub use typed::TypedValidator;
 pub use validate::{
-    Changes, FieldErrors, WriteError, prepare_create, prepare_update, validate_record,
+    Changes, FieldErrors, WriteError, check_update, prepare_create, prepare_update, validate_record,
 };
 pub use value::{Kind, Value};
 

@@ -75,6 +75,13 @@ pub fn prepare_update(
     Ok(changed)
 }
 
+/// Checks an update's body with no record at hand (a batch that names none): its fields and
+/// their values, as [`prepare_update`] would, so that a body no record could take is refused
+/// however many records it goes to.
+pub fn check_update(entity: &Entity, body: &Map<String, Json>) -> Result<(), WriteError> {
+    prepare(entity, body, Some(&Map::new())).map(drop)
+}
+
 /// Whether writing `value` to `field` changes what `existing` holds.
 fn changes(field: &Field, value: &Value, existing: &Map<String, Json>) -> bool {
     let stored = existing

@@ -296,7 +296,7 @@ pub async fn batch_delete_is_all_or_nothing(backend: Backend) {
     assert_eq!(reply.status, 404);
     assert_eq!(
         reply.error().1,
-        format!("no record has id 424242, {}; nothing was deleted", tags[0])
+        format!("no record has id 424242, {}; nothing was written", tags[0])
     );
     assert_eq!(app.db.count("tags").await, 3);
 
