@@ -148,7 +148,13 @@ print("|".join(e for i, e in enumerate(entities) if i % runs == turn % runs))' "
     if [ "$status" -ne 0 ]; then
       failed+=("$run")
       cp "$work/$run.out" "${SCHEMATHESIS_KEEP:-/tmp}/schemathesis-$run.out" 2>/dev/null || true
-      tail -80 "$work/$run.out"
+      # What schemathesis found, in full (each of the run's invocations has its own FAILURES
+      # section); else, an error of the run itself, at its end.
+      if grep -Eq "= (FAILURES|ERRORS) =" "$work/$run.out"; then
+        awk '/= (FAILURES|ERRORS) =/ {on = 1} /= (WARNINGS|SUMMARY) =/ {on = 0} on' "$work/$run.out" | head -400
+      else
+        tail -80 "$work/$run.out"
+      fi
       echo "--- server log (last lines)"
       tail -20 "$work/$run.log"
     fi
