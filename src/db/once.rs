@@ -55,7 +55,6 @@ pub enum Created {
     KeyReused,
 }
 
-/// The key's row as the create that claimed it left it.
 /// The SHA-256 of `text` in hex: keys and bodies are stored only as digests, of one length.
 fn hex_sha256(text: &str) -> String {
     Sha256::digest(text.as_bytes())
@@ -64,6 +63,7 @@ fn hex_sha256(text: &str) -> String {
         .collect()
 }
 
+/// The key's row as the create that claimed it left it.
 fn stored() -> Entity {
     Entity::new("_idempotency")
         .table("autoadmin_idempotency")
