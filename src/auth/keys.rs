@@ -10,12 +10,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use base64::Engine;
 use rand::RngCore;
 use serde_json::Value as Json;
-use sha2::{Digest, Sha256};
 
 use super::builtin::Builtin;
 use super::roles::Permissions;
 use super::{Action, Error, Principal, allows as can};
 use crate::db::KeyRow;
+pub use crate::db::sha256_hex;
 
 /// What every key starts with (so that scanners and people can tell one).
 pub const PREFIX: &str = "aak_";
@@ -55,13 +55,6 @@ pub fn parse(key: &str) -> Option<(&str, &str)> {
     let (id, secret) = rest.split_once('_')?;
     (!id.is_empty() && !secret.is_empty() && id.len() <= 32 && secret.len() <= 64)
         .then_some((id, secret))
-}
-
-pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Whether `secret` is the one whose hash is `expected`, in a time that does not tell how

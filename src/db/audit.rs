@@ -62,11 +62,8 @@ impl Db {
             }
         }
         // Restoring a delete finds its cascade by request.
-        let index =
-            self.dialect()
-                .create_index_if_missing("autoadmin_audit_request", TABLE, "request_id");
-        // MySQL has no IF NOT EXISTS here: there, an index made before fails, harmlessly.
-        let _ = self.execute_script(&index).await;
+        self.ensure_index("autoadmin_audit_request", TABLE, "request_id")
+            .await;
         Ok(())
     }
 }

@@ -3,10 +3,20 @@
 //! Every instance reads the same table, so a revocation counts everywhere at once.
 
 use futures_util::TryStreamExt;
+use sha2::{Digest, Sha256};
 
 use super::sql::Sql;
 use super::{Db, Error};
 use crate::schema::{FieldType, Value};
+
+/// The SHA-256 of `text` in hex: how autoadmin's tables keep what they must not keep in
+/// clear (API key secrets, idempotency keys and bodies), in one length.
+pub fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 /// A key as its row says (never its secret).
 #[derive(Clone, Debug, PartialEq)]

@@ -76,7 +76,7 @@ pub use driver::Wakeups;
 pub use error::Error;
 pub use import::{FileError, ImportError, JobContext};
 pub use jobs::JobRow;
-pub use keys::{KeyRow, MAX_KEYS_PER_USER};
+pub use keys::{KeyRow, MAX_KEYS_PER_USER, sha256_hex};
 pub use presence::Viewer;
 pub use read::{Page, Total};
 pub use replicas::{Replicas, format_position, parse_position};
@@ -289,6 +289,13 @@ impl Db {
         let done = pooled.conn().execute_raw(script).await;
         pooled.finished(&done);
         done.map_err(|err| Error::Internal(err.to_string()))
+    }
+
+    /// Makes index `name` on `table (column)` of autoadmin's own tables if it is not there.
+    /// MySQL cannot say "if not exists": there an index made before fails, harmlessly.
+    async fn ensure_index(&self, name: &str, table: &str, column: &str) {
+        let index = self.dialect().create_index_if_missing(name, table, column);
+        let _ = self.execute_script(&index).await;
     }
 
     /// Stops accepting writes and streams, waits for the running ones, then closes the pool.

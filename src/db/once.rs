@@ -9,9 +9,8 @@
 use std::sync::atomic::Ordering;
 
 use super::audit::Actor;
-use super::{Db, EntityRef, Error, Record};
+use super::{Db, EntityRef, Error, Record, sha256_hex};
 use crate::schema::{Entity, Field, Value};
-use sha2::{Digest, Sha256};
 
 /// How long a key is kept: a day, time enough for any client's retries.
 pub const KEPT_SECS: i64 = 24 * 3600;
@@ -36,8 +35,8 @@ impl Once {
         let scope = serde_json::to_string(&[entity, principal, key]).unwrap_or_default();
         let body = serde_json::to_string(body).unwrap_or_default();
         Once {
-            scope: hex_sha256(&scope),
-            body: hex_sha256(&body),
+            scope: sha256_hex(&scope),
+            body: sha256_hex(&body),
             now: chrono::Utc::now().timestamp(),
         }
     }
@@ -55,14 +54,6 @@ pub enum Created {
     KeyReused,
 }
 
-/// The SHA-256 of `text` in hex: keys and bodies are stored only as digests, of one length.
-fn hex_sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// The key's row as the create that claimed it left it.
 fn stored() -> Entity {
     Entity::new("_idempotency")
@@ -77,13 +68,12 @@ impl Db {
     pub async fn ensure_idempotency_table(&self) -> Result<(), Error> {
         self.execute_script(self.dialect().idempotency_table())
             .await?;
-        let index = self.dialect().create_index_if_missing(
+        self.ensure_index(
             "autoadmin_idempotency_expiry",
             "autoadmin_idempotency",
             "expires_at",
-        );
-        // MySQL has no IF NOT EXISTS here: there, an index made before fails, harmlessly.
-        let _ = self.execute_script(&index).await;
+        )
+        .await;
         Ok(())
     }
 
