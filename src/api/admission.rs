@@ -6,10 +6,12 @@
 //! A burst and overload both make a queue; what tells them apart is whether requests keep
 //! joining it (as in CoDel, which judges a queue by how long it stands, not by its length). A
 //! request that joins a queue that has not been empty for [`INTERVAL`] finds it *standing*:
-//! it waits [`STANDING_WAIT`] at most, and while the queue stands, a request that waited
-//! longer than that is refused when its place comes instead of being run late. So a burst
-//! gets the whole `admission_wait`, and under sustained overload the admitted requests wait
-//! milliseconds, not seconds: their latency stays near the unloaded one. Overload does not
+//! it waits little ([`Limiter::standing_wait`]: as long as its kind takes alone, 10 ms at
+//! most), and while the queue stands, a request that waited longer than that is refused when
+//! its place comes instead of being run late. So a burst gets the whole `admission_wait`, and
+//! under sustained overload the admitted requests wait about their own time, not seconds:
+//! with the limit, which then counts every slowdown, quick ones included
+//! ([`Limiter::set_overloaded`]), their latency stays near the unloaded one. Overload does not
 //! end when the queue empties for a moment: the clients it refused come back together after
 //! their `Retry-After`, a wave that would look like a burst for [`INTERVAL`] and wait long.
 //! So for [`AFTER_REFUSAL`] after a refusal, any queue counts as standing. The limit follows
@@ -49,9 +51,6 @@ const REPORT_EVERY: Duration = Duration::from_secs(10);
 /// How long a queue may stay non-empty before one that requests still join is standing:
 /// a burst has joined by then.
 const INTERVAL: Duration = Duration::from_millis(100);
-
-/// The longest wait in a standing queue.
-const STANDING_WAIT: Duration = Duration::from_millis(10);
 
 /// How long after a refusal a queue counts as standing from its first request: the refused
 /// clients' `Retry-After` (1 s) and as long again for the slower ones among them.
@@ -148,9 +147,10 @@ pub async fn admit(
         Ok(request) => request,
         Err(error) => return error.into_response(),
     };
+    let kind = kind(&request);
     let place = match admission.places.try_acquire() {
         Ok(place) => place,
-        Err(_) => match admission.queue().await {
+        Err(_) => match admission.queue(&kind).await {
             Some(place) => place,
             None => return admission.refuse(),
         },
@@ -158,7 +158,6 @@ pub async fn admit(
     if !admission.adaptive {
         return next.run(request).await;
     }
-    let kind = kind(&request);
     let running = admission.running.fetch_add(1, Ordering::AcqRel) + 1;
     let number = admission.started.fetch_add(1, Ordering::AcqRel);
     let started = Instant::now();
@@ -174,7 +173,7 @@ pub async fn admit(
 impl Admission {
     /// Waits in the queue for a place, if there is room in the queue: `None` when there is
     /// none, when the wait ends first, or when the place comes late to a standing queue.
-    async fn queue(&self) -> Option<SemaphorePermit<'_>> {
+    async fn queue(&self, kind: &str) -> Option<SemaphorePermit<'_>> {
         let ahead = self.queued.fetch_add(1, Ordering::AcqRel);
         if ahead >= self.max_queued {
             self.queued.fetch_sub(1, Ordering::AcqRel);
@@ -186,18 +185,17 @@ impl Admission {
             self.last_empty.store(now, Ordering::Relaxed);
         }
         let stood = now.saturating_sub(self.last_empty.load(Ordering::Relaxed));
-        let refused = self.last_refused.load(Ordering::Relaxed);
-        let overloaded =
-            refused != 0 && now.saturating_sub(refused) < AFTER_REFUSAL.as_micros() as u64;
+        let overloaded = self.refused_lately(now);
         // No more requests than `max_in_flight` at once, this one included (the places in
         // use are the limit's, as there is a queue): a burst that a fixed limit would have
         // run at once, such as one person's pages while the adaptive limit is low, waits its
         // turn and is never refused early. After a refusal, any queue stands: the refused
         // come back as a wave, and the first of them would find a short queue.
         let crowded = self.limit.load(Ordering::Relaxed) + ahead + 1 > self.max_in_flight;
+        let standing_wait = self.standing_wait(kind);
         let wait = if (crowded && stood > INTERVAL.as_micros() as u64) || overloaded {
             self.standing.store(true, Ordering::Relaxed);
-            self.wait.min(STANDING_WAIT)
+            self.wait.min(standing_wait)
         } else {
             self.wait
         };
@@ -210,10 +208,24 @@ impl Admission {
         }
         let place = waited.ok()?.ok()?;
         // Late in a standing queue: the place goes to the next in line as it is dropped.
-        if standing && joined.elapsed() > STANDING_WAIT {
+        if standing && joined.elapsed() > standing_wait {
             return None;
         }
         Some(place)
+    }
+
+    /// Whether a request was refused in the last [`AFTER_REFUSAL`] before `now`.
+    fn refused_lately(&self, now: u64) -> bool {
+        let refused = self.last_refused.load(Ordering::Relaxed);
+        refused != 0 && now.saturating_sub(refused) < AFTER_REFUSAL.as_micros() as u64
+    }
+
+    /// How long a request of `kind` may wait in a standing queue.
+    fn standing_wait(&self, kind: &str) -> Duration {
+        match self.limiter.lock() {
+            Ok(guard) => guard.0.standing_wait(kind),
+            Err(_) => Duration::from_millis(10),
+        }
     }
 
     fn micros(&self, at: Instant) -> u64 {
@@ -227,6 +239,9 @@ impl Admission {
             return;
         };
         let (limiter, places) = &mut *guard;
+        let overloaded = self.standing.load(Ordering::Relaxed)
+            || self.refused_lately(self.micros(Instant::now()));
+        limiter.set_overloaded(overloaded);
         let limit = limiter.sample(kind, took, running);
         let before = self.limit.swap(limit, Ordering::Relaxed);
         if before != limit {
