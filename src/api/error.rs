@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::request_id;
+use super::summary::Summary;
 use crate::db;
 use crate::query;
 use crate::schema::WriteError;
@@ -374,11 +375,32 @@ impl From<db::Error> for ApiError {
     }
 }
 
+/// The 503s with a cause (database down, a pool or statement timeout, a write that collided
+/// twice) since the last line that counted them: while the database is down every request
+/// has one, and a line each would be thousands a minute saying the same.
+static UNAVAILABLE: Summary = Summary::new(std::time::Duration::from_secs(10));
+
+/// Logs the cause of a server-side error: each 500 (a bug, each its own); 503s counted in
+/// `unavailable`, a line when one is due.
+fn log_cause(unavailable: &Summary, status: StatusCode, detail: &str, request_id: &str) {
+    if status != StatusCode::SERVICE_UNAVAILABLE {
+        tracing::error!(request_id, status = status.as_u16(), "{detail}");
+    } else if let Some(count) = unavailable.add() {
+        tracing::error!(
+            request_id,
+            status = status.as_u16(),
+            count,
+            "requests answered 503 since the last such line (one per 10 s at most): {count}; \
+             the cause of this one: {detail}"
+        );
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let request_id = request_id::current();
         if let Some(detail) = &self.detail {
-            tracing::error!(request_id, status = self.status.as_u16(), "{detail}");
+            log_cause(&UNAVAILABLE, self.status, detail, &request_id);
         }
         let body = Body {
             code: self.code,
@@ -419,5 +441,81 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// The log lines written while `f` runs.
+    fn logged(f: impl FnOnce()) -> Vec<String> {
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || Sink(writer.clone()))
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+        text.lines().map(str::to_owned).collect()
+    }
+
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Sink {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_database_outage_logs_a_line_per_interval_and_each_bug_its_own() {
+        let unavailable = Summary::new(Duration::from_millis(200));
+        let unavailable_503 = |n| {
+            for _ in 0..n {
+                log_cause(
+                    &unavailable,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "connection refused",
+                    "r1",
+                );
+            }
+        };
+        let lines = logged(|| {
+            unavailable_503(1000);
+            log_cause(
+                &unavailable,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "a bug",
+                "r2",
+            );
+            log_cause(
+                &unavailable,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "another",
+                "r3",
+            );
+        });
+        assert_eq!(lines.len(), 3, "{lines:#?}");
+        assert!(
+            lines[0].contains("such line (one per 10 s at most): 1;"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[0].contains("connection refused"), "{}", lines[0]);
+        assert!(lines[1].contains("a bug") && lines[2].contains("another"));
+        // The next interval's first line counts the 999 since.
+        std::thread::sleep(Duration::from_millis(250));
+        let lines = logged(|| unavailable_503(10));
+        assert_eq!(lines.len(), 1, "{lines:#?}");
+        assert!(lines[0].contains(": 1000;"), "{}", lines[0]);
     }
 }

@@ -13,7 +13,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn new(every: Duration) -> Summary {
+    pub const fn new(every: Duration) -> Summary {
         Summary {
             every,
             count: AtomicU64::new(0),
