@@ -222,10 +222,11 @@ impl Admission {
 
     /// How long a request of `kind` may wait in a standing queue.
     fn standing_wait(&self, kind: &str) -> Duration {
-        match self.limiter.lock() {
-            Ok(guard) => guard.0.standing_wait(kind),
-            Err(_) => Duration::from_millis(10),
-        }
+        let guard = self
+            .limiter
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.0.standing_wait(kind)
     }
 
     fn micros(&self, at: Instant) -> u64 {
