@@ -63,8 +63,25 @@ pub async fn a_deadlocked_write_is_run_again(backend: Backend) {
                 .await
                 .unwrap();
             let write = tokio::spawn(client.patch(&batch).json(&json!({"views": 5})).send());
-            // The batch has post 1 and waits for post 2.
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            // The batch has post 1 and waits for post 2. PostgreSQL ends the transaction
+            // whose deadlock_timeout (1 s) runs out first, so the test's must begin to wait
+            // after the batch's: asked of the server rather than slept on (a fixed 500 ms was
+            // once too short on a loaded machine, and the test's was ended). InnoDB ends the
+            // lighter transaction whenever each began to wait.
+            if backend == Backend::Postgres {
+                let waiting = "SELECT COUNT(*) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'";
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while app.db.scalar(waiting).await.as_deref() != Some("1") {
+                    assert!(
+                        Instant::now() < deadline,
+                        "the batch never waited for post 2"
+                    );
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            } else {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
             let started = Instant::now();
             conn.run("UPDATE posts SET views = 8 WHERE id = 1")
                 .await
@@ -77,8 +94,8 @@ pub async fn a_deadlocked_write_is_run_again(backend: Backend) {
     assert_eq!(written.status(), 200, "{:?}", written.text().await);
     if backend == Backend::Postgres {
         // It waited for the batch's lock of post 1 until PostgreSQL found the deadlock: the
-        // batch's own check fires deadlock_timeout (1 s) after it began to wait, about 500 ms
-        // before this update, so this one waits about 500 ms (never at once).
+        // batch's own check fires deadlock_timeout (1 s) after it began to wait, just before
+        // this update, so this one waits nearly 1 s (never at once).
         assert!(waited > Duration::from_millis(200), "{waited:?}");
     }
     assert_eq!(
